@@ -1,0 +1,237 @@
+#!/usr/bin/env bash
+# Mumaris infrastructure: RabbitMQ (127.0.0.1:5672) and PostgreSQL (127.0.0.1:5432).
+#
+#   ops/infra.sh up   [--keep] [rabbitmq] [postgres]   (default: both)
+#   ops/infra.sh down [rabbitmq] [postgres]
+#   ops/infra.sh status
+#
+# `up` uses a server that already answers on its port and touches nothing; otherwise it starts
+# the operating system's server (installing the package first if its binary is missing) and
+# records in $INFRA_STATE_DIR (default <var>/infra) that WE started it, with its pid.
+# `down` stops only what is recorded there, i.e. only what `up` started.
+# `--keep` starts without recording: nobody's `down` will stop it (long-lived dev servers).
+#
+# `up postgres` also ensures the role mumaris/mumaris (LOGIN CREATEDB), so tests can create
+# databases at postgresql://mumaris:mumaris@127.0.0.1:5432/postgres.
+#
+# Settings (environment): MUMARIS_VAR_DIR (var/), INFRA_STATE_DIR (<var>/infra),
+# INFRA_RABBITMQ_PORT (5672), INFRA_POSTGRES_PORT (5432), INFRA_TIMEOUT seconds (120).
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+VAR_DIR="${MUMARIS_VAR_DIR:-$ROOT/var}"
+case "$VAR_DIR" in /*) ;; *) VAR_DIR="$ROOT/$VAR_DIR" ;; esac
+STATE_DIR="${INFRA_STATE_DIR:-$VAR_DIR/infra}"
+RABBITMQ_PORT="${INFRA_RABBITMQ_PORT:-5672}"
+POSTGRES_PORT="${INFRA_POSTGRES_PORT:-5432}"
+TIMEOUT="${INFRA_TIMEOUT:-120}"
+PG_ROLE=mumaris
+PG_PASSWORD=mumaris
+
+log() { echo "infra: $*" >&2; }
+die() { echo "infra: ERROR: $*" >&2; exit 1; }
+
+port_open() { # host port -> 0 when something accepts a TCP connection
+    timeout 2 bash -c "exec 3<>/dev/tcp/$1/$2" 2>/dev/null
+}
+
+wait_port() { # host port seconds
+    local i
+    for ((i = 0; i < $3 * 2; i++)); do
+        port_open "$1" "$2" && return 0
+        sleep 0.5
+    done
+    return 1
+}
+
+pid_alive() { [ -n "${1:-}" ] && kill -0 "$1" 2>/dev/null; }
+
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+APT_UPDATED=0
+ensure_pkg() { # binary package
+    command -v "$1" >/dev/null 2>&1 && return 0
+    [ -x "/usr/sbin/$1" ] && return 0
+    log "$1 missing: installing $2"
+    if [ "$APT_UPDATED" = 0 ]; then
+        as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q >&2
+        APT_UPDATED=1
+    fi
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$2" >&2
+}
+
+pg_version() {
+    ls /usr/lib/postgresql 2>/dev/null | sort -V | tail -1
+}
+
+# ---------------------------------------------------------------- RabbitMQ
+rabbitmq_up() {
+    local keep="$1"
+    if port_open 127.0.0.1 "$RABBITMQ_PORT"; then
+        log "rabbitmq: 127.0.0.1:$RABBITMQ_PORT already answers, using it"
+        return 0
+    fi
+    ensure_pkg rabbitmq-server rabbitmq-server
+    [ "$RABBITMQ_PORT" = 5672 ] || die "rabbitmq: can only start the system server on 5672"
+    local epmd_was_running=0
+    port_open 127.0.0.1 4369 && epmd_was_running=1
+    log "rabbitmq: starting (rabbitmq-server -detached)"
+    as_root rabbitmq-server -detached >&2 || true
+    wait_port 127.0.0.1 "$RABBITMQ_PORT" "$TIMEOUT" \
+        || die "rabbitmq: port $RABBITMQ_PORT did not open in ${TIMEOUT}s (see /var/log/rabbitmq/)"
+    timeout "$TIMEOUT" rabbitmqctl -q await_startup >&2 \
+        || die "rabbitmq: rabbitmqctl await_startup failed"
+    local pid
+    pid="$(rabbitmqctl -q eval 'os:getpid().' 2>/dev/null | tr -dc '0-9')" || pid=""
+    if [ "$keep" = 0 ]; then
+        mkdir -p "$STATE_DIR"
+        { echo "pid=$pid"; echo "epmd_started=$((1 - epmd_was_running))"; } > "$STATE_DIR/rabbitmq"
+    fi
+    log "rabbitmq: up on 127.0.0.1:$RABBITMQ_PORT (pid ${pid:-?})$([ "$keep" = 1 ] && echo ', kept: not recorded')"
+}
+
+rabbitmq_down() {
+    local f="$STATE_DIR/rabbitmq"
+    [ -f "$f" ] || { log "rabbitmq: not started by us, leaving it"; return 0; }
+    local pid epmd_started
+    pid="$(sed -n 's/^pid=//p' "$f")"
+    epmd_started="$(sed -n 's/^epmd_started=//p' "$f")"
+    if pid_alive "$pid"; then
+        log "rabbitmq: stopping (pid $pid)"
+        timeout 60 rabbitmqctl -q shutdown >&2 || true
+        local i
+        for ((i = 0; i < 40; i++)); do pid_alive "$pid" || break; sleep 0.5; done
+        if pid_alive "$pid"; then kill -TERM "$pid" 2>/dev/null || true; sleep 3; fi
+        pid_alive "$pid" && kill -KILL "$pid" 2>/dev/null || true
+    else
+        log "rabbitmq: recorded pid ${pid:-?} no longer runs"
+    fi
+    if [ "$epmd_started" = 1 ] && command -v epmd >/dev/null 2>&1; then
+        epmd -kill >/dev/null 2>&1 || true
+    fi
+    rm -f "$f"
+}
+
+# ---------------------------------------------------------------- PostgreSQL
+pg_ensure_role() {
+    if command -v psql >/dev/null 2>&1 && PGPASSWORD="$PG_PASSWORD" PGCONNECT_TIMEOUT=5 \
+        psql -h 127.0.0.1 -p "$POSTGRES_PORT" -U "$PG_ROLE" -d postgres -tAc 'select 1' >/dev/null 2>&1; then
+        return 0
+    fi
+    id postgres >/dev/null 2>&1 || { log "postgres: no local postgres user; cannot create role $PG_ROLE"; return 0; }
+    log "postgres: ensuring role $PG_ROLE (LOGIN CREATEDB)"
+    runuser -u postgres -- psql -p "$POSTGRES_PORT" -v ON_ERROR_STOP=1 -q -d postgres >&2 <<SQL \
+        || die "postgres: could not create role $PG_ROLE"
+DO \$\$
+BEGIN
+  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '$PG_ROLE') THEN
+    CREATE ROLE $PG_ROLE LOGIN CREATEDB PASSWORD '$PG_PASSWORD';
+  ELSE
+    ALTER ROLE $PG_ROLE LOGIN CREATEDB PASSWORD '$PG_PASSWORD';
+  END IF;
+END
+\$\$;
+SQL
+}
+
+postgres_up() {
+    local keep="$1"
+    if port_open 127.0.0.1 "$POSTGRES_PORT"; then
+        log "postgres: 127.0.0.1:$POSTGRES_PORT already answers, using it"
+        pg_ensure_role
+        return 0
+    fi
+    if [ -z "$(pg_version)" ] || ! command -v pg_ctlcluster >/dev/null 2>&1; then
+        ensure_pkg __no_such_binary__ postgresql
+    fi
+    local ver
+    ver="$(pg_version)"
+    [ -n "$ver" ] || die "postgres: no server under /usr/lib/postgresql"
+    if ! pg_lsclusters -h 2>/dev/null | awk '{print $1" "$2}' | grep -qx "$ver main"; then
+        log "postgres: creating cluster $ver/main"
+        as_root pg_createcluster "$ver" main -p "$POSTGRES_PORT" >&2
+    fi
+    # the cluster may already run (e.g. on the socket only); start is a no-op error then
+    if ! pg_lsclusters -h | awk -v v="$ver" '$1==v && $2=="main" {print $4}' | grep -q online; then
+        log "postgres: starting (pg_ctlcluster $ver main start)"
+        as_root pg_ctlcluster "$ver" main start >&2 || die "postgres: pg_ctlcluster $ver main start failed"
+        local started=1
+    fi
+    wait_port 127.0.0.1 "$POSTGRES_PORT" "$TIMEOUT" \
+        || die "postgres: port $POSTGRES_PORT did not open (is the cluster on another port? see pg_lsclusters)"
+    local pid=""
+    local datadir
+    datadir="$(pg_lsclusters -h | awk -v v="$ver" '$1==v && $2=="main" {print $6}')"
+    [ -f "$datadir/postmaster.pid" ] && pid="$(head -1 "$datadir/postmaster.pid")"
+    if [ "$keep" = 0 ] && [ "${started:-0}" = 1 ]; then
+        mkdir -p "$STATE_DIR"
+        { echo "pid=$pid"; echo "version=$ver"; } > "$STATE_DIR/postgres"
+    fi
+    pg_ensure_role
+    log "postgres: up on 127.0.0.1:$POSTGRES_PORT (version $ver, pid ${pid:-?})$([ "$keep" = 1 ] && echo ', kept: not recorded')"
+}
+
+postgres_down() {
+    local f="$STATE_DIR/postgres"
+    [ -f "$f" ] || { log "postgres: not started by us, leaving it"; return 0; }
+    local pid ver
+    pid="$(sed -n 's/^pid=//p' "$f")"
+    ver="$(sed -n 's/^version=//p' "$f")"
+    if pid_alive "$pid"; then
+        log "postgres: stopping (pg_ctlcluster $ver main stop, pid $pid)"
+        as_root pg_ctlcluster "$ver" main stop -m fast >&2 || true
+        local i
+        for ((i = 0; i < 40; i++)); do pid_alive "$pid" || break; sleep 0.5; done
+        pid_alive "$pid" && kill -TERM "$pid" 2>/dev/null || true
+    else
+        log "postgres: recorded pid ${pid:-?} no longer runs"
+    fi
+    rm -f "$f"
+}
+
+# ---------------------------------------------------------------- status
+status() {
+    local name port
+    for name in rabbitmq postgres; do
+        if [ "$name" = rabbitmq ]; then port="$RABBITMQ_PORT"; else port="$POSTGRES_PORT"; fi
+        local state="down" owner="not started by us"
+        port_open 127.0.0.1 "$port" && state="up"
+        if [ -f "$STATE_DIR/$name" ]; then
+            owner="started by us (pid $(sed -n 's/^pid=//p' "$STATE_DIR/$name"))"
+        fi
+        printf '%-9s 127.0.0.1:%-5s %-4s %s\n' "$name" "$port" "$state" "$owner"
+    done
+}
+
+which_ones() { # args -> list of components
+    local out=()
+    local a
+    for a in "$@"; do
+        case "$a" in
+            rabbitmq|rabbit) out+=(rabbitmq) ;;
+            postgres|postgresql|pg) out+=(postgres) ;;
+            *) die "unknown component '$a' (rabbitmq, postgres)" ;;
+        esac
+    done
+    [ ${#out[@]} -gt 0 ] || out=(rabbitmq postgres)
+    echo "${out[@]}"
+}
+
+cmd="${1:-status}"
+shift || true
+case "$cmd" in
+    up)
+        keep=0
+        args=()
+        for a in "$@"; do if [ "$a" = --keep ]; then keep=1; else args+=("$a"); fi; done
+        for c in $(which_ones "${args[@]+"${args[@]}"}"); do "${c}_up" "$keep"; done
+        ;;
+    down)
+        comps="$(which_ones "$@")"
+        # stop in reverse order
+        for c in $(echo "$comps" | tr ' ' '\n' | tac); do "${c}_down"; done
+        rmdir "$STATE_DIR" 2>/dev/null || true
+        ;;
+    status) status ;;
+    *) echo "usage: $0 up [--keep] [rabbitmq] [postgres] | down [rabbitmq] [postgres] | status" >&2; exit 2 ;;
+esac

@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# Install what Mumaris needs, idempotently:
+#   1. the system servers rabbitmq-server, postgresql and nginx (apt, only when a binary is missing);
+#   2. .venv at the repo root with requirements.txt and, editable and --no-deps, shared/ and
+#      services/<name>/ (each only once it has a pyproject.toml).
+# Python packages are reinstalled only when requirements.txt or a pyproject.toml changed
+# (hash stamp in .venv/.mumaris-install-stamp). Settings: PYTHON (python3), SKIP_APT=1.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+PYTHON="${PYTHON:-python3}"
+VENV="$ROOT/.venv"
+STAMP="$VENV/.mumaris-install-stamp"
+EDITABLE_DIRS=(shared services/accounts services/applications services/billing services/notifications)
+
+log() { echo "install: $*" >&2; }
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+# ---------------------------------------------------------------- system packages
+APT_UPDATED=0
+apt_install() {
+    if [ "$APT_UPDATED" = 0 ]; then
+        log "apt-get update"
+        as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q >&2
+        APT_UPDATED=1
+    fi
+    log "apt-get install -y $*"
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "$@" >&2
+}
+
+have() { command -v "$1" >/dev/null 2>&1 || [ -x "/usr/sbin/$1" ] || [ -x "/usr/bin/$1" ]; }
+have_postgres() {
+    have pg_ctlcluster && have psql && ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1
+}
+
+if [ "${SKIP_APT:-0}" != 1 ]; then
+    missing=()
+    have rabbitmq-server || missing+=(rabbitmq-server)
+    have_postgres || missing+=(postgresql)
+    have nginx || missing+=(nginx)
+    if [ ${#missing[@]} -gt 0 ]; then
+        apt_install "${missing[@]}"
+    fi
+fi
+
+# ---------------------------------------------------------------- virtualenv
+# One installer at a time (several engineers / make targets may run it together).
+mkdir -p "$ROOT/var"
+exec 9>"$ROOT/var/.install.lock"
+flock 9
+
+if [ ! -x "$VENV/bin/python" ]; then
+    log "creating .venv with $PYTHON"
+    if ! "$PYTHON" -m venv "$VENV" 2>/dev/null; then
+        rm -rf "$VENV"
+        [ "${SKIP_APT:-0}" = 1 ] || apt_install python3-venv
+        "$PYTHON" -m venv "$VENV"
+    fi
+fi
+
+editable=()
+for d in "${EDITABLE_DIRS[@]}"; do
+    if [ -f "$d/pyproject.toml" ]; then editable+=("$d"); fi
+done
+
+want="$(
+    {
+        "$VENV/bin/python" -c 'import sys; print(sys.version)'
+        sha256sum requirements.txt
+        for d in "${editable[@]+"${editable[@]}"}"; do sha256sum "$d/pyproject.toml"; done
+    } | sha256sum | cut -d' ' -f1
+)"
+
+if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$want" ]; then
+    log ".venv up to date"
+    exit 0
+fi
+
+export PIP_DISABLE_PIP_VERSION_CHECK=1
+log "pip install -r requirements.txt"
+"$VENV/bin/python" -m pip install -q -r requirements.txt
+if [ ${#editable[@]} -gt 0 ]; then
+    args=()
+    for d in "${editable[@]}"; do args+=(-e "$d"); done
+    log "pip install --no-deps ${args[*]}"
+    "$VENV/bin/python" -m pip install -q --no-deps "${args[@]}"
+fi
+for d in "${EDITABLE_DIRS[@]}"; do
+    [ -f "$d/pyproject.toml" ] || log "skipped $d (no pyproject.toml yet)"
+done
+echo "$want" > "$STAMP"
+log "done"

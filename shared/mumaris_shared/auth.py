@@ -1,0 +1,84 @@
+"""Bearer tokens: accounts signs them (RS256, short-lived); every service verifies them locally
+against the accounts JWKS and checks roles. The algorithm is pinned, so `alg: none` and
+HMAC-with-the-public-key tricks are refused."""
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from typing import Callable
+
+import jwt
+from flask import current_app, g, request
+
+from .config import TOKEN_AUDIENCE, TOKEN_ISSUER
+from .errors import ApiError
+
+ALGORITHM = "RS256"
+
+
+@dataclass(frozen=True)
+class Principal:
+    id: str
+    roles: tuple[str, ...]
+    email: str | None = None
+
+    def has_role(self, *roles: str) -> bool:
+        return any(role in self.roles for role in roles)
+
+
+class TokenVerifier:
+    """Verifies tokens with keys found by `kid`: from a JWKS URL (other services) or a local
+    lookup function (accounts itself)."""
+
+    def __init__(self, jwks_url: str | None = None, key_for_kid: Callable[[str], object] | None = None):
+        if (jwks_url is None) == (key_for_kid is None):
+            raise ValueError("give exactly one of jwks_url, key_for_kid")
+        self._jwks = jwt.PyJWKClient(jwks_url, cache_keys=True, lifespan=300) if jwks_url else None
+        self._key_for_kid = key_for_kid
+
+    def verify(self, token: str) -> Principal:
+        try:
+            header = jwt.get_unverified_header(token)
+            if header.get("alg") != ALGORITHM:
+                raise ApiError(401, "invalid_token", "the token is not signed with the expected algorithm")
+            key = self._key(header.get("kid"), token)
+            claims = jwt.decode(token, key, algorithms=[ALGORITHM], audience=TOKEN_AUDIENCE, issuer=TOKEN_ISSUER,
+                                options={"require": ["exp", "iat", "sub", "aud", "iss"]})
+        except jwt.ExpiredSignatureError:
+            raise ApiError(401, "token_expired", "the token has expired; log in again") from None
+        except jwt.PyJWKClientConnectionError:
+            raise ApiError(503, "auth_unavailable", "the signing keys cannot be fetched right now") from None
+        except (jwt.InvalidTokenError, jwt.PyJWKClientError, KeyError, ValueError):
+            raise ApiError(401, "invalid_token", "the token is invalid") from None
+        return Principal(id=claims["sub"], roles=tuple(claims.get("roles", ())), email=claims.get("email"))
+
+    def _key(self, kid: str | None, token: str):
+        if self._jwks is not None:
+            return self._jwks.get_signing_key_from_jwt(token).key
+        if not kid:
+            raise KeyError("no kid")
+        return self._key_for_kid(kid)
+
+
+def current_principal() -> Principal:
+    """The caller, from `Authorization: Bearer …`; 401 when absent or invalid."""
+    if "principal" not in g:
+        scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise ApiError(401, "unauthenticated", "a bearer token is required",
+                           headers={"WWW-Authenticate": "Bearer"})
+        g.principal = current_app.extensions["mumaris.verifier"].verify(token.strip())
+    return g.principal
+
+
+def require_roles(*roles: str):
+    """Only callers holding one of `roles` (any authenticated caller when none are named)."""
+    def decorator(view):
+        @functools.wraps(view)
+        def wrapper(*args, **kwargs):
+            principal = current_principal()
+            if roles and not principal.has_role(*roles):
+                raise ApiError(403, "forbidden", "your role does not allow this", {"required_roles": list(roles)})
+            return view(*args, **kwargs)
+        return wrapper
+    return decorator

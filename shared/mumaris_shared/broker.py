@@ -1,0 +1,212 @@
+"""RabbitMQ plumbing: connection parameters, the topology every service shares, and a publisher
+that sends a whole batch and then awaits the broker's confirms together (pipelined), so the relay
+pays one round trip per batch rather than one per message."""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+
+import pika
+from pika.spec import Basic
+
+from .events import EXCHANGE
+
+log = logging.getLogger(__name__)
+
+
+def connection_parameters(url: str) -> pika.URLParameters:
+    params = pika.URLParameters(url)
+    params.heartbeat = 30
+    params.blocked_connection_timeout = 60
+    params.connection_attempts = 1
+    params.socket_timeout = 5
+    return params
+
+
+def declare_exchange(channel) -> None:
+    channel.exchange_declare(EXCHANGE, exchange_type="topic", durable=True)
+
+
+def persistent(message_id: str, event_type: str, headers: dict | None = None) -> pika.BasicProperties:
+    return pika.BasicProperties(delivery_mode=pika.DeliveryMode.Persistent, content_type="application/json",
+                                message_id=message_id, type=event_type, headers=headers or {})
+
+
+class PublishFailed(Exception):
+    """The broker did not confirm the batch (down, nack, timeout): nothing in it counts as sent."""
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    message_id: str
+    routing_key: str
+    body: str
+
+
+@dataclass(eq=False)
+class _Batch:
+    messages: list[Outgoing]
+    tags: dict[int, str] = field(default_factory=dict)
+    outstanding: set[int] = field(default_factory=set)
+    returned: set[str] = field(default_factory=set)
+    error: str | None = None
+    done: threading.Event = field(default_factory=threading.Event)
+
+    def fail(self, reason: str) -> None:
+        self.error = self.error or reason
+        self.done.set()
+
+
+class ConfirmingPublisher:
+    """Owns one asynchronous connection on a background thread and reconnects when it drops.
+
+    `publish_batch` publishes every message (persistent, `mandatory`), waits until the broker has
+    confirmed them all, and returns the ids of messages the broker returned as unroutable (no queue
+    bound for them yet). Any nack, timeout or lost connection raises `PublishFailed`."""
+
+    def __init__(self, url: str, reconnect_delay: float = 0.5, max_reconnect_delay: float = 10.0):
+        self._params = connection_parameters(url)
+        self._reconnect_delay = reconnect_delay
+        self._max_reconnect_delay = max_reconnect_delay
+        self._connection: pika.SelectConnection | None = None
+        self._channel = None
+        self._next_tag = 0
+        self._batch: _Batch | None = None
+        self._ready = threading.Event()
+        self._stopping = False
+        self._thread = threading.Thread(target=self._run, name="publisher", daemon=True)
+
+    # --- caller's side -------------------------------------------------------------------------
+    def start(self) -> "ConfirmingPublisher":
+        self._thread.start()
+        return self
+
+    def wait_ready(self, timeout: float) -> bool:
+        return self._ready.wait(timeout)
+
+    @property
+    def connected(self) -> bool:
+        return self._ready.is_set()
+
+    def publish_batch(self, messages: list[Outgoing], timeout: float = 10.0) -> set[str]:
+        connection = self._connection
+        if not self._ready.is_set() or connection is None:
+            raise PublishFailed("not connected to the broker")
+        batch = _Batch(list(messages))
+        try:
+            connection.ioloop.add_callback_threadsafe(lambda: self._send(batch))
+        except Exception as exc:  # the connection closed between the check and the call
+            raise PublishFailed(f"connection lost: {exc}") from exc
+        if not batch.done.wait(timeout):
+            raise PublishFailed(f"no confirm within {timeout}s")
+        if batch.error:
+            raise PublishFailed(batch.error)
+        return batch.returned
+
+    def close(self) -> None:
+        self._stopping = True
+        connection = self._connection
+        if connection is not None:
+            try:
+                connection.ioloop.add_callback_threadsafe(self._close_connection)
+            except Exception:
+                pass
+        self._thread.join(timeout=5)
+
+    # --- I/O loop's side -----------------------------------------------------------------------
+    def _run(self) -> None:
+        delay = self._reconnect_delay
+        while not self._stopping:
+            opened_at = time.monotonic()
+            self._connection = pika.SelectConnection(
+                self._params, on_open_callback=self._on_open,
+                on_open_error_callback=self._on_open_error, on_close_callback=self._on_closed)
+            self._connection.ioloop.start()
+            if self._stopping:
+                break
+            delay = self._reconnect_delay if time.monotonic() - opened_at > 30 else min(delay * 2, self._max_reconnect_delay)
+            time.sleep(delay)
+
+    def _close_connection(self) -> None:
+        if self._connection and self._connection.is_open:
+            self._connection.close()
+        elif self._connection:
+            self._connection.ioloop.stop()
+
+    def _on_open(self, connection) -> None:
+        connection.channel(on_open_callback=self._on_channel_open)
+
+    def _on_open_error(self, connection, error) -> None:
+        log.warning("publisher cannot connect to the broker: %s", error)
+        connection.ioloop.stop()
+
+    def _on_closed(self, connection, reason) -> None:
+        self._ready.clear()
+        self._channel = None
+        if self._batch is not None:
+            self._batch.fail(f"connection closed: {reason}")
+            self._batch = None
+        if not self._stopping:
+            log.warning("publisher lost the broker: %s", reason)
+        connection.ioloop.stop()
+
+    def _on_channel_open(self, channel) -> None:
+        channel.add_on_close_callback(self._on_channel_closed)
+        channel.add_on_return_callback(self._on_return)
+        channel.exchange_declare(
+            EXCHANGE, exchange_type="topic", durable=True,
+            callback=lambda _frame: channel.confirm_delivery(
+                ack_nack_callback=self._on_confirm, callback=lambda _f: self._on_confirming(channel)))
+
+    def _on_confirming(self, channel) -> None:
+        self._channel = channel
+        self._next_tag = 0
+        self._ready.set()
+        log.info("publisher connected")
+
+    def _on_channel_closed(self, channel, reason) -> None:
+        self._ready.clear()
+        self._channel = None
+        if self._batch is not None:
+            self._batch.fail(f"channel closed: {reason}")
+            self._batch = None
+        if self._connection is not None and self._connection.is_open:
+            self._connection.close()
+
+    def _send(self, batch: _Batch) -> None:
+        channel = self._channel
+        if channel is None or not channel.is_open:
+            batch.fail("not connected to the broker")
+            return
+        if not batch.messages:
+            batch.done.set()
+            return
+        self._batch = batch
+        for message in batch.messages:
+            self._next_tag += 1
+            batch.tags[self._next_tag] = message.message_id
+            batch.outstanding.add(self._next_tag)
+            channel.basic_publish(EXCHANGE, message.routing_key, message.body.encode(),
+                                  properties=persistent(message.message_id, message.routing_key),
+                                  mandatory=True)
+
+    def _on_confirm(self, frame) -> None:
+        batch = self._batch
+        if batch is None:
+            return
+        method = frame.method
+        settled = {t for t in batch.outstanding if t <= method.delivery_tag} if method.multiple else {method.delivery_tag}
+        settled &= batch.outstanding
+        batch.outstanding -= settled
+        if isinstance(method, Basic.Nack):
+            batch.error = f"broker refused {len(settled)} message(s)"
+        if not batch.outstanding:
+            self._batch = None
+            batch.done.set()
+
+    def _on_return(self, _channel, _method, properties, _body) -> None:
+        # The broker sends basic.return before the confirm of the same message.
+        if self._batch is not None:
+            self._batch.returned.add(properties.message_id)

@@ -1,0 +1,61 @@
+"""Settings from the environment (and `.env` at the working directory), parsed once, typed."""
+from __future__ import annotations
+
+import os
+import re
+from datetime import timedelta
+from pathlib import Path
+
+from dotenv import load_dotenv
+
+load_dotenv(Path.cwd() / ".env", override=False)
+
+_DURATION = re.compile(
+    r"^P(?:(?P<weeks>\d+)W)?(?:(?P<days>\d+)D)?"
+    r"(?:T(?:(?P<hours>\d+)H)?(?:(?P<minutes>\d+)M)?(?:(?P<seconds>\d+(?:\.\d+)?)S)?)?$"
+)
+
+
+def parse_duration(text: str) -> timedelta:
+    """An ISO 8601 duration without years or months (their length varies): P30D, PT10M, PT0.5S."""
+    match = _DURATION.match(text.strip())
+    if not match or text.strip() in ("P", "PT") or text.strip().endswith("T"):
+        raise ValueError(f"not an ISO 8601 duration (PnWnDTnHnMnS): {text!r}")
+    parts = {k: float(v) for k, v in match.groupdict().items() if v}
+    return timedelta(**parts)
+
+
+def env(name: str, default: str | None = None) -> str | None:
+    value = os.environ.get(name)
+    return value if value not in (None, "") else default
+
+
+def env_duration(name: str, default: str) -> timedelta:
+    return parse_duration(env(name, default))
+
+
+def env_int(name: str, default: int) -> int:
+    return int(env(name, str(default)))
+
+
+def var_dir() -> Path:
+    path = Path(env("MUMARIS_VAR_DIR", "var")).resolve()
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def database_url(service: str) -> str:
+    """`<SERVICE>_DATABASE_URL`, else `DATABASE_URL`, else the service's own SQLite file under var/."""
+    return env(f"{service.upper()}_DATABASE_URL") or env("DATABASE_URL") or f"sqlite:///{var_dir() / service}.db"
+
+
+def rabbitmq_url() -> str:
+    return env("RABBITMQ_URL", "amqp://guest:guest@127.0.0.1:5672/%2F")
+
+
+def jwks_url() -> str:
+    return env("ACCOUNTS_JWKS_URL", "http://127.0.0.1:8101/.well-known/jwks.json")
+
+
+TOKEN_ISSUER = "mumaris-accounts"
+TOKEN_AUDIENCE = "mumaris"

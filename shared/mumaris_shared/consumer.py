@@ -1,0 +1,183 @@
+"""The consumer every service runs: one durable queue per service bound to the event types it
+handles, manual acks after the handler's transaction committed, an inbox that makes repeats
+harmless, a retry ladder with growing delays, and a parking queue for messages that keep failing.
+
+Topology for service `s` (handlers registered for event types T1..Tn):
+  mumaris.events --T1..Tn--> s.events (quorum)        consumed here
+  s.retry.1 .. s.retry.k (TTL d1..dk) --dead-letter--> s.events
+  s.dead                                              parked, with the error; see `parking`
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import traceback
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Callable, Mapping
+
+import pika
+from pika.exceptions import AMQPError
+from sqlalchemy import Table, select
+from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.orm import Session
+
+from .broker import connection_parameters, declare_exchange, persistent
+from .config import env, env_int, parse_duration
+from .db import Database
+from .events import EXCHANGE, Event, MalformedEvent, isoformat, utcnow
+from .outbox import Outbox
+
+log = logging.getLogger(__name__)
+
+ATTEMPT_HEADER = "x-mumaris-attempt"
+ERROR_HEADER = "x-mumaris-error"
+
+
+@dataclass
+class HandlerContext:
+    """What a handler gets: the session of the transaction its effects commit in (with the inbox
+    row), the event, and `publish` to emit follow-up events through the service's outbox."""
+    session: Session
+    event: Event
+    outbox: Outbox | None = None
+
+    def publish(self, event_type: str, data: dict) -> Event:
+        if self.outbox is None:
+            raise RuntimeError("this service has no outbox to publish through")
+        return self.outbox.publish(self.session, event_type, data, caused_by=self.event)
+
+
+Handler = Callable[[HandlerContext], None]
+
+
+def queue_names(service: str, retry_levels: int) -> tuple[str, list[str], str]:
+    return f"{service}.events", [f"{service}.retry.{n}" for n in range(1, retry_levels + 1)], f"{service}.dead"
+
+
+def retry_delays_setting() -> list[timedelta]:
+    return [parse_duration(part) for part in env("CONSUMER_RETRY_DELAYS", "PT1S,PT10S,PT1M").split(",")]
+
+
+class Consumer:
+    def __init__(self, service: str, db: Database, inbox: Table, handlers: Mapping[str, Handler],
+                 url: str, outbox: Outbox | None = None, retry_delays: list[timedelta] | None = None,
+                 prefetch: int | None = None):
+        self.service = service
+        self.db = db
+        self.inbox = inbox
+        self.handlers = dict(handlers)
+        self.url = url
+        self.outbox = outbox
+        self.retry_delays = retry_delays if retry_delays is not None else retry_delays_setting()
+        self.prefetch = prefetch or env_int("CONSUMER_PREFETCH", 16)
+        self.queue, self.retry_queues, self.dead_queue = queue_names(service, len(self.retry_delays))
+        self.ready = threading.Event()
+
+    # --- topology --------------------------------------------------------------------------------
+    def declare(self, channel) -> None:
+        declare_exchange(channel)
+        channel.queue_declare(self.queue, durable=True, arguments={"x-queue-type": "quorum"})
+        for event_type in self.handlers:
+            channel.queue_bind(self.queue, EXCHANGE, routing_key=event_type)
+        for queue, delay in zip(self.retry_queues, self.retry_delays):
+            channel.queue_declare(queue, durable=True, arguments={
+                "x-message-ttl": int(delay.total_seconds() * 1000),
+                "x-dead-letter-exchange": "",
+                "x-dead-letter-routing-key": self.queue,
+            })
+        channel.queue_declare(self.dead_queue, durable=True)
+
+    # --- the loop --------------------------------------------------------------------------------
+    def run(self, stop: threading.Event) -> None:
+        """Consume until `stop` is set, reconnecting whenever the broker goes away."""
+        delay = 0.5
+        while not stop.is_set():
+            connection = None
+            try:
+                connection = pika.BlockingConnection(connection_parameters(self.url))
+                channel = connection.channel()
+                channel.confirm_delivery()
+                channel.basic_qos(prefetch_count=self.prefetch)
+                self.declare(channel)
+                channel.basic_consume(self.queue, self._on_message)
+                self.ready.set()
+                delay = 0.5
+                log.info("%s consumer listening on %s", self.service, self.queue)
+                while not stop.is_set():
+                    connection.process_data_events(time_limit=0.5)
+            except AMQPError as exc:
+                self.ready.clear()
+                log.warning("%s consumer lost the broker (%r); reconnecting in %.1fs", self.service, exc, delay)
+                stop.wait(delay)
+                delay = min(delay * 2, 10.0)
+            finally:
+                self.ready.clear()
+                if connection is not None and connection.is_open:
+                    try:
+                        connection.close()
+                    except AMQPError:
+                        pass
+
+    def _on_message(self, channel, method, properties, body: bytes) -> None:
+        headers = properties.headers or {}
+        try:
+            event = Event.from_json(body)
+        except MalformedEvent as exc:
+            self._park(channel, properties, body, f"malformed: {exc}", attempts=0)
+        else:
+            try:
+                self.handle(event)
+            except (OperationalError, InterfaceError) as exc:
+                # The database is away, not the message at fault: put it back and wait, so an
+                # outage delays work without spending its retries or parking it.
+                log.warning("%s: database unavailable (%s); message requeued", self.service, exc)
+                time.sleep(1.0)
+                channel.basic_nack(method.delivery_tag, requeue=True)
+                return
+            except Exception as exc:  # the handler failed: its transaction rolled back
+                attempt = int(headers.get(ATTEMPT_HEADER, 0)) + 1
+                error = "".join(traceback.format_exception_only(exc)).strip()
+                log.warning("%s: %s %s failed (attempt %d): %s", self.service, event.type, event.id, attempt, error)
+                if attempt <= len(self.retry_queues):
+                    self._forward(channel, self.retry_queues[attempt - 1], properties, body,
+                                  {ATTEMPT_HEADER: attempt, ERROR_HEADER: error})
+                else:
+                    self._park(channel, properties, body, error, attempts=attempt)
+        channel.basic_ack(method.delivery_tag)
+
+    def handle(self, event: Event) -> bool:
+        """Run the event's handler with the inbox row in one transaction. False if it was a
+        repeat (already handled) or an event this service does not handle."""
+        handler = self.handlers.get(event.type)
+        if handler is None:
+            return False
+        with self.db.transaction() as session:
+            if not self._first_time(session, event):
+                log.info("%s: %s %s already handled; skipped", self.service, event.type, event.id)
+                return False
+            handler(HandlerContext(session, event, self.outbox))
+        return True
+
+    def _first_time(self, session: Session, event: Event) -> bool:
+        if session.execute(select(self.inbox.c.event_id).where(self.inbox.c.event_id == event.id)).first():
+            return False
+        try:
+            with session.begin_nested():
+                session.execute(self.inbox.insert().values(
+                    event_id=event.id, event_type=event.type, handled_at=utcnow()))
+        except IntegrityError:  # another replica handled the same event concurrently
+            return False
+        return True
+
+    def _forward(self, channel, queue: str, properties, body: bytes, extra_headers: dict) -> None:
+        # Published with confirms before the original is acked: a crash in between repeats, never drops.
+        headers = {**(properties.headers or {}), **extra_headers}
+        channel.basic_publish("", queue, body, properties=persistent(properties.message_id, properties.type, headers),
+                              mandatory=True)
+
+    def _park(self, channel, properties, body: bytes, error: str, attempts: int) -> None:
+        log.error("%s: parking message %s: %s", self.service, properties.message_id, error)
+        self._forward(channel, self.dead_queue, properties, body,
+                      {ERROR_HEADER: error[:2000], ATTEMPT_HEADER: attempts, "x-mumaris-parked-at": isoformat(utcnow())})

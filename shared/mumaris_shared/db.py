@@ -1,0 +1,116 @@
+"""One database per service: engine set-up for SQLite and PostgreSQL, transactions, the outbox and
+inbox tables every service carries, and row claiming that lets replicas share work safely."""
+from __future__ import annotations
+
+from contextlib import contextmanager
+from datetime import timezone
+from typing import Iterator
+
+from sqlalchemy import (Column, DateTime, Index, Integer, MetaData, String, Table, Text, create_engine,
+                        event, select, text)
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.types import TypeDecorator
+
+
+class UTCDateTime(TypeDecorator):
+    """Aware UTC datetimes on both backends (SQLite would otherwise hand back naive ones)."""
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given; use aware UTC datetimes")
+        value = value.astimezone(timezone.utc)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+
+
+class Database:
+    def __init__(self, url: str):
+        self.url = url
+        self.is_postgres = make_url(url).get_backend_name() == "postgresql"
+        if self.is_postgres:
+            self.engine = create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+        else:
+            self.engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+            _serialise_sqlite_writers(self.engine)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """A session whose work commits together at the end of the block, or not at all."""
+        session = self._sessions()
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+
+    def ping(self) -> None:
+        with self.engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def _serialise_sqlite_writers(engine) -> None:
+    # Several processes (web, relay, consumer) share one SQLite file. WAL lets readers run beside a
+    # writer; BEGIN IMMEDIATE takes the write lock up front so a transaction waits its turn (the
+    # busy timeout) instead of failing when it upgrades from reading to writing.
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection):
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def messaging_tables(metadata: MetaData) -> tuple[Table, Table]:
+    """The outbox (events committed with the state change, waiting for the relay) and the inbox
+    (ids of events already handled), declared on a service's own metadata."""
+    outbox = Table(
+        "outbox", metadata,
+        Column("position", Integer, primary_key=True, autoincrement=True),
+        Column("event_id", String(36), nullable=False, unique=True),
+        Column("event_type", String(120), nullable=False),
+        Column("body", Text, nullable=False),
+        Column("created_at", UTCDateTime, nullable=False),
+        Column("sent_at", UTCDateTime),
+        Column("attempts", Integer, nullable=False, default=0),
+        Column("next_attempt_at", UTCDateTime),
+        Column("last_error", Text),
+    )
+    Index("ix_outbox_unsent", outbox.c.sent_at, outbox.c.position)
+    inbox = Table(
+        "inbox", metadata,
+        Column("event_id", String(36), primary_key=True),
+        Column("event_type", String(120), nullable=False),
+        Column("handled_at", UTCDateTime, nullable=False),
+    )
+    return outbox, inbox
+
+
+def claim(session: Session, db: Database, table: Table, *conditions, order_by, limit: int):
+    """Rows no other replica is working on. PostgreSQL: `FOR UPDATE SKIP LOCKED`, held until the
+    session's transaction ends. SQLite: the whole transaction is exclusive, so one claimer at a time."""
+    statement = select(table).where(*conditions).order_by(order_by).limit(limit)
+    if db.is_postgres:
+        statement = statement.with_for_update(skip_locked=True)
+    return session.execute(statement).all()

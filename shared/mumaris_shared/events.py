@@ -1,0 +1,74 @@
+"""The one event envelope every message on `mumaris.events` carries (DESIGN.md section 5)."""
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+
+from marshmallow import EXCLUDE, Schema, ValidationError, fields
+
+EXCHANGE = "mumaris.events"
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def isoformat(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+@dataclass(frozen=True)
+class Event:
+    type: str
+    data: dict
+    producer: str
+    id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    version: int = 1
+    occurred_at: str = field(default_factory=lambda: isoformat(utcnow()))
+    correlation_id: str | None = None
+    causation_id: str | None = None
+
+    def __post_init__(self):
+        # An event that starts a chain correlates with itself.
+        if self.correlation_id is None:
+            object.__setattr__(self, "correlation_id", self.id)
+
+    def caused(self, type: str, data: dict, producer: str) -> "Event":
+        """A new event caused by this one: same correlation, causation pointing here."""
+        return Event(type=type, data=data, producer=producer,
+                     correlation_id=self.correlation_id, causation_id=self.id)
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), ensure_ascii=False, separators=(",", ":"))
+
+    @classmethod
+    def from_json(cls, body: bytes | str) -> "Event":
+        """Parse and validate an envelope; raises `MalformedEvent` for anything else."""
+        try:
+            raw = json.loads(body)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise MalformedEvent(f"not JSON: {exc}") from exc
+        try:
+            return cls(**_EnvelopeSchema().load(raw))
+        except (ValidationError, TypeError) as exc:
+            raise MalformedEvent(f"not an event envelope: {exc}") from exc
+
+
+class MalformedEvent(ValueError):
+    pass
+
+
+class _EnvelopeSchema(Schema):
+    class Meta:
+        unknown = EXCLUDE  # a newer producer may add envelope fields; old consumers ignore them
+
+    id = fields.String(required=True)
+    type = fields.String(required=True)
+    version = fields.Integer(required=True)
+    occurred_at = fields.String(required=True)
+    producer = fields.String(required=True)
+    correlation_id = fields.String(required=True, allow_none=True)
+    causation_id = fields.String(required=True, allow_none=True)
+    data = fields.Dict(required=True)

@@ -1,0 +1,160 @@
+"""The transactional outbox and its relay.
+
+A service writes its state change and the event into `outbox` in one transaction (`Outbox.add`).
+The relay claims unsent rows, publishes them in one confirmed batch, and marks them sent only once
+the broker confirmed them: a crash or an outage anywhere in between delays events, never loses
+them (a batch may go out twice; consumers' inboxes drop the repeat)."""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from datetime import timedelta
+
+import psycopg
+from sqlalchemy import Table, or_, text, update
+from sqlalchemy.orm import Session
+
+from .broker import ConfirmingPublisher, Outgoing, PublishFailed
+from .contracts import SCHEMAS, validated
+from .db import Database, claim
+from .events import Event, utcnow
+
+log = logging.getLogger(__name__)
+
+NOTIFY_CHANNEL = "mumaris_outbox"
+
+
+class Outbox:
+    def __init__(self, db: Database, table: Table, producer: str):
+        self.db = db
+        self.table = table
+        self.producer = producer
+
+    def add(self, session: Session, event: Event) -> Event:
+        session.execute(self.table.insert().values(
+            event_id=event.id, event_type=event.type, body=event.to_json(), created_at=utcnow(), attempts=0))
+        if self.db.is_postgres:
+            # Delivered at commit, waking a listening relay at once instead of at its next poll.
+            session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": NOTIFY_CHANNEL})
+        return event
+
+    def publish(self, session: Session, event_type: str, data: dict, caused_by: Event | None = None) -> Event:
+        """Record a new event of this service, in the caller's transaction. Data of an event type
+        with a contract (`contracts.SCHEMAS`) is validated first."""
+        if event_type in SCHEMAS:
+            validated(event_type, data)
+        if caused_by is not None:
+            event = caused_by.caused(event_type, data, self.producer)
+        else:
+            event = Event(type=event_type, data=data, producer=self.producer)
+        return self.add(session, event)
+
+    def pending_count(self) -> int:
+        with self.db.engine.connect() as connection:
+            return connection.execute(
+                text(f"SELECT COUNT(*) FROM {self.table.name} WHERE sent_at IS NULL")).scalar_one()
+
+
+class Waker:
+    """Waits until new rows may be waiting. PostgreSQL: LISTEN/NOTIFY wakes it within
+    milliseconds of a commit (with a slow poll as a safety net). SQLite has no notifications,
+    so it polls often; the query is one index probe."""
+
+    def __init__(self, db: Database, channel: str = NOTIFY_CHANNEL, sqlite_poll: float = 0.05,
+                 postgres_poll: float = 1.0):
+        self.db = db
+        self.channel = channel
+        self.sqlite_poll = sqlite_poll
+        self.postgres_poll = postgres_poll
+        self._listener = None
+
+    def wait(self, stop: threading.Event) -> None:
+        if not self.db.is_postgres:
+            stop.wait(self.sqlite_poll)
+            return
+        try:
+            listener = self._listen()
+            deadline = time.monotonic() + self.postgres_poll
+            # In short slices, so that `stop` is honoured promptly.
+            while not stop.is_set() and time.monotonic() < deadline:
+                if list(listener.notifies(timeout=min(0.25, self.postgres_poll), stop_after=1)):
+                    return
+        except (psycopg.Error, OSError) as exc:
+            log.warning("LISTEN connection lost (%s); polling until it is back", exc)
+            self.close()
+            stop.wait(self.postgres_poll)
+
+    def _listen(self):
+        if self._listener is None:
+            url = self.db.engine.url.set(drivername="postgresql")
+            self._listener = psycopg.connect(url.render_as_string(hide_password=False), autocommit=True)
+            self._listener.execute(f"LISTEN {self.channel}")
+        return self._listener
+
+    def close(self) -> None:
+        if self._listener is not None:
+            try:
+                self._listener.close()
+            finally:
+                self._listener = None
+
+
+def backoff(attempts: int, base: float = 1.0, cap: float = 300.0) -> timedelta:
+    return timedelta(seconds=min(cap, base * 2 ** max(0, attempts - 1)))
+
+
+class Relay:
+    def __init__(self, outbox: Outbox, publisher: ConfirmingPublisher, batch_size: int = 500,
+                 waker: Waker | None = None):
+        self.outbox = outbox
+        self.db = outbox.db
+        self.table = outbox.table
+        self.publisher = publisher
+        self.batch_size = batch_size
+        self.waker = waker or Waker(self.db)
+
+    def relay_once(self) -> int:
+        """Publish one batch of unsent events; returns how many the broker confirmed."""
+        table, now = self.table, utcnow()
+        with self.db.transaction() as session:
+            rows = claim(session, self.db, table, table.c.sent_at.is_(None),
+                         or_(table.c.next_attempt_at.is_(None), table.c.next_attempt_at <= now),
+                         order_by=table.c.position, limit=self.batch_size)
+            if not rows:
+                return 0
+            if not self.db.is_postgres:
+                # One relay per SQLite file: don't hold its write lock while the broker answers.
+                session.commit()
+            returned = self.publisher.publish_batch(
+                [Outgoing(row.event_id, row.event_type, row.body) for row in rows])
+            sent = [row.position for row in rows if row.event_id not in returned]
+            if sent:
+                session.execute(update(table).where(table.c.position.in_(sent)).values(sent_at=utcnow()))
+            for row in rows:
+                if row.event_id in returned:
+                    # No queue is bound for it yet (its consumer has not declared one): keep it.
+                    session.execute(update(table).where(table.c.position == row.position).values(
+                        attempts=row.attempts + 1, next_attempt_at=now + backoff(row.attempts + 1),
+                        last_error="unroutable: no queue is bound for this event type"))
+            return len(sent)
+
+    def run(self, stop: threading.Event) -> None:
+        failures = 0
+        while not stop.is_set():
+            try:
+                published = self.relay_once()
+                failures = 0
+            except PublishFailed as exc:
+                failures += 1
+                log.warning("relay: publish failed (%s); retrying", exc)
+                stop.wait(min(5.0, 0.2 * 2 ** min(failures, 5)))
+                continue
+            except Exception:  # the database is away: keep trying, lose nothing
+                failures += 1
+                log.exception("relay: database error; retrying")
+                stop.wait(min(5.0, 0.2 * 2 ** min(failures, 5)))
+                continue
+            if published < self.batch_size:
+                self.waker.wait(stop)
+        self.waker.close()

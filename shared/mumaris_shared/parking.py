@@ -1,0 +1,95 @@
+"""List and replay a service's parked messages (`<service>.dead`).
+
+    python -m mumaris_shared.parking list   <service>
+    python -m mumaris_shared.parking replay <service> [--id EVENT_ID ...] [--all]
+
+A replayed message goes back to `<service>.events` with its attempts reset; it leaves the parking
+queue only after the broker confirmed the copy."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+import pika
+
+from .broker import connection_parameters, persistent
+from .config import rabbitmq_url
+from .consumer import ATTEMPT_HEADER, ERROR_HEADER, queue_names
+
+
+def _drain(channel, queue: str):
+    """Every message now in `queue`, unacknowledged (the caller acks or returns each)."""
+    while True:
+        method, properties, body = channel.basic_get(queue, auto_ack=False)
+        if method is None:
+            return
+        yield method, properties, body
+
+
+def _describe(properties, body: bytes) -> dict:
+    headers = properties.headers or {}
+    try:
+        event = json.loads(body)
+    except ValueError:
+        event = {"raw": body.decode(errors="replace")}
+    return {"message_id": properties.message_id, "type": properties.type, "error": headers.get(ERROR_HEADER),
+            "attempts": headers.get(ATTEMPT_HEADER), "parked_at": headers.get("x-mumaris-parked-at"), "event": event}
+
+
+def list_parked(url: str, service: str) -> list[dict]:
+    queue, _retries, dead = queue_names(service, 0)
+    connection = pika.BlockingConnection(connection_parameters(url))
+    try:
+        channel = connection.channel()
+        channel.queue_declare(dead, durable=True)
+        found = [_describe(p, b) for _m, p, b in _drain(channel, dead)]
+        channel.basic_recover(requeue=True)
+        return found
+    finally:
+        connection.close()
+
+
+def replay(url: str, service: str, ids: set[str] | None) -> int:
+    """Send parked messages (all, or those whose id is in `ids`) back to the service's queue."""
+    queue, _retries, dead = queue_names(service, 0)
+    connection = pika.BlockingConnection(connection_parameters(url))
+    replayed = 0
+    try:
+        channel = connection.channel()
+        channel.confirm_delivery()
+        channel.queue_declare(dead, durable=True)
+        for method, properties, body in list(_drain(channel, dead)):
+            if ids is not None and properties.message_id not in ids:
+                continue
+            headers = {k: v for k, v in (properties.headers or {}).items() if not k.startswith("x-mumaris-")}
+            channel.basic_publish("", queue, body, properties=persistent(properties.message_id, properties.type, headers),
+                                  mandatory=True)
+            channel.basic_ack(method.delivery_tag)
+            replayed += 1
+        channel.basic_recover(requeue=True)
+        return replayed
+    finally:
+        connection.close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m mumaris_shared.parking", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("command", choices=["list", "replay"])
+    parser.add_argument("service")
+    parser.add_argument("--id", action="append", dest="ids", help="replay only this message id (repeatable)")
+    parser.add_argument("--all", action="store_true", help="replay every parked message")
+    args = parser.parse_args(argv)
+    if args.command == "list":
+        for item in list_parked(rabbitmq_url(), args.service):
+            print(json.dumps(item, ensure_ascii=False))
+        return 0
+    if not args.ids and not args.all:
+        parser.error("replay needs --id or --all")
+    print(f"replayed {replay(rabbitmq_url(), args.service, None if args.all else set(args.ids))}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

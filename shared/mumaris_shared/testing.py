@@ -1,0 +1,206 @@
+"""Test fixtures for every tier (a pytest plugin, loaded automatically once mumaris-shared is
+installed). Real servers always: testcontainers when a Docker engine answers, otherwise the
+RabbitMQ and PostgreSQL that `make test` installed and started on this machine."""
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Callable, Iterator
+from urllib.parse import quote
+
+import pika
+import pytest
+import sqlalchemy as sa
+
+from .broker import connection_parameters, declare_exchange
+from .config import env
+from .events import EXCHANGE, Event
+
+LOCAL_POSTGRES_ADMIN = "postgresql://mumaris:mumaris@127.0.0.1:5432/postgres"
+
+
+def docker_available() -> bool:
+    if not shutil.which("docker"):
+        return False
+    try:
+        return subprocess.run(["docker", "info"], capture_output=True, timeout=10).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+
+
+# --- RabbitMQ ---------------------------------------------------------------------------------------
+@dataclass
+class Broker:
+    """A broker for tests: `url` on a fresh virtual host; `stop()`/`start()` to play an outage."""
+    url: str
+    stop: Callable[[], None]
+    start: Callable[[], None]
+
+
+def _rabbitmqctl(*args: str) -> None:
+    subprocess.run(["rabbitmqctl", "-q", *args], check=True, capture_output=True, timeout=120)
+
+
+def _wait_for_broker(url: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            pika.BlockingConnection(connection_parameters(url)).close()
+            return
+        except pika.exceptions.AMQPError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+
+
+@pytest.fixture(scope="session")
+def broker() -> Iterator[Broker]:
+    if env("MUMARIS_TEST_RABBITMQ_URL"):
+        url = env("MUMARIS_TEST_RABBITMQ_URL")
+        yield Broker(url, stop=lambda: pytest.skip("broker outages need a broker the tests control"), start=lambda: None)
+        return
+    if docker_available():
+        from testcontainers.rabbitmq import RabbitMqContainer
+        with RabbitMqContainer("rabbitmq:3.13-management") as container:
+            params = container.get_connection_params()
+            url = f"amqp://guest:guest@{params.host}:{params.port}/%2F"
+            yield Broker(url, stop=lambda: container.get_wrapped_container().stop(),
+                         start=lambda: (container.get_wrapped_container().start(), _wait_for_broker(url)))
+        return
+    vhost = f"test-{uuid.uuid4().hex[:12]}"
+    _rabbitmqctl("add_vhost", vhost)
+    _rabbitmqctl("set_permissions", "-p", vhost, "guest", ".*", ".*", ".*")
+    url = f"amqp://guest:guest@127.0.0.1:5672/{quote(vhost, safe='')}"
+
+    def start():
+        _rabbitmqctl("start_app")
+        _wait_for_broker(url)
+
+    try:
+        yield Broker(url, stop=lambda: _rabbitmqctl("stop_app"), start=start)
+    finally:
+        _rabbitmqctl("start_app")
+        _rabbitmqctl("delete_vhost", vhost)
+
+
+@pytest.fixture(scope="session")
+def rabbitmq_url(broker: Broker) -> str:
+    return broker.url
+
+
+# --- PostgreSQL -------------------------------------------------------------------------------------
+@pytest.fixture(scope="session")
+def postgres_admin_url() -> Iterator[str]:
+    """A URL with the right to create databases."""
+    if env("MUMARIS_TEST_POSTGRES_URL"):
+        yield env("MUMARIS_TEST_POSTGRES_URL")
+    elif docker_available():
+        from testcontainers.postgres import PostgresContainer
+        with PostgresContainer("postgres:16", driver="psycopg") as container:
+            yield container.get_connection_url()
+    else:
+        yield LOCAL_POSTGRES_ADMIN
+
+
+@pytest.fixture(scope="session")
+def make_postgres_database(postgres_admin_url: str) -> Iterator[Callable[[], str]]:
+    """Creates fresh, empty databases; drops them all at the end of the session."""
+    admin = sa.create_engine(postgres_admin_url, isolation_level="AUTOCOMMIT")
+    created: list[str] = []
+
+    def make() -> str:
+        name = f"test_{uuid.uuid4().hex[:16]}"
+        with admin.connect() as connection:
+            connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+        created.append(name)
+        return str(sa.engine.make_url(postgres_admin_url).set(database=name).render_as_string(hide_password=False))
+
+    yield make
+    with admin.connect() as connection:
+        for name in created:
+            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request, tmp_path) -> str:
+    """A fresh, empty database on each backend: integration tests run on both."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'service.db'}"
+    return request.getfixturevalue("make_postgres_database")()
+
+
+# --- Waiting for events -----------------------------------------------------------------------------
+class EventWaiter:
+    """Listens to every event on the exchange (its own exclusive queue) so a test can block until
+    an asynchronous step has happened, instead of sleeping."""
+
+    def __init__(self, url: str, binding: str = "#"):
+        self.url, self.binding = url, binding
+        self.events: list[Event] = []
+        self._changed = threading.Condition()
+        self._stop = threading.Event()
+        self._ready = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True, name="event-waiter")
+
+    def __enter__(self) -> "EventWaiter":
+        self._thread.start()
+        if not self._ready.wait(30):
+            raise RuntimeError("event waiter could not bind its queue")
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join(timeout=10)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                connection = pika.BlockingConnection(connection_parameters(self.url))
+                channel = connection.channel()
+                declare_exchange(channel)
+                queue = channel.queue_declare("", exclusive=True, auto_delete=True).method.queue
+                channel.queue_bind(queue, EXCHANGE, routing_key=self.binding)
+                channel.basic_consume(queue, self._on_message, auto_ack=True)
+                self._ready.set()
+                while not self._stop.is_set():
+                    connection.process_data_events(time_limit=0.1)
+                connection.close()
+            except pika.exceptions.AMQPError:
+                self._stop.wait(0.5)  # the test is playing a broker outage: listen again when it is back
+
+    def _on_message(self, _channel, _method, _properties, body: bytes) -> None:
+        with self._changed:
+            self.events.append(Event.from_json(body))
+            self._changed.notify_all()
+
+    def wait_for(self, event_type: str, where: Callable[[Event], bool] = lambda _e: True,
+                 count: int = 1, timeout: float = 30) -> list[Event]:
+        def matching():
+            return [e for e in self.events if e.type == event_type and where(e)]
+        with self._changed:
+            if not self._changed.wait_for(lambda: len(matching()) >= count, timeout):
+                raise AssertionError(f"waited {timeout}s for {count} x {event_type}; saw "
+                                     f"{json.dumps([e.type for e in self.events])}")
+            return matching()
+
+
+@pytest.fixture
+def event_waiter(rabbitmq_url: str) -> Iterator[EventWaiter]:
+    with EventWaiter(rabbitmq_url) as waiter:
+        yield waiter
+
+
+def wait_until(condition: Callable[[], bool], timeout: float = 30.0, interval: float = 0.05) -> None:
+    """For state that announces itself with no event (a row, a queue's depth): check it until it
+    holds, failing after `timeout`."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout}s")
+        time.sleep(interval)

@@ -1,0 +1,154 @@
+"""The part of every service's Flask app that is the same everywhere: the API object (marshmallow
+schemas, OpenAPI at /openapi.json), the one error shape, /healthz, /readyz and /metrics."""
+from __future__ import annotations
+
+import logging
+import time
+
+import pika
+from flask import Blueprint, Flask, Response, g, jsonify, request
+from flask_smorest import Api
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.core import GaugeMetricFamily
+from werkzeug.exceptions import HTTPException
+
+from .auth import TokenVerifier
+from .broker import connection_parameters
+from .config import rabbitmq_url
+from .db import Database
+from .errors import ApiError, error_response
+from .outbox import Outbox
+
+log = logging.getLogger(__name__)
+
+_CODES = {400: "bad_request", 401: "unauthenticated", 403: "forbidden", 404: "not_found",
+          405: "method_not_allowed", 409: "conflict", 410: "gone", 413: "payload_too_large",
+          415: "unsupported_media_type", 422: "validation_failed", 429: "too_many_requests"}
+
+
+def create_service_app(service: str, *, db: Database, verifier: TokenVerifier, blueprints: list[Blueprint],
+                       outbox: Outbox | None = None, description: str = "") -> Flask:
+    app = Flask(service)
+    app.config.update(
+        API_TITLE=f"Mumaris {service}", API_VERSION="v1", OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/", OPENAPI_JSON_PATH="openapi.json",
+        API_SPEC_OPTIONS={"info": {"description": description},
+                          "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer",
+                                                                         "bearerFormat": "JWT"}}}},
+        MAX_CONTENT_LENGTH=1024 * 1024,
+    )
+    app.extensions["mumaris.db"] = db
+    app.extensions["mumaris.verifier"] = verifier
+    api = Api(app)
+    for blueprint in blueprints:
+        api.register_blueprint(blueprint)
+    _register_error_handlers(app)
+    app.register_blueprint(_health_blueprint(db))
+    _install_metrics(app, service, outbox)
+    return app
+
+
+def _register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(ApiError)
+    def _api_error(exc: ApiError):
+        return error_response(exc.status, exc.code, exc.message, exc.details, exc.headers)
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException):
+        data = getattr(exc, "data", None) or {}
+        messages = data.get("messages")
+        code = _CODES.get(exc.code, "error")
+        message = data.get("message") or exc.description or exc.name
+        if messages is not None:
+            if exc.code == 400 and "json" in messages and isinstance(messages["json"], list):
+                code, message = "malformed_json", "the body is not valid JSON"
+            else:
+                message = "some fields are missing or invalid"
+        details = {"fields": _flatten(messages)} if messages else {}
+        return error_response(exc.code or 500, code, message, details, dict(data.get("headers") or {}))
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception):
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        return error_response(500, "internal_error", "something went wrong on our side; nothing was changed")
+
+
+def _flatten(messages: dict) -> dict:
+    """webargs nests by location ({"json": {"email": [...]}}); callers only care about the fields."""
+    flat: dict = {}
+    for location, fields in messages.items():
+        if isinstance(fields, dict):
+            flat.update(fields)
+        else:
+            flat[location] = fields
+    return flat
+
+
+def _health_blueprint(db: Database) -> Blueprint:
+    health = Blueprint("health", __name__)
+
+    @health.get("/healthz")
+    def healthz():
+        return jsonify(status="alive")
+
+    @health.get("/readyz")
+    def readyz():
+        checks = {"database": _check(db.ping), "broker": _check(_ping_broker)}
+        if all(result == "ok" for result in checks.values()):
+            return jsonify(status="ready", checks=checks)
+        return error_response(503, "not_ready", "a dependency is unreachable", {"checks": checks})
+
+    return health
+
+
+def _check(probe) -> str:
+    try:
+        probe()
+        return "ok"
+    except Exception as exc:
+        return f"unreachable: {type(exc).__name__}"
+
+
+def _ping_broker() -> None:
+    params = connection_parameters(rabbitmq_url())
+    params.socket_timeout = 2
+    pika.BlockingConnection(params).close()
+
+
+class _OutboxCollector:
+    def __init__(self, service: str, outbox: Outbox):
+        self.service, self.outbox = service, outbox
+
+    def collect(self):
+        gauge = GaugeMetricFamily("mumaris_outbox_pending", "Events committed but not yet confirmed by the broker",
+                                  labels=["service"])
+        try:
+            gauge.add_metric([self.service], self.outbox.pending_count())
+        except Exception:
+            return
+        yield gauge
+
+
+def _install_metrics(app: Flask, service: str, outbox: Outbox | None) -> None:
+    registry = CollectorRegistry()
+    requests_total = Counter("mumaris_http_requests_total", "HTTP requests answered",
+                             ["service", "method", "endpoint", "status"], registry=registry)
+    latency = Histogram("mumaris_http_request_seconds", "HTTP request latency",
+                        ["service", "method", "endpoint"], registry=registry)
+    if outbox is not None:
+        registry.register(_OutboxCollector(service, outbox))
+
+    @app.before_request
+    def _start_timer():
+        g.started_at = time.perf_counter()
+
+    @app.after_request
+    def _observe(response):
+        endpoint = request.url_rule.rule if request.url_rule else "unmatched"
+        latency.labels(service, request.method, endpoint).observe(time.perf_counter() - g.get("started_at", time.perf_counter()))
+        requests_total.labels(service, request.method, endpoint, str(response.status_code)).inc()
+        return response
+
+    @app.get("/metrics")
+    def metrics():
+        return Response(generate_latest(registry), mimetype="text/plain; version=0.0.4")

@@ -1,0 +1,101 @@
+"""The outbox and relay against a real RabbitMQ, on SQLite and PostgreSQL."""
+import threading
+from collections import Counter
+
+import pytest
+from sqlalchemy import select
+
+from mumaris_shared.broker import ConfirmingPublisher, PublishFailed
+from mumaris_shared.events import EXCHANGE
+from mumaris_shared.outbox import Relay
+
+pytestmark = pytest.mark.integration
+
+
+def _publish(runtime, count, event_type="test.thing_happened"):
+    with runtime.db.transaction() as session:
+        return [runtime.outbox.publish(session, event_type, {"n": n}) for n in range(count)]
+
+
+def _unsent(runtime):
+    table = runtime.outbox.table
+    with runtime.db.transaction() as session:
+        return session.execute(select(table).where(table.c.sent_at.is_(None))).all()
+
+
+def test_committed_events_reach_the_exchange_and_are_marked_sent(runtime, publisher, event_waiter, running):
+    events = _publish(runtime, 3)
+    assert runtime.outbox.pending_count() == 3
+    with running(Relay(runtime.outbox, publisher).run):
+        received = event_waiter.wait_for("test.thing_happened", count=3)
+    assert [e.id for e in received] == [e.id for e in events]  # in commit order
+    assert received[0].producer == runtime.service
+    assert runtime.outbox.pending_count() == 0
+
+
+def test_a_rolled_back_transaction_publishes_nothing(runtime):
+    with pytest.raises(RuntimeError):
+        with runtime.db.transaction() as session:
+            runtime.outbox.publish(session, "test.thing_happened", {})
+            raise RuntimeError("the state change failed")
+    assert runtime.outbox.pending_count() == 0
+
+
+def test_a_batch_is_confirmed_together_not_one_round_trip_each(runtime, publisher, event_waiter):
+    _publish(runtime, 1200)
+    relay = Relay(runtime.outbox, publisher, batch_size=500)
+    assert [relay.relay_once() for _ in range(4)] == [500, 500, 200, 0]
+    assert len(event_waiter.wait_for("test.thing_happened", count=1200)) == 1200
+
+
+def test_when_the_broker_cannot_be_reached_nothing_is_marked_sent(runtime):
+    _publish(runtime, 2)
+    unreachable = ConfirmingPublisher("amqp://guest:guest@127.0.0.1:1/%2F").start()
+    try:
+        with pytest.raises(PublishFailed):
+            Relay(runtime.outbox, unreachable).relay_once()
+    finally:
+        unreachable.close()
+    assert len(_unsent(runtime)) == 2
+
+
+def test_an_event_no_queue_is_bound_for_stays_in_the_outbox(runtime, publisher, amqp_channel):
+    # mandatory publishing: the broker returns what no queue would receive; it is kept and retried
+    [event] = _publish(runtime, 1, event_type="test.nobody_listens")
+    assert Relay(runtime.outbox, publisher).relay_once() == 0
+    [row] = _unsent(runtime)
+    assert row.event_id == event.id and row.attempts == 1 and "unroutable" in row.last_error
+
+    queue = amqp_channel.queue_declare("", exclusive=True).method.queue
+    amqp_channel.queue_bind(queue, EXCHANGE, routing_key="test.nobody_listens")
+    with runtime.db.transaction() as session:  # its retry time has come
+        session.execute(runtime.outbox.table.update().values(next_attempt_at=None))
+    assert Relay(runtime.outbox, publisher).relay_once() == 1
+    assert amqp_channel.basic_get(queue, auto_ack=True)[2] is not None
+
+
+def test_two_relays_on_postgresql_publish_each_event_exactly_once(make_postgres_database, make_runtime, rabbitmq_url,
+                                                                  event_waiter, running):
+    # SELECT ... FOR UPDATE SKIP LOCKED: replicas claim disjoint batches
+    runtime = make_runtime(make_postgres_database())
+    _publish(runtime, 2000)
+    publishers = [ConfirmingPublisher(rabbitmq_url).start() for _ in range(2)]
+    assert all(p.wait_ready(30) for p in publishers)
+    relays = [Relay(runtime.outbox, p, batch_size=50) for p in publishers]
+    try:
+        with running(relays[0].run), running(relays[1].run):
+            received = event_waiter.wait_for("test.thing_happened", count=2000, timeout=60)
+    finally:
+        for p in publishers:
+            p.close()
+    copies = Counter(e.id for e in event_waiter.events if e.type == "test.thing_happened")
+    assert len(received) == 2000 and max(copies.values()) == 1
+    assert runtime.outbox.pending_count() == 0
+
+
+def test_the_relay_picks_up_a_new_event_without_waiting_for_a_slow_poll(runtime, publisher, event_waiter, running):
+    relay = Relay(runtime.outbox, publisher)
+    relay.waker.postgres_poll = 30  # only LISTEN/NOTIFY can wake it in time on PostgreSQL
+    with running(relay.run):
+        threading.Timer(0.3, _publish, args=(runtime, 1)).start()
+        event_waiter.wait_for("test.thing_happened", timeout=5)

@@ -1,0 +1,143 @@
+"""The web layer every service shares: one error shape, health, OpenAPI, and token checks."""
+import base64
+import json
+from datetime import datetime, timedelta, timezone
+
+import jwt
+import pytest
+from cryptography.hazmat.primitives.asymmetric import rsa
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields
+
+from mumaris_shared.auth import TokenVerifier, current_principal, require_roles
+from mumaris_shared.config import TOKEN_AUDIENCE, TOKEN_ISSUER
+from mumaris_shared.db import Database
+from mumaris_shared.web import create_service_app
+
+pytestmark = pytest.mark.unit
+
+KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+OTHER_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
+class GreetingSchema(Schema):
+    name = fields.String(required=True)
+
+
+def _app(tmp_path):
+    blueprint = Blueprint("demo", __name__, url_prefix="/v1")
+
+    @blueprint.post("/greetings")
+    @blueprint.arguments(GreetingSchema)
+    def greet(body):
+        return {"hello": body["name"]}
+
+    @blueprint.get("/whoami")
+    @require_roles()
+    def whoami():
+        return {"id": current_principal().id}
+
+    @blueprint.get("/review-queue")
+    @require_roles("reviewer")
+    def queue():
+        return {"items": []}
+
+    @blueprint.get("/boom")
+    def boom():
+        raise RuntimeError("secret internals")
+
+    verifier = TokenVerifier(key_for_kid=lambda kid: {"k1": KEY.public_key()}[kid])
+    app = create_service_app("demo", db=Database(f"sqlite:///{tmp_path / 'demo.db'}"), verifier=verifier,
+                             blueprints=[blueprint])
+    return app.test_client()
+
+
+def _token(key=KEY, kid="k1", roles=("applicant",), expires_in=timedelta(minutes=5), **overrides):
+    now = datetime.now(timezone.utc)
+    claims = {"sub": "user-1", "roles": list(roles), "iss": TOKEN_ISSUER, "aud": TOKEN_AUDIENCE,
+              "iat": now, "exp": now + expires_in} | overrides
+    return jwt.encode(claims, key, algorithm="RS256", headers={"kid": kid})
+
+
+def _bearer(token):
+    return {"Authorization": f"Bearer {token}"}
+
+
+def _assert_error(response, status, code):
+    assert response.status_code == status, response.get_data(as_text=True)
+    body = response.json
+    assert set(body) == {"error"} and set(body["error"]) == {"code", "message", "details"}
+    assert body["error"]["code"] == code
+    return body["error"]
+
+
+def test_valid_body_is_accepted(tmp_path):
+    assert _app(tmp_path).post("/v1/greetings", json={"name": "Sara"}).json == {"hello": "Sara"}
+
+
+def test_malformed_json_is_a_400_in_the_error_shape(tmp_path):
+    response = _app(tmp_path).post("/v1/greetings", data="{oops", content_type="application/json")
+    _assert_error(response, 400, "malformed_json")
+
+
+def test_missing_and_extra_fields_are_422_naming_the_fields(tmp_path):
+    error = _assert_error(_app(tmp_path).post("/v1/greetings", json={"nom": "x"}), 422, "validation_failed")
+    assert set(error["details"]["fields"]) == {"name", "nom"}
+
+
+def test_unknown_route_and_unexpected_errors_keep_the_shape_and_hide_internals(tmp_path):
+    client = _app(tmp_path)
+    _assert_error(client.get("/v1/nowhere"), 404, "not_found")
+    error = _assert_error(client.get("/v1/boom"), 500, "internal_error")
+    assert "secret" not in json.dumps(error)
+
+
+def test_health_and_openapi(tmp_path):
+    client = _app(tmp_path)
+    assert client.get("/healthz").json == {"status": "alive"}
+    spec = client.get("/openapi.json").json
+    assert "/v1/greetings" in spec["paths"] and spec["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
+    assert "mumaris_http_requests_total" in client.get("/metrics").get_data(as_text=True)
+
+
+def test_a_valid_token_identifies_the_caller(tmp_path):
+    assert _app(tmp_path).get("/v1/whoami", headers=_bearer(_token())).json == {"id": "user-1"}
+
+
+def test_no_token_is_401(tmp_path):
+    _assert_error(_app(tmp_path).get("/v1/whoami"), 401, "unauthenticated")
+
+
+def test_expired_token_is_401(tmp_path):
+    _assert_error(_app(tmp_path).get("/v1/whoami", headers=_bearer(_token(expires_in=timedelta(seconds=-1)))),
+                  401, "token_expired")
+
+
+def test_tampered_token_is_401(tmp_path):
+    header, payload, signature = _token().split(".")
+    claims = json.loads(base64.urlsafe_b64decode(payload + "==")) | {"roles": ["reviewer"]}
+    forged = base64.urlsafe_b64encode(json.dumps(claims).encode()).decode().rstrip("=")
+    _assert_error(_app(tmp_path).get("/v1/whoami", headers=_bearer(f"{header}.{forged}.{signature}")),
+                  401, "invalid_token")
+
+
+def test_alg_none_token_is_401(tmp_path):
+    unsigned = jwt.encode({"sub": "user-1", "roles": ["reviewer"], "iss": TOKEN_ISSUER, "aud": TOKEN_AUDIENCE},
+                          None, algorithm="none", headers={"kid": "k1"})
+    _assert_error(_app(tmp_path).get("/v1/whoami", headers=_bearer(unsigned)), 401, "invalid_token")
+
+
+@pytest.mark.parametrize("token", [
+    _token(key=OTHER_KEY),                  # signed by someone else
+    _token(kid="unknown"),                  # a key we never published
+    _token(aud="another-system"),           # meant for someone else
+    _token(iss="someone-else"),
+])
+def test_tokens_not_ours_are_401(tmp_path, token):
+    _assert_error(_app(tmp_path).get("/v1/whoami", headers=_bearer(token)), 401, "invalid_token")
+
+
+def test_a_role_the_route_requires_is_checked(tmp_path):
+    client = _app(tmp_path)
+    _assert_error(client.get("/v1/review-queue", headers=_bearer(_token())), 403, "forbidden")
+    assert client.get("/v1/review-queue", headers=_bearer(_token(roles=("reviewer",)))).status_code == 200
