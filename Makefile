@@ -45,8 +45,12 @@ staff: install
 	  echo "usage: make staff EMAIL=… PASSWORD=… ROLE=reviewer|secretary_general" >&2; exit 2; fi
 	@$(PY) -m accounts.cli create-staff --email "$$EMAIL" --password "$$PASSWORD" --role "$$ROLE"
 
+# Benchmarks beside their baselines, in one process (bench/__main__.py); needs RabbitMQ like the tests.
 bench: install
-	@if [ -d bench ]; then $(PY) -m bench; else echo "bench: nothing yet (bench/ does not exist)"; fi
+	@state="$(abspath $(VAR))/infra/bench-$$$$"; export INFRA_STATE_DIR="$$state"; \
+	ops/infra.sh up rabbitmq || exit 1; \
+	rc=0; $(PY) -m bench $(BENCH_ARGS) || rc=$$?; \
+	ops/infra.sh down || true; exit $$rc
 
 clean:
 	rm -rf var/

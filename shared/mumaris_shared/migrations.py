@@ -20,7 +20,25 @@ def alembic_config(service: str, url: str | None = None) -> Config:
 
 
 def upgrade(service: str, url: str | None = None) -> None:
+    url = url or database_url(service)
+    ensure_database(url)
     command.upgrade(alembic_config(service, url), "head")
+
+
+def ensure_database(url: str) -> None:
+    """Create the service's PostgreSQL database when it does not exist yet (SQLite creates its file)."""
+    target = sa.engine.make_url(url)
+    if target.get_backend_name() != "postgresql":
+        return
+    admin = sa.create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
+    try:
+        with admin.connect() as connection:
+            exists = connection.execute(sa.text("SELECT 1 FROM pg_database WHERE datname = :name"),
+                                        {"name": target.database}).first()
+            if not exists:
+                connection.execute(sa.text(f'CREATE DATABASE "{target.database}"'))
+    finally:
+        admin.dispose()
 
 
 def run_env(context, target_metadata) -> None:

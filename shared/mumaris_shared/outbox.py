@@ -12,10 +12,11 @@ import time
 from datetime import timedelta
 
 import psycopg
-from sqlalchemy import Table, or_, text, update
+from sqlalchemy import Table, delete, or_, text, update
 from sqlalchemy.orm import Session
 
 from .broker import ConfirmingPublisher, Outgoing, PublishFailed
+from .config import env_duration
 from .contracts import SCHEMAS, validated
 from .db import Database, claim
 from .events import Event, utcnow
@@ -105,14 +106,27 @@ def backoff(attempts: int, base: float = 1.0, cap: float = 300.0) -> timedelta:
 
 
 class Relay:
+    """Sent rows are kept for `retention` (OUTBOX_RETENTION, PT10M), then deleted: long enough to
+    look at what went out, short enough that an event carrying a secret (a verification code, valid
+    ten minutes) does not outlive it in the producer's database."""
+
+    PRUNE_EVERY = 60.0  # seconds
+
     def __init__(self, outbox: Outbox, publisher: ConfirmingPublisher, batch_size: int = 500,
-                 waker: Waker | None = None):
+                 waker: Waker | None = None, retention: timedelta | None = None):
         self.outbox = outbox
         self.db = outbox.db
         self.table = outbox.table
         self.publisher = publisher
         self.batch_size = batch_size
         self.waker = waker or Waker(self.db)
+        self.retention = retention if retention is not None else env_duration("OUTBOX_RETENTION", "PT10M")
+
+    def prune(self) -> int:
+        """Delete rows sent longer than `retention` ago; returns how many."""
+        with self.db.transaction() as session:
+            return session.execute(delete(self.table).where(
+                self.table.c.sent_at.is_not(None), self.table.c.sent_at < utcnow() - self.retention)).rowcount
 
     def relay_once(self) -> int:
         """Publish one batch of unsent events; returns how many the broker confirmed."""
@@ -140,10 +154,13 @@ class Relay:
             return len(sent)
 
     def run(self, stop: threading.Event) -> None:
-        failures = 0
+        failures, pruned_at = 0, 0.0
         while not stop.is_set():
             try:
                 published = self.relay_once()
+                if time.monotonic() - pruned_at > self.PRUNE_EVERY:
+                    self.prune()
+                    pruned_at = time.monotonic()
                 failures = 0
             except PublishFailed as exc:
                 failures += 1

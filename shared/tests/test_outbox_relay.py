@@ -99,3 +99,23 @@ def test_the_relay_picks_up_a_new_event_without_waiting_for_a_slow_poll(runtime,
     with running(relay.run):
         threading.Timer(0.3, _publish, args=(runtime, 1)).start()
         event_waiter.wait_for("test.thing_happened", timeout=5)
+
+
+def test_sent_events_are_deleted_after_the_retention_and_unsent_ones_never(runtime, publisher, event_waiter):
+    from datetime import timedelta
+
+    from mumaris_shared.events import utcnow
+
+    _publish(runtime, 3)
+    relay = Relay(runtime.outbox, publisher, retention=timedelta(minutes=10))
+    assert relay.relay_once() == 3
+    _publish(runtime, 1)  # not sent yet
+    table = runtime.outbox.table
+    with runtime.db.transaction() as session:
+        positions = sorted(session.execute(table.select().where(table.c.sent_at.is_not(None))).scalars())
+        session.execute(table.update().where(table.c.position == positions[0])
+                        .values(sent_at=utcnow() - timedelta(minutes=11)))
+    assert relay.prune() == 1
+    with runtime.db.transaction() as session:
+        assert len(session.execute(table.select()).all()) == 3
+    assert runtime.outbox.pending_count() == 1
