@@ -1,0 +1,108 @@
+"""Reading and writing the accounts tables inside a caller's transaction."""
+from __future__ import annotations
+
+import secrets
+import uuid
+from datetime import datetime
+
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.engine import Row
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from mumaris_shared.db import Database
+
+from ..domain.codes import IssuedCode
+from .orm import (accounts_table as accounts, login_attempts_table as logins, server_secrets_table as secrets_table,
+                  verification_codes_table as codes)
+
+
+# --- accounts -----------------------------------------------------------------------------------
+def account_by_email(session: Session, email: str, for_update: bool = False) -> Row | None:
+    statement = select(accounts).where(accounts.c.email == email)
+    if for_update:  # serialises concurrent tries on one account (PostgreSQL; SQLite is serial anyway)
+        statement = statement.with_for_update()
+    return session.execute(statement).first()
+
+
+def account_by_id(session: Session, account_id: str) -> Row | None:
+    return session.execute(select(accounts).where(accounts.c.id == account_id)).first()
+
+
+def add_account(session: Session, **values) -> Row:
+    values = {"id": str(uuid.uuid4()), "activated_at": None, **values}
+    session.execute(insert(accounts).values(**values))
+    return account_by_id(session, values["id"])
+
+
+def activate(session: Session, account_id: str, status: str, now: datetime) -> None:
+    session.execute(update(accounts).where(accounts.c.id == account_id).values(status=status, activated_at=now))
+
+
+def set_password_hash(session: Session, account_id: str, password_hash: str) -> None:
+    session.execute(update(accounts).where(accounts.c.id == account_id).values(password_hash=password_hash))
+
+
+# --- verification codes ---------------------------------------------------------------------------
+def issue_code(session: Session, account_id: str, code_hash: str, reason: str, now: datetime,
+               expires_at: datetime) -> None:
+    """The new code becomes the account's only valid one: every earlier code is voided."""
+    session.execute(update(codes).where(codes.c.account_id == account_id, codes.c.voided_at.is_(None),
+                                        codes.c.used_at.is_(None)).values(voided_at=now))
+    session.execute(insert(codes).values(account_id=account_id, code_hash=code_hash, reason=reason, issued_at=now,
+                                         expires_at=expires_at, failed_attempts=0))
+
+
+def current_code(session: Session, account_id: str) -> tuple[int, IssuedCode] | None:
+    row = session.execute(
+        select(codes).where(codes.c.account_id == account_id, codes.c.voided_at.is_(None), codes.c.used_at.is_(None))
+        .order_by(codes.c.issued_at.desc(), codes.c.id.desc()).limit(1)).first()
+    if row is None:
+        return None
+    return row.id, IssuedCode(code_hash=row.code_hash, expires_at=row.expires_at, failed_attempts=row.failed_attempts)
+
+
+def count_wrong_try(session: Session, code_id: int) -> None:
+    session.execute(update(codes).where(codes.c.id == code_id).values(failed_attempts=codes.c.failed_attempts + 1))
+
+
+def use_code(session: Session, code_id: int, now: datetime) -> None:
+    session.execute(update(codes).where(codes.c.id == code_id).values(used_at=now))
+
+
+def last_code_issued_at(session: Session, account_id: str) -> datetime | None:
+    return session.execute(select(func.max(codes.c.issued_at)).where(codes.c.account_id == account_id)).scalar()
+
+
+def resends_since(session: Session, account_id: str, since: datetime) -> list[datetime]:
+    return list(session.execute(select(codes.c.issued_at).where(
+        codes.c.account_id == account_id, codes.c.reason == "resend", codes.c.issued_at > since)).scalars())
+
+
+# --- login attempts -------------------------------------------------------------------------------
+def login_attempts_since(session: Session, email: str, since: datetime) -> list[tuple[datetime, bool]]:
+    rows = session.execute(select(logins.c.attempted_at, logins.c.succeeded).where(
+        logins.c.email == email, logins.c.attempted_at > since))
+    return [(row.attempted_at, row.succeeded) for row in rows]
+
+
+def record_login_attempt(session: Session, email: str, now: datetime, succeeded: bool, keep_since: datetime) -> None:
+    """Record a try and forget this address's tries older than `keep_since`: no rule looks further back."""
+    session.execute(delete(logins).where(logins.c.email == email, logins.c.attempted_at <= keep_since))
+    session.execute(insert(logins).values(email=email, attempted_at=now, succeeded=succeeded))
+
+
+# --- server secrets -------------------------------------------------------------------------------
+def server_secret(db: Database, name: str, now: datetime) -> str:
+    """The secret called `name`, made at first need and then shared by every replica."""
+    with db.transaction() as session:
+        value = session.execute(select(secrets_table.c.value).where(secrets_table.c.name == name)).scalar()
+    if value is not None:
+        return value
+    try:
+        with db.transaction() as session:
+            session.execute(insert(secrets_table).values(name=name, value=secrets.token_hex(32), created_at=now))
+    except IntegrityError:
+        pass  # another replica made it first: use theirs
+    with db.transaction() as session:
+        return session.execute(select(secrets_table.c.value).where(secrets_table.c.name == name)).scalar_one()

@@ -1,0 +1,58 @@
+"""Commands for operators. `python -m accounts.cli create-staff --email E --password P --role reviewer`
+makes a staff account, active at once (the database must be migrated: `python -m accounts.migrate`)."""
+from __future__ import annotations
+
+import argparse
+import sys
+
+from marshmallow import ValidationError, validate
+
+from mumaris_shared.contracts import LANGUAGES
+from mumaris_shared.errors import ApiError
+
+from .bootstrap import runtime
+from .domain.accounts import STAFF_ROLES
+from .domain.identity import normalise_email, normalise_full_name
+from .service import AccountService
+
+
+def parser() -> argparse.ArgumentParser:
+    commands = argparse.ArgumentParser(prog="python -m accounts.cli", description="Mumaris accounts commands")
+    subcommands = commands.add_subparsers(dest="command", required=True)
+    staff = subcommands.add_parser("create-staff", help="create an active staff account and print its id")
+    staff.add_argument("--email", required=True)
+    staff.add_argument("--password", required=True)
+    staff.add_argument("--role", required=True, choices=STAFF_ROLES)
+    staff.add_argument("--full-name", help="default: the e-mail address's name part")
+    staff.add_argument("--language", choices=LANGUAGES, default="ar")
+    return commands
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    email = normalise_email(args.email)
+    try:
+        validate.Email()(email)
+    except ValidationError:
+        print(f"error: not an e-mail address: {args.email!r}", file=sys.stderr)
+        return 1
+    service_runtime = runtime()
+    try:
+        account_id = AccountService(service_runtime).create_staff(
+            email=email, password=args.password, role=args.role, language=args.language,
+            full_name=normalise_full_name(args.full_name or email.partition("@")[0]))
+    except ApiError as error:
+        problems = error.details.get("fields", {}).get("password", [])
+        print(f"error: {'; '.join([error.message, *problems])} ({error.code})", file=sys.stderr)
+        return 1
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    finally:
+        service_runtime.db.dispose()
+    print(account_id)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,197 @@
+"""What the accounts service does, one method per use: each runs in one transaction, publishes
+its events through the outbox in that transaction, and answers failures with an `ApiError`.
+
+Failures roll back everything, except the two that must be remembered for the limits to mean
+anything: a wrong verification code spends a try, and a failed login is recorded."""
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+from typing import Callable
+
+import jwt
+from sqlalchemy.exc import IntegrityError
+
+from mumaris_shared.auth import ALGORITHM
+from mumaris_shared.config import TOKEN_AUDIENCE, TOKEN_ISSUER
+from mumaris_shared.contracts import ACCOUNT_ACTIVATED, ACCOUNT_REGISTERED, VERIFICATION_CODE_ISSUED
+from mumaris_shared.errors import ApiError
+from mumaris_shared.events import isoformat, utcnow
+from mumaris_shared.runtime import Runtime
+
+from .adapters import repository
+from .adapters.keys import KeyStore
+from .domain import passwords
+from .domain.accounts import ACTIVE, APPLICANT, PENDING_VERIFICATION, STAFF_ROLES
+from .domain.codes import HOUR, CodeHasher, Verdict, check_code, new_code, resend_wait
+from .domain.throttling import retry_after_seconds
+from .settings import Settings
+
+CODE_SECRET_NAME = "verification_code_hmac"
+
+
+class AccountService:
+    def __init__(self, runtime: Runtime, settings: Settings | None = None,
+                 clock: Callable[[], datetime] | None = None, keys: KeyStore | None = None):
+        self.db = runtime.db
+        self.outbox = runtime.outbox
+        self.settings = settings or Settings.from_env()
+        self.clock = clock or utcnow
+        self.keys = keys or KeyStore(self.db)
+        self._code_hasher: CodeHasher | None = None
+
+    # --- registration and activation --------------------------------------------------------------
+    def register(self, *, full_name: str, email: str, password: str, national_id: str, mobile: str,
+                 language: str) -> dict:
+        """A pending account and its first code; inputs already normalised by the API schema."""
+        account = self._create(email=email, password=password, full_name=full_name, language=language,
+                               roles=[APPLICANT], status=PENDING_VERIFICATION, national_id=national_id, mobile=mobile)
+        return {"id": account.id, "email": account.email, "status": account.status}
+
+    def create_staff(self, *, email: str, password: str, role: str, full_name: str, language: str) -> str:
+        """An active staff account, announced to the other services as registered and activated."""
+        if role not in STAFF_ROLES:
+            raise ApiError(422, "validation_failed", f"a staff role is one of {', '.join(STAFF_ROLES)}",
+                           {"fields": {"role": [f"must be one of {', '.join(STAFF_ROLES)}"]}})
+        return self._create(email=email, password=password, full_name=full_name, language=language,
+                            roles=[role], status=ACTIVE, national_id=None, mobile=None).id
+
+    def _create(self, *, email: str, password: str, status: str, **values):
+        try:
+            passwords.check_password_policy(password, email)
+        except passwords.WeakPassword as weak:
+            raise ApiError(422, "weak_password", "the password does not meet the policy",
+                           {"fields": {"password": weak.problems}}) from None
+        hasher = self._hasher() if status == PENDING_VERIFICATION else None
+        password_hash = passwords.hash_password(password)
+        now = self.clock()
+        try:
+            with self.db.transaction() as session:
+                if repository.account_by_email(session, email) is not None:
+                    raise _email_taken()
+                account = repository.add_account(session, email=email, password_hash=password_hash, status=status,
+                                                 created_at=now, **values)
+                self.outbox.publish(session, ACCOUNT_REGISTERED, _account_data(account))
+                if status == ACTIVE:
+                    repository.activate(session, account.id, ACTIVE, now)
+                    self.outbox.publish(session, ACCOUNT_ACTIVATED, _account_data(account))
+                else:
+                    self._issue_code(session, hasher, account, "registration", now)
+        except IntegrityError:
+            raise _email_taken() from None  # a concurrent registration of the address won
+        return account
+
+    def verify(self, email: str, code: str) -> dict:
+        policy, hasher, now = self.settings.codes, self._hasher(), self.clock()
+        with self.db.transaction() as session:
+            account = repository.account_by_email(session, email, for_update=True)
+            if account is None:
+                # Answered like a wrong code, so the answer does not tell whether the address has an account.
+                failure = _wrong_code(policy.max_attempts - 1)
+            elif account.status == ACTIVE:
+                raise ApiError(409, "already_active", "this account is already active; log in")
+            else:
+                code_id, issued = repository.current_code(session, account.id) or (None, None)
+                check = check_code(issued, code, hasher, policy, now)
+                if check.verdict is Verdict.EXHAUSTED:
+                    raise ApiError(429, "too_many_attempts", "too many wrong codes; ask for a new code")
+                if check.verdict is Verdict.EXPIRED:
+                    raise ApiError(410, "code_expired", "the code has expired; ask for a new code")
+                if check.verdict is Verdict.WRONG:
+                    repository.count_wrong_try(session, code_id)
+                    failure = _wrong_code(check.attempts_left)
+                else:
+                    failure = None
+                    repository.use_code(session, code_id, now)
+                    repository.activate(session, account.id, ACTIVE, now)
+                    self.outbox.publish(session, ACCOUNT_ACTIVATED, _account_data(account))
+        if failure is not None:
+            raise failure
+        return {"status": ACTIVE}
+
+    def resend_code(self, email: str) -> dict:
+        """A new code for a pending account; for any other address nothing happens, and the
+        answer is the same, so it does not tell which addresses have accounts."""
+        policy, hasher, now = self.settings.codes, self._hasher(), self.clock()
+        with self.db.transaction() as session:
+            account = repository.account_by_email(session, email, for_update=True)
+            if account is not None and account.status == PENDING_VERIFICATION:
+                wait = resend_wait(repository.last_code_issued_at(session, account.id),
+                                   repository.resends_since(session, account.id, now - HOUR), policy, now)
+                if wait is not None:
+                    raise _retry_later(429, "too_soon", "a code was sent moments ago; wait before asking again", wait)
+                self._issue_code(session, hasher, account, "resend", now)
+        return {"status": "sent"}
+
+    def _issue_code(self, session, hasher: CodeHasher, account, reason: str, now: datetime) -> None:
+        policy, code = self.settings.codes, new_code()
+        expires_at = now + policy.ttl
+        repository.issue_code(session, account.id, hasher.hash(code), reason, now, expires_at)
+        self.outbox.publish(session, VERIFICATION_CODE_ISSUED, {
+            **_account_data(account), "code": code, "expires_at": isoformat(expires_at),
+            "valid_minutes": policy.valid_minutes})
+
+    def _hasher(self) -> CodeHasher:
+        # Fetched before the caller's transaction opens: on SQLite a second one would wait for it.
+        if self._code_hasher is None:
+            secret = self.settings.code_secret or repository.server_secret(self.db, CODE_SECRET_NAME, utcnow())
+            self._code_hasher = CodeHasher(secret.encode())
+        return self._code_hasher
+
+    # --- sessions -------------------------------------------------------------------------------
+    def login(self, email: str, password: str) -> dict:
+        throttle, now = self.settings.logins, self.clock()
+        with self.db.transaction() as session:
+            wait = throttle.wait(repository.login_attempts_since(session, email, now - throttle.window), now)
+            if wait is not None:
+                raise _retry_later(429, "too_many_attempts", "too many failed logins; try again later", wait)
+            account = repository.account_by_email(session, email)
+            if account is None:
+                right = passwords.verify_without_account(password)
+            else:
+                right = passwords.verify_password(account.password_hash, password)
+            repository.record_login_attempt(session, email, now, right, keep_since=now - throttle.window)
+            if right and passwords.needs_rehash(account.password_hash):
+                repository.set_password_hash(session, account.id, passwords.hash_password(password))
+        if not right:
+            raise ApiError(401, "invalid_credentials", "the e-mail address or the password is wrong")
+        if account.status != ACTIVE:
+            raise ApiError(403, "not_active", "activate the account with the code we e-mailed first")
+        return self._token(account, now)
+
+    def _token(self, account, now: datetime) -> dict:
+        kid, key = self.keys.signing_key()
+        ttl = self.settings.token_ttl
+        claims = {"iss": TOKEN_ISSUER, "aud": TOKEN_AUDIENCE, "sub": account.id, "email": account.email,
+                  "roles": list(account.roles), "iat": int(now.timestamp()), "exp": int((now + ttl).timestamp()),
+                  "jti": str(uuid.uuid4())}
+        return {"access_token": jwt.encode(claims, key, algorithm=ALGORITHM, headers={"kid": kid}),
+                "token_type": "Bearer", "expires_in": int(ttl.total_seconds())}
+
+    def me(self, account_id: str) -> dict:
+        with self.db.transaction() as session:
+            account = repository.account_by_id(session, account_id)
+        if account is None:
+            raise ApiError(404, "not_found", "the account no longer exists")
+        return {"id": account.id, "full_name": account.full_name, "email": account.email,
+                "roles": list(account.roles), "language": account.language, "status": account.status,
+                "mobile": account.mobile}
+
+
+def _account_data(account) -> dict:
+    """The `accounts.*` event data (contracts.AccountData), with the roles so services tell staff apart."""
+    return {"account_id": account.id, "email": account.email, "full_name": account.full_name,
+            "language": account.language, "roles": list(account.roles)}
+
+
+def _email_taken() -> ApiError:
+    return ApiError(409, "email_taken", "an account with this e-mail address exists")
+
+
+def _wrong_code(attempts_left: int) -> ApiError:
+    return ApiError(422, "wrong_code", "the code is wrong", {"attempts_left": attempts_left})
+
+
+def _retry_later(status: int, code: str, message: str, wait: timedelta) -> ApiError:
+    seconds = retry_after_seconds(wait)
+    return ApiError(status, code, message, {"retry_after_seconds": seconds}, {"Retry-After": str(seconds)})

@@ -1,0 +1,33 @@
+"""The accounts settings (DESIGN.md section 4), read from the environment once per app or command."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from mumaris_shared.config import env, env_duration, env_int
+
+from .domain.codes import CodePolicy
+from .domain.throttling import LoginThrottle
+
+
+@dataclass(frozen=True)
+class Settings:
+    codes: CodePolicy = field(default_factory=CodePolicy)
+    logins: LoginThrottle = field(default_factory=LoginThrottle)
+    token_ttl: timedelta = timedelta(minutes=15)
+    # Keys the verification-code hashes. Unset, a random one is made once and kept in the
+    # database; set it in production so a copy of the database alone does not reveal codes.
+    code_secret: str | None = None
+
+    @classmethod
+    def from_env(cls) -> "Settings":
+        return cls(
+            codes=CodePolicy(ttl=env_duration("ACCOUNTS_CODE_TTL", "PT10M"),
+                             max_attempts=env_int("ACCOUNTS_CODE_MAX_ATTEMPTS", 5),
+                             resend_interval=env_duration("ACCOUNTS_RESEND_INTERVAL", "PT1M"),
+                             resends_per_hour=env_int("ACCOUNTS_RESENDS_PER_HOUR", 5)),
+            logins=LoginThrottle(max_failures=env_int("ACCOUNTS_LOGIN_MAX_FAILURES", 5),
+                                 window=env_duration("ACCOUNTS_LOGIN_WINDOW", "PT15M")),
+            token_ttl=env_duration("ACCOUNTS_TOKEN_TTL", "PT15M"),
+            code_secret=env("ACCOUNTS_CODE_SECRET"),
+        )
