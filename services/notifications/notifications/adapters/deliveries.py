@@ -1,0 +1,69 @@
+"""The recipients and the delivery log, read and written one way for handlers, mailer and API."""
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import Table, select, text
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from mumaris_shared.events import Event, utcnow
+
+from ..domain.emails import Email
+from .orm import deliveries_table, recipients_table
+
+PENDING, SENT, FAILED = "pending", "sent", "failed"
+STATUSES = (PENDING, SENT, FAILED)
+
+# The mailer LISTENs here (PostgreSQL), so a committed delivery goes out at once, not at its next poll.
+NOTIFY_CHANNEL = "mumaris_deliveries"
+
+
+def _is_postgres(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def _insert(session: Session, table: Table):
+    # Both backends speak INSERT … ON CONFLICT, each through its own dialect's construct.
+    return (postgresql.insert if _is_postgres(session) else sqlite.insert)(table)
+
+
+def remember_recipient(session: Session, account_id: str, email: str, full_name: str, language: str,
+                       as_of: datetime) -> None:
+    """Insert or update a person's contact details, unless what we hold is newer than `as_of`
+    (events can arrive out of order after a retry)."""
+    table = recipients_table
+    statement = _insert(session, table).values(account_id=account_id, email=email, full_name=full_name,
+                                               language=language, updated_at=as_of)
+    session.execute(statement.on_conflict_do_update(
+        index_elements=[table.c.account_id],
+        set_={name: statement.excluded[name] for name in ("email", "full_name", "language", "updated_at")},
+        where=table.c.updated_at <= statement.excluded.updated_at,
+    ))
+
+
+def queue_delivery(session: Session, event: Event, template: str, recipient: str, email: Email) -> None:
+    """A pending delivery, in the caller's transaction; the same (event, template, recipient) again
+    is a no-op, so a handler is safe to repeat."""
+    table, now = deliveries_table, utcnow()
+    statement = _insert(session, table).values(
+        id=str(uuid.uuid4()), event_id=event.id, event_type=event.type, template=template, recipient=recipient,
+        language=email.language, subject=email.subject, text=email.text, html=email.html,
+        status=PENDING, attempts=0, next_attempt_at=now, created_at=now)
+    session.execute(statement.on_conflict_do_nothing(
+        index_elements=[table.c.event_id, table.c.template, table.c.recipient]))
+    if _is_postgres(session):
+        # Delivered to listeners at commit, together with the row.
+        session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": NOTIFY_CHANNEL})
+
+
+def delivery_log(session: Session, recipient: str | None = None, status: str | None = None, limit: int = 50):
+    """Deliveries, newest first."""
+    table = deliveries_table
+    statement = select(table).order_by(table.c.created_at.desc(), table.c.id).limit(limit)
+    if recipient is not None:
+        statement = statement.where(table.c.recipient == recipient)
+    if status is not None:
+        statement = statement.where(table.c.status == status)
+    return session.execute(statement).all()

@@ -1,0 +1,151 @@
+"""The mailer: sends the e-mails that handlers queued in `deliveries`.
+
+    python -m notifications.mailer
+
+Settings: SMTP_HOST (127.0.0.1), SMTP_PORT (1025), SMTP_TIMEOUT (PT10S), MAIL_FROM
+("Mumaris <no-reply@mumaris.local>"), MAILER_RETRY_BASE (PT1S: the delay before the first retry,
+doubling with each failure up to five minutes).
+
+It claims one due delivery at a time (`FOR UPDATE SKIP LOCKED` on PostgreSQL, so replicas never
+take the same one; on SQLite there is one mailer), hands it to the SMTP server, and marks it sent.
+While the server is down, refuses the connection, times out or answers with a temporary error, the
+delivery stays pending and is retried with growing delays: e-mails wait, and go out once the server
+is back. A recipient address the server refuses outright (5xx) is marked failed, as no retry can help.
+
+The one window no mailer can close: the SMTP server has accepted the message, and the mailer dies
+(or loses its database) before the row is marked sent. The delivery is still pending, so it is sent
+again — with the same `Message-ID: <delivery-id@mumaris.local>`, which lets mail systems that
+de-duplicate by Message-ID show it once. SMTP has no way to ask whether a server already holds a
+message, so this repeat-after-crash is the price of never losing one."""
+from __future__ import annotations
+
+import logging
+import smtplib
+import threading
+from dataclasses import dataclass
+from datetime import timedelta
+from email.message import EmailMessage
+from email.utils import format_datetime
+
+from sqlalchemy import update
+
+from mumaris_shared.config import env, env_duration, env_int
+from mumaris_shared.db import Database, claim
+from mumaris_shared.events import utcnow
+from mumaris_shared.outbox import Waker, backoff
+from mumaris_shared.runtime import configure_logging, run_until_signalled
+
+from .adapters.deliveries import FAILED, NOTIFY_CHANNEL, PENDING, SENT
+from .adapters.orm import deliveries_table
+from .bootstrap import runtime
+
+log = logging.getLogger(__name__)
+
+MESSAGE_ID_DOMAIN = "mumaris.local"
+
+
+@dataclass(frozen=True)
+class MailerSettings:
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 1025
+    smtp_timeout: timedelta = timedelta(seconds=10)
+    mail_from: str = "Mumaris <no-reply@mumaris.local>"
+    retry_base: timedelta = timedelta(seconds=1)
+
+    @classmethod
+    def from_env(cls) -> "MailerSettings":
+        return cls(smtp_host=env("SMTP_HOST", cls.smtp_host), smtp_port=env_int("SMTP_PORT", cls.smtp_port),
+                   smtp_timeout=env_duration("SMTP_TIMEOUT", "PT10S"), mail_from=env("MAIL_FROM", cls.mail_from),
+                   retry_base=env_duration("MAILER_RETRY_BASE", "PT1S"))
+
+
+class RecipientRefused(Exception):
+    """The server will never take a message for this address."""
+
+
+def message_for(delivery, mail_from: str) -> EmailMessage:
+    """The e-mail of a delivery row: the same Message-ID and Date each time it is sent."""
+    message = EmailMessage()
+    message["Message-ID"] = f"<{delivery.id}@{MESSAGE_ID_DOMAIN}>"
+    message["Date"] = format_datetime(delivery.created_at)
+    message["From"] = mail_from
+    message["To"] = delivery.recipient
+    message["Subject"] = delivery.subject
+    message["Auto-Submitted"] = "auto-generated"
+    message.set_content(delivery.text)
+    message.add_alternative(delivery.html, subtype="html")
+    message["Content-Language"] = delivery.language  # after the bodies: setting content clears Content-* headers
+    return message
+
+
+class Mailer:
+    def __init__(self, db: Database, settings: MailerSettings, waker: Waker | None = None):
+        self.db = db
+        self.settings = settings
+        self.table = deliveries_table
+        self.waker = waker or Waker(db, channel=NOTIFY_CHANNEL)
+
+    def deliver_next(self) -> bool:
+        """Send one due delivery; False when none is due."""
+        table, now = self.table, utcnow()
+        with self.db.transaction() as session:
+            rows = claim(session, self.db, table, table.c.status == PENDING, table.c.next_attempt_at <= now,
+                         order_by=table.c.next_attempt_at, limit=1)
+            if not rows:
+                return False
+            delivery = rows[0]
+            if not self.db.is_postgres:
+                # One mailer per SQLite file: don't hold its write lock while the SMTP server answers.
+                session.commit()
+            attempts = delivery.attempts + 1
+            try:
+                self._send(message_for(delivery, self.settings.mail_from))
+            except RecipientRefused as exc:
+                log.error("mailer: %s to %s refused for good: %s", delivery.id, delivery.recipient, exc)
+                changes = dict(status=FAILED, last_error=str(exc))
+            except (OSError, smtplib.SMTPException) as exc:
+                retry_in = backoff(attempts, self.settings.retry_base.total_seconds())
+                log.warning("mailer: %s not sent (%r); retrying in %s", delivery.id, exc, retry_in)
+                changes = dict(next_attempt_at=now + retry_in, last_error=f"{type(exc).__name__}: {exc}"[:2000])
+            else:
+                log.info("mailer: %s (%s) sent to %s", delivery.id, delivery.template, delivery.recipient)
+                changes = dict(status=SENT, sent_at=utcnow(), last_error=None)
+            session.execute(update(table).where(table.c.id == delivery.id).values(attempts=attempts, **changes))
+        return True
+
+    def _send(self, message: EmailMessage) -> None:
+        settings = self.settings
+        with smtplib.SMTP(settings.smtp_host, settings.smtp_port,
+                          timeout=settings.smtp_timeout.total_seconds()) as smtp:
+            try:
+                smtp.send_message(message)
+            except smtplib.SMTPRecipientsRefused as exc:
+                if all(code >= 500 for code, _reply in exc.recipients.values()):
+                    raise RecipientRefused(str(exc.recipients)) from exc
+                raise
+
+    def run(self, stop: threading.Event) -> None:
+        failures = 0
+        while not stop.is_set():
+            try:
+                worked = self.deliver_next()
+                failures = 0
+            except Exception:  # the database is away: keep trying, lose nothing
+                failures += 1
+                log.exception("mailer: database error; retrying")
+                stop.wait(min(5.0, 0.2 * 2 ** min(failures, 5)))
+                continue
+            if not worked:
+                self.waker.wait(stop)
+        self.waker.close()
+
+
+def main() -> None:
+    configure_logging()
+    mailer = Mailer(runtime().db, MailerSettings.from_env())
+    log.info("mailer: sending through %s:%s", mailer.settings.smtp_host, mailer.settings.smtp_port)
+    run_until_signalled(mailer.run)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,158 @@
+"""The notifications service for a test: migrated database, consumer and mailer on threads, a real
+SMTP server (`ops.mailcatcher`) that starts when the test says so, and staff tokens."""
+from __future__ import annotations
+
+import socket
+import threading
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+import jwt
+import pika
+import pytest
+from cryptography.hazmat.primitives.asymmetric import rsa
+from sqlalchemy import select
+
+from mumaris_shared.auth import TokenVerifier
+from mumaris_shared.broker import connection_parameters, declare_exchange, persistent
+from mumaris_shared.config import TOKEN_AUDIENCE, TOKEN_ISSUER
+from mumaris_shared.consumer import Consumer
+from mumaris_shared.events import EXCHANGE, Event
+from mumaris_shared.migrations import upgrade
+from mumaris_shared.runtime import Runtime
+from notifications.adapters.orm import deliveries_table
+from notifications.bootstrap import SERVICE, runtime as make_runtime
+from notifications.handlers import HANDLERS
+from notifications.mailer import Mailer, MailerSettings
+from ops.mailcatcher import MailCatcher
+
+FAST_RETRIES = [timedelta(milliseconds=100)] * 2
+KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
+class Events:
+    """The accounts events this service handles, with valid data unless a test overrides it."""
+
+    @staticmethod
+    def data(email: str, language: str = "ar", **extra) -> dict:
+        full_name = "سارة القحطاني" if language == "ar" else "Sara Alqahtani"
+        return {"account_id": f"acct-{email}", "email": email, "full_name": full_name, "language": language,
+                **extra}
+
+    def registered(self, email: str, language: str = "ar") -> Event:
+        return Event(type="accounts.account_registered", producer="accounts", data=self.data(email, language))
+
+    def code_issued(self, email: str, language: str = "ar", code: str = "482913") -> Event:
+        return Event(type="accounts.verification_code_issued", producer="accounts",
+                     data=self.data(email, language, code=code, expires_at="2026-11-25T10:10:00Z", valid_minutes=10))
+
+    def activated(self, email: str, language: str = "ar") -> Event:
+        return Event(type="accounts.account_activated", producer="accounts", data=self.data(email, language))
+
+
+@pytest.fixture
+def events() -> Events:
+    return Events()
+
+
+@pytest.fixture
+def deliveries():
+    """The delivery rows of a runtime's database matching `column=value` filters, oldest first."""
+    def rows(runtime: Runtime, **where) -> list:
+        table = deliveries_table
+        with runtime.db.transaction() as session:
+            return session.execute(select(table).where(*(table.c[k] == v for k, v in where.items()))
+                                   .order_by(table.c.created_at)).all()
+    return rows
+
+
+def _migrated(url: str):
+    upgrade(SERVICE, url)
+    runtime = make_runtime(url)
+    yield runtime
+    runtime.db.dispose()
+
+
+@pytest.fixture
+def service_runtime(database_url):
+    """The service's database, migrated, on each backend."""
+    yield from _migrated(database_url)
+
+
+@pytest.fixture
+def sqlite_runtime(tmp_path):
+    """The service's database, migrated, in a SQLite file: for tests that need no server."""
+    yield from _migrated(f"sqlite:///{tmp_path / 'notifications.db'}")
+
+
+class _Loop:
+    """`run(stop)` on a thread until the test ends."""
+
+    def __init__(self, loop):
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=loop, args=(self.stop,), daemon=True)
+        self.thread.start()
+
+    def close(self):
+        self.stop.set()
+        self.thread.join(timeout=15)
+        assert not self.thread.is_alive(), "loop did not stop"
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@dataclass
+class Running:
+    runtime: Runtime
+    consumer: Consumer
+    mail: MailCatcher  # not listening until the test calls `mail.start()`
+    channel: object
+
+    def publish(self, event: Event) -> None:
+        self.channel.basic_publish(EXCHANGE, event.type, event.to_json().encode(),
+                                   properties=persistent(event.id, event.type), mandatory=True)
+
+
+@pytest.fixture
+def running(service_runtime, rabbitmq_url):
+    """The consumer and the mailer running; the SMTP server is down until `running.mail.start()`."""
+    smtp_port = _free_port()
+    mail = MailCatcher(smtp_port=smtp_port, http_port=None)
+    consumer = service_runtime.consumer(HANDLERS, url=rabbitmq_url, retry_delays=FAST_RETRIES)
+    mailer = Mailer(service_runtime.db, MailerSettings(smtp_port=smtp_port, retry_base=timedelta(milliseconds=200)))
+    connection = pika.BlockingConnection(connection_parameters(rabbitmq_url))
+    channel = connection.channel()
+    channel.confirm_delivery()
+    declare_exchange(channel)
+    loops = [_Loop(consumer.run), _Loop(mailer.run)]
+    try:
+        assert consumer.ready.wait(30), "consumer did not bind its queue"
+        yield Running(service_runtime, consumer, mail, channel)
+    finally:
+        for loop in loops:
+            loop.close()
+        mail.stop()
+        # The broker's virtual host lives for the whole session: the next test starts with empty queues.
+        for queue in [consumer.queue, *consumer.retry_queues, consumer.dead_queue]:
+            channel.queue_delete(queue)
+        connection.close()
+
+
+@pytest.fixture
+def verifier() -> TokenVerifier:
+    return TokenVerifier(key_for_kid=lambda kid: {"k1": KEY.public_key()}[kid])
+
+
+@pytest.fixture
+def bearer():
+    def make(*roles: str) -> dict:
+        now = datetime.now(timezone.utc)
+        token = jwt.encode({"sub": "user-1", "roles": list(roles), "iss": TOKEN_ISSUER, "aud": TOKEN_AUDIENCE,
+                            "iat": now, "exp": now + timedelta(minutes=5)}, KEY, algorithm="RS256",
+                           headers={"kid": "k1"})
+        return {"Authorization": f"Bearer {token}"}
+    return make

@@ -1,0 +1,84 @@
+"""From the bus to the inbox, against a real RabbitMQ, a real SMTP server, SQLite and PostgreSQL:
+each e-mail arrives once, in the recipient's language, waits out an SMTP outage, and a broken
+event is parked without holding up the ones behind it."""
+import pytest
+
+from mumaris_shared import parking
+from mumaris_shared.events import Event
+from mumaris_shared.testing import wait_until
+
+pytestmark = pytest.mark.integration
+
+
+def _to(address):
+    return lambda message: address in message["to"]
+
+
+def test_the_verification_code_reaches_the_applicant_in_arabic(running, events, deliveries):
+    running.mail.start()
+    running.publish(events.registered("sara@example.com", "ar"))
+    code = events.code_issued("sara@example.com", "ar", code="730154")
+    running.publish(code)
+
+    mail = running.mail.wait_for(_to("sara@example.com"), timeout=30)
+    assert mail["subject"] == "رمز التحقق الخاص بك في ممارس"
+    assert "730154" in mail["text"] and "730154" in mail["html"]
+    assert '<html dir="rtl" lang="ar">' in mail["html"] and "10 دقائق" in mail["text"]
+    [delivery] = deliveries(running.runtime, event_id=code.id)
+    assert mail["message_id"] == f"<{delivery.id}@mumaris.local>"
+    wait_until(lambda: deliveries(running.runtime, event_id=code.id)[0].status == "sent")
+
+
+def test_a_welcome_reaches_an_english_speaker_in_english(running, events):
+    running.mail.start()
+    running.publish(events.activated("john@example.com", "en"))
+
+    mail = running.mail.wait_for(_to("john@example.com"), timeout=30)
+    assert mail["subject"] == "Welcome to Mumaris: your account is active"
+    assert '<html dir="ltr" lang="en">' in mail["html"] and "Hello Sara Alqahtani" in mail["text"]
+
+
+def test_the_same_event_published_twice_sends_one_email(running, events):
+    running.mail.start()
+    twice = events.code_issued("twice@example.com")
+    marker = events.code_issued("marker@example.com")
+    for event in (twice, twice, marker):
+        running.publish(event)
+
+    # Handled and sent in order: once the marker's e-mail is out, a second copy would be too.
+    running.mail.wait_for(_to("marker@example.com"), timeout=30)
+    assert len([m for m in running.mail.messages() if _to("twice@example.com")(m)]) == 1
+
+
+def test_while_smtp_is_down_the_email_waits_and_goes_out_once_it_is_back(running, events, deliveries):
+    code = events.code_issued("patient@example.com")
+    running.publish(code)
+
+    wait_until(lambda: [(d.status, d.attempts > 0) for d in deliveries(running.runtime, event_id=code.id)]
+               == [("pending", True)])
+    assert running.mail.messages() == []
+    running.mail.start()
+
+    mail = running.mail.wait_for(_to("patient@example.com"), timeout=30)
+    assert "482913" in mail["text"]
+    wait_until(lambda: deliveries(running.runtime, event_id=code.id)[0].status == "sent")
+    [delivery] = deliveries(running.runtime, event_id=code.id)
+    assert delivery.attempts >= 2 and delivery.last_error is None
+    assert len(running.mail.messages()) == 1
+
+
+def test_a_broken_event_is_retried_then_parked_while_the_next_is_delivered(running, events, deliveries,
+                                                                           rabbitmq_url):
+    running.mail.start()
+    good = events.code_issued("after@example.com")
+    broken = Event(type=good.type, producer="accounts", data=events.data("broken@example.com"))  # no code, no validity
+    running.publish(broken)
+    running.publish(good)
+
+    running.mail.wait_for(_to("after@example.com"), timeout=30)
+    wait_until(lambda: len(parking.list_parked(rabbitmq_url, "notifications")) == 1)
+    [parked] = parking.list_parked(rabbitmq_url, "notifications")
+    assert parked["message_id"] == broken.id and parked["attempts"] == 1 + len(running.consumer.retry_queues)
+    assert "ValidationError" in parked["error"] and "code" in parked["error"]
+    assert deliveries(running.runtime, event_id=broken.id) == []
+    assert not any(_to("broken@example.com")(m) for m in running.mail.messages())

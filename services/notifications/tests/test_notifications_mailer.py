@@ -1,0 +1,86 @@
+"""The mailer against a real (in-process) SMTP server: sent once with a stable Message-ID, kept
+and retried later while the server is down, given up on when the address is refused for good."""
+import socket
+from datetime import timedelta
+
+import pytest
+from aiosmtpd.controller import Controller
+
+from mumaris_shared.events import utcnow
+from notifications.handlers import HANDLERS
+from notifications.mailer import Mailer, MailerSettings, message_for
+from ops.mailcatcher import MailCatcher
+
+pytestmark = pytest.mark.unit
+
+
+@pytest.fixture
+def queued(sqlite_runtime, events, deliveries):
+    """A pending verification e-mail to sara@example.com, in Arabic."""
+    sqlite_runtime.consumer(HANDLERS, url="amqp://never-connected").handle(events.code_issued("sara@example.com"))
+    [delivery] = deliveries(sqlite_runtime)
+    return delivery
+
+
+def _mailer(runtime, port: int) -> Mailer:
+    return Mailer(runtime.db, MailerSettings(smtp_port=port, retry_base=timedelta(seconds=30)))
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]  # nothing listens here once the probe is closed
+
+
+def test_the_message_carries_both_bodies_and_an_id_made_from_the_delivery(queued):
+    message = message_for(queued, "Mumaris <no-reply@mumaris.local>")
+
+    assert message["Message-ID"] == f"<{queued.id}@mumaris.local>"
+    assert message["To"] == "sara@example.com" and message["Subject"] == queued.subject
+    assert message["Content-Language"] == "ar"
+    assert [part.get_content_type() for part in message.iter_parts()] == ["text/plain", "text/html"]
+    again = message_for(queued, "Mumaris <no-reply@mumaris.local>")
+    assert (again["Message-ID"], again["Date"]) == (message["Message-ID"], message["Date"])
+
+
+def test_a_due_delivery_is_sent_once_and_marked_sent(sqlite_runtime, queued, deliveries):
+    with MailCatcher(smtp_port=0, http_port=None) as catcher:
+        mailer = _mailer(sqlite_runtime, catcher.smtp_port)
+        assert mailer.deliver_next() is True
+        assert mailer.deliver_next() is False
+        mail = catcher.wait_for(lambda m: "sara@example.com" in m["to"])
+
+    assert len(catcher.messages()) == 1
+    assert mail["subject"] == "رمز التحقق الخاص بك في ممارس" and "482913" in mail["text"]
+    assert mail["message_id"] == f"<{queued.id}@mumaris.local>" and 'dir="rtl"' in mail["html"]
+    [sent] = deliveries(sqlite_runtime)
+    assert (sent.status, sent.attempts, sent.last_error) == ("sent", 1, None) and sent.sent_at is not None
+
+
+def test_while_the_server_is_down_the_delivery_waits_with_a_growing_delay(sqlite_runtime, queued, deliveries):
+    mailer = _mailer(sqlite_runtime, _free_port())
+    before = utcnow()
+
+    assert mailer.deliver_next() is True
+    [waiting] = deliveries(sqlite_runtime)
+    assert (waiting.status, waiting.attempts) == ("pending", 1) and "Connection" in waiting.last_error
+    assert waiting.next_attempt_at >= before + timedelta(seconds=30)
+    assert mailer.deliver_next() is False  # not due again yet
+
+
+class _RefusesEveryone:
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802 (aiosmtpd API)
+        return "550 5.1.1 no such mailbox"
+
+
+def test_an_address_refused_for_good_is_marked_failed_not_retried(sqlite_runtime, queued, deliveries):
+    port = _free_port()
+    controller = Controller(_RefusesEveryone(), hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        assert _mailer(sqlite_runtime, port).deliver_next() is True
+    finally:
+        controller.stop()
+
+    [refused] = deliveries(sqlite_runtime)
+    assert (refused.status, refused.attempts) == ("failed", 1) and "no such mailbox" in refused.last_error
