@@ -59,12 +59,12 @@ def _register_error_handlers(app: Flask) -> None:
         messages = data.get("messages")
         code = _CODES.get(exc.code, "error")
         message = data.get("message") or exc.description or exc.name
+        details = {}
         if messages is not None:
-            if exc.code == 400 and "json" in messages and isinstance(messages["json"], list):
+            if exc.code == 400 and isinstance(messages.get("json"), list):
                 code, message = "malformed_json", "the body is not valid JSON"
             else:
-                message = "some fields are missing or invalid"
-        details = {"fields": _flatten(messages)} if messages else {}
+                message, details = "some fields are missing or invalid", {"fields": _flatten(messages)}
         return error_response(exc.code or 500, code, message, details, dict(data.get("headers") or {}))
 
     @app.errorhandler(Exception)
