@@ -6,6 +6,10 @@ from __future__ import annotations
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
 LANGUAGES = ("ar", "en")
+CATEGORIES = ("technician", "specialist", "general_practitioner", "resident", "pharmacist", "registrar", "consultant")
+FEE_KINDS = ("administrative", "service")
+PAYMENT_METHODS = ("sadad", "mada", "credit_card", "apple_pay")
+DECISIONS = ("approve", "reject")
 
 
 class _Data(Schema):
@@ -26,14 +30,147 @@ class VerificationCodeIssuedData(AccountData):
     valid_minutes = fields.Integer(required=True)
 
 
+class RequestData(_Data):
+    """Every event about a registration request names it and its owner."""
+    application_number = fields.String(required=True)
+    account_id = fields.String(required=True)
+
+
+class ApplicationSubmittedData(RequestData):
+    category = fields.String(required=True, validate=validate.OneOf(CATEGORIES))
+    specialty = fields.String(required=True)
+    submitted_at = fields.String(required=True)
+
+
+class ReviewStartedData(RequestData):
+    reviewer_id = fields.String(required=True)
+    started_at = fields.String(required=True)
+
+
+class ApplicationApprovedData(RequestData):
+    membership_number = fields.String(required=True)
+    decided_at = fields.String(required=True)
+
+
+class ApplicationRejectedData(RequestData):
+    reason = fields.String(required=True)
+    decided_at = fields.String(required=True)
+
+
+class ApplicationCancelledData(RequestData):
+    reason = fields.String(required=True)  # payment_deadline_expired
+    cancelled_at = fields.String(required=True)
+
+
+class ApplicationWithdrawnData(RequestData):
+    previous_status = fields.String(required=True)
+    withdrawn_at = fields.String(required=True)
+
+
+class InvoiceData(_Data):
+    id = fields.String(required=True)
+    kind = fields.String(required=True, validate=validate.OneOf(FEE_KINDS))
+    amount_halalas = fields.Integer(required=True)
+    status = fields.String(required=True)
+    due_at = fields.String(required=True)
+    sadad_bill_number = fields.String(required=True)
+
+
+class InvoiceIssuedData(RequestData):
+    invoice = fields.Nested(InvoiceData, required=True)
+
+
+class FeesAssessedData(RequestData):
+    """Both invoices of a request, issued together: what the applicant owes and by when."""
+    invoices = fields.List(fields.Nested(InvoiceData), required=True)
+    due_at = fields.String(required=True)
+
+
+class PaymentReceivedData(RequestData):
+    invoice_id = fields.String(required=True)
+    kind = fields.String(required=True, validate=validate.OneOf(FEE_KINDS))
+    payment_id = fields.String(required=True)
+    method = fields.String(required=True, validate=validate.OneOf(PAYMENT_METHODS))
+    amount_halalas = fields.Integer(required=True)
+    paid_at = fields.String(required=True)
+
+
+class FeesSettledData(RequestData):
+    settled_at = fields.String(required=True)
+
+
+class PaymentReminderDueData(RequestData):
+    due_at = fields.String(required=True)
+    before_deadline = fields.String(required=True)  # ISO 8601 duration: P7D, P1D
+    invoices = fields.List(fields.Nested(InvoiceData), required=True)  # those still unpaid
+
+
+class PaymentDeadlineExpiredData(RequestData):
+    due_at = fields.String(required=True)
+    expired_at = fields.String(required=True)
+
+
+class ExemptionDecidedData(RequestData):
+    exemption_id = fields.String(required=True)
+    kind = fields.String(required=True)  # martyr_relative
+    decision = fields.String(required=True, validate=validate.OneOf(DECISIONS))
+    reason = fields.String(required=True, allow_none=True)
+
+
+class WaiverGrantedData(RequestData):
+    waiver_id = fields.String(required=True)
+    decision_number = fields.String(required=True)
+    kinds = fields.List(fields.String(validate=validate.OneOf(FEE_KINDS)), required=True)
+
+
+class RefundDecidedData(RequestData):
+    refund_id = fields.String(required=True)
+    invoice_id = fields.String(required=True)
+    status = fields.String(required=True)  # approved | rejected | pending_review
+    amount_halalas = fields.Integer(required=True)
+    rule = fields.String(required=True)
+
+
 ACCOUNT_REGISTERED = "accounts.account_registered"
 VERIFICATION_CODE_ISSUED = "accounts.verification_code_issued"
 ACCOUNT_ACTIVATED = "accounts.account_activated"
+
+APPLICATION_SUBMITTED = "applications.application_submitted"
+APPLICATION_REVIEW_STARTED = "applications.application_review_started"
+APPLICATION_APPROVED = "applications.application_approved"
+APPLICATION_REJECTED = "applications.application_rejected"
+APPLICATION_CANCELLED = "applications.application_cancelled"
+APPLICATION_WITHDRAWN = "applications.application_withdrawn"
+
+INVOICE_ISSUED = "billing.invoice_issued"
+FEES_ASSESSED = "billing.fees_assessed"
+PAYMENT_RECEIVED = "billing.payment_received"
+FEES_SETTLED = "billing.fees_settled"
+PAYMENT_REMINDER_DUE = "billing.payment_reminder_due"
+PAYMENT_DEADLINE_EXPIRED = "billing.payment_deadline_expired"
+EXEMPTION_DECIDED = "billing.exemption_decided"
+WAIVER_GRANTED = "billing.waiver_granted"
+REFUND_DECIDED = "billing.refund_decided"
 
 SCHEMAS: dict[str, type[Schema]] = {
     ACCOUNT_REGISTERED: AccountData,
     VERIFICATION_CODE_ISSUED: VerificationCodeIssuedData,
     ACCOUNT_ACTIVATED: AccountData,
+    APPLICATION_SUBMITTED: ApplicationSubmittedData,
+    APPLICATION_REVIEW_STARTED: ReviewStartedData,
+    APPLICATION_APPROVED: ApplicationApprovedData,
+    APPLICATION_REJECTED: ApplicationRejectedData,
+    APPLICATION_CANCELLED: ApplicationCancelledData,
+    APPLICATION_WITHDRAWN: ApplicationWithdrawnData,
+    INVOICE_ISSUED: InvoiceIssuedData,
+    FEES_ASSESSED: FeesAssessedData,
+    PAYMENT_RECEIVED: PaymentReceivedData,
+    FEES_SETTLED: FeesSettledData,
+    PAYMENT_REMINDER_DUE: PaymentReminderDueData,
+    PAYMENT_DEADLINE_EXPIRED: PaymentDeadlineExpiredData,
+    EXEMPTION_DECIDED: ExemptionDecidedData,
+    WAIVER_GRANTED: WaiverGrantedData,
+    REFUND_DECIDED: RefundDecidedData,
 }
 
 
