@@ -1,1 +1,2 @@
-"""Registration requests and their life (DESIGN.md section 3). Issue 3 fills this in."""
+"""Registration requests and their life (DESIGN.md section 3): created, submitted, paid, reviewed,
+decided, withdrawn or cancelled, each step on the request's timeline."""

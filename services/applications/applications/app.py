@@ -1,3 +1,6 @@
+from datetime import datetime
+from typing import Callable
+
 from flask import Flask
 
 from mumaris_shared.auth import TokenVerifier
@@ -5,11 +8,16 @@ from mumaris_shared.config import jwks_url
 from mumaris_shared.runtime import Runtime
 from mumaris_shared.web import create_service_app
 
-from .api import blueprint
+from .api import SERVICE_EXTENSION, blueprint
 from .bootstrap import SERVICE, runtime as default_runtime
+from .service import ApplicationService
 
 
-def create_app(runtime: Runtime | None = None, verifier: TokenVerifier | None = None) -> Flask:
+def create_app(runtime: Runtime | None = None, verifier: TokenVerifier | None = None,
+               clock: Callable[[], datetime] | None = None) -> Flask:
+    """`clock` replaces the current time of the requests' changes (tests of the queue's waiting times)."""
     runtime = runtime or default_runtime()
-    return create_service_app(SERVICE, db=runtime.db, outbox=runtime.outbox,
-                              verifier=verifier or TokenVerifier(jwks_url=jwks_url()), blueprints=[blueprint])
+    app = create_service_app(SERVICE, db=runtime.db, outbox=runtime.outbox,
+                             verifier=verifier or TokenVerifier(jwks_url=jwks_url()), blueprints=[blueprint])
+    app.extensions[SERVICE_EXTENSION] = ApplicationService(runtime, clock)
+    return app

@@ -1,3 +1,108 @@
+"""The HTTP API: `/v1/...` (DESIGN.md section 9). Roles are checked before the body is read."""
+from flask import current_app
 from flask_smorest import Blueprint
 
+from mumaris_shared.auth import current_principal, require_roles
+from mumaris_shared.errors import error_response
+
+from ..domain.access import APPLICANT, REVIEWER
+from ..domain.lifecycle import IllegalTransition
+from ..service import ApplicationService
+from .schemas import (ApplicationCreateSchema, ApplicationSchema, ApplicationSummarySchema, DecisionSchema,
+                      PublicStatusSchema, QueueEntrySchema)
+
+SERVICE_EXTENSION = "applications.service"
+
 blueprint = Blueprint("applications", __name__, url_prefix="/v1", description="Registration requests")
+BEARER = [{"bearer": []}]
+
+
+def _service() -> ApplicationService:
+    return current_app.extensions[SERVICE_EXTENSION]
+
+
+@blueprint.errorhandler(IllegalTransition)
+def _illegal_transition(exc: IllegalTransition):
+    return error_response(409, "illegal_transition", str(exc),
+                          {"current_status": exc.current_status, "review_started": exc.review_started})
+
+
+@blueprint.post("/applications")
+@blueprint.doc(security=BEARER)
+@require_roles(APPLICANT)
+@blueprint.arguments(ApplicationCreateSchema)
+@blueprint.response(201, ApplicationSchema)
+def create(body):
+    """Create a request (a draft until it is submitted)"""
+    return _service().create(current_principal(), **body)
+
+
+@blueprint.get("/applications")
+@blueprint.doc(security=BEARER)
+@require_roles()
+@blueprint.response(200, ApplicationSummarySchema(many=True))
+def list_own():
+    """The caller's requests, newest first"""
+    return _service().list_own(current_principal())
+
+
+@blueprint.get("/applications/<string:number>")
+@blueprint.doc(security=BEARER)
+@require_roles()
+@blueprint.response(200, ApplicationSchema)
+def read(number):
+    """A request with its whole timeline: its owner, reviewers and the secretary-general"""
+    return _service().read(current_principal(), number)
+
+
+@blueprint.post("/applications/<string:number>/submit")
+@blueprint.doc(security=BEARER)
+@require_roles(APPLICANT)
+@blueprint.response(200, ApplicationSchema)
+def submit(number):
+    """Confirm and send a draft: its two fees fall due"""
+    return _service().submit(current_principal(), number)
+
+
+@blueprint.post("/applications/<string:number>/withdraw")
+@blueprint.doc(security=BEARER)
+@require_roles(APPLICANT)
+@blueprint.response(200, ApplicationSchema)
+def withdraw(number):
+    """Withdraw a request that is not decided yet"""
+    return _service().withdraw(current_principal(), number)
+
+
+@blueprint.get("/status/<string:number>")
+@blueprint.response(200, PublicStatusSchema)
+def public_status(number):
+    """Anyone holding a request number: its status and last change, nothing else"""
+    return _service().public_status(number)
+
+
+@blueprint.get("/review-queue")
+@blueprint.doc(security=BEARER)
+@require_roles(REVIEWER)
+@blueprint.response(200, QueueEntrySchema(many=True))
+def review_queue():
+    """Requests under review, longest waiting first"""
+    return _service().review_queue()
+
+
+@blueprint.post("/applications/<string:number>/review")
+@blueprint.doc(security=BEARER)
+@require_roles(REVIEWER)
+@blueprint.response(200, ApplicationSchema)
+def start_review(number):
+    """Take a request from the queue: its review has started"""
+    return _service().start_review(current_principal(), number)
+
+
+@blueprint.post("/applications/<string:number>/decision")
+@blueprint.doc(security=BEARER)
+@require_roles(REVIEWER)
+@blueprint.arguments(DecisionSchema)
+@blueprint.response(200, ApplicationSchema)
+def decide(body, number):
+    """Approve (a membership number is issued) or reject (with a reason) a request one has taken"""
+    return _service().decide(current_principal(), number, body["decision"], body["reason"])

@@ -1,0 +1,136 @@
+"""Fixtures for the applications integration tests: a migrated database on each backend, the app
+on it with a clock the test moves and test-signed tokens, the consumer's handlers called directly,
+and helpers to read what was stored and published."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from types import SimpleNamespace
+
+import jwt
+import pytest
+from cryptography.hazmat.primitives.asymmetric import rsa
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from applications.adapters.orm import metadata, outbox_table
+from applications.app import create_app
+from applications.bootstrap import SERVICE, runtime as make_runtime
+from applications.handlers import HANDLERS
+from mumaris_shared.auth import TokenVerifier
+from mumaris_shared.config import TOKEN_AUDIENCE, TOKEN_ISSUER
+from mumaris_shared.events import Event, isoformat, utcnow
+from mumaris_shared.migrations import upgrade
+from mumaris_shared.runtime import Runtime
+
+KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+APPLICANT, OTHER_APPLICANT, REVIEWER, OTHER_REVIEWER, SECRETARY = (
+    "acct-sara", "acct-omar", "acct-reviewer-1", "acct-reviewer-2", "acct-secretary")
+ROLES = {APPLICANT: "applicant", OTHER_APPLICANT: "applicant", REVIEWER: "reviewer", OTHER_REVIEWER: "reviewer",
+         SECRETARY: "secretary_general"}
+REQUEST = {"category": "consultant", "specialty": "Cardiology",
+           "qualification": {"degree": "MD", "institution": "King Saud University", "country": "SA", "year": 2015},
+           "dataflow_reference": "DF-2026-000123"}
+
+
+class Clock:
+    """Real time until a test moves it."""
+
+    def __init__(self, now: datetime):
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, by: timedelta) -> None:
+        self.now += by
+
+
+def bearer(account_id: str, *roles: str) -> dict:
+    """A bearer header for `account_id`, with its usual role unless `roles` are named."""
+    now = datetime.now(timezone.utc)
+    token = jwt.encode({"sub": account_id, "roles": list(roles or (ROLES[account_id],)), "iss": TOKEN_ISSUER,
+                        "aud": TOKEN_AUDIENCE, "iat": now, "exp": now + timedelta(minutes=5)},
+                       KEY, algorithm="RS256", headers={"kid": "k1"})
+    return {"Authorization": f"Bearer {token}"}
+
+
+@dataclass
+class Service:
+    client: FlaskClient
+    runtime: Runtime
+    clock: Clock
+
+    people = SimpleNamespace(applicant=APPLICANT, other_applicant=OTHER_APPLICANT, reviewer=REVIEWER,
+                             other_reviewer=OTHER_REVIEWER, secretary=SECRETARY)
+    request_body = REQUEST
+    bearer = staticmethod(bearer)
+
+    # --- the API, as each person ------------------------------------------------------------------
+    def create(self, owner: str = APPLICANT, **overrides):
+        return self.client.post("/v1/applications", json={**REQUEST, **overrides}, headers=bearer(owner))
+
+    def post(self, number: str, action: str, as_: str, body: dict | None = None):
+        return self.client.post(f"/v1/applications/{number}/{action}", json=body, headers=bearer(as_))
+
+    def get(self, path: str, as_: str | None = None):
+        return self.client.get(path, headers=bearer(as_) if as_ else {})
+
+    # --- a request brought to a given status --------------------------------------------------------
+    def draft(self, owner: str = APPLICANT) -> str:
+        response = self.create(owner)
+        assert response.status_code == 201, response.json
+        return response.json["number"]
+
+    def awaiting_payment(self, owner: str = APPLICANT) -> str:
+        number = self.draft(owner)
+        assert self.post(number, "submit", owner).status_code == 200
+        return number
+
+    def under_review(self, owner: str = APPLICANT) -> str:
+        number = self.awaiting_payment(owner)
+        assert self.billing("billing.fees_settled", number, owner)
+        return number
+
+    def taken(self, owner: str = APPLICANT, reviewer: str = REVIEWER) -> str:
+        number = self.under_review(owner)
+        assert self.post(number, "review", reviewer).status_code == 200
+        return number
+
+    def decided(self, decision: str, owner: str = APPLICANT) -> str:
+        number = self.taken(owner)
+        response = self.post(number, "decision", REVIEWER, {"decision": decision, "reason": "checked"})
+        assert response.status_code == 200, response.json
+        return number
+
+    # --- billing's events, handled as the consumer would ------------------------------------------
+    def billing(self, event_type: str, number: str, owner: str = APPLICANT) -> bool:
+        now = isoformat(utcnow())
+        data = {"application_number": number, "account_id": owner}
+        data.update({"settled_at": now} if event_type == "billing.fees_settled" else {"due_at": now, "expired_at": now})
+        return self.runtime.consumer(HANDLERS).handle(Event(type=event_type, producer="billing", data=data))
+
+    # --- what was stored and published ----------------------------------------------------------------
+    def events(self, event_type: str) -> list[dict]:
+        """The events of `event_type` in the outbox, oldest first."""
+        with self.runtime.db.transaction() as session:
+            bodies = session.execute(select(outbox_table.c.body).where(outbox_table.c.event_type == event_type)
+                                     .order_by(outbox_table.c.position)).scalars()
+            return [json.loads(body) for body in bodies]
+
+    def snapshot(self) -> dict[str, list[tuple]]:
+        """Every stored row, to show that a refused request changed nothing."""
+        with self.runtime.db.transaction() as session:
+            return {table.name: sorted(tuple(map(repr, row)) for row in session.execute(select(table)))
+                    for table in metadata.sorted_tables}
+
+
+@pytest.fixture
+def service(database_url) -> Service:
+    upgrade(SERVICE, database_url)
+    runtime = make_runtime(database_url)
+    clock = Clock(utcnow())
+    verifier = TokenVerifier(key_for_kid=lambda kid: {"k1": KEY.public_key()}[kid])
+    yield Service(create_app(runtime, verifier=verifier, clock=clock).test_client(), runtime, clock)
+    runtime.db.dispose()

@@ -1,0 +1,104 @@
+"""One test per rule of the request's life (domain/lifecycle.py), each named for the rule."""
+import itertools
+
+import pytest
+
+from applications.domain.lifecycle import (APPROVE, APPROVED, AWAITING_PAYMENT, CANCELLED, DRAFT, EXPIRE_DEADLINE,
+                                           REJECT, REJECTED, REVIEW_STARTED, RULES, SETTLE_FEES, START_REVIEW,
+                                           STATUSES, SUBMIT, UNDER_REVIEW, WITHDRAW, WITHDRAWN, IllegalTransition,
+                                           Step, allows, decision_reason, transition)
+
+pytestmark = pytest.mark.unit
+
+ACTIONS = (SUBMIT, WITHDRAW, SETTLE_FEES, EXPIRE_DEADLINE, START_REVIEW, APPROVE, REJECT)
+ALLOWED = {
+    (SUBMIT, DRAFT, False): Step(AWAITING_PAYMENT, AWAITING_PAYMENT),
+    (WITHDRAW, DRAFT, False): Step(WITHDRAWN, WITHDRAWN),
+    (WITHDRAW, AWAITING_PAYMENT, False): Step(WITHDRAWN, WITHDRAWN),
+    (WITHDRAW, UNDER_REVIEW, False): Step(WITHDRAWN, WITHDRAWN),
+    (WITHDRAW, UNDER_REVIEW, True): Step(WITHDRAWN, WITHDRAWN),
+    (SETTLE_FEES, AWAITING_PAYMENT, False): Step(UNDER_REVIEW, UNDER_REVIEW),
+    (EXPIRE_DEADLINE, AWAITING_PAYMENT, False): Step(CANCELLED, CANCELLED),
+    (START_REVIEW, UNDER_REVIEW, False): Step(UNDER_REVIEW, REVIEW_STARTED),
+    (APPROVE, UNDER_REVIEW, True): Step(APPROVED, APPROVED),
+    (REJECT, UNDER_REVIEW, True): Step(REJECTED, REJECTED),
+}
+
+
+def test_submitting_a_draft_awaits_payment():
+    assert transition(SUBMIT, DRAFT) == Step(AWAITING_PAYMENT, AWAITING_PAYMENT)
+
+
+def test_a_draft_can_be_withdrawn():
+    assert transition(WITHDRAW, DRAFT).status == WITHDRAWN
+
+
+def test_a_request_awaiting_payment_can_be_withdrawn():
+    assert transition(WITHDRAW, AWAITING_PAYMENT).status == WITHDRAWN
+
+
+@pytest.mark.parametrize("review_started", [False, True])
+def test_a_request_under_review_can_be_withdrawn_until_it_is_decided(review_started):
+    assert transition(WITHDRAW, UNDER_REVIEW, review_started).status == WITHDRAWN
+
+
+def test_settled_fees_send_a_request_awaiting_payment_to_review():
+    assert transition(SETTLE_FEES, AWAITING_PAYMENT).status == UNDER_REVIEW
+
+
+def test_an_expired_payment_deadline_cancels_a_request_awaiting_payment():
+    assert transition(EXPIRE_DEADLINE, AWAITING_PAYMENT).status == CANCELLED
+
+
+def test_a_reviewer_taking_a_request_records_review_started_and_keeps_it_under_review():
+    assert transition(START_REVIEW, UNDER_REVIEW, review_started=False) == Step(UNDER_REVIEW, REVIEW_STARTED)
+
+
+def test_a_request_already_taken_cannot_be_taken_again():
+    with pytest.raises(IllegalTransition):
+        transition(START_REVIEW, UNDER_REVIEW, review_started=True)
+
+
+@pytest.mark.parametrize("action, outcome", [(APPROVE, APPROVED), (REJECT, REJECTED)])
+def test_a_request_is_decided_only_after_its_review_started(action, outcome):
+    assert transition(action, UNDER_REVIEW, review_started=True).status == outcome
+    with pytest.raises(IllegalTransition) as refused:
+        transition(action, UNDER_REVIEW, review_started=False)
+    assert refused.value.current_status == UNDER_REVIEW and refused.value.review_started is False
+
+
+def test_a_request_cannot_be_submitted_twice():
+    with pytest.raises(IllegalTransition) as refused:
+        transition(SUBMIT, AWAITING_PAYMENT)
+    assert refused.value.current_status == AWAITING_PAYMENT
+    assert str(refused.value) == "a request that is awaiting_payment cannot be submitted"
+
+
+@pytest.mark.parametrize("status", [APPROVED, REJECTED, WITHDRAWN, CANCELLED])
+def test_decided_withdrawn_and_cancelled_requests_are_final(status):
+    assert not any(allows(action, status, started) for action in ACTIONS for started in (False, True))
+
+
+# A reviewer takes a request only under review; it stays taken whatever comes after.
+STAGES = [(status, False) for status in STATUSES] + [(status, True) for status in (UNDER_REVIEW, APPROVED, REJECTED,
+                                                                                      WITHDRAWN)]
+
+
+def test_the_table_allows_exactly_the_transitions_of_the_design():
+    for action, (status, started) in itertools.product(ACTIONS, STAGES):
+        if (action, status, started) in ALLOWED:
+            assert transition(action, status, started) == ALLOWED[(action, status, started)]
+        else:
+            with pytest.raises(IllegalTransition) as refused:
+                transition(action, status, started)
+            assert (refused.value.action, refused.value.current_status) == (action, status)
+    assert {rule.action for rule in RULES} == set(ACTIONS)
+
+
+def test_a_rejection_needs_a_reason_and_an_approval_may_give_one():
+    assert decision_reason("reject", "  incomplete documents ") == "incomplete documents"
+    for missing in (None, "", "   "):
+        with pytest.raises(ValueError):
+            decision_reason("reject", missing)
+        assert decision_reason("approve", missing) is None
+    assert decision_reason("approve", "all in order") == "all in order"
