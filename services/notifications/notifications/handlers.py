@@ -3,15 +3,27 @@
 A handler never talks to SMTP. It renders the e-mail and queues it as a delivery in its own
 transaction, which commits together with the inbox row: an event becomes exactly one delivery
 however often it arrives, and `notifications.mailer` sends it. Data that breaks its contract
-raises, so the message goes through the retry ladder and is parked, never half-handled."""
+raises, so the message goes through the retry ladder and is parked, never half-handled.
+
+Accounts events carry the person's address and language, and are remembered in `recipients`;
+events about requests and fees name the person only by account id and are written to whoever
+`recipients` holds for it; one whose recipient is not known yet raises `RecipientUnknown` (retried,
+then parked, never dropped)."""
 from datetime import datetime
 
 from mumaris_shared.consumer import Handler, HandlerContext
-from mumaris_shared.contracts import (ACCOUNT_ACTIVATED, ACCOUNT_REGISTERED, VERIFICATION_CODE_ISSUED,
-                                      validated)
+from mumaris_shared.contracts import (ACCOUNT_ACTIVATED, ACCOUNT_REGISTERED, APPLICATION_APPROVED,
+                                      APPLICATION_CANCELLED, APPLICATION_REJECTED, EXEMPTION_DECIDED, FEES_ASSESSED,
+                                      PAYMENT_RECEIVED, PAYMENT_REMINDER_DUE, VERIFICATION_CODE_ISSUED,
+                                      WAIVER_GRANTED, validated)
 
-from .adapters.deliveries import queue_delivery, remember_recipient
+from .adapters.deliveries import find_recipient, queue_delivery, remember_recipient
+from .domain import emails
 from .domain.emails import VERIFICATION_CODE, WELCOME, render
+
+
+class RecipientUnknown(LookupError):
+    """An event names an account no accounts event has told us about yet."""
 
 
 def _account(ctx: HandlerContext) -> dict:
@@ -39,8 +51,48 @@ def account_activated(ctx: HandlerContext) -> None:
     _email(ctx, WELCOME, _account(ctx))
 
 
+def _to_account_holder(template: str):
+    """A handler for an event about a request, which names its owner only by `account_id`: the
+    e-mail goes to the address and in the language of the `recipients` table.
+
+    If the account is not there yet (its accounts event is still on its way: events from different
+    services are not ordered), the handler raises `RecipientUnknown`. Nothing is recorded, so the
+    message goes through the retry ladder (`CONSUMER_RETRY_DELAYS`) and is handled once the
+    recipient is known; if the ladder runs out first, the message is parked, never dropped, and
+    `python -m mumaris_shared.parking replay notifications --id <event id>` sends it later."""
+    def handle(ctx: HandlerContext) -> None:
+        data = validated(ctx.event.type, ctx.event.data)
+        recipient = find_recipient(ctx.session, data["account_id"])
+        if recipient is None:
+            raise RecipientUnknown(f"no recipient for account {data['account_id']!r} yet ({ctx.event.type})")
+        queue_delivery(ctx.session, ctx.event, template, recipient.email,
+                       render(template, recipient.language, {**data, "full_name": recipient.full_name}))
+    handle.__name__ = handle.__qualname__ = template
+    handle.__doc__ = f"The `{template}` e-mail to the request's owner. " + (handle.__doc__ or "")
+    return handle
+
+
+# Each sends its e-mail to the account holder (see `_to_account_holder` for an account not known yet).
+fees_assessed = _to_account_holder(emails.REQUEST_SENT)               # both invoices, SADAD numbers, deadline
+payment_reminder_due = _to_account_holder(emails.PAYMENT_REMINDER)   # time left, unpaid invoices, deadline
+payment_received = _to_account_holder(emails.PAYMENT_RECEIVED)
+application_cancelled = _to_account_holder(emails.APPLICATION_CANCELLED)  # payment_deadline_expired
+exemption_decided = _to_account_holder(emails.EXEMPTION_DECIDED)
+waiver_granted = _to_account_holder(emails.WAIVER_GRANTED)
+application_approved = _to_account_holder(emails.APPLICATION_APPROVED)   # with the membership number
+application_rejected = _to_account_holder(emails.APPLICATION_REJECTED)   # with the reason
+
+
 HANDLERS: dict[str, Handler] = {
     ACCOUNT_REGISTERED: account_registered,
     VERIFICATION_CODE_ISSUED: verification_code_issued,
     ACCOUNT_ACTIVATED: account_activated,
+    FEES_ASSESSED: fees_assessed,
+    PAYMENT_REMINDER_DUE: payment_reminder_due,
+    PAYMENT_RECEIVED: payment_received,
+    APPLICATION_CANCELLED: application_cancelled,
+    EXEMPTION_DECIDED: exemption_decided,
+    WAIVER_GRANTED: waiver_granted,
+    APPLICATION_APPROVED: application_approved,
+    APPLICATION_REJECTED: application_rejected,
 }

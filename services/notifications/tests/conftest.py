@@ -31,7 +31,16 @@ KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
 
 
 class Events:
-    """The accounts events this service handles, with valid data unless a test overrides it."""
+    """The events this service handles, with valid data unless a test overrides it. Account events
+    carry the person; the others name them only as `acct-<email>`, the account id given here."""
+
+    APPLICATION = "MR-7Q4K-2XWP"
+    DUE = "2026-12-24T20:59:00Z"  # Thursday 24 December 2026, 11:59 PM in Riyadh
+    # Which event each request e-mail answers (the Events method that makes it).
+    BY_TEMPLATE = {"request_sent": "fees_assessed", "payment_reminder": "reminder_due",
+                   "payment_received": "payment_received", "application_cancelled": "cancelled",
+                   "exemption_decided": "exemption_decided", "waiver_granted": "waiver_granted",
+                   "application_approved": "approved", "application_rejected": "rejected"}
 
     @staticmethod
     def data(email: str, language: str = "ar", **extra) -> dict:
@@ -48,6 +57,56 @@ class Events:
 
     def activated(self, email: str, language: str = "ar") -> Event:
         return Event(type="accounts.account_activated", producer="accounts", data=self.data(email, language))
+
+    # --- about a request ----------------------------------------------------------------------------
+    def about_request(self, type: str, email: str, **data) -> Event:
+        return Event(type=type, producer=type.split(".")[0],
+                     data={"application_number": self.APPLICATION, "account_id": f"acct-{email}", **data})
+
+    def invoices(self, *kinds: str, **overrides) -> list[dict]:
+        """Unpaid invoices: administrative SAR 200.00 and service SAR 1,250.50 unless told otherwise."""
+        made = {
+            "administrative": {"id": "inv-adm", "kind": "administrative", "amount_halalas": 20000, "status": "unpaid",
+                               "due_at": self.DUE, "sadad_bill_number": "100200300401"},
+            "service": {"id": "inv-svc", "kind": "service", "amount_halalas": 125050, "status": "unpaid",
+                        "due_at": self.DUE, "sadad_bill_number": "100200300402"},
+        }
+        return [{**made[kind], **overrides.get(kind, {})} for kind in (kinds or ("administrative", "service"))]
+
+    def fees_assessed(self, email: str, invoices: list[dict] | None = None) -> Event:
+        return self.about_request("billing.fees_assessed", email, invoices=invoices or self.invoices(), due_at=self.DUE)
+
+    def reminder_due(self, email: str, before_deadline: str = "P7D") -> Event:
+        return self.about_request("billing.payment_reminder_due", email, due_at=self.DUE,
+                                  before_deadline=before_deadline, invoices=self.invoices("service"))
+
+    def payment_received(self, email: str, method: str = "sadad") -> Event:
+        return self.about_request("billing.payment_received", email, invoice_id="inv-adm", kind="administrative",
+                                  payment_id="pay-91c2", method=method, amount_halalas=20000,
+                                  paid_at="2026-11-30T09:15:00Z")
+
+    def cancelled(self, email: str, reason: str = "payment_deadline_expired") -> Event:
+        return self.about_request("applications.application_cancelled", email, reason=reason,
+                                  cancelled_at="2026-12-24T21:00:05Z")
+
+    def exemption_decided(self, email: str, decision: str = "approve", reason: str | None = None) -> Event:
+        return self.about_request("billing.exemption_decided", email, exemption_id="ex-1", kind="martyr_relative",
+                                  decision=decision, reason=reason)
+
+    def waiver_granted(self, email: str, kinds: tuple = ("administrative", "service")) -> Event:
+        return self.about_request("billing.waiver_granted", email, waiver_id="wv-1", decision_number="1447/318",
+                                  kinds=list(kinds))
+
+    def approved(self, email: str, membership_number: str = "MEM-2026-004217") -> Event:
+        return self.about_request("applications.application_approved", email, membership_number=membership_number,
+                                  decided_at="2026-12-01T08:00:00Z")
+
+    def rejected(self, email: str, reason: str = "The qualification is not recognised.") -> Event:
+        return self.about_request("applications.application_rejected", email, reason=reason,
+                                  decided_at="2026-12-01T08:00:00Z")
+
+    def for_template(self, template: str, email: str) -> Event:
+        return getattr(self, self.BY_TEMPLATE[template])(email)
 
 
 @pytest.fixture

@@ -1,6 +1,7 @@
 """From the bus to the inbox, against a real RabbitMQ, a real SMTP server, SQLite and PostgreSQL:
-each e-mail arrives once, in the recipient's language, waits out an SMTP outage, and a broken
-event is parked without holding up the ones behind it."""
+each e-mail arrives once, in the recipient's language (for events about a request, the language and
+address the accounts events gave), waits out an SMTP outage, and a broken event is parked without
+holding up the ones behind it."""
 import pytest
 
 from mumaris_shared import parking
@@ -36,6 +37,36 @@ def test_a_welcome_reaches_an_english_speaker_in_english(running, events):
     mail = running.mail.wait_for(_to("john@example.com"), timeout=30)
     assert mail["subject"] == "Welcome to Mumaris: your account is active"
     assert '<html dir="ltr" lang="en">' in mail["html"] and "Hello Sara Alqahtani" in mail["text"]
+
+
+def test_the_fees_of_a_sent_request_reach_the_applicant_with_both_amounts_and_sadad_numbers(running, events,
+                                                                                          deliveries):
+    running.mail.start()
+    running.publish(events.registered("payer@example.com", "ar"))
+    fees = events.fees_assessed("payer@example.com")
+    running.publish(fees)
+
+    mail = running.mail.wait_for(_to("payer@example.com"), timeout=30)
+    assert mail["subject"] == f"تم إرسال طلبك رقم {events.APPLICATION}: الرسوم المستحقة ومهلة السداد"
+    assert '<html dir="rtl" lang="ar">' in mail["html"]
+    for body in (mail["text"], mail["html"]):
+        assert "200.00 ر.س" in body and "1,250.50 ر.س" in body
+        assert "100200300401" in body and "100200300402" in body
+        assert "الخميس 24 ديسمبر 2026، الساعة 11:59 مساءً بتوقيت الرياض" in body
+    wait_until(lambda: [d.status for d in deliveries(running.runtime, event_id=fees.id)] == ["sent"])
+    assert len([m for m in running.mail.messages() if _to("payer@example.com")(m)]) == 1
+
+
+def test_an_event_about_a_request_that_overtakes_the_account_waits_for_it(running, events, deliveries):
+    running.mail.start()
+    approved = events.approved("early@example.com")
+    running.publish(approved)  # handled first: nobody to write to yet, so it fails and is retried
+    running.publish(events.registered("early@example.com", "en"))
+
+    mail = running.mail.wait_for(_to("early@example.com"), timeout=30)
+    assert mail["subject"] == f"Congratulations: request {events.APPLICATION} is approved"
+    assert "MEM-2026-004217" in mail["text"]
+    assert len(deliveries(running.runtime, event_id=approved.id)) == 1
 
 
 def test_the_same_event_published_twice_sends_one_email(running, events):

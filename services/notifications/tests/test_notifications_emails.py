@@ -3,11 +3,24 @@ import pytest
 from jinja2 import UndefinedError
 
 from mumaris_shared.contracts import LANGUAGES
-from notifications.domain.emails import TEMPLATES, VERIFICATION_CODE, WELCOME, minutes, render
+from notifications.domain.emails import (APPLICATION_APPROVED, APPLICATION_CANCELLED, APPLICATION_REJECTED,
+                                         EXEMPTION_DECIDED, PAYMENT_RECEIVED, PAYMENT_REMINDER, REQUEST_SENT,
+                                         TEMPLATES, VERIFICATION_CODE, WELCOME, WAIVER_GRANTED, minutes, render)
 
 pytestmark = pytest.mark.unit
 
 CODE = {"full_name": "سارة القحطاني", "code": "482913", "valid_minutes": 10}
+NAMES = {"ar": "سارة القحطاني", "en": "Sara Alqahtani"}
+
+
+def _about_request(events, template, email="sara@example.com", language="ar", event=None) -> dict:
+    """What a handler renders a request e-mail from: the event's data and the recipient's name."""
+    event = event or events.for_template(template, email)
+    return {**event.data, "full_name": NAMES[language]}
+
+
+def _both(email) -> list[str]:
+    return [email.text, email.html]
 
 
 def test_verification_code_in_arabic_is_right_to_left_with_the_code_and_its_validity():
@@ -41,8 +54,9 @@ def test_welcome_after_activation(language, greeting):
 
 @pytest.mark.parametrize("template", TEMPLATES)
 @pytest.mark.parametrize("language", LANGUAGES)
-def test_every_email_exists_in_every_language(template, language):
-    email = render(template, language, CODE)
+def test_every_email_exists_in_every_language(template, language, events):
+    data = CODE if template in (VERIFICATION_CODE, WELCOME) else _about_request(events, template, "x@example.com")
+    email = render(template, language, data)
 
     assert email.subject and "\n" not in email.subject
     assert f'lang="{language}"' in email.html and email.text.strip()
@@ -74,3 +88,212 @@ def test_missing_data_is_an_error_not_a_blank():
 def test_minutes_are_counted_as_each_language_counts_them(count, arabic, english):
     assert minutes(count, "ar") == arabic
     assert minutes(count, "en") == english
+
+
+# --- E-mails about a request ----------------------------------------------------------------------
+@pytest.mark.parametrize("template", sorted(set(TEMPLATES) - {VERIFICATION_CODE, WELCOME}))
+@pytest.mark.parametrize("language, direction, greeting", [("ar", "rtl", "مرحبًا سارة القحطاني،"),
+                                                           ("en", "ltr", "Hello Sara Alqahtani,")])
+def test_every_request_email_greets_names_the_request_and_faces_the_right_way(events, template, language,
+                                                                            direction, greeting):
+    email = render(template, language, _about_request(events, template, language=language))
+
+    assert f'<html dir="{direction}" lang="{language}">' in email.html
+    assert events.APPLICATION in email.subject
+    for body in _both(email):
+        assert greeting in body and events.APPLICATION in body
+
+
+def test_request_sent_in_arabic_lists_both_fees_their_sadad_bills_the_total_and_the_deadline(events):
+    email = render(REQUEST_SENT, "ar", _about_request(events, REQUEST_SENT))
+
+    assert email.subject == "تم إرسال طلبك رقم MR-7Q4K-2XWP: الرسوم المستحقة ومهلة السداد"
+    assert "- الرسوم الإدارية: 200.00 ر.س، رقم فاتورة سداد: 100200300401" in email.text
+    assert "- رسوم الخدمة: 1,250.50 ر.س، رقم فاتورة سداد: 100200300402" in email.text
+    for body in _both(email):
+        assert "الرسوم الإدارية" in body and "رسوم الخدمة" in body
+        assert "200.00 ر.س" in body and "1,250.50 ر.س" in body and "1,450.50 ر.س" in body
+        assert "100200300401" in body and "100200300402" in body
+        assert "الخميس 24 ديسمبر 2026، الساعة 11:59 مساءً بتوقيت الرياض" in body
+        assert "سداد من أي بنك" in body and "مدى" in body and "البطاقة الائتمانية" in body and "Apple Pay" in body
+        assert "سيُلغى الطلب" in body
+
+
+def test_request_sent_in_english(events):
+    email = render(REQUEST_SENT, "en", _about_request(events, REQUEST_SENT, language="en"))
+
+    assert email.subject == "Request MR-7Q4K-2XWP sent: your fees and payment deadline"
+    assert "- Administrative fee: SAR 200.00, SADAD bill number 100200300401" in email.text
+    assert "- Service fee: SAR 1,250.50, SADAD bill number 100200300402" in email.text
+    for body in _both(email):
+        assert "SAR 200.00" in body and "SAR 1,250.50" in body and "Total due" in body and "SAR 1,450.50" in body
+        assert "100200300401" in body and "100200300402" in body
+        assert "Thursday 24 December 2026 at 11:59 PM Riyadh time" in body
+        assert "SADAD at any bank" in body and "mada, credit card or Apple Pay" in body
+
+
+@pytest.mark.parametrize("language, waived, total", [("ar", "(تم الإعفاء منها)", "الإجمالي المستحق: 1,250.50 ر.س"),
+                                                      ("en", "(waived)", "Total due: SAR 1,250.50")])
+def test_request_sent_shows_a_fee_waived_before_the_invoices_as_waived_and_leaves_it_out_of_the_total(
+        events, language, waived, total):
+    invoices = events.invoices(administrative={"status": "waived"})
+    event = events.fees_assessed("sara@example.com", invoices=invoices)
+    email = render(REQUEST_SENT, language, _about_request(events, REQUEST_SENT, language=language, event=event))
+
+    assert waived in email.text and "100200300401" not in email.text and "100200300402" in email.text
+    assert total in email.text and "100200300401" not in email.html
+
+
+@pytest.mark.parametrize("language, nothing_to_pay, not_said", [
+    ("ar", "فلا يلزمك سداد شيء، وسيُحال طلبك إلى المراجعة", ["الإجمالي المستحق", "طرق السداد", "سيُلغى الطلب"]),
+    ("en", "there is nothing to pay: it goes to review", ["Total due", "How to pay", "cancelled automatically"]),
+])
+def test_request_sent_with_every_fee_waived_asks_for_nothing(events, language, nothing_to_pay, not_said):
+    invoices = events.invoices(administrative={"status": "waived"}, service={"status": "waived"})
+    event = events.fees_assessed("sara@example.com", invoices=invoices)
+    email = render(REQUEST_SENT, language, _about_request(events, REQUEST_SENT, language=language, event=event))
+
+    for body in _both(email):
+        assert nothing_to_pay in body
+        assert not any(phrase in body for phrase in not_said)
+        assert "100200300401" not in body and "100200300402" not in body
+
+
+@pytest.mark.parametrize("language, before, subject", [
+    ("ar", "P7D", "تذكير: تنتهي مهلة سداد رسوم طلبك رقم MR-7Q4K-2XWP بعد 7 أيام"),
+    ("ar", "P1D", "تذكير: تنتهي مهلة سداد رسوم طلبك رقم MR-7Q4K-2XWP بعد يوم واحد"),
+    ("en", "P7D", "Reminder: 7 days left to pay the fees of request MR-7Q4K-2XWP"),
+    ("en", "P1D", "Reminder: 1 day left to pay the fees of request MR-7Q4K-2XWP"),
+])
+def test_a_reminder_says_how_long_is_left_what_is_unpaid_and_when_it_ends(events, language, before, subject):
+    event = events.reminder_due("sara@example.com", before_deadline=before)
+    email = render(PAYMENT_REMINDER, language, _about_request(events, PAYMENT_REMINDER, language=language,
+                                                              event=event))
+
+    assert email.subject == subject
+    for body in _both(email):
+        assert "100200300402" in body and ("1,250.50 ر.س" in body or "SAR 1,250.50" in body)
+        assert "100200300401" not in body  # paid already: only what is unpaid is listed
+        assert ("الخميس 24 ديسمبر 2026" if language == "ar" else "Thursday 24 December 2026") in body
+
+
+@pytest.mark.parametrize("language, expected", [
+    ("ar", ["استلمنا دفعتك عن الرسوم الإدارية", "المبلغ: 200.00 ر.س", "طريقة الدفع: مدى", "pay-91c2",
+            "الاثنين 30 نوفمبر 2026، الساعة 12:15 ظهرًا بتوقيت الرياض"]),
+    ("en", ["received your payment of the administrative fee", "Amount: SAR 200.00", "Payment method: mada",
+            "pay-91c2", "Monday 30 November 2026 at 12:15 PM Riyadh time"]),
+])
+def test_payment_received_says_which_fee_how_much_and_how(events, language, expected):
+    event = events.payment_received("sara@example.com", method="mada")
+    email = render(PAYMENT_RECEIVED, language, _about_request(events, PAYMENT_RECEIVED, language=language,
+                                                              event=event))
+
+    for phrase in expected:
+        assert phrase in email.text
+    assert "200.00" in email.html and ("مدى" in email.html if language == "ar" else "mada" in email.html)
+
+
+@pytest.mark.parametrize("language, subject, why", [
+    ("ar", "تم إلغاء طلبك رقم MR-7Q4K-2XWP لعدم سداد الرسوم في المهلة المحددة", "لانتهاء مهلة السداد دون سداد رسومه"),
+    ("en", "Request MR-7Q4K-2XWP cancelled: the fees were not paid in time", "the payment deadline passed"),
+])
+def test_cancellation_for_non_payment_says_why(events, language, subject, why):
+    email = render(APPLICATION_CANCELLED, language, _about_request(events, APPLICATION_CANCELLED, language=language))
+
+    assert email.subject == subject
+    for body in _both(email):
+        assert why in body
+        assert ("الجمعة 25 ديسمبر 2026" if language == "ar" else "Friday 25 December 2026") in body
+
+
+def test_a_cancellation_for_another_reason_does_not_blame_the_fees(events):
+    event = events.cancelled("sara@example.com", reason="duplicate")
+    for language in LANGUAGES:
+        email = render(APPLICATION_CANCELLED, language, _about_request(events, "", language=language, event=event))
+        assert "سداد" not in email.subject and "paid" not in email.subject
+        assert "مهلة السداد" not in email.text and "payment deadline" not in email.text
+
+
+@pytest.mark.parametrize("language, subject, expected", [
+    ("ar", "تمت الموافقة على طلب إعفاء ذوي الشهداء لطلبك رقم MR-7Q4K-2XWP",
+     ["أُعفيت من الرسوم الإدارية", "رسوم الخدمة واجبة السداد"]),
+    ("en", "Your martyr's-relative exemption for request MR-7Q4K-2XWP is approved",
+     ["exempted from the administrative fee", "the service fee is still to be paid"]),
+])
+def test_an_approved_exemption_says_what_is_left_to_pay(events, language, subject, expected):
+    email = render(EXEMPTION_DECIDED, language, _about_request(events, EXEMPTION_DECIDED, language=language))
+
+    assert email.subject == subject
+    for body in _both(email):
+        assert all(phrase in body for phrase in expected)
+
+
+@pytest.mark.parametrize("language, subject, reason_line", [
+    ("ar", "تم رفض طلب إعفاء ذوي الشهداء لطلبك رقم MR-7Q4K-2XWP", "سبب الرفض: الوثيقة المرفقة غير مقروءة"),
+    ("en", "Your martyr's-relative exemption for request MR-7Q4K-2XWP is not approved",
+     "Reason: الوثيقة المرفقة غير مقروءة"),
+])
+def test_a_rejected_exemption_gives_the_reason(events, language, subject, reason_line):
+    event = events.exemption_decided("sara@example.com", decision="reject", reason="الوثيقة المرفقة غير مقروءة")
+    email = render(EXEMPTION_DECIDED, language, _about_request(events, "", language=language, event=event))
+
+    assert email.subject == subject
+    assert reason_line in email.text and "الوثيقة المرفقة غير مقروءة" in email.html
+
+
+def test_a_rejected_exemption_without_a_reason_has_no_empty_reason_line(events):
+    event = events.exemption_decided("sara@example.com", decision="reject", reason=None)
+    for language in LANGUAGES:
+        email = render(EXEMPTION_DECIDED, language, _about_request(events, "", language=language, event=event))
+        assert "None" not in email.text and "سبب الرفض" not in email.text and "Reason:" not in email.text
+
+
+@pytest.mark.parametrize("language, kinds, expected", [
+    ("ar", ("administrative", "service"), ["قرار الأمين العام رقم 1447/318", "الرسوم الإدارية ورسوم الخدمة",
+                                           "لم تعد على طلبك رسوم مستحقة"]),
+    ("ar", ("service",), ["قرار الأمين العام رقم 1447/318", "تم إعفاؤك من رسوم الخدمة",
+                          "وإن بقيت على الطلب رسوم أخرى"]),
+    ("en", ("administrative", "service"), ["decision No. 1447/318", "the administrative fee and the service fee",
+                                           "No fees are due"]),
+    ("en", ("administrative",), ["decision No. 1447/318", "exempted from the administrative fee of",
+                                 "Any other fee"]),
+])
+def test_a_waiver_names_the_decision_and_the_fees_it_waives(events, language, kinds, expected):
+    event = events.waiver_granted("sara@example.com", kinds=kinds)
+    email = render(WAIVER_GRANTED, language, _about_request(events, "", language=language, event=event))
+
+    assert all(phrase in email.text for phrase in expected)
+    assert "1447/318" in email.html
+
+
+@pytest.mark.parametrize("language, subject, phrase", [
+    ("ar", "تهانينا! تمت الموافقة على طلبك رقم MR-7Q4K-2XWP", "رقم عضويتك هو"),
+    ("en", "Congratulations: request MR-7Q4K-2XWP is approved", "Your membership number is"),
+])
+def test_approval_gives_the_membership_number(events, language, subject, phrase):
+    email = render(APPLICATION_APPROVED, language, _about_request(events, APPLICATION_APPROVED, language=language))
+
+    assert email.subject == subject
+    for body in _both(email):
+        assert phrase in body and "MEM-2026-004217" in body
+        assert ("الثلاثاء 1 ديسمبر 2026" if language == "ar" else "Tuesday 1 December 2026") in body
+
+
+@pytest.mark.parametrize("language, subject, reason_line", [
+    ("ar", "نتيجة مراجعة طلبك رقم MR-7Q4K-2XWP", "سبب الرفض: The qualification is not recognised."),
+    ("en", "Decision on your request MR-7Q4K-2XWP", "Reason: The qualification is not recognised."),
+])
+def test_rejection_gives_the_reason(events, language, subject, reason_line):
+    email = render(APPLICATION_REJECTED, language, _about_request(events, APPLICATION_REJECTED, language=language))
+
+    assert email.subject == subject
+    assert reason_line in email.text and "The qualification is not recognised." in email.html
+    assert ("تقرر رفضه" if language == "ar" else "was rejected") in email.text
+
+
+def test_a_reviewers_reason_is_escaped_in_html_and_kept_verbatim_in_text(events):
+    event = events.rejected("sara@example.com", reason='<a href="x">see</a> & more')
+    email = render(APPLICATION_REJECTED, "en", _about_request(events, "", language="en", event=event))
+
+    assert '<a href="x">' not in email.html and "&lt;a href=&#34;x&#34;&gt;see&lt;/a&gt; &amp; more" in email.html
+    assert '<a href="x">see</a> & more' in email.text

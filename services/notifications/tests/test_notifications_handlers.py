@@ -1,13 +1,19 @@
-"""Each handled event becomes the right delivery (or none), in the handler's own transaction."""
+"""Each handled event becomes the right delivery (or none), in the handler's own transaction; an event
+about a request goes to the recipient `recipients` holds, and waits (fails, to be retried) until there is one."""
 from dataclasses import replace
 
 import pytest
 from marshmallow import ValidationError
 from sqlalchemy import select
 
+from mumaris_shared.contracts import (ACCOUNT_ACTIVATED, ACCOUNT_REGISTERED, APPLICATION_APPROVED,
+                                      APPLICATION_CANCELLED, APPLICATION_REJECTED, EXEMPTION_DECIDED, FEES_ASSESSED,
+                                      PAYMENT_RECEIVED, PAYMENT_REMINDER_DUE, VERIFICATION_CODE_ISSUED,
+                                      WAIVER_GRANTED)
 from mumaris_shared.events import Event
 from notifications.adapters.orm import recipients_table
-from notifications.handlers import HANDLERS
+from notifications.domain.emails import TEMPLATES, VERIFICATION_CODE, WELCOME
+from notifications.handlers import HANDLERS, RecipientUnknown
 
 pytestmark = pytest.mark.unit
 
@@ -73,3 +79,93 @@ def test_data_breaking_the_contract_fails_and_leaves_nothing_behind(handle, sqli
         handle(broken)
     assert deliveries(sqlite_runtime) == []
     assert handle(replace(broken, data=event.data))  # the failure was not recorded as handled
+
+
+# --- Events about a request: the recipient comes from `recipients` ---------------------------------
+REQUEST_TEMPLATES = sorted(set(TEMPLATES) - {VERIFICATION_CODE, WELCOME})
+
+
+@pytest.mark.parametrize("template", REQUEST_TEMPLATES)
+@pytest.mark.parametrize("language", ["ar", "en"])
+def test_each_request_event_queues_its_email_to_the_known_recipient_in_their_language(
+        handle, sqlite_runtime, events, deliveries, template, language):
+    handle(events.registered("sara@example.com", language))
+    event = events.for_template(template, "sara@example.com")
+
+    assert handle(event)
+    [delivery] = deliveries(sqlite_runtime)
+    assert (delivery.event_id, delivery.event_type, delivery.template) == (event.id, event.type, template)
+    assert (delivery.recipient, delivery.language, delivery.status) == ("sara@example.com", language, "pending")
+    assert f'lang="{language}"' in delivery.html and events.APPLICATION in delivery.subject
+    assert ("سارة القحطاني" if language == "ar" else "Sara Alqahtani") in delivery.text
+
+
+def test_the_request_sent_email_carries_both_amounts_both_sadad_numbers_and_the_deadline(
+        handle, sqlite_runtime, events, deliveries):
+    handle(events.registered("sara@example.com", "en"))
+    handle(events.fees_assessed("sara@example.com"))
+
+    [delivery] = deliveries(sqlite_runtime)
+    for body in (delivery.text, delivery.html):
+        assert "SAR 200.00" in body and "SAR 1,250.50" in body
+        assert "100200300401" in body and "100200300402" in body
+        assert "Thursday 24 December 2026 at 11:59 PM Riyadh time" in body
+
+
+def test_the_latest_contact_details_are_used(handle, sqlite_runtime, events, deliveries):
+    handle(events.registered("sara@example.com", "ar"))
+    handle(Event(type="accounts.account_activated", producer="accounts",
+                 data={**events.data("sara.new@example.com", "en"), "account_id": "acct-sara@example.com"}))
+    handle(events.approved("sara@example.com"))
+
+    [_, approval] = deliveries(sqlite_runtime)
+    assert (approval.template, approval.recipient, approval.language) == (
+        "application_approved", "sara.new@example.com", "en")
+
+
+@pytest.mark.parametrize("template", REQUEST_TEMPLATES)
+def test_an_unknown_recipient_fails_the_event_so_it_is_retried_not_dropped(handle, sqlite_runtime, events,
+                                                                            deliveries, template):
+    event = events.for_template(template, "early@example.com")
+
+    with pytest.raises(RecipientUnknown, match="acct-early@example.com"):
+        handle(event)
+    assert deliveries(sqlite_runtime) == []
+
+    # The accounts event arrives; the retried event is handled (it was not recorded as handled).
+    handle(events.registered("early@example.com", "en"))
+    assert handle(event) is True
+    [delivery] = deliveries(sqlite_runtime)
+    assert (delivery.event_id, delivery.recipient, delivery.language) == (event.id, "early@example.com", "en")
+
+
+@pytest.mark.parametrize("template", REQUEST_TEMPLATES)
+def test_the_same_request_event_twice_queues_one_email(handle, sqlite_runtime, events, deliveries, template):
+    handle(events.registered("sara@example.com"))
+    event = events.for_template(template, "sara@example.com")
+
+    assert handle(event) is True
+    assert handle(event) is False
+    assert len(deliveries(sqlite_runtime, event_id=event.id)) == 1
+
+
+@pytest.mark.parametrize("template, missing", [("request_sent", "invoices"), ("payment_reminder", "due_at"),
+                                               ("payment_received", "method"), ("application_approved",
+                                                                                "membership_number"),
+                                               ("application_rejected", "reason"), ("waiver_granted", "kinds")])
+def test_request_data_breaking_the_contract_fails_before_any_lookup(handle, sqlite_runtime, events, deliveries,
+                                                                   template, missing):
+    handle(events.registered("sara@example.com"))
+    event = events.for_template(template, "sara@example.com")
+    broken = replace(event, data={k: v for k, v in event.data.items() if k != missing})
+
+    with pytest.raises(ValidationError, match=missing):
+        handle(broken)
+    assert deliveries(sqlite_runtime) == []
+
+
+def test_every_event_this_service_is_told_about_has_a_handler():
+    assert set(HANDLERS) == {
+        ACCOUNT_REGISTERED, VERIFICATION_CODE_ISSUED, ACCOUNT_ACTIVATED, FEES_ASSESSED, PAYMENT_REMINDER_DUE,
+        PAYMENT_RECEIVED, APPLICATION_CANCELLED, EXEMPTION_DECIDED, WAIVER_GRANTED, APPLICATION_APPROVED,
+        APPLICATION_REJECTED}

@@ -43,6 +43,13 @@ def remember_recipient(session: Session, account_id: str, email: str, full_name:
     ))
 
 
+def find_recipient(session: Session, account_id: str):
+    """The person's address, name and language (a row), or None if no accounts event has named them yet."""
+    table = recipients_table
+    return session.execute(select(table.c.email, table.c.full_name, table.c.language)
+                           .where(table.c.account_id == account_id)).one_or_none()
+
+
 def queue_delivery(session: Session, event: Event, template: str, recipient: str, email: Email) -> None:
     """A pending delivery, in the caller's transaction; the same (event, template, recipient) again
     is a no-op, so a handler is safe to repeat."""

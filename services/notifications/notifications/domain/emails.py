@@ -5,6 +5,8 @@ Templates (Jinja2) live in `notifications/templates/`:
     layout.<lang>.txt, layout.<lang>.html        the frame every e-mail in that language shares
     <template>/subject.<lang>.txt                 one line
     <template>/body.<lang>.txt, body.<lang>.html  the message itself
+Amounts, dates, counts and names are worded by `formatting` through filters (`|money`, `|date_time`,
+`|time_left`, `|fee_kind`, ...) in the e-mail's language, never in a template.
 
 Language: a recipient whose language is missing or not one we write in (`contracts.LANGUAGES`) gets
 Arabic, the Commission's own language. Every e-mail exists in every language (a unit test holds it),
@@ -17,11 +19,23 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, pass_context, se
 
 from mumaris_shared.contracts import LANGUAGES
 
+from . import formatting
+from .formatting import minutes  # noqa: F401  (part of this module's interface since the first e-mails)
+
 DEFAULT_LANGUAGE = "ar"
 
 VERIFICATION_CODE = "verification_code"
 WELCOME = "welcome"
-TEMPLATES = (VERIFICATION_CODE, WELCOME)
+REQUEST_SENT = "request_sent"                    # fees assessed: both invoices, SADAD numbers, deadline
+PAYMENT_REMINDER = "payment_reminder"            # so long before the deadline, what is still unpaid
+PAYMENT_RECEIVED = "payment_received"
+APPLICATION_CANCELLED = "application_cancelled"  # the deadline passed unpaid
+EXEMPTION_DECIDED = "exemption_decided"          # approved or rejected (with the reason)
+WAIVER_GRANTED = "waiver_granted"
+APPLICATION_APPROVED = "application_approved"    # with the membership number
+APPLICATION_REJECTED = "application_rejected"    # with the reason
+TEMPLATES = (VERIFICATION_CODE, WELCOME, REQUEST_SENT, PAYMENT_REMINDER, PAYMENT_RECEIVED, APPLICATION_CANCELLED,
+             EXEMPTION_DECIDED, WAIVER_GRANTED, APPLICATION_APPROVED, APPLICATION_REJECTED)
 
 
 @dataclass(frozen=True)
@@ -52,21 +66,12 @@ def render(template: str, language: str | None, data: dict) -> Email:
     )
 
 
-def minutes(count: int, language: str) -> str:
-    """A number of minutes as written in running text ("10 دقائق", "1 minute")."""
-    if language == "ar":
-        # Arabic counts: 1 and 2 have their own forms, 3-10 take the plural, 11 and above the singular.
-        if count == 1:
-            return "دقيقة واحدة"
-        if count == 2:
-            return "دقيقتين"
-        return f"{count} دقائق" if 3 <= count <= 10 else f"{count} دقيقة"
-    return f"{count} minute" if count == 1 else f"{count} minutes"
-
-
-@pass_context
-def _minutes_filter(context, count: int) -> str:
-    return minutes(int(count), context["language"])
+def _in_language(function):
+    """A `formatting` function as a filter: the value first, the e-mail's language from its context."""
+    @pass_context
+    def apply(context, value, *args):
+        return function(value, *args, context["language"])
+    return apply
 
 
 _environment = Environment(
@@ -77,4 +82,14 @@ _environment = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
-_environment.filters["minutes"] = _minutes_filter
+_environment.filters.update({
+    "minutes": _in_language(lambda count, language: formatting.minutes(int(count), language)),
+    "money": _in_language(formatting.money),              # {{ invoice.amount_halalas|money }}
+    "date": _in_language(formatting.date),                # {{ decided_at|date }}
+    "date_time": _in_language(formatting.date_time),      # {{ due_at|date_time }}
+    "time_left": _in_language(formatting.time_left),      # {{ before_deadline|time_left }}
+    "fee_kind": _in_language(formatting.fee_kind),
+    "fee_kinds": _in_language(formatting.fee_kinds),
+    "payment_method": _in_language(formatting.payment_method),
+    "exemption": _in_language(formatting.exemption),
+})
