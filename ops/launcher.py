@@ -180,7 +180,7 @@ def compose_gateway_values() -> dict[str, str]:
         "STATIC_ROOT": "/usr/share/nginx/html",
     }
     for service in SERVICES:
-        values[f"{service.upper()}_UPSTREAM"] = f"{service}-web:8000"
+        values[f"{service.upper()}_UPSTREAM"] = f"server {service}:8000;"
     return values
 
 
@@ -238,6 +238,7 @@ class Platform:
     mailcatcher_http_port: int | None = None
     gateway: bool = True
     migrate: bool = True
+    replicas: Mapping[str, int] | None = None  # per service; None = <SERVICE>_REPLICAS or 1
     base_env: Mapping[str, str] | None = None
     python: str = sys.executable
     startup_timeout: float = 60.0
@@ -271,6 +272,16 @@ class Platform:
             explicit = (self.ports or {}).get(service)
             self.service_ports[service] = self._port(explicit, f"{service.upper()}_PORT", DEFAULT_PORTS[service])
         self.gateway_port = self._port(self.gateway_port, "GATEWAY_PORT", DEFAULT_GATEWAY_PORT)
+        self.replica_count = {s: int((self.replicas or {}).get(s) or e.get(f"{s.upper()}_REPLICAS") or 1)
+                              for s in self.services}
+        for service, count in self.replica_count.items():
+            url = e.get(f"{service.upper()}_DATABASE_URL") or e.get("DATABASE_URL") or ""
+            if count > 1 and not url.startswith("postgresql"):
+                raise PlatformError(f"{service}: {count} replicas need PostgreSQL ({service.upper()}_DATABASE_URL); "
+                                    "on SQLite one process of each kind claims work")
+        # replica 1 serves on the service's port, the others on free ports
+        self.web_ports = {s: [self.service_ports[s]] + [free_port() for _ in range(n - 1)]
+                          for s, n in self.replica_count.items()}
         smtp_host = (e.get("SMTP_HOST") or "").strip()
         mc_smtp = self._port(self.mailcatcher_smtp_port, "MAILCATCHER_SMTP_PORT", DEFAULT_MAILCATCHER_SMTP_PORT)
         if self.mailcatcher is None:
@@ -312,14 +323,18 @@ class Platform:
     def service_url(self, service: str) -> str:
         return f"http://{HOST}:{self.service_ports[service]}"
 
-    def _table(self) -> list[Proc]:
+    def _table(self) -> list[tuple[str, Proc, int | None]]:
+        """(name, process, web port) of every process to run, replicas included: billing-web,
+        billing-web-2, ..."""
         out = []
         for proc in PROCESSES:
             if proc.service not in self.services:
                 continue
             if proc.optional and not module_exists(proc.module):
                 continue
-            out.append(proc)
+            for index in range(self.replica_count[proc.service]):
+                name = proc.name if index == 0 else f"{proc.name}-{index + 1}"
+                out.append((name, proc, self.web_ports[proc.service][index] if proc.web else None))
         return out
 
     def _check_installed(self) -> None:
@@ -376,11 +391,11 @@ class Platform:
                     for service in self.services:
                         self._migrate(service)
                 table = self._table()
-                for proc in table:
-                    self._spawn(proc)
-                for proc in table:
+                for name, proc, port in table:
+                    self._spawn(name, proc, port)
+                for name, proc, _port in table:
                     if proc.web:
-                        self._wait_healthy(self.processes[proc.name], "/healthz")
+                        self._wait_healthy(self.processes[name], "/healthz")
                 if self.gateway:
                     self._start_gateway()
                     self._wait_healthy(self.processes["gateway"], "/gateway/healthz")
@@ -410,12 +425,11 @@ class Platform:
             raise PlatformError(f"migrations of {service} failed (code {result.returncode}); "
                                 f"log {log_path}:\n{tail(log_path)}")
 
-    def _spawn(self, proc: Proc) -> Child:
-        port = self.service_ports.get(proc.service) if proc.web else None
-        child = self.processes.get(proc.name) or Child(proc.name, self._argv(proc.argv, proc.service, port),
-                                                       self.log_dir / f"{proc.name}.log", port=port)
+    def _spawn(self, name: str, proc: Proc, port: int | None) -> Child:
+        child = self.processes.get(name) or Child(name, self._argv(proc.argv, proc.service, port),
+                                                  self.log_dir / f"{name}.log", port=port)
         self._popen(child)
-        self.processes[proc.name] = child
+        self.processes[name] = child
         return child
 
     def _popen(self, child: Child) -> None:
@@ -445,8 +459,8 @@ class Platform:
         }
         for service in SERVICES:
             # a service not run here still needs an upstream: it answers 502 in the JSON shape
-            port = self.service_ports.get(service) or DEFAULT_PORTS[service]
-            values[f"{service.upper()}_UPSTREAM"] = f"{HOST}:{port}"
+            ports = self.web_ports.get(service) or [DEFAULT_PORTS[service]]
+            values[f"{service.upper()}_UPSTREAM"] = " ".join(f"server {HOST}:{port};" for port in ports)
         conf = prefix / "nginx.conf"
         conf.write_text(render_gateway_config(values))
         argv = [nginx, "-p", str(prefix), "-e", str(self.log_dir / "gateway-error.log"),
@@ -576,8 +590,8 @@ def _print_table(p: Platform) -> None:
         rows.append(("mail catcher", f"{p.mailcatcher_url}/  (SMTP {HOST}:{p.mc_smtp_port})"))
     else:
         rows.append(("SMTP", f"{p.child_env.get('SMTP_HOST')}:{p.child_env.get('SMTP_PORT', '')}"))
-    for service, port in p.service_ports.items():
-        rows.append((service, f"http://{HOST}:{port}  (gateway: /api/{service}/)"))
+    for service, ports in p.web_ports.items():
+        rows.append((service, ", ".join(f"http://{HOST}:{port}" for port in ports) + f"  (gateway: /api/{service}/)"))
     rows.append(("RabbitMQ", p.child_env["RABBITMQ_URL"].split("@")[-1]))
     rows.append(("processes", ", ".join(n for n in p.processes)))
     rows.append(("logs", str(p.log_dir)))
