@@ -1,4 +1,31 @@
-"""Events this service reacts to: event type -> handler (one table)."""
-from mumaris_shared.consumer import Handler
+"""Events this service reacts to: event type -> handler (one table). Each handler's effects commit
+with the inbox row; data that breaks its contract raises, so the message is retried and parked,
+never half-handled."""
+from __future__ import annotations
 
-HANDLERS: dict[str, Handler] = {}
+from mumaris_shared.consumer import Handler, HandlerContext
+from mumaris_shared.contracts import (APPLICATION_APPROVED, APPLICATION_REJECTED, APPLICATION_SUBMITTED,
+                                      APPLICATION_WITHDRAWN, validated)
+
+from .service import BillingService
+
+
+def handlers(service: BillingService) -> dict[str, Handler]:
+    def application_submitted(ctx: HandlerContext) -> None:
+        service.assess_fees(ctx.session, ctx.publish, validated(ctx.event.type, ctx.event.data))
+
+    def application_withdrawn(ctx: HandlerContext) -> None:
+        service.close_fees(ctx.session, validated(ctx.event.type, ctx.event.data), "withdrawn")
+
+    def application_approved(ctx: HandlerContext) -> None:
+        service.close_fees(ctx.session, validated(ctx.event.type, ctx.event.data), "approved", decided=True)
+
+    def application_rejected(ctx: HandlerContext) -> None:
+        service.close_fees(ctx.session, validated(ctx.event.type, ctx.event.data), "rejected", decided=True)
+
+    return {
+        APPLICATION_SUBMITTED: application_submitted,
+        APPLICATION_WITHDRAWN: application_withdrawn,
+        APPLICATION_APPROVED: application_approved,
+        APPLICATION_REJECTED: application_rejected,
+    }

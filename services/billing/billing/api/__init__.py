@@ -1,3 +1,119 @@
+"""The HTTP API under /v1 (DESIGN.md section 9)."""
+from flask import current_app, request
 from flask_smorest import Blueprint
 
-blueprint = Blueprint("billing", __name__, url_prefix="/v1", description="Invoices, payments, exemptions, waivers and refunds")
+from mumaris_shared.auth import current_principal, require_roles
+from mumaris_shared.errors import ApiError
+
+from ..domain.idempotency import check_key, fingerprint
+from ..service import BillingService
+from .schemas import (ApplicationQuerySchema, ExemptionClaimSchema, ExemptionDecisionSchema, ExemptionQuerySchema,
+                      ExemptionSchema, InvoiceSchema, PaymentSchema, PaymentStartSchema, SandboxCompletedSchema,
+                      SandboxCompletionSchema, WaiverAnswerSchema, WaiverSchema, WebhookAnswerSchema)
+
+SERVICE_EXTENSION = "billing.service"
+REVIEWER, SECRETARY_GENERAL, APPLICANT = "reviewer", "secretary_general", "applicant"
+BEARER = [{"bearer": []}]
+IDEMPOTENCY_KEY = {"in": "header", "name": "Idempotency-Key", "required": True, "schema": {"type": "string"},
+                   "description": "names this attempt: repeating it gives back the first answer, once"}
+
+blueprint = Blueprint("billing", __name__, url_prefix="/v1",
+                      description="Invoices, payments, exemptions, waivers and refunds")
+
+
+def _service() -> BillingService:
+    return current_app.extensions[SERVICE_EXTENSION]
+
+
+@blueprint.get("/invoices")
+@blueprint.arguments(ApplicationQuerySchema, location="query")
+@blueprint.response(200, InvoiceSchema(many=True))
+@blueprint.doc(security=BEARER)
+@require_roles()
+def invoices(query):
+    """A request's invoices (its owner or staff)"""
+    return _service().invoices(current_principal(), query["application"])
+
+
+@blueprint.post("/invoices/<invoice_id>/payments")
+@blueprint.arguments(PaymentStartSchema)
+@blueprint.response(201, PaymentSchema)
+@blueprint.doc(security=BEARER, parameters=[IDEMPOTENCY_KEY])
+@require_roles()
+def start_payment(body, invoice_id):
+    """Start paying one's invoice; SADAD answers with the bill number to pay at any bank"""
+    try:
+        key = check_key(request.headers.get("Idempotency-Key"))
+    except ValueError as exc:
+        raise ApiError(400, "idempotency_key_required", str(exc)) from None
+    status, answer = _service().start_payment(current_principal(), invoice_id, body["method"], key,
+                                              fingerprint("POST", request.path, body))
+    return answer, status
+
+
+@blueprint.get("/payments/<payment_id>")
+@blueprint.response(200, PaymentSchema)
+@blueprint.doc(security=BEARER)
+@require_roles()
+def payment(payment_id):
+    """One of one's payments (or any, for staff)"""
+    return _service().payment(current_principal(), payment_id)
+
+
+@blueprint.post("/sandbox/payments/<payment_id>/complete")
+@blueprint.arguments(SandboxCompletionSchema)
+@blueprint.response(200, SandboxCompletedSchema)
+@blueprint.doc(security=BEARER)
+@require_roles()
+def complete_sandbox_payment(body, payment_id):
+    """Sandbox provider only: play the payer and the bank; the sandbox then calls the signed webhook"""
+    return _service().complete_sandbox_payment(current_principal(), payment_id, body["outcome"])
+
+
+@blueprint.post("/webhooks/sandbox")
+@blueprint.response(200, WebhookAnswerSchema)
+def sandbox_webhook():
+    """The payment provider's signed notice of a payment's outcome (header Sandbox-Signature)"""
+    return _service().receive_webhook(request.headers, request.get_data())
+
+
+@blueprint.post("/exemptions")
+@blueprint.arguments(ExemptionClaimSchema)
+@blueprint.response(201, ExemptionSchema)
+@blueprint.doc(security=BEARER)
+@require_roles(APPLICANT)
+def claim_exemption(body):
+    """Claim an exemption (martyr's first-degree relative) for one's request, with evidence"""
+    return _service().claim_exemption(current_principal(), body["application"], body["kind"],
+                                      body["evidence_reference"])
+
+
+@blueprint.get("/exemptions")
+@blueprint.arguments(ExemptionQuerySchema, location="query")
+@blueprint.response(200, ExemptionSchema(many=True))
+@blueprint.doc(security=BEARER)
+@require_roles(REVIEWER)
+def exemptions(query):
+    """Exemption claims, oldest first (`status=pending`: the reviewers' queue)"""
+    return _service().exemptions(query.get("status"))
+
+
+@blueprint.post("/exemptions/<exemption_id>/decision")
+@blueprint.arguments(ExemptionDecisionSchema)
+@blueprint.response(200, ExemptionSchema)
+@blueprint.doc(security=BEARER)
+@require_roles(REVIEWER)
+def decide_exemption(body, exemption_id):
+    """Approve or reject an exemption claim (a reason is required to reject)"""
+    return _service().decide_exemption(current_principal(), exemption_id, body["decision"], body.get("reason"))
+
+
+@blueprint.post("/waivers")
+@blueprint.arguments(WaiverSchema)
+@blueprint.response(201, WaiverAnswerSchema)
+@blueprint.doc(security=BEARER)
+@require_roles(SECRETARY_GENERAL)
+def grant_waiver(body):
+    """Record a secretary-general's waiver decision: the fee kinds it names are waived"""
+    return _service().grant_waiver(current_principal(), body["application"], body["decision_number"],
+                                   body["kinds"])

@@ -1,0 +1,175 @@
+"""Reading and writing the billing tables inside a caller's transaction.
+
+Locks: whatever changes a request's invoices first locks its fee account row (`lock=True`,
+`SELECT … FOR UPDATE` on PostgreSQL; SQLite transactions are serial anyway). One lock per request,
+always taken first, so two captures, a capture and the deadline, or a waiver and a capture never
+interleave: an invoice is marked paid once, and the request is settled or expired once."""
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.engine import Row
+from sqlalchemy.orm import Session
+
+from ..domain.exemptions import APPROVED, PENDING
+from ..domain.fees import FEE_KINDS
+from ..domain.invoices import new_sadad_bill_number
+from .orm import (exemptions_table as exemptions, fee_accounts_table as fee_accounts,
+                  idempotency_keys_table as idempotency_keys, invoices_table as invoices,
+                  payments_table as payments, refunds_table as refunds, waivers_table as waivers,
+                  webhook_events_table as webhook_events)
+
+
+def _one(session: Session, statement, lock: bool) -> Row | None:
+    if lock:
+        statement = statement.with_for_update()
+    return session.execute(statement).first()
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+# --- fee accounts -----------------------------------------------------------------------------------
+def fee_account(session: Session, application_number: str, lock: bool = False) -> Row | None:
+    return _one(session, select(fee_accounts).where(fee_accounts.c.application_number == application_number), lock)
+
+
+def add_fee_account(session: Session, **values) -> None:
+    session.execute(insert(fee_accounts).values(**values))
+
+
+def update_fee_account(session: Session, application_number: str, **values) -> None:
+    session.execute(update(fee_accounts).where(fee_accounts.c.application_number == application_number)
+                    .values(**values))
+
+
+# --- invoices ---------------------------------------------------------------------------------------
+def invoices_of(session: Session, application_number: str) -> list[Row]:
+    rows = session.execute(select(invoices).where(invoices.c.application_number == application_number)).all()
+    return sorted(rows, key=lambda row: FEE_KINDS.index(row.kind))
+
+
+def invoice(session: Session, invoice_id: str) -> Row | None:
+    return _one(session, select(invoices).where(invoices.c.id == invoice_id), lock=False)
+
+
+def add_invoice(session: Session, **values) -> Row:
+    values = {"id": new_id(), "sadad_bill_number": _free_sadad_bill_number(session), **values}
+    session.execute(insert(invoices).values(**values))
+    return invoice(session, values["id"])
+
+
+def _free_sadad_bill_number(session: Session) -> str:
+    # Collisions are astronomically rare; the unique constraint still guards the last race.
+    while True:
+        number = new_sadad_bill_number()
+        if session.execute(select(invoices.c.id).where(invoices.c.sadad_bill_number == number)).first() is None:
+            return number
+
+
+def update_invoice(session: Session, invoice_id: str, **values) -> None:
+    session.execute(update(invoices).where(invoices.c.id == invoice_id).values(**values))
+
+
+# --- payments and webhooks ------------------------------------------------------------------------
+def payment(session: Session, payment_id: str) -> Row | None:
+    return _one(session, select(payments).where(payments.c.id == payment_id), lock=False)
+
+
+def add_payment(session: Session, **values) -> Row:
+    session.execute(insert(payments).values(**values))
+    return payment(session, values["id"])
+
+
+def update_payment(session: Session, payment_id: str, **values) -> None:
+    session.execute(update(payments).where(payments.c.id == payment_id).values(**values))
+
+
+def webhook_seen(session: Session, event_id: str) -> bool:
+    return session.execute(select(webhook_events.c.id).where(webhook_events.c.id == event_id)).first() is not None
+
+
+def add_webhook_event(session: Session, **values) -> None:
+    session.execute(insert(webhook_events).values(**values))
+
+
+def set_webhook_effect(session: Session, event_id: str, effect: str) -> None:
+    session.execute(update(webhook_events).where(webhook_events.c.id == event_id).values(effect=effect))
+
+
+# --- idempotency ------------------------------------------------------------------------------------
+def stored_answer(session: Session, principal_id: str, key: str) -> Row | None:
+    return _one(session, select(idempotency_keys).where(idempotency_keys.c.principal_id == principal_id,
+                                                        idempotency_keys.c.key == key), lock=False)
+
+
+def store_answer(session: Session, principal_id: str, key: str, fingerprint: str, status_code: int,
+                 response: dict, now: datetime) -> None:
+    session.execute(insert(idempotency_keys).values(principal_id=principal_id, key=key, fingerprint=fingerprint,
+                                                    status_code=status_code, response=response, created_at=now))
+
+
+# --- exemptions and waivers -----------------------------------------------------------------------
+def exemption(session: Session, exemption_id: str, lock: bool = False) -> Row | None:
+    return _one(session, select(exemptions).where(exemptions.c.id == exemption_id), lock)
+
+
+def add_exemption(session: Session, **values) -> Row:
+    session.execute(insert(exemptions).values(**values))
+    return exemption(session, values["id"])
+
+
+def update_exemption(session: Session, exemption_id: str, **values) -> None:
+    session.execute(update(exemptions).where(exemptions.c.id == exemption_id).values(**values))
+
+
+def exemptions_of(session: Session, application_number: str) -> list[Row]:
+    return session.execute(select(exemptions).where(exemptions.c.application_number == application_number)
+                           .order_by(exemptions.c.claimed_at)).all()
+
+
+def active_claim(session: Session, application_number: str, account_id: str, kind: str) -> Row | None:
+    """The claimant's pending or approved exemption of `kind` for the request, if any."""
+    return session.execute(select(exemptions).where(
+        exemptions.c.application_number == application_number, exemptions.c.account_id == account_id,
+        exemptions.c.kind == kind, exemptions.c.status.in_([PENDING, APPROVED]))).first()
+
+
+def exemptions_by_status(session: Session, status: str | None) -> list[Row]:
+    statement = select(exemptions).order_by(exemptions.c.claimed_at, exemptions.c.id)
+    if status is not None:
+        statement = statement.where(exemptions.c.status == status)
+    return session.execute(statement).all()
+
+
+def waiver_by_decision(session: Session, application_number: str, decision_number: str) -> Row | None:
+    return session.execute(select(waivers).where(waivers.c.application_number == application_number,
+                                                 waivers.c.decision_number == decision_number)).first()
+
+
+def add_waiver(session: Session, **values) -> Row:
+    session.execute(insert(waivers).values(**values))
+    return session.execute(select(waivers).where(waivers.c.id == values["id"])).first()
+
+
+def waivers_of(session: Session, application_number: str) -> list[Row]:
+    return session.execute(select(waivers).where(waivers.c.application_number == application_number)
+                           .order_by(waivers.c.granted_at)).all()
+
+
+def mark_waiver_announced(session: Session, waiver_id: str, now: datetime) -> None:
+    session.execute(update(waivers).where(waivers.c.id == waiver_id).values(announced_at=now))
+
+
+# --- refunds ----------------------------------------------------------------------------------------
+def add_refund(session: Session, **values) -> Row:
+    session.execute(insert(refunds).values(**values))
+    return session.execute(select(refunds).where(refunds.c.id == values["id"])).first()
+
+
+def refunds_of(session: Session, application_number: str) -> list[Row]:
+    return session.execute(select(refunds).where(refunds.c.application_number == application_number)
+                           .order_by(refunds.c.created_at)).all()

@@ -1,0 +1,83 @@
+"""The `sandbox` payment provider: behaves like a real gateway so the whole payment story runs
+without one. A payment opened here stays pending until someone plays the payer and the bank
+(`complete`); the sandbox then calls billing's webhook over HTTP, signed and timestamped, exactly
+as a gateway would — the webhook does not know or care that the caller is the sandbox."""
+from __future__ import annotations
+
+import json
+import logging
+import secrets
+import urllib.error
+import urllib.request
+import uuid
+from datetime import datetime
+from typing import Callable, Mapping
+
+from marshmallow import RAISE, Schema, ValidationError, fields, validate
+
+from mumaris_shared.events import isoformat
+
+from ..domain.payments import OUTCOMES, PaymentRequest, WebhookEvent, sign, verify_signature
+
+log = logging.getLogger(__name__)
+
+SIGNATURE_HEADER = "Sandbox-Signature"
+
+# (url, body, headers) -> (HTTP status, answer body): how the sandbox reaches the webhook.
+Transport = Callable[[str, bytes, Mapping[str, str]], tuple[int, bytes]]
+
+
+def http_transport(url: str, body: bytes, headers: Mapping[str, str], timeout: float = 10.0) -> tuple[int, bytes]:
+    request = urllib.request.Request(url, data=body, headers=dict(headers), method="POST")
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read()
+
+
+class _WebhookBody(Schema):
+    class Meta:
+        unknown = RAISE
+
+    id = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    payment_id = fields.String(required=True, validate=validate.Length(min=1, max=36))
+    outcome = fields.String(required=True, validate=validate.OneOf(OUTCOMES))
+    occurred_at = fields.AwareDateTime(required=True)
+
+
+class SandboxProvider:
+    name = "sandbox"
+
+    def __init__(self, secret: str, webhook_url: str, clock: Callable[[], datetime],
+                 transport: Transport | None = None):
+        self.secret = secret
+        self.webhook_url = webhook_url
+        self.clock = clock
+        self.transport = transport or http_transport
+
+    def start(self, payment: PaymentRequest) -> str:
+        return f"sbx_{secrets.token_hex(12)}"
+
+    def complete(self, payment_id: str, outcome: str) -> tuple[int, dict]:
+        """Play the bank: the payment is `outcome`; tell billing through its webhook. The
+        webhook's answer (status, body)."""
+        now = self.clock()
+        body = json.dumps({"id": f"evt_{uuid.uuid4().hex}", "payment_id": payment_id, "outcome": outcome,
+                           "occurred_at": isoformat(now)}, separators=(",", ":")).encode()
+        headers = {"Content-Type": "application/json", SIGNATURE_HEADER: sign(self.secret, int(now.timestamp()), body)}
+        status, answer = self.transport(self.webhook_url, body, headers)
+        log.info("sandbox: webhook for payment %s (%s) answered %s", payment_id, outcome, status)
+        try:
+            return status, json.loads(answer or b"{}")
+        except ValueError:
+            return status, {}
+
+    def verify_webhook(self, headers: Mapping[str, str], body: bytes) -> WebhookEvent:
+        verify_signature(headers.get(SIGNATURE_HEADER), body, self.secret, self.clock())
+        try:
+            data = _WebhookBody().load(json.loads(body))
+        except (ValueError, ValidationError) as exc:
+            raise ValueError(f"the webhook body is malformed: {exc}") from None
+        return WebhookEvent(id=data["id"], payment_id=data["payment_id"], outcome=data["outcome"],
+                            occurred_at=data["occurred_at"])

@@ -1,0 +1,111 @@
+"""Request and response bodies (DESIGN.md section 9: these field names are fixed). Unknown fields
+in a request are refused."""
+from marshmallow import RAISE, Schema, fields, validate
+
+from mumaris_shared.contracts import DECISIONS
+
+from ..domain.exemptions import EXEMPTION_KINDS, EXEMPTION_STATUSES
+from ..domain.fees import FEE_KINDS
+from ..domain.payments import METHODS, OUTCOMES
+
+
+class _Strict(Schema):
+    class Meta:
+        unknown = RAISE
+
+
+def _text(max_length: int, **kwargs):
+    return fields.String(validate=validate.Length(min=1, max=max_length), **kwargs)
+
+
+class ApplicationQuerySchema(_Strict):
+    application = _text(64, required=True)
+
+
+class PaymentStartSchema(_Strict):
+    method = fields.String(required=True, validate=validate.OneOf(METHODS))
+
+
+class SandboxCompletionSchema(_Strict):
+    outcome = fields.String(required=True, validate=validate.OneOf(OUTCOMES))
+
+
+class ExemptionClaimSchema(_Strict):
+    application = _text(64, required=True)
+    kind = fields.String(required=True, validate=validate.OneOf(EXEMPTION_KINDS))
+    evidence_reference = _text(200, required=True)
+
+
+class ExemptionQuerySchema(_Strict):
+    status = fields.String(validate=validate.OneOf(EXEMPTION_STATUSES))
+
+
+class ExemptionDecisionSchema(_Strict):
+    decision = fields.String(required=True, validate=validate.OneOf(DECISIONS))
+    reason = fields.String(allow_none=True, validate=validate.Length(max=2000))  # required to reject
+
+
+class WaiverSchema(_Strict):
+    application = _text(64, required=True)
+    decision_number = _text(64, required=True)
+    kinds = fields.List(fields.String(validate=validate.OneOf(FEE_KINDS)), required=True,
+                        validate=validate.Length(min=1, max=len(FEE_KINDS)))
+
+
+class InvoiceSchema(Schema):
+    id = fields.String()
+    application = fields.String()
+    kind = fields.String()
+    amount_halalas = fields.Integer()
+    status = fields.String()
+    due_at = fields.String()
+    sadad_bill_number = fields.String()
+    issued_at = fields.String()
+    paid_at = fields.String(allow_none=True)
+    waived_by = fields.String(allow_none=True)  # exemption | waiver
+    waiver_reference = fields.String(allow_none=True)  # the exemption id or the decision number
+
+
+class PaymentSchema(Schema):
+    id = fields.String()
+    status = fields.String()
+    invoice = fields.String()
+    method = fields.String()
+    amount_halalas = fields.Integer()
+    provider = fields.String()
+    provider_reference = fields.String()
+    bill_number = fields.String()  # SADAD only: the bill number to pay at any bank
+    created_at = fields.String()
+    completed_at = fields.String(allow_none=True)
+
+
+class SandboxCompletedSchema(Schema):
+    payment = fields.String()
+    outcome = fields.String()
+    webhook = fields.Dict()  # {status, answer}: what billing's webhook answered the sandbox
+
+
+class WebhookAnswerSchema(Schema):
+    id = fields.String()
+    payment = fields.String()
+    effect = fields.String()  # captured | failed | over_payment | ignored
+
+
+class ExemptionSchema(Schema):
+    id = fields.String()
+    application = fields.String()
+    account_id = fields.String()
+    kind = fields.String()
+    evidence_reference = fields.String()
+    status = fields.String()
+    reason = fields.String(allow_none=True)
+    claimed_at = fields.String()
+    decided_at = fields.String(allow_none=True)
+
+
+class WaiverAnswerSchema(Schema):
+    id = fields.String()
+    application = fields.String()
+    decision_number = fields.String()
+    kinds = fields.List(fields.String())
+    granted_at = fields.String()

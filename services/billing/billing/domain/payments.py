@@ -1,0 +1,90 @@
+"""Payments (R5): SADAD, mada, credit card and Apple Pay, each through a provider adapter. A payment
+starts `pending`; the provider later tells, through a signed webhook, whether it was `captured`
+or `failed`.
+
+Webhook signatures: `Sandbox-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, f"{t}.{body}")>`,
+the scheme real gateways use. A missing or wrong signature is refused; so is a timestamp more
+than `tolerance` (five minutes) away from now, either way, so a captured request cannot be played
+back later. Replays within the window are refused by webhook id (kept in `webhook_events`)."""
+from __future__ import annotations
+
+import hashlib
+import hmac
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Mapping, Protocol
+
+from mumaris_shared.contracts import PAYMENT_METHODS
+
+SADAD = "sadad"
+METHODS = PAYMENT_METHODS
+PENDING, CAPTURED, FAILED = "pending", "captured", "failed"
+OUTCOMES = (CAPTURED, FAILED)
+WEBHOOK_TOLERANCE = timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class PaymentRequest:
+    """What a provider is told when a payment starts."""
+    id: str
+    method: str
+    amount_halalas: int
+    bill_number: str | None  # SADAD: the invoice's bill number the payer quotes at the bank
+
+
+@dataclass(frozen=True)
+class WebhookEvent:
+    id: str
+    payment_id: str
+    outcome: str  # captured | failed
+    occurred_at: datetime
+
+
+class WebhookRefused(Exception):
+    code = "invalid_webhook"
+
+
+class InvalidSignature(WebhookRefused):
+    code = "invalid_signature"
+
+
+class StaleWebhook(WebhookRefused):
+    code = "stale_webhook"
+
+
+class PaymentProvider(Protocol):
+    name: str
+
+    def start(self, payment: PaymentRequest) -> str:
+        """Open the payment at the provider; its reference there."""
+
+    def verify_webhook(self, headers: Mapping[str, str], body: bytes) -> WebhookEvent:
+        """The event a webhook call carries, once its signature and age are proven; raises
+        InvalidSignature, StaleWebhook, or ValueError for a well-signed but malformed body."""
+
+
+def sign(secret: str, timestamp: int, body: bytes) -> str:
+    """The signature header value for `body` sent at `timestamp` (unix seconds)."""
+    return f"t={timestamp},v1={_mac(secret, timestamp, body)}"
+
+
+def verify_signature(header: str | None, body: bytes, secret: str, now: datetime,
+                     tolerance: timedelta = WEBHOOK_TOLERANCE) -> int:
+    """The signed timestamp, once the header proves `body` came from the holder of `secret`
+    within `tolerance` of `now`."""
+    parts = dict(item.strip().partition("=")[::2] for item in (header or "").split(",") if "=" in item)
+    try:
+        timestamp = int(parts["t"])
+        given = parts["v1"]
+    except (KeyError, ValueError):
+        raise InvalidSignature("the signature header is missing or malformed") from None
+    if not hmac.compare_digest(given.encode(), _mac(secret, timestamp, body).encode()):
+        raise InvalidSignature("the signature does not match the body")
+    signed_at = datetime.fromtimestamp(timestamp, timezone.utc)
+    if abs(now - signed_at) > tolerance:
+        raise StaleWebhook("the webhook was signed too long ago (or in the future)")
+    return timestamp
+
+
+def _mac(secret: str, timestamp: int, body: bytes) -> str:
+    return hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
