@@ -36,10 +36,12 @@ def docker_available() -> bool:
 # --- RabbitMQ ---------------------------------------------------------------------------------------
 @dataclass
 class Broker:
-    """A broker for tests: `url` on a fresh virtual host; `stop()`/`start()` to play an outage."""
+    """A broker for tests: `url` on a fresh virtual host; `stop()`/`start()` to play an outage;
+    `new_url()` for another fresh virtual host (a second platform that must not share queues)."""
     url: str
     stop: Callable[[], None]
     start: Callable[[], None]
+    new_url: Callable[[], str]
 
 
 def _rabbitmqctl(*args: str) -> None:
@@ -58,34 +60,56 @@ def _wait_for_broker(url: str, timeout: float = 60) -> None:
             time.sleep(0.2)
 
 
+def _vhosts(ctl: Callable[..., None], base_url: str):
+    """`add()` makes a fresh virtual host and answers its URL; `remove_all()` deletes them."""
+    made: list[str] = []
+
+    def add() -> str:
+        vhost = f"test-{uuid.uuid4().hex[:12]}"
+        ctl("add_vhost", vhost)
+        ctl("set_permissions", "-p", vhost, "guest", ".*", ".*", ".*")
+        made.append(vhost)
+        return f"{base_url}/{quote(vhost, safe='')}"
+
+    def remove_all() -> None:
+        for vhost in made:
+            ctl("delete_vhost", vhost)
+
+    return add, remove_all
+
+
 @pytest.fixture(scope="session")
 def broker() -> Iterator[Broker]:
     if env("MUMARIS_TEST_RABBITMQ_URL"):
         url = env("MUMARIS_TEST_RABBITMQ_URL")
-        yield Broker(url, stop=lambda: pytest.skip("broker outages need a broker the tests control"), start=lambda: None)
+        yield Broker(url, stop=lambda: pytest.skip("broker outages need a broker the tests control"),
+                     start=lambda: None, new_url=lambda: pytest.skip("a second virtual host needs rabbitmqctl"))
         return
     if docker_available():
         from testcontainers.rabbitmq import RabbitMqContainer
         with RabbitMqContainer("rabbitmq:3.13-management") as container:
             params = container.get_connection_params()
-            url = f"amqp://guest:guest@{params.host}:{params.port}/%2F"
+
+            def ctl(*args: str) -> None:
+                container.exec(["rabbitmqctl", "-q", *args])
+            add, _remove = _vhosts(ctl, f"amqp://guest:guest@{params.host}:{params.port}")
+            url = add()
             yield Broker(url, stop=lambda: container.get_wrapped_container().stop(),
-                         start=lambda: (container.get_wrapped_container().start(), _wait_for_broker(url)))
+                         start=lambda: (container.get_wrapped_container().start(), _wait_for_broker(url)),
+                         new_url=add)
         return
-    vhost = f"test-{uuid.uuid4().hex[:12]}"
-    _rabbitmqctl("add_vhost", vhost)
-    _rabbitmqctl("set_permissions", "-p", vhost, "guest", ".*", ".*", ".*")
-    url = f"amqp://guest:guest@127.0.0.1:5672/{quote(vhost, safe='')}"
+    add, remove_all = _vhosts(_rabbitmqctl, "amqp://guest:guest@127.0.0.1:5672")
+    url = add()
 
     def start():
         _rabbitmqctl("start_app")
         _wait_for_broker(url)
 
     try:
-        yield Broker(url, stop=lambda: _rabbitmqctl("stop_app"), start=start)
+        yield Broker(url, stop=lambda: _rabbitmqctl("stop_app"), start=start, new_url=add)
     finally:
         _rabbitmqctl("start_app")
-        _rabbitmqctl("delete_vhost", vhost)
+        remove_all()
 
 
 @pytest.fixture(scope="session")

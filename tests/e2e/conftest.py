@@ -16,14 +16,29 @@ E2E_SETTINGS = {
 }
 
 
+def start_platform(rabbitmq_url, var_dir, **settings):
+    """The platform on free ports, with its own mail catcher, on the given virtual host."""
+    replicas = settings.pop("replicas", None)
+    env = {"RABBITMQ_URL": rabbitmq_url, **E2E_SETTINGS, **settings}
+    return Platform(env=env, var_dir=var_dir, gateway_port=0, ports={service: 0 for service in SERVICES},
+                    mailcatcher=True, mailcatcher_smtp_port=0, mailcatcher_http_port=0, replicas=replicas)
+
+
 @pytest.fixture(scope="package")
 def platform(broker, tmp_path_factory):
-    env = {"RABBITMQ_URL": broker.url, **E2E_SETTINGS}
-    env.pop("SMTP_HOST", None)
-    with Platform(env=env, var_dir=tmp_path_factory.mktemp("platform"), gateway_port=0,
-                  ports={service: 0 for service in SERVICES}, mailcatcher=True,
-                  mailcatcher_smtp_port=0, mailcatcher_http_port=0) as running:
+    with start_platform(broker.url, tmp_path_factory.mktemp("platform")) as running:
         yield running
+
+
+@pytest.fixture(scope="package")
+def start_another_platform(broker, tmp_path_factory):
+    """A platform with other settings (deadlines in seconds, PostgreSQL, replicas), beside the
+    package's main one, on a virtual host of its own (platforms sharing queues would take each
+    other's events); use it as a context manager so it stops with the test. Its broker URL is
+    `platform.child_env["RABBITMQ_URL"]`."""
+    def start(**settings):
+        return start_platform(broker.new_url(), tmp_path_factory.mktemp("platform"), **settings)
+    return start
 
 
 class Gateway:
@@ -65,6 +80,68 @@ class Gateway:
         assert body["error"]["code"] == code, body
         return body["error"]
 
+    def staff(self, role):
+        """A staff member made with the staff command, logged in: (email, token)."""
+        email, password = f"{role}.{uuid.uuid4().hex[:8]}@scfhs.example.sa", "a long staff passphrase 7"
+        made = self.platform.run_module("accounts.cli", "create-staff", "--email", email, "--password", password,
+                                        "--role", role)
+        assert made.returncode == 0, made.stderr
+        login = self.call("POST", "/api/accounts/v1/sessions", json={"email": email, "password": password})
+        assert login.status_code == 200, login.text
+        return email, login.json()["access_token"]
+
+    def new_request(self, token, category="consultant", submit=True):
+        """A request created (and sent) by the holder of `token`: its number."""
+        created = self.call("POST", "/api/applications/v1/applications", token=token, json={
+            "category": category, "specialty": "Cardiology",
+            "qualification": {"degree": "MBBS", "institution": "King Saud University", "country": "SA", "year": 2015},
+            "dataflow_reference": f"DF-{uuid.uuid4().hex[:10].upper()}"})
+        assert created.status_code == 201, created.text
+        number = created.json()["number"]
+        if submit:
+            sent = self.call("POST", f"/api/applications/v1/applications/{number}/submit", token=token)
+            assert sent.status_code == 200 and sent.json()["status"] == "awaiting_payment", sent.text
+        return number
+
+    def invoices(self, token, number, count=2):
+        """The request's invoices, once billing has issued them (it learns of the request by event)."""
+        from mumaris_shared.testing import wait_until
+
+        found = {}
+
+        def issued():
+            response = self.call("GET", f"/api/billing/v1/invoices?application={number}", token=token)
+            found["list"] = response.json() if response.status_code == 200 else []
+            return len(found["list"]) == count
+        wait_until(issued, timeout=60, interval=0.2)
+        return {invoice["kind"]: invoice for invoice in found["list"]}
+
+    def pay(self, token, invoice_id, method, outcome="captured"):
+        payment = self.call("POST", f"/api/billing/v1/invoices/{invoice_id}/payments", token=token,
+                            json={"method": method}, headers={"Idempotency-Key": str(uuid.uuid4())})
+        assert payment.status_code == 201, payment.text
+        done = self.call("POST", f"/api/billing/v1/sandbox/payments/{payment.json()['id']}/complete", token=token,
+                         json={"outcome": outcome})
+        assert done.status_code in (200, 202), done.text
+        return payment.json()
+
+    def status_becomes(self, token, number, status, timeout=60):
+        from mumaris_shared.testing import wait_until
+
+        def reached():
+            return self.call("GET", f"/api/applications/v1/applications/{number}", token=token).json().get(
+                "status") == status
+        wait_until(reached, timeout=timeout, interval=0.2)
+        return self.call("GET", f"/api/applications/v1/applications/{number}", token=token).json()
+
+    def mail_about(self, email, *needles, timeout=60):
+        """The e-mail to `email` whose subject and text hold every needle."""
+        return self.mail.wait_for(lambda m: email in m["to"] and all(n in _words(m) for n in needles),
+                                  timeout=timeout)
+
+    def mails_about(self, email, *needles):
+        return [m for m in self.mail.messages() if email in m["to"] and all(n in _words(m) for n in needles)]
+
     def mails_to(self, email):
         return [m for m in self.mail.messages() if email in m["to"]]
 
@@ -80,6 +157,10 @@ class Gateway:
         return person, login.json()["access_token"]
 
 
+def _words(message):
+    return f"{message['subject']}\n{message.get('text') or ''}"
+
+
 def _code_in(message):
     match = re.search(r"\b(\d{6})\b", message.get("text") or "")
     return match.group(1) if match else None
@@ -88,3 +169,9 @@ def _code_in(message):
 @pytest.fixture(scope="package")
 def gateway(platform):
     return Gateway(platform)
+
+
+@pytest.fixture(scope="package")
+def gateway_for():
+    """A Gateway client for another platform (see start_another_platform)."""
+    return Gateway
