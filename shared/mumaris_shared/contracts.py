@@ -65,6 +65,9 @@ class ApplicationCancelledData(RequestData):
 class ApplicationWithdrawnData(RequestData):
     previous_status = fields.String(required=True)
     withdrawn_at = fields.String(required=True)
+    # When the review had started, if it had: no refund once it did (R8). Carried here so the
+    # refund decision does not depend on the order two events arrive in.
+    review_started_at = fields.String(allow_none=True, load_default=None)
 
 
 class InvoiceData(_Data):
@@ -129,6 +132,42 @@ class RefundDecidedData(RequestData):
     status = fields.String(required=True)  # approved | rejected | pending_review
     amount_halalas = fields.Integer(required=True)
     rule = fields.String(required=True)
+    reason = fields.String(allow_none=True, load_default=None)  # a reviewer's words, when one decided
+
+
+class RefundPaidData(RequestData):
+    refund_id = fields.String(required=True)
+    invoice_id = fields.String(required=True)
+    amount_halalas = fields.Integer(required=True)
+    paid_at = fields.String(required=True)
+
+
+class RefundEscalatedData(RequestData):
+    """A refund claim still undecided close to its decision limit (R9: 15 days)."""
+    refund_id = fields.String(required=True)
+    invoice_id = fields.String(required=True)
+    amount_halalas = fields.Integer(required=True)
+    claimed_at = fields.String(required=True)
+    decide_by = fields.String(required=True)
+
+
+class DataUpdateData(RequestData):
+    update_id = fields.String(required=True)
+    membership_number = fields.String(required=True)
+
+
+class DataUpdateSubmittedData(DataUpdateData):
+    fields_changed = fields.List(fields.String(), required=True)
+    submitted_at = fields.String(required=True)
+
+
+class DataUpdateApprovedData(DataUpdateData):
+    decided_at = fields.String(required=True)
+
+
+class DataUpdateRejectedData(DataUpdateData):
+    reason = fields.String(required=True)
+    decided_at = fields.String(required=True)
 
 
 ACCOUNT_REGISTERED = "accounts.account_registered"
@@ -141,6 +180,9 @@ APPLICATION_APPROVED = "applications.application_approved"
 APPLICATION_REJECTED = "applications.application_rejected"
 APPLICATION_CANCELLED = "applications.application_cancelled"
 APPLICATION_WITHDRAWN = "applications.application_withdrawn"
+DATA_UPDATE_SUBMITTED = "applications.data_update_submitted"
+DATA_UPDATE_APPROVED = "applications.data_update_approved"
+DATA_UPDATE_REJECTED = "applications.data_update_rejected"
 
 INVOICE_ISSUED = "billing.invoice_issued"
 FEES_ASSESSED = "billing.fees_assessed"
@@ -151,6 +193,8 @@ PAYMENT_DEADLINE_EXPIRED = "billing.payment_deadline_expired"
 EXEMPTION_DECIDED = "billing.exemption_decided"
 WAIVER_GRANTED = "billing.waiver_granted"
 REFUND_DECIDED = "billing.refund_decided"
+REFUND_PAID = "billing.refund_paid"
+REFUND_ESCALATED = "billing.refund_escalated"
 
 SCHEMAS: dict[str, type[Schema]] = {
     ACCOUNT_REGISTERED: AccountData,
@@ -171,6 +215,11 @@ SCHEMAS: dict[str, type[Schema]] = {
     EXEMPTION_DECIDED: ExemptionDecidedData,
     WAIVER_GRANTED: WaiverGrantedData,
     REFUND_DECIDED: RefundDecidedData,
+    REFUND_PAID: RefundPaidData,
+    REFUND_ESCALATED: RefundEscalatedData,
+    DATA_UPDATE_SUBMITTED: DataUpdateSubmittedData,
+    DATA_UPDATE_APPROVED: DataUpdateApprovedData,
+    DATA_UPDATE_REJECTED: DataUpdateRejectedData,
 }
 
 
