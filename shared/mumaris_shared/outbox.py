@@ -20,6 +20,7 @@ from .config import env_duration
 from .contracts import SCHEMAS, validated
 from .db import Database, claim
 from .events import Event, utcnow
+from .loop import keep_working
 
 log = logging.getLogger(__name__)
 
@@ -154,24 +155,15 @@ class Relay:
             return len(sent)
 
     def run(self, stop: threading.Event) -> None:
-        failures, pruned_at = 0, 0.0
-        while not stop.is_set():
-            try:
-                published = self.relay_once()
-                if time.monotonic() - pruned_at > self.PRUNE_EVERY:
-                    self.prune()
-                    pruned_at = time.monotonic()
-                failures = 0
-            except PublishFailed as exc:
-                failures += 1
-                log.warning("relay: publish failed (%s); retrying", exc)
-                stop.wait(min(5.0, 0.2 * 2 ** min(failures, 5)))
-                continue
-            except Exception:  # the database is away: keep trying, lose nothing
-                failures += 1
-                log.exception("relay: database error; retrying")
-                stop.wait(min(5.0, 0.2 * 2 ** min(failures, 5)))
-                continue
-            if published < self.batch_size:
-                self.waker.wait(stop)
+        pruned_at = 0.0
+
+        def step() -> bool:
+            nonlocal pruned_at
+            published = self.relay_once()
+            if time.monotonic() - pruned_at > self.PRUNE_EVERY:
+                self.prune()
+                pruned_at = time.monotonic()
+            return published == self.batch_size
+
+        keep_working(step, stop, self.waker.wait, "relay", expected=(PublishFailed,))
         self.waker.close()
