@@ -4,8 +4,8 @@ never half-handled."""
 from __future__ import annotations
 
 from mumaris_shared.consumer import Handler, HandlerContext
-from mumaris_shared.contracts import (APPLICATION_APPROVED, APPLICATION_REJECTED, APPLICATION_SUBMITTED,
-                                      APPLICATION_WITHDRAWN, validated)
+from mumaris_shared.contracts import (APPLICATION_APPROVED, APPLICATION_REJECTED, APPLICATION_REVIEW_STARTED,
+                                      APPLICATION_SUBMITTED, APPLICATION_WITHDRAWN, validated)
 
 from .service import BillingService
 
@@ -14,17 +14,23 @@ def handlers(service: BillingService) -> dict[str, Handler]:
     def application_submitted(ctx: HandlerContext) -> None:
         service.assess_fees(ctx.session, ctx.publish, validated(ctx.event.type, ctx.event.data))
 
+    def application_review_started(ctx: HandlerContext) -> None:
+        service.record_review_started(ctx.session, ctx.publish, validated(ctx.event.type, ctx.event.data))
+
     def application_withdrawn(ctx: HandlerContext) -> None:
-        service.close_fees(ctx.session, validated(ctx.event.type, ctx.event.data), "withdrawn")
+        service.close_fees(ctx.session, ctx.publish, validated(ctx.event.type, ctx.event.data), "withdrawn")
 
     def application_approved(ctx: HandlerContext) -> None:
-        service.close_fees(ctx.session, validated(ctx.event.type, ctx.event.data), "approved", decided=True)
+        service.close_fees(ctx.session, ctx.publish, validated(ctx.event.type, ctx.event.data), "approved",
+                           decided=True)
 
     def application_rejected(ctx: HandlerContext) -> None:
-        service.close_fees(ctx.session, validated(ctx.event.type, ctx.event.data), "rejected", decided=True)
+        service.close_fees(ctx.session, ctx.publish, validated(ctx.event.type, ctx.event.data), "rejected",
+                           decided=True)
 
     return {
         APPLICATION_SUBMITTED: application_submitted,
+        APPLICATION_REVIEW_STARTED: application_review_started,
         APPLICATION_WITHDRAWN: application_withdrawn,
         APPLICATION_APPROVED: application_approved,
         APPLICATION_REJECTED: application_rejected,

@@ -2,11 +2,13 @@
 for event handlers), publishes its events through the outbox in that transaction, and answers
 failures with an `ApiError`, leaving nothing changed.
 
-Handlers (`assess_fees`, `close_fees`) take the consumer's session and `publish`, so their effects
-commit with the inbox row. Everything that changes a request's invoices locks its fee account
-first (see adapters/repository.py)."""
+Handlers (`assess_fees`, `close_fees`, `record_review_started`) take the consumer's session and
+`publish`, so their effects commit with the inbox row. Everything that changes a request's invoices
+or refunds locks its fee account first (see adapters/repository.py); the scheduler's payouts and
+escalations claim refund rows (`FOR UPDATE SKIP LOCKED`)."""
 from __future__ import annotations
 
+import logging
 from contextlib import contextmanager
 from datetime import datetime
 from functools import partial
@@ -18,25 +20,29 @@ from sqlalchemy.orm import Session
 from mumaris_shared.auth import Principal
 from mumaris_shared.contracts import (EXEMPTION_DECIDED, FEES_ASSESSED, FEES_SETTLED, INVOICE_ISSUED,
                                       PAYMENT_DEADLINE_EXPIRED, PAYMENT_RECEIVED, PAYMENT_REMINDER_DUE,
-                                      REFUND_DECIDED, WAIVER_GRANTED)
+                                      REFUND_DECIDED, REFUND_ESCALATED, REFUND_PAID, WAIVER_GRANTED)
 from mumaris_shared.db import claim
 from mumaris_shared.errors import ApiError
 from mumaris_shared.events import Event, isoformat, utcnow
 from mumaris_shared.runtime import Runtime
 
 from .adapters import repository as repo
-from .adapters.orm import fee_accounts_table
+from .adapters.orm import fee_accounts_table, refunds_table
 from .adapters.sandbox import SandboxProvider, Transport
 from .domain import exemptions as ex
+from .domain import refunds as rf
 from .domain.fees import FEE_KINDS
 from .domain.invoices import (ACCOUNT_EXPIRED, CANCELLED, CLOSED, EXPIRED, OPEN, PAID, SETTLED, UNPAID, WAIVED,
                               NotPayable, check_payable, fees_settled, over_payment_rule)
-from .domain.payments import (CAPTURED, FAILED, PENDING, SADAD, InvalidSignature, PaymentRequest, StaleWebhook)
+from .domain.payments import (CAPTURED, FAILED, PENDING, REFUND_NOTICE, REFUNDED, SADAD, InvalidSignature,
+                               PaymentRequest, RefundRequest, RefundWebhookEvent, StaleWebhook)
 from .settings import Settings
 
 Publish = Callable[[str, dict], Event]
 STAFF = ("reviewer", "secretary_general")
-REFUND_APPROVED = "approved"
+BY_RULES = "billing"  # decided_by of what the rules decide
+
+log = logging.getLogger(__name__)
 
 
 class BillingService:
@@ -93,23 +99,46 @@ class BillingService:
             self._announce_waiver(session, publish, waiver, owner, now)
         self._settle_if_done(session, publish, repo.fee_account(session, number), now)
 
-    def close_fees(self, session: Session, data: dict, closed_by: str, decided: bool = False) -> None:
+    def close_fees(self, session: Session, publish: Publish, data: dict, closed_by: str,
+                   decided: bool = False) -> None:
         """The request was withdrawn, approved or rejected: nothing more falls due (unpaid invoices
-        are cancelled, no reminder, no expiry). A decision is recorded, since no refund is due after one."""
-        account = repo.fee_account(session, data["application_number"], lock=True)
+        are cancelled, no reminder, no expiry). A decision is recorded, since no refund is due after
+        one. A withdrawal is then evaluated for refunds, each paid invoice by the policy, with no
+        claim needed; a decision settles the claims still waiting for a reviewer."""
+        number = data["application_number"]
+        account = repo.fee_account(session, number, lock=True)
         if account is None:
             return  # a draft billing never knew
         now = self.clock()
-        if decided:
-            repo.update_fee_account(session, account.application_number, decided_at=now)
+        if decided and account.decision is None:
+            repo.update_fee_account(session, number, decided_at=now, decision=closed_by)
+        if closed_by == "withdrawn" and account.withdrawn_at is None:
+            repo.update_fee_account(session, number, withdrawn_at=_parse(data["withdrawn_at"]),
+                                    review_started_at=account.review_started_at or _parse(data.get("review_started_at")))
         closable = (OPEN, SETTLED) if closed_by == "withdrawn" else (OPEN,)
-        if account.status not in closable:
+        if account.status in closable:
+            for invoice in repo.invoices_of(session, number):
+                if invoice.status == UNPAID:
+                    repo.update_invoice(session, invoice.id, status=CANCELLED, closed_at=now)
+            repo.update_fee_account(session, number, status=CLOSED, closed_at=now, closed_by=closed_by,
+                                    next_check_at=None)
+        account = repo.fee_account(session, number)
+        if closed_by == "withdrawn":
+            self._evaluate_withdrawal(session, publish, account, now)
+        else:
+            self._decide_pending_claims(session, publish, account, now)
+
+    def record_review_started(self, session: Session, publish: Publish, data: dict) -> None:
+        """A reviewer took the request: no refund from now on (R8). Claims still waiting for a
+        reviewer are now decided by the rules."""
+        account = repo.fee_account(session, data["application_number"], lock=True)
+        if account is None:
             return
-        for invoice in repo.invoices_of(session, account.application_number):
-            if invoice.status == UNPAID:
-                repo.update_invoice(session, invoice.id, status=CANCELLED, closed_at=now)
-        repo.update_fee_account(session, account.application_number, status=CLOSED, closed_at=now,
-                                closed_by=closed_by, next_check_at=None)
+        if account.review_started_at is None:
+            repo.update_fee_account(session, account.application_number,
+                                    review_started_at=_parse(data["started_at"]))
+        self._decide_pending_claims(session, publish, repo.fee_account(session, account.application_number),
+                                    self.clock())
 
     # --- invoices ---------------------------------------------------------------------------------
     def invoices(self, principal: Principal, application_number: str) -> list[dict]:
@@ -206,6 +235,8 @@ class BillingService:
             raise ApiError(401, refused.code, str(refused)) from None
         except ValueError as malformed:
             raise ApiError(422, "validation_failed", str(malformed)) from None
+        if isinstance(event, RefundWebhookEvent):
+            return self._receive_refund_notice(event)
         now = self.clock()
         try:
             with self._transaction() as (session, publish):
@@ -223,6 +254,38 @@ class BillingService:
         except IntegrityError:
             raise _replayed() from None
         return {"id": event.id, "payment": event.payment_id, "effect": effect}
+
+    def _receive_refund_notice(self, event: RefundWebhookEvent) -> dict:
+        """The provider paid a refund back (or could not). Seen once: a refund `paying` becomes
+        `paid` and is announced; one in any other state — paid already — is left as it is."""
+        now = self.clock()
+        try:
+            with self._transaction() as (session, publish):
+                if repo.webhook_seen(session, event.id):
+                    raise _replayed()
+                refund = repo.refund(session, event.refund_id)
+                if refund is None:
+                    raise _not_found("refund")
+                # Written before the effect: a concurrent delivery of the same event waits on it, then fails.
+                repo.add_webhook_event(session, id=event.id, provider=self.provider.name, kind=REFUND_NOTICE,
+                                       payment_id=refund.payment_id or "", refund_id=refund.id, outcome=event.outcome,
+                                       occurred_at=event.occurred_at, received_at=now, effect="ignored")
+                repo.fee_account(session, refund.application_number, lock=True)
+                refund = repo.refund(session, event.refund_id, lock=True)
+                effect = "ignored"
+                if refund.status == rf.PAYING and event.outcome == REFUNDED:
+                    repo.update_refund(session, refund.id, status=rf.PAID, paid_at=now, next_notice_at=None)
+                    publish(REFUND_PAID, {**_request(refund.application_number, refund.account_id),
+                                          "refund_id": refund.id, "invoice_id": refund.invoice_id,
+                                          "amount_halalas": refund.amount_halalas, "paid_at": isoformat(now)})
+                    effect = "refund_paid"
+                elif refund.status == rf.PAYING:
+                    repo.update_refund(session, refund.id, status=rf.PAYOUT_FAILED, next_notice_at=None)
+                    effect = "refund_failed"
+                repo.set_webhook_effect(session, event.id, effect)
+        except IntegrityError:
+            raise _replayed() from None
+        return {"id": event.id, "payment": refund.payment_id, "refund": refund.id, "effect": effect}
 
     def _settle_payment(self, session: Session, publish: Publish, payment, outcome: str, now: datetime) -> str:
         invoice = repo.invoice(session, payment.invoice_id)
@@ -333,9 +396,23 @@ class BillingService:
             repo.update_invoice(session, invoice.id, status=WAIVED, waived_at=now, waived_by=by,
                                 waiver_reference=reference)
             if invoice.status == PAID:
-                self._refund(session, publish, invoice, invoice.amount_halalas, f"{by}_after_payment", now,
-                             payment_id=invoice.paid_by_payment)
+                self._refund_fee_in_full(session, publish, invoice, f"{by}_after_payment", now)
         self._settle_if_done(session, publish, account, now)
+
+    def _refund_fee_in_full(self, session: Session, publish: Publish, invoice, rule: str, now: datetime) -> None:
+        """The fee paid for `invoice` is owed back in full (it was waived after payment). A claim of
+        it still waiting for a reviewer becomes that refund; one already approved is topped up to
+        the full amount, never beyond it."""
+        paid = repo.payment(session, invoice.paid_by_payment).amount_halalas
+        claimed = repo.refund_by_key(session, _policy_key(invoice.id))
+        if claimed is not None and claimed.status == rf.PENDING_REVIEW:
+            repo.update_refund(session, claimed.id, status=rf.APPROVED, amount_halalas=paid, rule=rule,
+                               decided_at=now, decided_by=BY_RULES)
+            self._announce_refund(publish, repo.refund(session, claimed.id))
+            return
+        already = claimed.amount_halalas if claimed is not None and claimed.status in _PAYING_BACK else 0
+        if paid - already > 0:
+            self._refund(session, publish, invoice, paid - already, rule, now, payment_id=invoice.paid_by_payment)
 
     # --- settlement and refunds -----------------------------------------------------------------
     def _settle_if_done(self, session: Session, publish: Publish, account, now: datetime) -> None:
@@ -351,15 +428,237 @@ class BillingService:
                                "settled_at": isoformat(now)})
 
     def _refund(self, session: Session, publish: Publish, invoice, amount: int, rule: str, now: datetime,
-                payment_id: str | None) -> None:
-        """A refund the rules decide by themselves: in full, approved at once."""
+                payment_id: str) -> None:
+        """An over-payment the rules refund by themselves: approved at once, one per payment."""
         refund = repo.add_refund(session, id=repo.new_id(), invoice_id=invoice.id,
                                  application_number=invoice.application_number, account_id=invoice.account_id,
-                                 payment_id=payment_id, amount_halalas=amount, rule=rule, status=REFUND_APPROVED,
-                                 created_at=now, decided_at=now)
-        publish(REFUND_DECIDED, {**_request(invoice.application_number, invoice.account_id), "refund_id": refund.id,
-                                 "invoice_id": invoice.id, "status": refund.status,
-                                 "amount_halalas": refund.amount_halalas, "rule": rule})
+                                 payment_id=payment_id, amount_halalas=amount, rule=rule, status=rf.APPROVED,
+                                 created_at=now, decided_at=now, decided_by=BY_RULES, dedupe_key=_full_key(payment_id),
+                                 origin=rf.OVER_PAYMENT, decide_by=self.settings.refunds.decide_by(now))
+        self._announce_refund(publish, refund)
+
+    @staticmethod
+    def _announce_refund(publish: Publish, refund) -> None:
+        publish(REFUND_DECIDED, {**_request(refund.application_number, refund.account_id), "refund_id": refund.id,
+                                 "invoice_id": refund.invoice_id, "status": refund.status,
+                                 "amount_halalas": refund.amount_halalas, "rule": refund.rule,
+                                 "reason": refund.reason})
+
+    # --- refunds by the policy (domain/refunds.py) ---------------------------------------------------
+    def _facts(self, session: Session, account, invoice, now: datetime) -> rf.RefundFacts:
+        paid = repo.payment(session, invoice.paid_by_payment)
+        return rf.RefundFacts(fee_kind=invoice.kind, amount_paid=paid.amount_halalas if paid else invoice.amount_halalas,
+                              paid_at=invoice.paid_at, request_state=_request_state(account), now=now,
+                              withdrawn_at=account.withdrawn_at, review_started_at=account.review_started_at,
+                              decided_at=account.decided_at)
+
+    @staticmethod
+    def _refund_of_fee(session: Session, invoice):
+        """The refund already recorded for the fee paid for `invoice`: a full refund of its payment
+        (exemption or waiver after payment) if there is one, else the policy's (a claim's or a
+        withdrawal's)."""
+        found = repo.refund_by_key(session, _full_key(invoice.paid_by_payment)) if invoice.paid_by_payment else None
+        return found or repo.refund_by_key(session, _policy_key(invoice.id))
+
+    def _policy_refund(self, session: Session, publish: Publish, account, invoice, now: datetime, origin: str,
+                       claimed_by: str | None = None, claim_reason: str | None = None):
+        """Decide the fee paid for `invoice` by the policy, record the decision and announce it."""
+        decision = self.settings.refunds.decide(self._facts(session, account, invoice, now))
+        decided = decision.status != rf.PENDING_REVIEW
+        refund = repo.add_refund(
+            session, id=repo.new_id(), invoice_id=invoice.id, application_number=invoice.application_number,
+            account_id=invoice.account_id, payment_id=invoice.paid_by_payment, amount_halalas=decision.amount_halalas,
+            rule=decision.rule, status=decision.status, created_at=now, decided_at=now if decided else None,
+            decided_by=BY_RULES if decided else None, dedupe_key=_policy_key(invoice.id), origin=origin,
+            claimed_by=claimed_by, claim_reason=claim_reason, decide_by=self.settings.refunds.decide_by(now))
+        self._announce_refund(publish, refund)
+        return refund
+
+    def _evaluate_withdrawal(self, session: Session, publish: Publish, account, now: datetime) -> None:
+        """Each paid fee of a withdrawn request, by the policy: recorded (refused ones too, so the
+        applicant is told the rule) and announced, once — a fee already decided is left alone."""
+        for invoice in repo.invoices_of(session, account.application_number):
+            if invoice.status != PAID:
+                continue
+            existing = self._refund_of_fee(session, invoice)
+            if existing is None:
+                self._policy_refund(session, publish, account, invoice, now, rf.WITHDRAWAL)
+        self._decide_pending_claims(session, publish, account, now)
+
+    def _decide_pending_claims(self, session: Session, publish: Publish, account, now: datetime) -> None:
+        """Billing learned a fact about the request (withdrawn, taken for review, decided). Claims
+        waiting for a reviewer that the rules can now decide are decided by them (and announced).
+        A refusal the rules made earlier is refined to the rule that now applies first (taken for
+        review, then decided: `review_started` becomes `request_decided`): facts only accumulate, so
+        it stays a refusal of 0 — not a new decision, nothing announced."""
+        for refund in repo.refunds_of(session, account.application_number):
+            by_rules_refused = refund.status == rf.REJECTED and refund.decided_by == BY_RULES
+            if refund.origin == rf.OVER_PAYMENT or not (refund.status == rf.PENDING_REVIEW or by_rules_refused):
+                continue
+            invoice = repo.invoice(session, refund.invoice_id)
+            if invoice.status != PAID:
+                continue
+            decision = self.settings.refunds.decide(self._facts(session, account, invoice, now))
+            if by_rules_refused:
+                if decision.status == rf.REJECTED and decision.rule != refund.rule:
+                    repo.update_refund(session, refund.id, rule=decision.rule)
+                continue
+            if decision.status == rf.PENDING_REVIEW:
+                continue
+            repo.update_refund(session, refund.id, status=decision.status, amount_halalas=decision.amount_halalas,
+                               rule=decision.rule, decided_at=now, decided_by=BY_RULES)
+            self._announce_refund(publish, repo.refund(session, refund.id))
+
+    # --- refund claims and reviewers' decisions ---------------------------------------------------
+    def claim_refund(self, principal: Principal, invoice_id: str, reason: str) -> tuple[int, dict]:
+        """The invoice's owner claims its fee back: decided at once by the policy when it can, else
+        queued for a reviewer. One refund per invoice: a repeated claim answers the refund already
+        recorded for it (200), creating nothing."""
+        now = self.clock()
+        try:
+            with self._transaction() as (session, publish):
+                invoice = repo.invoice(session, invoice_id)
+                if invoice is None:
+                    raise _not_found("invoice")
+                if invoice.account_id != principal.id:
+                    raise ApiError(403, "forbidden", "this invoice is not yours")
+                account = repo.fee_account(session, invoice.application_number, lock=True)
+                invoice = repo.invoice(session, invoice_id)  # as it is now that no one else changes it
+                existing = self._refund_of_fee(session, invoice)
+                if existing is not None:
+                    return 200, self._refund_views(session, [existing])[0]
+                if invoice.status != PAID:
+                    raise ApiError(409, "invoice_not_paid", f"this invoice is {invoice.status}; only a paid fee "
+                                   "can be refunded", {"status": invoice.status})
+                refund = self._policy_refund(session, publish, account, invoice, now, rf.CLAIM,
+                                             claimed_by=principal.id, claim_reason=reason)
+                return 201, self._refund_views(session, [refund])[0]
+        except IntegrityError:
+            # The same claim, made concurrently (or the withdrawal evaluated meanwhile): one refund.
+            with self.db.transaction() as session:
+                existing = self._refund_of_fee(session, repo.invoice(session, invoice_id))
+                if existing is None:
+                    raise
+                return 200, self._refund_views(session, [existing])[0]
+
+    def refunds(self, principal: Principal, application_number: str | None, status: str | None) -> list[dict]:
+        """A request's refunds (its owner or staff), or — staff only — every refund in `status`,
+        oldest first (`pending_review`: the reviewers' queue)."""
+        with self.db.transaction() as session:
+            if application_number is not None:
+                account = repo.fee_account(session, application_number)
+                if account is None or not (account.account_id == principal.id or principal.has_role(*STAFF)):
+                    raise _not_found("request")
+                rows = [row for row in repo.refunds_of(session, application_number)
+                        if status is None or row.status == status]
+            else:
+                if not principal.has_role(*STAFF):
+                    raise ApiError(403, "forbidden", "only staff list refunds across requests; name an application")
+                rows = repo.refunds_by_status(session, status)
+            return self._refund_views(session, rows)
+
+    def refund(self, principal: Principal, refund_id: str) -> dict:
+        with self.db.transaction() as session:
+            row = repo.refund(session, refund_id)
+            if row is None or not (row.account_id == principal.id or principal.has_role(*STAFF)):
+                raise _not_found("refund")
+            return self._refund_views(session, [row])[0]
+
+    def decide_refund(self, principal: Principal, refund_id: str, decision: str, reason: str | None,
+                      amount_halalas: int | None) -> dict:
+        """A reviewer decides a claim the rules could not: approve (by default the amount claimed —
+        the whole fee paid — or less) or reject with a reason."""
+        if decision == ex.REJECT and not (reason or "").strip():
+            raise ApiError(422, "validation_failed", "a rejection needs a reason",
+                           {"fields": {"reason": ["required to reject"]}})
+        if decision == ex.REJECT and amount_halalas is not None:
+            raise ApiError(422, "validation_failed", "an amount goes only with an approval",
+                           {"fields": {"amount_halalas": ["only to approve"]}})
+        now = self.clock()
+        with self._transaction() as (session, publish):
+            refund = repo.refund(session, refund_id)
+            if refund is None:
+                raise _not_found("refund")
+            repo.fee_account(session, refund.application_number, lock=True)
+            refund = repo.refund(session, refund_id, lock=True)
+            if refund.status != rf.PENDING_REVIEW:
+                raise ApiError(409, "already_decided", f"this refund is already {refund.status}",
+                               {"status": refund.status, "rule": refund.rule})
+            if decision == ex.APPROVE:
+                paid = repo.payment(session, refund.payment_id).amount_halalas
+                amount = refund.amount_halalas if amount_halalas is None else amount_halalas
+                if amount > paid:
+                    raise ApiError(422, "validation_failed", f"at most what was paid ({paid} halalas) is refunded",
+                                   {"fields": {"amount_halalas": [f"at most {paid}"]}})
+                status = rf.APPROVED
+            else:
+                amount, status = 0, rf.REJECTED
+            repo.update_refund(session, refund_id, status=status, amount_halalas=amount, rule=rf.REVIEWER_DECISION,
+                               reason=reason, decided_at=now, decided_by=principal.id)
+            refund = repo.refund(session, refund_id)
+            self._announce_refund(publish, refund)
+            return self._refund_views(session, [refund])[0]
+
+    @staticmethod
+    def _refund_views(session: Session, rows) -> list[dict]:
+        kinds = repo.invoice_kinds(session, (row.invoice_id for row in rows))
+        return [refund_view(row, kinds.get(row.invoice_id)) for row in rows]
+
+    # --- payouts and escalation (the scheduler) --------------------------------------------------
+    def run_refund_payouts(self) -> int:
+        """One batch of approved refunds not yet started: each is started at the provider (idempotent
+        on the refund id) and becomes `paying`, in the transaction that claimed it, so however many
+        schedulers run, each refund is started by one of them, once."""
+        now, table = self.clock(), refunds_table
+        with self.db.transaction() as session:
+            claimed = claim(session, self.db, table, table.c.status == rf.APPROVED, table.c.amount_halalas > 0,
+                            order_by=table.c.decided_at, limit=self.settings.scheduler_batch)
+            for refund in claimed:
+                payment = repo.payment(session, refund.payment_id)
+                reference = self.provider.start_refund(RefundRequest(
+                    id=refund.id, payment_id=payment.id, payment_reference=payment.provider_reference,
+                    amount_halalas=refund.amount_halalas))
+                repo.update_refund(session, refund.id, status=rf.PAYING, provider_reference=reference,
+                                   payout_started_at=now, next_notice_at=now)
+            return len(claimed)
+
+    def deliver_sandbox_refund_notices(self) -> int:
+        """The sandbox's side of a refund (it keeps no state of its own): for refunds `paying` in it
+        whose notice is due, play the bank and send the signed webhook. A notice not acknowledged is
+        sent again after BILLING_SANDBOX_RESEND_AFTER; the webhook pays a refund once whatever comes."""
+        if self.settings.payment_provider != "sandbox":
+            return 0
+        now, table = self.clock(), refunds_table
+        with self.db.transaction() as session:
+            claimed = claim(session, self.db, table, table.c.status == rf.PAYING, table.c.next_notice_at <= now,
+                            order_by=table.c.next_notice_at, limit=self.settings.scheduler_batch)
+            for refund in claimed:
+                repo.update_refund(session, refund.id, next_notice_at=now + self.settings.sandbox_resend_after)
+        for refund in claimed:  # no transaction open: the webhook opens its own
+            try:
+                status, answer = self.provider.complete_refund(refund.id)
+                if status >= 400:
+                    log.warning("sandbox: refund %s webhook answered %s: %s", refund.id, status, answer)
+            except OSError as exc:
+                log.warning("sandbox: refund %s webhook unreachable (%s); sent again later", refund.id, exc)
+        return len(claimed)
+
+    def run_refund_escalations(self) -> int:
+        """One batch of claims still waiting for a reviewer within BILLING_REFUND_ESCALATE_BEFORE of
+        their limit: each escalated once (claimed, marked, announced in one transaction)."""
+        now, table, policy = self.clock(), refunds_table, self.settings.refunds
+        with self._transaction() as (session, publish):
+            claimed = claim(session, self.db, table, table.c.status == rf.PENDING_REVIEW,
+                            table.c.escalated_at.is_(None), table.c.decide_by <= now + policy.escalate_before,
+                            order_by=table.c.decide_by, limit=self.settings.scheduler_batch)
+            for refund in claimed:
+                repo.update_refund(session, refund.id, escalated_at=now)
+                publish(REFUND_ESCALATED, {**_request(refund.application_number, refund.account_id),
+                                           "refund_id": refund.id, "invoice_id": refund.invoice_id,
+                                           "amount_halalas": refund.amount_halalas,
+                                           "claimed_at": isoformat(refund.created_at),
+                                           "decide_by": isoformat(refund.decide_by)})
+            return len(claimed)
 
     # --- the deadline -----------------------------------------------------------------------------
     def run_deadlines(self) -> int:
@@ -422,6 +721,38 @@ def exemption_view(row) -> dict:
     return {"id": row.id, "application": row.application_number, "account_id": row.account_id, "kind": row.kind,
             "evidence_reference": row.evidence_reference, "status": row.status, "reason": row.reason,
             "claimed_at": isoformat(row.claimed_at), "decided_at": _iso(row.decided_at)}
+
+
+def refund_view(row, fee_kind: str | None = None) -> dict:
+    return {"id": row.id, "invoice": row.invoice_id, "application": row.application_number, "kind": fee_kind,
+            "status": row.status, "amount_halalas": row.amount_halalas, "rule": row.rule, "origin": row.origin,
+            "payment": row.payment_id, "claim_reason": row.claim_reason, "reason": row.reason,
+            "created_at": isoformat(row.created_at), "decide_by": _iso(row.decide_by),
+            "decided_at": _iso(row.decided_at), "escalated_at": _iso(row.escalated_at), "paid_at": _iso(row.paid_at)}
+
+
+def _parse(text: str | None) -> datetime | None:
+    return datetime.fromisoformat(text.replace("Z", "+00:00")) if text else None
+
+
+def _policy_key(invoice_id: str) -> str:
+    return f"policy:{invoice_id}"
+
+
+def _full_key(payment_id: str) -> str:
+    return f"full:{payment_id}"
+
+
+_PAYING_BACK = (rf.APPROVED, rf.PAYING, rf.PAID)
+
+
+def _request_state(account) -> str:
+    """The request as billing knows it, for the refund policy."""
+    if account.decision is not None:
+        return account.decision  # approved | rejected
+    if account.withdrawn_at is not None:
+        return rf.WITHDRAWN
+    return {ACCOUNT_EXPIRED: rf.EXPIRED, SETTLED: rf.SETTLED}.get(account.status, rf.OPEN)
 
 
 def waiver_view(row) -> dict:

@@ -8,16 +8,23 @@ BILLING_WEBHOOK_URL      where the sandbox posts its webhooks
                          (default http://127.0.0.1:${BILLING_PORT:-8103}/v1/webhooks/sandbox)
 BILLING_SANDBOX_WEBHOOK_SECRET  the sandbox's webhook signing secret; the default is for
                          development only and is public: set your own anywhere else
-BILLING_SCHEDULER_INTERVAL PT1S, BILLING_SCHEDULER_BATCH 200"""
+BILLING_SCHEDULER_INTERVAL PT1S, BILLING_SCHEDULER_BATCH 200
+BILLING_REFUND_WINDOW    P30D   withdrawn at most this long after paying: a share of the service fee back
+BILLING_REFUND_SHARE     0.5    that share (0..1), rounded down to a whole halala
+BILLING_REFUND_DECISION_SLA P15D every refund claim is decided within this
+BILLING_REFUND_ESCALATE_BEFORE P3D a claim still undecided this long before its limit is escalated
+BILLING_SANDBOX_RESEND_AFTER PT1M the sandbox re-sends a refund's webhook not yet acknowledged after this"""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import timedelta
+from decimal import Decimal, InvalidOperation
 
 from mumaris_shared.config import env, env_duration, env_int
 
 from .domain.deadlines import DeadlinePolicy, parse_reminders
 from .domain.fees import DEFAULT_SCHEDULE, FeeSchedule
+from .domain.refunds import RefundPolicy
 
 DEV_SANDBOX_WEBHOOK_SECRET = "mumaris-sandbox-dev-secret"
 PROVIDERS = ("sandbox",)
@@ -32,6 +39,8 @@ class Settings:
     sandbox_webhook_secret: str = DEV_SANDBOX_WEBHOOK_SECRET
     scheduler_interval: timedelta = timedelta(seconds=1)
     scheduler_batch: int = 200
+    refunds: RefundPolicy = field(default_factory=RefundPolicy)
+    sandbox_resend_after: timedelta = timedelta(minutes=1)
 
     def __post_init__(self):
         if self.payment_provider not in PROVIDERS:
@@ -49,4 +58,16 @@ class Settings:
             sandbox_webhook_secret=env("BILLING_SANDBOX_WEBHOOK_SECRET", DEV_SANDBOX_WEBHOOK_SECRET),
             scheduler_interval=env_duration("BILLING_SCHEDULER_INTERVAL", "PT1S"),
             scheduler_batch=env_int("BILLING_SCHEDULER_BATCH", 200),
+            refunds=RefundPolicy(window=env_duration("BILLING_REFUND_WINDOW", "P30D"),
+                                 share=_share(env("BILLING_REFUND_SHARE", "0.5")),
+                                 decision_sla=env_duration("BILLING_REFUND_DECISION_SLA", "P15D"),
+                                 escalate_before=env_duration("BILLING_REFUND_ESCALATE_BEFORE", "P3D")),
+            sandbox_resend_after=env_duration("BILLING_SANDBOX_RESEND_AFTER", "PT1M"),
         )
+
+
+def _share(text: str) -> Decimal:
+    try:
+        return Decimal(text.strip())
+    except InvalidOperation:
+        raise ValueError(f"BILLING_REFUND_SHARE must be a number between 0 and 1, not {text!r}") from None

@@ -9,9 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from urllib.parse import urlsplit
 
-import jwt
 import pytest
-from cryptography.hazmat.primitives.asymmetric import rsa
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
@@ -22,14 +20,13 @@ from billing.handlers import handlers
 from billing.scheduler import Scheduler
 from billing.service import BillingService
 from billing.settings import Settings
-from mumaris_shared.auth import TokenVerifier
-from mumaris_shared.config import TOKEN_AUDIENCE, TOKEN_ISSUER
 from mumaris_shared.consumer import Consumer
 from mumaris_shared.events import Event, isoformat
 from mumaris_shared.migrations import upgrade
 from mumaris_shared.runtime import Runtime
+from mumaris_shared.testing import TestTokens
 
-KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+TOKENS = TestTokens()
 WEBHOOK_URL = "http://billing.test/v1/webhooks/sandbox"
 SECRET = "a webhook secret for tests"
 START = datetime(2026, 11, 25, 10, 0, tzinfo=timezone.utc)
@@ -47,10 +44,7 @@ class Clock:
 
 
 def bearer(sub: str, *roles: str) -> dict:
-    now = datetime.now(timezone.utc)
-    token = jwt.encode({"sub": sub, "roles": list(roles), "iss": TOKEN_ISSUER, "aud": TOKEN_AUDIENCE, "iat": now,
-                        "exp": now + timedelta(minutes=5)}, KEY, algorithm="RS256", headers={"kid": "k1"})
-    return {"Authorization": f"Bearer {token}"}
+    return TOKENS.bearer(sub, *roles)
 
 
 @dataclass
@@ -74,9 +68,22 @@ class Billing:
         return self.deliver("applications.application_submitted", application_number=number, account_id=owner,
                             category=category, specialty="cardiology", submitted_at=isoformat(at or self.clock()))
 
-    def withdraw(self, number: str, owner: str) -> Event:
+    def withdraw(self, number: str, owner: str, review_started_at: datetime | None = None, **extra) -> Event:
         return self.deliver("applications.application_withdrawn", application_number=number, account_id=owner,
-                            previous_status="awaiting_payment", withdrawn_at=isoformat(self.clock()))
+                            previous_status="awaiting_payment", withdrawn_at=isoformat(self.clock()),
+                            review_started_at=isoformat(review_started_at) if review_started_at else None, **extra)
+
+    def review_started(self, number: str, owner: str) -> Event:
+        return self.deliver("applications.application_review_started", application_number=number, account_id=owner,
+                            reviewer_id="staff-reviewer", started_at=isoformat(self.clock()))
+
+    def approve(self, number: str, owner: str) -> Event:
+        return self.deliver("applications.application_approved", application_number=number, account_id=owner,
+                            membership_number="M-1", decided_at=isoformat(self.clock()))
+
+    def reject(self, number: str, owner: str) -> Event:
+        return self.deliver("applications.application_rejected", application_number=number, account_id=owner,
+                            reason="incomplete qualifications", decided_at=isoformat(self.clock()))
 
     # --- the API as its users call it -------------------------------------------------------------
     def invoices(self, number: str, owner: str) -> dict[str, dict]:
@@ -98,6 +105,25 @@ class Billing:
         completed = self.complete(started.json["id"], owner)
         assert completed.status_code == 200, completed.json
         return completed.json
+
+    def pay_all(self, number: str, owner: str) -> dict[str, dict]:
+        """Both fees paid: the request's invoices, by kind."""
+        for invoice in self.invoices(number, owner).values():
+            self.pay(invoice["id"], owner)
+        return self.invoices(number, owner)
+
+    def claim_refund(self, invoice_id: str, owner: str, reason: str = "I no longer need the classification"):
+        return self.client.post("/v1/refunds", json={"invoice": invoice_id, "reason": reason},
+                                headers=bearer(owner, "applicant"))
+
+    def refunds(self, number: str, owner: str) -> dict[str, dict]:
+        """The request's refunds as its owner sees them, by fee kind."""
+        response = self.client.get(f"/v1/refunds?application={number}", headers=bearer(owner, "applicant"))
+        assert response.status_code == 200, response.json
+        return {refund["kind"]: refund for refund in response.json}
+
+    def decide_refund(self, refund_id: str, **body):
+        return self.client.post(f"/v1/refunds/{refund_id}/decision", json=body, headers=self.reviewer())
 
     def tick(self) -> int:
         return Scheduler(self.service).tick()
@@ -140,7 +166,7 @@ def make_billing(url: str, clock=None, **setting_overrides) -> Billing:
         response = client_box[0].post(urlsplit(url).path, data=body, headers=dict(headers))
         return response.status_code, response.get_data()
 
-    verifier = TokenVerifier(key_for_kid=lambda kid: {"k1": KEY.public_key()}[kid])
+    verifier = TOKENS.verifier
     app = create_app(runtime, verifier=verifier, clock=clock, settings=settings(**setting_overrides),
                      transport=through_test_client)
     client_box.append(app.test_client())

@@ -24,6 +24,9 @@ fee_accounts_table = Table(
     Column("closed_at", UTCDateTime),
     Column("closed_by", String(32)),  # withdrawn | approved | rejected
     Column("decided_at", UTCDateTime),  # the request's approval or rejection, for refunds
+    Column("decision", String(16)),  # approved | rejected (0003)
+    Column("withdrawn_at", UTCDateTime),  # as applications tells it (0003)
+    Column("review_started_at", UTCDateTime),  # a reviewer took the request (0003)
 )
 Index("ix_fee_accounts_due", fee_accounts_table.c.status, fee_accounts_table.c.next_check_at)
 Index("ix_fee_accounts_account", fee_accounts_table.c.account_id)
@@ -72,7 +75,11 @@ webhook_events_table = Table(
     Column("outcome", String(16), nullable=False),
     Column("occurred_at", UTCDateTime, nullable=False),
     Column("received_at", UTCDateTime, nullable=False),
-    Column("effect", String(32), nullable=False),  # captured | failed | over_payment | ignored
+    Column("effect", String(32), nullable=False),  # captured | failed | over_payment | refund_paid | ... | ignored
+    # 0003: refund notices share the table (one id space, one replay check); for them payment_id is
+    # the payment refunded and refund_id the refund.
+    Column("kind", String(16), nullable=False, server_default="payment"),  # payment | refund
+    Column("refund_id", String(36)),
 )
 
 idempotency_keys_table = Table(
@@ -122,9 +129,26 @@ refunds_table = Table(
     Column("payment_id", String(36)),
     Column("amount_halalas", Integer, nullable=False),
     Column("rule", String(40), nullable=False),
-    Column("status", String(16), nullable=False),  # approved | rejected | pending_review
-    Column("reason", Text),
-    Column("created_at", UTCDateTime, nullable=False),
+    # pending_review | approved | rejected | paying | paid | payout_failed (domain/refunds.py)
+    Column("status", String(16), nullable=False),
+    Column("reason", Text),  # the reviewer's words, when one decided
+    Column("created_at", UTCDateTime, nullable=False),  # when claimed (or decided by the rules)
     Column("decided_at", UTCDateTime),
+    # 0003
+    # What makes a refund unique: "policy:<invoice id>" (claims and withdrawal evaluations: one per
+    # invoice) or "full:<payment id>" (over-payments: one per payment). A repeat hits the index.
+    Column("dedupe_key", String(80)),
+    Column("origin", String(16), nullable=False, server_default="over_payment"),  # claim | withdrawal | over_payment
+    Column("claimed_by", String(64)),
+    Column("claim_reason", Text),  # the applicant's words
+    Column("decide_by", UTCDateTime),  # the decision limit (created_at + BILLING_REFUND_DECISION_SLA)
+    Column("decided_by", String(64)),  # "billing" (the rules) or the reviewer's id
+    Column("escalated_at", UTCDateTime),
+    Column("provider_reference", String(64)),  # the payout at the provider
+    Column("payout_started_at", UTCDateTime),
+    Column("next_notice_at", UTCDateTime),  # sandbox only: when it (re)sends the refund's webhook
+    Column("paid_at", UTCDateTime),
 )
 Index("ix_refunds_application", refunds_table.c.application_number)
+Index("uq_refunds_dedupe", refunds_table.c.dedupe_key, unique=True)
+Index("ix_refunds_status", refunds_table.c.status, refunds_table.c.decide_by)

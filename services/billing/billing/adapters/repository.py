@@ -172,4 +172,31 @@ def add_refund(session: Session, **values) -> Row:
 
 def refunds_of(session: Session, application_number: str) -> list[Row]:
     return session.execute(select(refunds).where(refunds.c.application_number == application_number)
-                           .order_by(refunds.c.created_at)).all()
+                           .order_by(refunds.c.created_at, refunds.c.id)).all()
+
+
+def refund(session: Session, refund_id: str, lock: bool = False) -> Row | None:
+    return _one(session, select(refunds).where(refunds.c.id == refund_id), lock)
+
+
+def refund_by_key(session: Session, dedupe_key: str) -> Row | None:
+    return session.execute(select(refunds).where(refunds.c.dedupe_key == dedupe_key)).first()
+
+
+def update_refund(session: Session, refund_id: str, **values) -> None:
+    session.execute(update(refunds).where(refunds.c.id == refund_id).values(**values))
+
+
+def refunds_by_status(session: Session, status: str | None) -> list[Row]:
+    """Oldest first: the reviewers' queue for `pending_review`."""
+    statement = select(refunds).order_by(refunds.c.created_at, refunds.c.id)
+    if status is not None:
+        statement = statement.where(refunds.c.status == status)
+    return session.execute(statement).all()
+
+
+def invoice_kinds(session: Session, invoice_ids) -> dict[str, str]:
+    ids = list(set(invoice_ids))
+    if not ids:
+        return {}
+    return dict(session.execute(select(invoices.c.id, invoices.c.kind).where(invoices.c.id.in_(ids))).all())

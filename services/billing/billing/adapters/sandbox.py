@@ -1,9 +1,16 @@
 """The `sandbox` payment provider: behaves like a real gateway so the whole payment story runs
 without one. A payment opened here stays pending until someone plays the payer and the bank
 (`complete`); the sandbox then calls billing's webhook over HTTP, signed and timestamped, exactly
-as a gateway would — the webhook does not know or care that the caller is the sandbox."""
+as a gateway would — the webhook does not know or care that the caller is the sandbox.
+
+Refunds: `start_refund` accepts the refund (pending; the reference is derived from the refund id,
+so a repeated start is the same refund, as an idempotency key makes it at a real gateway);
+`complete_refund` then plays the bank and sends the signed webhook of kind `refund`. The sandbox
+keeps no state: billing's scheduler tells it which refunds to complete (service.py)."""
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import logging
 import secrets
@@ -17,7 +24,8 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
 from mumaris_shared.events import isoformat
 
-from ..domain.payments import OUTCOMES, PaymentRequest, WebhookEvent, sign, verify_signature
+from ..domain.payments import (OUTCOMES, REFUND_NOTICE, REFUND_OUTCOMES, PaymentRequest, RefundRequest,
+                               RefundWebhookEvent, WebhookEvent, sign, verify_signature)
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +54,17 @@ class _WebhookBody(Schema):
     occurred_at = fields.AwareDateTime(required=True)
 
 
+class _RefundWebhookBody(Schema):
+    class Meta:
+        unknown = RAISE
+
+    id = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    type = fields.String(required=True, validate=validate.Equal(REFUND_NOTICE))
+    refund_id = fields.String(required=True, validate=validate.Length(min=1, max=36))
+    outcome = fields.String(required=True, validate=validate.OneOf(REFUND_OUTCOMES))
+    occurred_at = fields.AwareDateTime(required=True)
+
+
 class SandboxProvider:
     name = "sandbox"
 
@@ -59,24 +78,43 @@ class SandboxProvider:
     def start(self, payment: PaymentRequest) -> str:
         return f"sbx_{secrets.token_hex(12)}"
 
+    def start_refund(self, refund: RefundRequest) -> str:
+        digest = hmac.new(self.secret.encode(), f"refund:{refund.id}".encode(), hashlib.sha256).hexdigest()
+        return f"sbx_rf_{digest[:24]}"
+
     def complete(self, payment_id: str, outcome: str) -> tuple[int, dict]:
         """Play the bank: the payment is `outcome`; tell billing through its webhook. The
         webhook's answer (status, body)."""
+        status, answer = self._notify({"payment_id": payment_id, "outcome": outcome})
+        log.info("sandbox: webhook for payment %s (%s) answered %s", payment_id, outcome, status)
+        return status, answer
+
+    def complete_refund(self, refund_id: str, outcome: str = "refunded") -> tuple[int, dict]:
+        """Play the bank paying the refund back: tell billing through its webhook (kind `refund`)."""
+        status, answer = self._notify({"type": REFUND_NOTICE, "refund_id": refund_id, "outcome": outcome})
+        log.info("sandbox: webhook for refund %s (%s) answered %s", refund_id, outcome, status)
+        return status, answer
+
+    def _notify(self, fields_: dict) -> tuple[int, dict]:
         now = self.clock()
-        body = json.dumps({"id": f"evt_{uuid.uuid4().hex}", "payment_id": payment_id, "outcome": outcome,
-                           "occurred_at": isoformat(now)}, separators=(",", ":")).encode()
+        body = json.dumps({"id": f"evt_{uuid.uuid4().hex}", **fields_, "occurred_at": isoformat(now)},
+                          separators=(",", ":")).encode()
         headers = {"Content-Type": "application/json", SIGNATURE_HEADER: sign(self.secret, int(now.timestamp()), body)}
         status, answer = self.transport(self.webhook_url, body, headers)
-        log.info("sandbox: webhook for payment %s (%s) answered %s", payment_id, outcome, status)
         try:
             return status, json.loads(answer or b"{}")
         except ValueError:
             return status, {}
 
-    def verify_webhook(self, headers: Mapping[str, str], body: bytes) -> WebhookEvent:
+    def verify_webhook(self, headers: Mapping[str, str], body: bytes) -> WebhookEvent | RefundWebhookEvent:
         verify_signature(headers.get(SIGNATURE_HEADER), body, self.secret, self.clock())
         try:
-            data = _WebhookBody().load(json.loads(body))
+            raw = json.loads(body)
+            if isinstance(raw, dict) and raw.get("type") == REFUND_NOTICE:
+                data = _RefundWebhookBody().load(raw)
+                return RefundWebhookEvent(id=data["id"], refund_id=data["refund_id"], outcome=data["outcome"],
+                                          occurred_at=data["occurred_at"])
+            data = _WebhookBody().load(raw)
         except (ValueError, ValidationError) as exc:
             raise ValueError(f"the webhook body is malformed: {exc}") from None
         return WebhookEvent(id=data["id"], payment_id=data["payment_id"], outcome=data["outcome"],

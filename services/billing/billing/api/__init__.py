@@ -8,7 +8,8 @@ from mumaris_shared.errors import ApiError
 from ..domain.idempotency import check_key, fingerprint
 from ..service import BillingService
 from .schemas import (ApplicationQuerySchema, ExemptionClaimSchema, ExemptionDecisionSchema, ExemptionQuerySchema,
-                      ExemptionSchema, InvoiceSchema, PaymentSchema, PaymentStartSchema, SandboxCompletedSchema,
+                      ExemptionSchema, InvoiceSchema, PaymentSchema, PaymentStartSchema, RefundClaimSchema,
+                      RefundDecisionSchema, RefundQuerySchema, RefundSchema, SandboxCompletedSchema,
                       SandboxCompletionSchema, WaiverAnswerSchema, WaiverSchema, WebhookAnswerSchema)
 
 SERVICE_EXTENSION = "billing.service"
@@ -73,7 +74,7 @@ def complete_sandbox_payment(body, payment_id):
 @blueprint.post("/webhooks/sandbox")
 @blueprint.response(200, WebhookAnswerSchema)
 def sandbox_webhook():
-    """The payment provider's signed notice of a payment's outcome (header Sandbox-Signature)"""
+    """The payment provider's signed notice of a payment's or a refund's outcome (header Sandbox-Signature)"""
     return _service().receive_webhook(request.headers, request.get_data())
 
 
@@ -117,3 +118,46 @@ def grant_waiver(body):
     """Record a secretary-general's waiver decision: the fee kinds it names are waived"""
     return _service().grant_waiver(current_principal(), body["application"], body["decision_number"],
                                    body["kinds"])
+
+
+@blueprint.post("/refunds")
+@blueprint.arguments(RefundClaimSchema)
+@blueprint.response(201, RefundSchema)
+@blueprint.alt_response(200, schema=RefundSchema, description="the invoice's refund was already recorded: it, unchanged")
+@blueprint.doc(security=BEARER)
+@require_roles()
+def claim_refund(body):
+    """Claim a paid fee back (the invoice's owner): decided at once by the rules, or queued for a reviewer"""
+    status, answer = _service().claim_refund(current_principal(), body["invoice"], body["reason"])
+    return answer, status
+
+
+@blueprint.get("/refunds")
+@blueprint.arguments(RefundQuerySchema, location="query")
+@blueprint.response(200, RefundSchema(many=True))
+@blueprint.doc(security=BEARER)
+@require_roles()
+def refunds(query):
+    """A request's refunds, automatic ones included (its owner or staff); or, staff only, all refunds
+    in a status, oldest first (`status=pending_review`: the reviewers' queue, with `decide_by`)"""
+    return _service().refunds(current_principal(), query.get("application"), query.get("status"))
+
+
+@blueprint.get("/refunds/<refund_id>")
+@blueprint.response(200, RefundSchema)
+@blueprint.doc(security=BEARER)
+@require_roles()
+def refund(refund_id):
+    """One refund (its owner or staff)"""
+    return _service().refund(current_principal(), refund_id)
+
+
+@blueprint.post("/refunds/<refund_id>/decision")
+@blueprint.arguments(RefundDecisionSchema)
+@blueprint.response(200, RefundSchema)
+@blueprint.doc(security=BEARER)
+@require_roles(REVIEWER)
+def decide_refund(body, refund_id):
+    """Approve (optionally a smaller amount) or reject (with a reason) a claim waiting for a reviewer"""
+    return _service().decide_refund(current_principal(), refund_id, body["decision"], body.get("reason"),
+                                    body.get("amount_halalas"))

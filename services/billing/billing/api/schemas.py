@@ -1,12 +1,13 @@
 """Request and response bodies (DESIGN.md section 9: these field names are fixed). Unknown fields
 in a request are refused."""
-from marshmallow import RAISE, Schema, fields, validate
+from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
 from mumaris_shared.contracts import DECISIONS
 
 from ..domain.exemptions import EXEMPTION_KINDS, EXEMPTION_STATUSES
 from ..domain.fees import FEE_KINDS
 from ..domain.payments import METHODS, OUTCOMES
+from ..domain.refunds import REFUND_STATUSES
 
 
 class _Strict(Schema):
@@ -52,6 +53,47 @@ class WaiverSchema(_Strict):
                         validate=validate.Length(min=1, max=len(FEE_KINDS)))
 
 
+class RefundClaimSchema(_Strict):
+    invoice = _text(64, required=True)
+    reason = _text(2000, required=True)  # the applicant's words: why they ask for it
+
+
+class RefundQuerySchema(_Strict):
+    application = _text(64)  # a request's refunds (its owner or staff)
+    status = fields.String(validate=validate.OneOf(REFUND_STATUSES))  # alone: staff; pending_review is the queue
+
+    @validates_schema
+    def _one_filter(self, data, **kwargs):
+        if not data:
+            raise ValidationError("name an application, or (staff) a status", "application")
+
+
+class RefundDecisionSchema(_Strict):
+    decision = fields.String(required=True, validate=validate.OneOf(DECISIONS))
+    reason = fields.String(allow_none=True, validate=validate.Length(max=2000))  # required to reject
+    # to approve only: at most what was paid; by default the amount claimed (the whole fee paid)
+    amount_halalas = fields.Integer(strict=True, validate=validate.Range(min=1))
+
+
+class RefundSchema(Schema):
+    id = fields.String()
+    invoice = fields.String()
+    application = fields.String()
+    kind = fields.String(allow_none=True)  # the fee: administrative | service
+    status = fields.String()  # pending_review | approved | rejected | paying | paid | payout_failed
+    amount_halalas = fields.Integer()  # paid back (approved and after); claimed (pending_review); 0 (rejected)
+    rule = fields.String()  # the rule that decided (domain/refunds.py), or reviewer_decision
+    origin = fields.String()  # claim | withdrawal | over_payment
+    payment = fields.String(allow_none=True)  # the payment refunded
+    claim_reason = fields.String(allow_none=True)
+    reason = fields.String(allow_none=True)  # the reviewer's
+    created_at = fields.String()
+    decide_by = fields.String(allow_none=True)
+    decided_at = fields.String(allow_none=True)
+    escalated_at = fields.String(allow_none=True)
+    paid_at = fields.String(allow_none=True)
+
+
 class InvoiceSchema(Schema):
     id = fields.String()
     application = fields.String()
@@ -88,7 +130,8 @@ class SandboxCompletedSchema(Schema):
 class WebhookAnswerSchema(Schema):
     id = fields.String()
     payment = fields.String()
-    effect = fields.String()  # captured | failed | over_payment | ignored
+    refund = fields.String()  # refund notices only
+    effect = fields.String()  # captured | failed | over_payment | refund_paid | refund_failed | ignored
 
 
 class ExemptionSchema(Schema):

@@ -5,7 +5,12 @@ or `failed`.
 Webhook signatures: `Sandbox-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, f"{t}.{body}")>`,
 the scheme real gateways use. A missing or wrong signature is refused; so is a timestamp more
 than `tolerance` (five minutes) away from now, either way, so a captured request cannot be played
-back later. Replays within the window are refused by webhook id (kept in `webhook_events`)."""
+back later. Replays within the window are refused by webhook id (kept in `webhook_events`).
+
+Refunds go the same way: billing asks the provider to pay back (part of) a captured payment
+(`start_refund`, idempotent on the refund id, as real gateways' refund calls are); the refund is
+pending there until the provider's signed webhook of kind `refund` says it was `refunded` (or
+`failed`)."""
 from __future__ import annotations
 
 import hashlib
@@ -20,6 +25,9 @@ SADAD = "sadad"
 METHODS = PAYMENT_METHODS
 PENDING, CAPTURED, FAILED = "pending", "captured", "failed"
 OUTCOMES = (CAPTURED, FAILED)
+REFUNDED = "refunded"
+REFUND_OUTCOMES = (REFUNDED, FAILED)
+PAYMENT_NOTICE, REFUND_NOTICE = "payment", "refund"  # webhook kinds
 WEBHOOK_TOLERANCE = timedelta(minutes=5)
 
 
@@ -40,6 +48,24 @@ class WebhookEvent:
     occurred_at: datetime
 
 
+@dataclass(frozen=True)
+class RefundRequest:
+    """What a provider is told when a refund starts: `id` doubles as its idempotency key."""
+    id: str
+    payment_id: str
+    payment_reference: str  # the captured payment at the provider
+    amount_halalas: int
+
+
+@dataclass(frozen=True)
+class RefundWebhookEvent:
+    id: str
+    refund_id: str
+    outcome: str  # refunded | failed
+    occurred_at: datetime
+    kind: str = REFUND_NOTICE
+
+
 class WebhookRefused(Exception):
     code = "invalid_webhook"
 
@@ -58,7 +84,11 @@ class PaymentProvider(Protocol):
     def start(self, payment: PaymentRequest) -> str:
         """Open the payment at the provider; its reference there."""
 
-    def verify_webhook(self, headers: Mapping[str, str], body: bytes) -> WebhookEvent:
+    def start_refund(self, refund: RefundRequest) -> str:
+        """Ask the provider to pay `refund.amount_halalas` of the payment back; its reference there.
+        Calling it again for the same refund id starts nothing new (the same reference)."""
+
+    def verify_webhook(self, headers: Mapping[str, str], body: bytes) -> WebhookEvent | RefundWebhookEvent:
         """The event a webhook call carries, once its signature and age are proven; raises
         InvalidSignature, StaleWebhook, or ValueError for a well-signed but malformed body."""
 

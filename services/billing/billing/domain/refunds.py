@@ -1,0 +1,158 @@
+"""The refund policy (R7–R9): one table of named rules, tried in order; the first that decides a
+claim gives its answer, and its name is the `rule` the applicant is told.
+
+| order | rule | decides |
+|---|---|---|
+| 1 | `administrative_fee_not_refundable` | the administrative fee: never refunded (R8) |
+| 2 | `request_decided` | the request was approved or rejected: nothing (R7) |
+| 3 | `review_started` | a reviewer had taken the request: the service was rendered, nothing (R8) |
+| 4 | `withdrawn_within_window` | withdrawn at most `window` (P30D) after paying, before review: `share` (50 %) of the fee (R9) |
+| 5 | `refund_window_passed` | withdrawn later than that: nothing (R9) |
+| 6 | `needs_review` | anything else (a service fee of a request still active, or one that expired unsettled): a reviewer decides |
+
+Over-payments (a duplicate payment, a capture after cancellation, an exemption or waiver after the
+fee was paid) are not claims: they are refunded in full at once (domain/invoices.py).
+
+Amounts are integer halalas: the share is taken of what was paid and **rounded down** to a whole
+halala, so a refund never exceeds the share (0.5 × 90 001 → 45 000).
+
+Every claim is decided by `decide_by` = its creation + `decision_sla` (P15D); one still undecided
+`escalate_before` (P3D) before that is escalated, once."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import ROUND_DOWN, Decimal
+from typing import Callable
+
+# Refund statuses: pending_review → approved | rejected; approved → paying → paid (or payout_failed).
+PENDING_REVIEW, APPROVED, REJECTED, PAYING, PAID, PAYOUT_FAILED = (
+    "pending_review", "approved", "rejected", "paying", "paid", "payout_failed")
+REFUND_STATUSES = (PENDING_REVIEW, APPROVED, REJECTED, PAYING, PAID, PAYOUT_FAILED)
+
+# The request's state as billing knows it (from the events of applications and its own deadline).
+OPEN, SETTLED, WITHDRAWN, REQUEST_APPROVED, REQUEST_REJECTED, EXPIRED = (
+    "open", "settled", "withdrawn", "approved", "rejected", "expired")
+REQUEST_STATES = (OPEN, SETTLED, WITHDRAWN, REQUEST_APPROVED, REQUEST_REJECTED, EXPIRED)
+
+ADMINISTRATIVE = "administrative"
+
+# The rule a reviewer's decision of a `needs_review` claim is recorded under (not a policy rule).
+REVIEWER_DECISION = "reviewer_decision"
+
+# Where a refund record came from.
+CLAIM, WITHDRAWAL, OVER_PAYMENT = "claim", "withdrawal", "over_payment"
+
+
+@dataclass(frozen=True)
+class RefundFacts:
+    """What billing knows when it decides: the fee, when it was paid, and the request."""
+    fee_kind: str  # administrative | service
+    amount_paid: int  # halalas
+    paid_at: datetime
+    request_state: str  # one of REQUEST_STATES
+    now: datetime
+    withdrawn_at: datetime | None = None
+    review_started_at: datetime | None = None
+    decided_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class RefundDecision:
+    rule: str
+    status: str  # approved | rejected | pending_review
+    amount_halalas: int  # what is paid back if approved (for pending_review: what is claimed)
+
+
+@dataclass(frozen=True)
+class RefundPolicy:
+    window: timedelta = timedelta(days=30)  # BILLING_REFUND_WINDOW
+    share: Decimal = Decimal("0.5")  # BILLING_REFUND_SHARE
+    decision_sla: timedelta = timedelta(days=15)  # BILLING_REFUND_DECISION_SLA
+    escalate_before: timedelta = timedelta(days=3)  # BILLING_REFUND_ESCALATE_BEFORE
+
+    def __post_init__(self):
+        object.__setattr__(self, "share", Decimal(str(self.share)))
+        if not Decimal(0) <= self.share <= Decimal(1):
+            raise ValueError("BILLING_REFUND_SHARE must be between 0 and 1")
+        if self.window < timedelta(0) or self.decision_sla <= timedelta(0) or self.escalate_before < timedelta(0):
+            raise ValueError("refund durations must not be negative (and the decision SLA must be positive)")
+
+    def decide(self, facts: RefundFacts) -> RefundDecision:
+        for _name, rule in RULES:
+            decision = rule(self, facts)
+            if decision is not None:
+                return decision
+        raise AssertionError("needs_review decides every claim")  # pragma: no cover
+
+    def share_of(self, amount_halalas: int) -> int:
+        """`share` of an amount, rounded down to a whole halala."""
+        return int((self.share * amount_halalas).to_integral_value(rounding=ROUND_DOWN))
+
+    def decide_by(self, claimed_at: datetime) -> datetime:
+        return claimed_at + self.decision_sla
+
+    def escalate_at(self, decide_by: datetime) -> datetime:
+        """When a claim still undecided is escalated: `escalate_before` ahead of its limit."""
+        return decide_by - self.escalate_before
+
+    def due_for_escalation(self, decide_by: datetime, now: datetime) -> bool:
+        return now >= self.escalate_at(decide_by)
+
+
+# --- the rules, in order ----------------------------------------------------------------------------
+Rule = Callable[[RefundPolicy, RefundFacts], "RefundDecision | None"]
+RULES: list[tuple[str, Rule]] = []
+
+
+def rule(name: str):
+    def register(function: Callable[[RefundPolicy, RefundFacts], tuple[str, int] | None]) -> Rule:
+        def decide(policy: RefundPolicy, facts: RefundFacts) -> RefundDecision | None:
+            outcome = function(policy, facts)
+            return None if outcome is None else RefundDecision(name, *outcome)
+        decide.__name__ = decide.rule_name = name
+        RULES.append((name, decide))
+        return decide
+    return register
+
+
+def _rejected() -> tuple[str, int]:
+    return REJECTED, 0
+
+
+@rule("administrative_fee_not_refundable")
+def administrative_fee_not_refundable(policy: RefundPolicy, facts: RefundFacts):
+    return _rejected() if facts.fee_kind == ADMINISTRATIVE else None
+
+
+@rule("request_decided")
+def request_decided(policy: RefundPolicy, facts: RefundFacts):
+    return _rejected() if facts.request_state in (REQUEST_APPROVED, REQUEST_REJECTED) else None
+
+
+@rule("review_started")
+def review_started(policy: RefundPolicy, facts: RefundFacts):
+    started, until = facts.review_started_at, facts.withdrawn_at or facts.now
+    return _rejected() if started is not None and started <= until else None
+
+
+@rule("withdrawn_within_window")
+def withdrawn_within_window(policy: RefundPolicy, facts: RefundFacts):
+    if facts.request_state != WITHDRAWN or facts.withdrawn_at is None:
+        return None
+    if facts.withdrawn_at - facts.paid_at <= policy.window:
+        return APPROVED, policy.share_of(facts.amount_paid)
+    return None
+
+
+@rule("refund_window_passed")
+def refund_window_passed(policy: RefundPolicy, facts: RefundFacts):
+    return _rejected() if facts.request_state == WITHDRAWN else None
+
+
+@rule("needs_review")
+def needs_review(policy: RefundPolicy, facts: RefundFacts):
+    return PENDING_REVIEW, facts.amount_paid
+
+
+RULE_NAMES = tuple(name for name, _rule in RULES)
