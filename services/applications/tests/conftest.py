@@ -5,12 +5,10 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from types import SimpleNamespace
 
-import jwt
 import pytest
-from cryptography.hazmat.primitives.asymmetric import rsa
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
@@ -18,13 +16,12 @@ from applications.adapters.orm import metadata, outbox_table
 from applications.app import create_app
 from applications.bootstrap import SERVICE, runtime as make_runtime
 from applications.handlers import HANDLERS
-from mumaris_shared.auth import TokenVerifier
-from mumaris_shared.config import TOKEN_AUDIENCE, TOKEN_ISSUER
 from mumaris_shared.events import Event, isoformat, utcnow
 from mumaris_shared.migrations import upgrade
 from mumaris_shared.runtime import Runtime
+from mumaris_shared.testing import TestTokens
 
-KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+TOKENS = TestTokens()
 APPLICANT, OTHER_APPLICANT, REVIEWER, OTHER_REVIEWER, SECRETARY = (
     "acct-sara", "acct-omar", "acct-reviewer-1", "acct-reviewer-2", "acct-secretary")
 ROLES = {APPLICANT: "applicant", OTHER_APPLICANT: "applicant", REVIEWER: "reviewer", OTHER_REVIEWER: "reviewer",
@@ -49,11 +46,7 @@ class Clock:
 
 def bearer(account_id: str, *roles: str) -> dict:
     """A bearer header for `account_id`, with its usual role unless `roles` are named."""
-    now = datetime.now(timezone.utc)
-    token = jwt.encode({"sub": account_id, "roles": list(roles or (ROLES[account_id],)), "iss": TOKEN_ISSUER,
-                        "aud": TOKEN_AUDIENCE, "iat": now, "exp": now + timedelta(minutes=5)},
-                       KEY, algorithm="RS256", headers={"kid": "k1"})
-    return {"Authorization": f"Bearer {token}"}
+    return TOKENS.bearer(account_id, *(roles or (ROLES[account_id],)))
 
 
 @dataclass
@@ -104,6 +97,27 @@ class Service:
         assert response.status_code == 200, response.json
         return number
 
+    def membership(self, owner: str = APPLICANT) -> tuple[str, str]:
+        """An approved request of `owner`: (request number, membership number)."""
+        number = self.decided("approve", owner)
+        membership_number = self.get(f"/v1/applications/{number}", owner).json["membership_number"]
+        return number, membership_number
+
+    # --- data updates -----------------------------------------------------------------------------------
+    def submit_update(self, membership_number: str, changes, as_: str = APPLICANT):
+        return self.client.post(f"/v1/memberships/{membership_number}/updates", json={"changes": changes},
+                                headers=bearer(as_))
+
+    def on_update(self, update_id: str, action: str, as_: str = REVIEWER, body: dict | None = None):
+        return self.client.post(f"/v1/updates/{update_id}/{action}", json=body, headers=bearer(as_))
+
+    def open_update(self, membership_number: str, changes: dict, taken: bool = True) -> str:
+        response = self.submit_update(membership_number, changes)
+        assert response.status_code == 201, response.json
+        if taken:
+            assert self.on_update(response.json["id"], "review").status_code == 200
+        return response.json["id"]
+
     # --- billing's events, handled as the consumer would ------------------------------------------
     def billing(self, event_type: str, number: str, owner: str = APPLICANT) -> bool:
         now = isoformat(utcnow())
@@ -131,6 +145,6 @@ def service(database_url) -> Service:
     upgrade(SERVICE, database_url)
     runtime = make_runtime(database_url)
     clock = Clock(utcnow())
-    verifier = TokenVerifier(key_for_kid=lambda kid: {"k1": KEY.public_key()}[kid])
+    verifier = TOKENS.verifier
     yield Service(create_app(runtime, verifier=verifier, clock=clock).test_client(), runtime, clock)
     runtime.db.dispose()

@@ -3,14 +3,17 @@ import itertools
 
 import pytest
 
-from applications.domain.lifecycle import (APPROVE, APPROVED, AWAITING_PAYMENT, CANCELLED, DRAFT, EXPIRE_DEADLINE,
-                                           REJECT, REJECTED, REVIEW_STARTED, RULES, SETTLE_FEES, START_REVIEW,
-                                           STATUSES, SUBMIT, UNDER_REVIEW, WITHDRAW, WITHDRAWN, IllegalTransition,
-                                           Step, allows, decision_reason, transition)
+from applications.domain.lifecycle import (APPROVE, APPROVE_UPDATE, APPROVED, AWAITING_PAYMENT, CANCELLED, DRAFT,
+                                           EXPIRE_DEADLINE, REJECT, REJECT_UPDATE, REJECTED, REVIEW_STARTED, RULES,
+                                           SETTLE_FEES, START_REVIEW, START_UPDATE_REVIEW, STATUSES, SUBMIT,
+                                           SUBMIT_UPDATE, UNDER_REVIEW, UPDATE_APPROVED, UPDATE_REJECTED,
+                                           UPDATE_REVIEW_STARTED, UPDATE_SUBMITTED, WITHDRAW, WITHDRAWN,
+                                           IllegalTransition, Step, allows, decision_reason, transition)
 
 pytestmark = pytest.mark.unit
 
 ACTIONS = (SUBMIT, WITHDRAW, SETTLE_FEES, EXPIRE_DEADLINE, START_REVIEW, APPROVE, REJECT)
+UPDATE_ACTIONS = (SUBMIT_UPDATE, START_UPDATE_REVIEW, APPROVE_UPDATE, REJECT_UPDATE)
 ALLOWED = {
     (SUBMIT, DRAFT, False): Step(AWAITING_PAYMENT, AWAITING_PAYMENT),
     (WITHDRAW, DRAFT, False): Step(WITHDRAWN, WITHDRAWN),
@@ -22,6 +25,9 @@ ALLOWED = {
     (START_REVIEW, UNDER_REVIEW, False): Step(UNDER_REVIEW, REVIEW_STARTED),
     (APPROVE, UNDER_REVIEW, True): Step(APPROVED, APPROVED),
     (REJECT, UNDER_REVIEW, True): Step(REJECTED, REJECTED),
+    **{(action, APPROVED, started): Step(APPROVED, records) for started in (False, True)
+       for action, records in ((SUBMIT_UPDATE, UPDATE_SUBMITTED), (START_UPDATE_REVIEW, UPDATE_REVIEW_STARTED),
+                               (APPROVE_UPDATE, UPDATE_APPROVED), (REJECT_UPDATE, UPDATE_REJECTED))},
 }
 
 
@@ -79,20 +85,32 @@ def test_decided_withdrawn_and_cancelled_requests_are_final(status):
     assert not any(allows(action, status, started) for action in ACTIONS for started in (False, True))
 
 
+def test_only_an_approved_request_has_its_data_updated_and_stays_approved():
+    for action, records in zip(UPDATE_ACTIONS, (UPDATE_SUBMITTED, UPDATE_REVIEW_STARTED, UPDATE_APPROVED,
+                                                UPDATE_REJECTED)):
+        assert transition(action, APPROVED, review_started=True) == Step(APPROVED, records)
+        for status in (DRAFT, AWAITING_PAYMENT, UNDER_REVIEW, REJECTED, WITHDRAWN, CANCELLED):
+            with pytest.raises(IllegalTransition):
+                transition(action, status, review_started=status in (UNDER_REVIEW, REJECTED))
+    with pytest.raises(IllegalTransition) as refused:
+        transition(SUBMIT_UPDATE, REJECTED, review_started=True)
+    assert str(refused.value) == "a request that is rejected (review started) cannot be updated"
+
+
 # A reviewer takes a request only under review; it stays taken whatever comes after.
 STAGES = [(status, False) for status in STATUSES] + [(status, True) for status in (UNDER_REVIEW, APPROVED, REJECTED,
                                                                                       WITHDRAWN)]
 
 
 def test_the_table_allows_exactly_the_transitions_of_the_design():
-    for action, (status, started) in itertools.product(ACTIONS, STAGES):
+    for action, (status, started) in itertools.product(ACTIONS + UPDATE_ACTIONS, STAGES):
         if (action, status, started) in ALLOWED:
             assert transition(action, status, started) == ALLOWED[(action, status, started)]
         else:
             with pytest.raises(IllegalTransition) as refused:
                 transition(action, status, started)
             assert (refused.value.action, refused.value.current_status) == (action, status)
-    assert {rule.action for rule in RULES} == set(ACTIONS)
+    assert {rule.action for rule in RULES} == set(ACTIONS + UPDATE_ACTIONS)
 
 
 def test_a_rejection_needs_a_reason_and_an_approval_may_give_one():

@@ -13,7 +13,8 @@ WITHDRAWABLE = ["draft", "awaiting_payment", "under_review", "taken"]
 @pytest.mark.parametrize("stage", WITHDRAWABLE)
 def test_the_owner_withdraws_a_request_not_yet_decided(service, stage):
     number = getattr(service, stage)()
-    previous = service.get(f"/v1/applications/{number}", service.people.applicant).json["status"]
+    before = service.get(f"/v1/applications/{number}", service.people.applicant).json
+    previous = before["status"]
     response = service.post(number, "withdraw", service.people.applicant)
     assert response.status_code == 200
     assert (response.json["number"], response.json["status"]) == (number, "withdrawn")
@@ -22,6 +23,9 @@ def test_the_owner_withdraws_a_request_not_yet_decided(service, stage):
     [event] = service.events("applications.application_withdrawn")
     assert SCHEMAS[event["type"]]().validate(event["data"]) == {}
     assert event["data"]["previous_status"] == previous and event["data"]["application_number"] == number
+    # When the review had started, if it had (billing's refund rules, R8).
+    assert event["data"]["review_started_at"] == before["review_started_at"]
+    assert (event["data"]["review_started_at"] is None) == (stage != "taken")
     assert service.get("/v1/review-queue", service.people.reviewer).json == []
 
 

@@ -1,6 +1,7 @@
 """Reading and writing the applications tables inside a caller's transaction."""
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Callable
 
@@ -10,7 +11,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ..domain.lifecycle import UNDER_REVIEW
-from .orm import applications_table as applications, timeline_table as timeline
+from .orm import (applications_table as applications, data_updates_table as data_updates,
+                  membership_versions_table as versions, timeline_table as timeline)
 
 MEMBERSHIP_NUMBER_TRIES = 5
 
@@ -56,10 +58,95 @@ def issue_membership_number(session: Session, number: str, new_number: Callable[
 
 
 def add_timeline_entry(session: Session, number: str, status: str, at: datetime, by: str,
-                       reason: str | None) -> None:
-    session.execute(insert(timeline).values(application_number=number, status=status, at=at, by=by, reason=reason))
+                       reason: str | None, update_id: str | None = None) -> None:
+    session.execute(insert(timeline).values(application_number=number, status=status, at=at, by=by, reason=reason,
+                                            update_id=update_id))
 
 
 def timeline_of(session: Session, number: str) -> list[Row]:
     return session.execute(select(timeline).where(timeline.c.application_number == number)
                            .order_by(timeline.c.id)).all()
+
+
+# --- memberships and their data updates ---------------------------------------------------------------
+def application_by_membership_number(session: Session, membership_number: str, for_update: bool = False) -> Row | None:
+    statement = select(applications).where(applications.c.membership_number == membership_number)
+    if for_update:
+        statement = statement.with_for_update()
+    return session.execute(statement).first()
+
+
+def add_data_update(session: Session, *, changes: dict, **values) -> None:
+    session.execute(insert(data_updates).values(changes=json.dumps(changes, sort_keys=True), **values))
+
+
+def data_update_by_id(session: Session, update_id: str, for_update: bool = False) -> Row | None:
+    statement = select(data_updates).where(data_updates.c.id == update_id)
+    if for_update:
+        statement = statement.with_for_update()
+    return session.execute(statement).first()
+
+
+def open_data_update(session: Session, application_number: str) -> Row | None:
+    """The request's update still under review, if any (there is at most one)."""
+    return session.execute(select(data_updates).where(data_updates.c.application_number == application_number,
+                                                      data_updates.c.status == UNDER_REVIEW)).first()
+
+
+def data_updates_of(session: Session, application_number: str) -> list[Row]:
+    """The request's updates, oldest first."""
+    return session.execute(select(data_updates).where(data_updates.c.application_number == application_number)
+                           .order_by(data_updates.c.submitted_at, data_updates.c.id)).all()
+
+
+def update_data_update(session: Session, update_id: str, **values) -> None:
+    session.execute(update(data_updates).where(data_updates.c.id == update_id).values(**values))
+
+
+def update_queue(session: Session) -> list[Row]:
+    """Updates under review, in the order they were submitted, with their request's category."""
+    return session.execute(select(data_updates, applications.c.category)
+                           .join(applications, applications.c.number == data_updates.c.application_number)
+                           .where(data_updates.c.status == UNDER_REVIEW)
+                           .order_by(data_updates.c.submitted_at, data_updates.c.id)).all()
+
+
+def changes_of(update_row: Row) -> dict:
+    return json.loads(update_row.changes)
+
+
+def add_version(session: Session, application_number: str, *, version: int, data: dict, replaced_at: datetime,
+                update_id: str) -> None:
+    session.execute(insert(versions).values(application_number=application_number, version=version,
+                                            data=json.dumps(data, sort_keys=True), replaced_at=replaced_at,
+                                            update_id=update_id))
+
+
+def versions_of(session: Session, application_number: str) -> list[dict]:
+    """The membership's previous versions, oldest first."""
+    rows = session.execute(select(versions).where(versions.c.application_number == application_number)
+                           .order_by(versions.c.version)).all()
+    return [{"version": row.version, "data": json.loads(row.data), "replaced_at": row.replaced_at,
+             "update_id": row.update_id} for row in rows]
+
+
+def membership_data(application: Row) -> dict:
+    """The data a data update may change (domain/updates.UPDATABLE), as the request holds it now."""
+    employer = None
+    if application.employer_name is not None:
+        employer = {"name": application.employer_name, "city": application.employer_city}
+    return {"email": application.email, "mobile": application.mobile, "address": application.address,
+            "specialty": application.specialty,
+            "qualification": {"degree": application.degree, "institution": application.institution,
+                              "country": application.country, "year": application.graduation_year},
+            "employer": employer}
+
+
+def membership_columns(data: dict) -> dict:
+    """`membership_data`'s inverse: the columns of the applications table that hold `data`."""
+    qualification, employer = data["qualification"], data["employer"] or {}
+    return {"email": data["email"], "mobile": data["mobile"], "address": data["address"],
+            "specialty": data["specialty"], "degree": qualification["degree"],
+            "institution": qualification["institution"], "country": qualification["country"],
+            "graduation_year": qualification["year"], "employer_name": employer.get("name"),
+            "employer_city": employer.get("city")}

@@ -8,8 +8,8 @@ from mumaris_shared.errors import error_response
 from ..domain.access import APPLICANT, REVIEWER
 from ..domain.lifecycle import IllegalTransition
 from ..service import ApplicationService
-from .schemas import (ApplicationCreateSchema, ApplicationSchema, ApplicationSummarySchema, DecisionSchema,
-                      PublicStatusSchema, QueueEntrySchema)
+from .schemas import (ApplicationCreateSchema, ApplicationSchema, ApplicationSummarySchema, DataUpdateCreateSchema,
+                      DataUpdateSchema, DecisionSchema, MembershipSchema, PublicStatusSchema, QueueEntrySchema)
 
 SERVICE_EXTENSION = "applications.service"
 
@@ -85,7 +85,7 @@ def public_status(number):
 @require_roles(REVIEWER)
 @blueprint.response(200, QueueEntrySchema(many=True))
 def review_queue():
-    """Requests under review, longest waiting first"""
+    """Requests and data updates under review (`kind`), longest waiting first"""
     return _service().review_queue()
 
 
@@ -106,3 +106,50 @@ def start_review(number):
 def decide(body, number):
     """Approve (a membership number is issued) or reject (with a reason) a request one has taken"""
     return _service().decide(current_principal(), number, body["decision"], body["reason"])
+
+
+@blueprint.post("/memberships/<string:membership_number>/updates")
+@blueprint.doc(security=BEARER)
+@require_roles(APPLICANT)
+@blueprint.arguments(DataUpdateCreateSchema)
+@blueprint.response(201, DataUpdateSchema)
+def submit_update(body, membership_number):
+    """The membership's owner submits new data; it goes to review (one open update at a time)"""
+    return _service().submit_update(current_principal(), membership_number, body["changes"])
+
+
+@blueprint.get("/memberships/<string:membership_number>")
+@blueprint.doc(security=BEARER)
+@require_roles()
+@blueprint.response(200, MembershipSchema)
+def read_membership(membership_number):
+    """A membership's current data, previous versions and updates: its owner and staff"""
+    return _service().read_membership(current_principal(), membership_number)
+
+
+@blueprint.get("/updates/<string:update_id>")
+@blueprint.doc(security=BEARER)
+@require_roles()
+@blueprint.response(200, DataUpdateSchema)
+def read_update(update_id):
+    """A data update: its owner and staff"""
+    return _service().read_update(current_principal(), update_id)
+
+
+@blueprint.post("/updates/<string:update_id>/review")
+@blueprint.doc(security=BEARER)
+@require_roles(REVIEWER)
+@blueprint.response(200, DataUpdateSchema)
+def start_update_review(update_id):
+    """Take a data update from the queue: its review has started"""
+    return _service().start_update_review(current_principal(), update_id)
+
+
+@blueprint.post("/updates/<string:update_id>/decision")
+@blueprint.doc(security=BEARER)
+@require_roles(REVIEWER)
+@blueprint.arguments(DecisionSchema)
+@blueprint.response(200, DataUpdateSchema)
+def decide_update(body, update_id):
+    """Approve (the new data replaces the old, kept in the history) or reject (with a reason) an update one has taken"""
+    return _service().decide_update(current_principal(), update_id, body["decision"], body["reason"])

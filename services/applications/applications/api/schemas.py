@@ -5,6 +5,8 @@ from mumaris_shared.contracts import CATEGORIES, DECISIONS
 from mumaris_shared.events import isoformat, utcnow
 
 from ..domain.lifecycle import decision_reason
+from ..domain.updates import (ADDRESS, EMAIL, EMPLOYER, MOBILE, QUALIFICATION, SPECIALTY, UPDATABLE,
+                              an_update_changes_something, normalise_email, normalise_mobile)
 
 
 class _Strict(Schema):
@@ -65,11 +67,66 @@ class DecisionSchema(_Strict):
         return {**data, "reason": decision_reason(data["decision"], data.get("reason"))}
 
 
+class Normalised(fields.String):
+    """A string made into its stored form by a domain rule; the rule's ValueError is the field's error."""
+
+    def __init__(self, normalise, **kwargs):
+        super().__init__(**kwargs)
+        self.normalise = normalise
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        try:
+            return self.normalise(super()._deserialize(value, attr, data, **kwargs))
+        except ValueError as exc:
+            raise ValidationError(str(exc)) from None
+
+
+class Email(fields.Email):
+    """Normalised (trimmed, lower case) before the format check, as accounts does."""
+
+    def __init__(self, **kwargs):
+        super().__init__(validate=validate.Length(max=254), **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        return normalise_email(super()._deserialize(value, attr, data, **kwargs))
+
+
+class EmployerSchema(_Strict):
+    name = Text(200, required=True)
+    city = Text(100, required=True)
+
+
+class ChangesSchema(_Strict):
+    """The fields a data update may change (domain/updates.UPDATABLE), each optional, none null;
+    a qualification or an employer is given whole."""
+    email = Email(data_key=EMAIL)
+    mobile = Normalised(normalise_mobile, data_key=MOBILE)
+    address = Text(500, data_key=ADDRESS)
+    specialty = Text(200, data_key=SPECIALTY)
+    qualification = fields.Nested(QualificationSchema, data_key=QUALIFICATION)
+    employer = fields.Nested(EmployerSchema, data_key=EMPLOYER)
+
+
+assert tuple(ChangesSchema().fields) == UPDATABLE, "ChangesSchema declares exactly the updatable fields"
+
+
+class DataUpdateCreateSchema(_Strict):
+    changes = fields.Nested(ChangesSchema, required=True)
+
+    @validates_schema
+    def _changes_something(self, data, **_kwargs):
+        try:
+            an_update_changes_something(data["changes"])
+        except ValueError as exc:
+            raise ValidationError(str(exc), "changes") from None
+
+
 class TimelineEntrySchema(Schema):
     status = fields.String()
     at = Moment()
     by = fields.String()
     reason = fields.String(allow_none=True)
+    update_id = fields.String()  # only on update_* entries: the data update they are about
 
 
 class ApplicationSummarySchema(Schema):
@@ -93,7 +150,10 @@ class ApplicationSchema(ApplicationSummarySchema):
 
 
 class QueueEntrySchema(ApplicationSummarySchema):
-    under_review_at = Moment()
+    kind = fields.String()  # "application" or "data_update"
+    update_id = fields.String()  # data updates only
+    fields_changed = fields.List(fields.String())  # data updates only
+    under_review_at = Moment()  # for a data update: when it was submitted
     waiting_seconds = fields.Integer()
     review_started_at = Moment(allow_none=True)
     reviewer_id = fields.String(allow_none=True)
@@ -103,3 +163,46 @@ class PublicStatusSchema(Schema):
     number = fields.String()
     status = fields.String()
     updated_at = Moment()
+
+
+class MembershipDataSchema(Schema):
+    email = fields.String(allow_none=True)
+    mobile = fields.String(allow_none=True)
+    address = fields.String(allow_none=True)
+    specialty = fields.String()
+    qualification = fields.Nested(QualificationSchema)
+    employer = fields.Nested(EmployerSchema, allow_none=True)
+
+
+class DataUpdateSchema(Schema):
+    id = fields.String()
+    membership_number = fields.String()
+    number = fields.String()  # the request's
+    account_id = fields.String()
+    status = fields.String()
+    changes = fields.Dict()
+    fields_changed = fields.List(fields.String())
+    submitted_at = Moment()
+    review_started_at = Moment(allow_none=True)
+    reviewer_id = fields.String(allow_none=True)
+    decided_at = Moment(allow_none=True)
+    reason = fields.String(allow_none=True)
+
+
+class MembershipVersionSchema(Schema):
+    version = fields.Integer()
+    data = fields.Nested(MembershipDataSchema)
+    replaced_at = Moment()
+    update_id = fields.String()  # the update that replaced it
+
+
+class MembershipSchema(MembershipDataSchema):
+    """The current data (MembershipDataSchema's fields) with the request it belongs to."""
+    membership_number = fields.String()
+    number = fields.String()  # the request's
+    account_id = fields.String()
+    status = fields.String()  # the request's: approved
+    category = fields.String()
+    version = fields.Integer()  # of the current data
+    history = fields.List(fields.Nested(MembershipVersionSchema))  # previous versions, oldest first
+    updates = fields.List(fields.Nested(DataUpdateSchema))  # oldest first

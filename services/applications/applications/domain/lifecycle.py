@@ -1,6 +1,7 @@
-"""The life of a registration request (DESIGN.md section 3): its statuses, and the one table of
-which action moves it from which status to which. Every change of status goes through
-`transition`; anything the table does not allow is an `IllegalTransition`."""
+"""The life of a registration request (DESIGN.md section 3) and of a data update of an approved
+one: their statuses, and for each the one table of which action moves it from which status to
+which. Every change of a request's status goes through `transition`, every change of an update's
+through `update_transition`; anything a table does not allow is an `IllegalTransition`."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -25,9 +26,21 @@ EXPIRE_DEADLINE = "expire_deadline"
 START_REVIEW = "start_review"
 APPROVE = "approve"
 REJECT = "reject"
+# A data update of an approved request (R11) renews it: each step of the update is recorded on the
+# request's timeline under these names; the request stays approved (its membership stays valid).
+SUBMIT_UPDATE = "submit_update"
+START_UPDATE_REVIEW = "start_update_review"
+APPROVE_UPDATE = "approve_update"
+REJECT_UPDATE = "reject_update"
+UPDATE_SUBMITTED = "update_submitted"
+UPDATE_REVIEW_STARTED = "update_review_started"
+UPDATE_APPROVED = "update_approved"
+UPDATE_REJECTED = "update_rejected"
 
 _VERB = {SUBMIT: "submitted", WITHDRAW: "withdrawn", SETTLE_FEES: "sent to review", EXPIRE_DEADLINE: "cancelled",
-         START_REVIEW: "taken for review", APPROVE: "approved", REJECT: "rejected"}
+         START_REVIEW: "taken for review", APPROVE: "approved", REJECT: "rejected",
+         SUBMIT_UPDATE: "updated", START_UPDATE_REVIEW: "updated", APPROVE_UPDATE: "updated",
+         REJECT_UPDATE: "updated"}
 
 
 @dataclass(frozen=True)
@@ -51,7 +64,23 @@ RULES = (
     Rule(START_REVIEW, UNDER_REVIEW, UNDER_REVIEW, review_started=False, records=REVIEW_STARTED),
     Rule(APPROVE, UNDER_REVIEW, APPROVED, review_started=True),
     Rule(REJECT, UNDER_REVIEW, REJECTED, review_started=True),
+    # Only an approved request (one holding a membership number) has its data updated.
+    Rule(SUBMIT_UPDATE, APPROVED, APPROVED, records=UPDATE_SUBMITTED),
+    Rule(START_UPDATE_REVIEW, APPROVED, APPROVED, records=UPDATE_REVIEW_STARTED),
+    Rule(APPROVE_UPDATE, APPROVED, APPROVED, records=UPDATE_APPROVED),
+    Rule(REJECT_UPDATE, APPROVED, APPROVED, records=UPDATE_REJECTED),
 )
+
+# The data update's own life: submitted under review, taken by a reviewer, approved or rejected.
+# Its statuses are named like the request's; the actions are the request's review actions.
+UPDATE_STATUSES = (UNDER_REVIEW, APPROVED, REJECTED)
+UPDATE_RULES = (
+    Rule(START_REVIEW, UNDER_REVIEW, UNDER_REVIEW, review_started=False, records=REVIEW_STARTED),
+    Rule(APPROVE, UNDER_REVIEW, APPROVED, review_started=True),
+    Rule(REJECT, UNDER_REVIEW, REJECTED, review_started=True),
+)
+# The request's timeline step that goes with each step of the update.
+ON_THE_REQUEST = {START_REVIEW: START_UPDATE_REVIEW, APPROVE: APPROVE_UPDATE, REJECT: REJECT_UPDATE}
 
 
 @dataclass(frozen=True)
@@ -61,20 +90,29 @@ class Step:
 
 
 class IllegalTransition(Exception):
-    def __init__(self, action: str, current_status: str, review_started: bool):
+    def __init__(self, action: str, current_status: str, review_started: bool, subject: str = "request"):
         self.action = action
         self.current_status = current_status
         self.review_started = review_started
         state = f"{current_status} (review started)" if review_started else current_status
-        super().__init__(f"a request that is {state} cannot be {_VERB.get(action, action)}")
+        super().__init__(f"a {subject} that is {state} cannot be {_VERB.get(action, action)}")
+
+
+def _apply(rules: tuple[Rule, ...], subject: str, action: str, status: str, review_started: bool) -> Step:
+    for rule in rules:
+        if (rule.action, rule.source) == (action, status) and rule.review_started in (None, review_started):
+            return Step(rule.target, rule.records or rule.target)
+    raise IllegalTransition(action, status, review_started, subject)
 
 
 def transition(action: str, status: str, review_started: bool = False) -> Step:
     """Where `action` takes a request in `status`; IllegalTransition if it may not."""
-    for rule in RULES:
-        if (rule.action, rule.source) == (action, status) and rule.review_started in (None, review_started):
-            return Step(rule.target, rule.records or rule.target)
-    raise IllegalTransition(action, status, review_started)
+    return _apply(RULES, "request", action, status, review_started)
+
+
+def update_transition(action: str, status: str, review_started: bool = False) -> Step:
+    """Where `action` takes a data update in `status`; IllegalTransition if it may not."""
+    return _apply(UPDATE_RULES, "data update", action, status, review_started)
 
 
 def allows(action: str, status: str, review_started: bool = False) -> bool:

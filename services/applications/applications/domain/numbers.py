@@ -44,6 +44,12 @@ def is_membership_number(text: str) -> bool:
     return len(text) == 10 and text.isascii() and text.isdigit() and luhn_check_digit(text[:-1]) == text[-1]
 
 
+def normalise_membership_number(text: str) -> str | None:
+    """A membership number as typed (surrounding spaces ignored); None when it cannot be one."""
+    text = text.strip()
+    return text if is_membership_number(text) else None
+
+
 def new_membership_number() -> str:
     # No leading zero: a number that a spreadsheet or a form turns into an integer stays whole.
     payload = str(1 + secrets.randbelow(9)) + f"{secrets.randbelow(10 ** 8):08d}"
