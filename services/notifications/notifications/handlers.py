@@ -8,18 +8,28 @@ raises, so the message goes through the retry ladder and is parked, never half-h
 Accounts events carry the person's address and language, and are remembered in `recipients`;
 events about requests and fees name the person only by account id and are written to whoever
 `recipients` holds for it; one whose recipient is not known yet raises `RecipientUnknown` (retried,
-then parked, never dropped)."""
+then parked, never dropped).
+
+Staff e-mails (`emails.STAFF_TEMPLATES`: a refund claim escalated near its decision limit) go to
+the reviewers' team mailbox, setting `NOTIFICATIONS_REVIEWERS_ADDRESS` (`reviewers@mumaris.local`),
+in `emails.STAFF_LANGUAGE` (Arabic); they need no recipient lookup."""
 from datetime import datetime
 
+from marshmallow import missing
+
+from mumaris_shared.config import env
 from mumaris_shared.consumer import Handler, HandlerContext
 from mumaris_shared.contracts import (ACCOUNT_ACTIVATED, ACCOUNT_REGISTERED, APPLICATION_APPROVED,
-                                      APPLICATION_CANCELLED, APPLICATION_REJECTED, EXEMPTION_DECIDED, FEES_ASSESSED,
-                                      PAYMENT_RECEIVED, PAYMENT_REMINDER_DUE, VERIFICATION_CODE_ISSUED,
-                                      WAIVER_GRANTED, validated)
+                                      APPLICATION_CANCELLED, APPLICATION_REJECTED, DATA_UPDATE_APPROVED,
+                                      DATA_UPDATE_REJECTED, DATA_UPDATE_SUBMITTED, EXEMPTION_DECIDED, FEES_ASSESSED,
+                                      PAYMENT_RECEIVED, PAYMENT_REMINDER_DUE, REFUND_DECIDED, REFUND_ESCALATED,
+                                      REFUND_PAID, SCHEMAS, VERIFICATION_CODE_ISSUED, WAIVER_GRANTED, validated)
 
 from .adapters.deliveries import find_recipient, queue_delivery, remember_recipient
 from .domain import emails
-from .domain.emails import VERIFICATION_CODE, WELCOME, render
+from .domain.emails import STAFF_LANGUAGE, VERIFICATION_CODE, WELCOME, render
+
+REVIEWERS_ADDRESS = "reviewers@mumaris.local"
 
 
 class RecipientUnknown(LookupError):
@@ -33,6 +43,21 @@ def _account(ctx: HandlerContext) -> dict:
     remember_recipient(ctx.session, data["account_id"], data["email"], data["full_name"], data["language"],
                        as_of=datetime.fromisoformat(ctx.event.occurred_at))
     return data
+
+
+def _event_data(ctx: HandlerContext) -> dict:
+    """The event's data, checked against its contract, with the contract's defaults for the optional
+    fields a producer left out (a template tells "no reason given" from a missing one)."""
+    data = validated(ctx.event.type, ctx.event.data)
+    fields = SCHEMAS[ctx.event.type]().fields
+    defaults = {name: field.load_default for name, field in fields.items()
+                if not field.required and field.load_default is not missing}
+    return {**defaults, **data}
+
+
+def reviewers_address() -> str:
+    """The reviewers' team mailbox (`NOTIFICATIONS_REVIEWERS_ADDRESS`), read for each e-mail."""
+    return env("NOTIFICATIONS_REVIEWERS_ADDRESS", REVIEWERS_ADDRESS)
 
 
 def _email(ctx: HandlerContext, template: str, data: dict) -> None:
@@ -61,7 +86,7 @@ def _to_account_holder(template: str):
     recipient is known; if the ladder runs out first, the message is parked, never dropped, and
     `python -m mumaris_shared.parking replay notifications --id <event id>` sends it later."""
     def handle(ctx: HandlerContext) -> None:
-        data = validated(ctx.event.type, ctx.event.data)
+        data = _event_data(ctx)
         recipient = find_recipient(ctx.session, data["account_id"])
         if recipient is None:
             raise RecipientUnknown(f"no recipient for account {data['account_id']!r} yet ({ctx.event.type})")
@@ -81,6 +106,17 @@ exemption_decided = _to_account_holder(emails.EXEMPTION_DECIDED)
 waiver_granted = _to_account_holder(emails.WAIVER_GRANTED)
 application_approved = _to_account_holder(emails.APPLICATION_APPROVED)   # with the membership number
 application_rejected = _to_account_holder(emails.APPLICATION_REJECTED)   # with the reason
+refund_decided = _to_account_holder(emails.REFUND_DECIDED)               # the amount and what the rule means
+refund_paid = _to_account_holder(emails.REFUND_PAID)
+data_update_submitted = _to_account_holder(emails.DATA_UPDATE_RECEIVED)  # the fields changed
+data_update_approved = _to_account_holder(emails.DATA_UPDATE_APPROVED)
+data_update_rejected = _to_account_holder(emails.DATA_UPDATE_REJECTED)   # with the reason
+
+
+def refund_escalated(ctx: HandlerContext) -> None:
+    """A refund claim still undecided near its limit: the reviewers are told, at their team mailbox."""
+    queue_delivery(ctx.session, ctx.event, emails.REFUND_ESCALATED, reviewers_address(),
+                   render(emails.REFUND_ESCALATED, STAFF_LANGUAGE, _event_data(ctx)))
 
 
 HANDLERS: dict[str, Handler] = {
@@ -95,4 +131,10 @@ HANDLERS: dict[str, Handler] = {
     WAIVER_GRANTED: waiver_granted,
     APPLICATION_APPROVED: application_approved,
     APPLICATION_REJECTED: application_rejected,
+    REFUND_DECIDED: refund_decided,
+    REFUND_PAID: refund_paid,
+    REFUND_ESCALATED: refund_escalated,
+    DATA_UPDATE_SUBMITTED: data_update_submitted,
+    DATA_UPDATE_APPROVED: data_update_approved,
+    DATA_UPDATE_REJECTED: data_update_rejected,
 }

@@ -32,6 +32,7 @@ from sqlalchemy import update
 from mumaris_shared.config import env, env_duration, env_int
 from mumaris_shared.db import Database, claim
 from mumaris_shared.events import utcnow
+from mumaris_shared.loop import keep_working
 from mumaris_shared.outbox import Waker, backoff
 from mumaris_shared.runtime import configure_logging, run_until_signalled
 
@@ -125,18 +126,7 @@ class Mailer:
                 raise
 
     def run(self, stop: threading.Event) -> None:
-        failures = 0
-        while not stop.is_set():
-            try:
-                worked = self.deliver_next()
-                failures = 0
-            except Exception:  # the database is away: keep trying, lose nothing
-                failures += 1
-                log.exception("mailer: database error; retrying")
-                stop.wait(min(5.0, 0.2 * 2 ** min(failures, 5)))
-                continue
-            if not worked:
-                self.waker.wait(stop)
+        keep_working(self.deliver_next, stop, self.waker.wait, "mailer")
         self.waker.close()
 
 

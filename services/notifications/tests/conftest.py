@@ -5,17 +5,14 @@ from __future__ import annotations
 import socket
 import threading
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
-import jwt
 import pika
 import pytest
-from cryptography.hazmat.primitives.asymmetric import rsa
 from sqlalchemy import select
 
 from mumaris_shared.auth import TokenVerifier
 from mumaris_shared.broker import connection_parameters, declare_exchange, persistent
-from mumaris_shared.config import TOKEN_AUDIENCE, TOKEN_ISSUER
 from mumaris_shared.consumer import Consumer
 from mumaris_shared.events import EXCHANGE, Event
 from mumaris_shared.migrations import upgrade
@@ -27,7 +24,6 @@ from notifications.mailer import Mailer, MailerSettings
 from ops.mailcatcher import MailCatcher
 
 FAST_RETRIES = [timedelta(milliseconds=100)] * 2
-KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
 
 
 class Events:
@@ -40,7 +36,13 @@ class Events:
     BY_TEMPLATE = {"request_sent": "fees_assessed", "payment_reminder": "reminder_due",
                    "payment_received": "payment_received", "application_cancelled": "cancelled",
                    "exemption_decided": "exemption_decided", "waiver_granted": "waiver_granted",
-                   "application_approved": "approved", "application_rejected": "rejected"}
+                   "application_approved": "approved", "application_rejected": "rejected",
+                   "refund_decided": "refund_decided", "refund_paid": "refund_paid",
+                   "refund_escalated": "refund_escalated", "data_update_received": "update_submitted",
+                   "data_update_approved": "update_approved", "data_update_rejected": "update_rejected"}
+    MEMBERSHIP = "MEM-2026-004217"
+    # E-mails about a membership's data name the membership in their subject, not the request.
+    ABOUT_MEMBERSHIP = ("data_update_received", "data_update_approved", "data_update_rejected")
 
     @staticmethod
     def data(email: str, language: str = "ar", **extra) -> dict:
@@ -104,6 +106,39 @@ class Events:
     def rejected(self, email: str, reason: str = "The qualification is not recognised.") -> Event:
         return self.about_request("applications.application_rejected", email, reason=reason,
                                   decided_at="2026-12-01T08:00:00Z")
+
+    def refund_decided(self, email: str, status: str = "approved", rule: str = "withdrawn_within_window",
+                       amount_halalas: int = 62525, reason: str | None = None) -> Event:
+        """Half the SAR 1,250.50 service fee, unless told otherwise."""
+        return self.about_request("billing.refund_decided", email, refund_id="rf-51d0", invoice_id="inv-svc",
+                                  status=status, amount_halalas=amount_halalas, rule=rule, reason=reason)
+
+    def refund_paid(self, email: str) -> Event:
+        return self.about_request("billing.refund_paid", email, refund_id="rf-51d0", invoice_id="inv-svc",
+                                  amount_halalas=62525, paid_at="2026-12-03T10:30:00Z")
+
+    def refund_escalated(self, email: str) -> Event:
+        return self.about_request("billing.refund_escalated", email, refund_id="rf-51d0", invoice_id="inv-svc",
+                                  amount_halalas=62525, claimed_at="2026-12-01T08:00:00Z",
+                                  decide_by="2026-12-16T08:00:00Z")
+
+    def update_submitted(self, email: str, fields_changed: tuple = ("mobile", "employer")) -> Event:
+        return self.about_request("applications.data_update_submitted", email, update_id="upd-3f1",
+                                  membership_number=self.MEMBERSHIP, fields_changed=list(fields_changed),
+                                  submitted_at="2027-01-10T07:30:00Z")
+
+    def update_approved(self, email: str) -> Event:
+        return self.about_request("applications.data_update_approved", email, update_id="upd-3f1",
+                                  membership_number=self.MEMBERSHIP, decided_at="2027-01-12T08:00:00Z")
+
+    def update_rejected(self, email: str, reason: str = "The employer letter is not signed.") -> Event:
+        return self.about_request("applications.data_update_rejected", email, update_id="upd-3f1",
+                                  membership_number=self.MEMBERSHIP, reason=reason,
+                                  decided_at="2027-01-12T08:00:00Z")
+
+    def subject_names(self, template: str) -> str:
+        """The number an e-mail's subject names: the membership's or the request's."""
+        return self.MEMBERSHIP if template in self.ABOUT_MEMBERSHIP else self.APPLICATION
 
     def for_template(self, template: str, email: str) -> Event:
         return getattr(self, self.BY_TEMPLATE[template])(email)
@@ -202,16 +237,10 @@ def running(service_runtime, rabbitmq_url):
 
 
 @pytest.fixture
-def verifier() -> TokenVerifier:
-    return TokenVerifier(key_for_kid=lambda kid: {"k1": KEY.public_key()}[kid])
+def verifier(test_tokens) -> TokenVerifier:
+    return test_tokens.verifier
 
 
 @pytest.fixture
-def bearer():
-    def make(*roles: str) -> dict:
-        now = datetime.now(timezone.utc)
-        token = jwt.encode({"sub": "user-1", "roles": list(roles), "iss": TOKEN_ISSUER, "aud": TOKEN_AUDIENCE,
-                            "iat": now, "exp": now + timedelta(minutes=5)}, KEY, algorithm="RS256",
-                           headers={"kid": "k1"})
-        return {"Authorization": f"Bearer {token}"}
-    return make
+def bearer(test_tokens):
+    return lambda *roles: test_tokens.bearer("user-1", *roles)

@@ -113,3 +113,35 @@ def test_a_broken_event_is_retried_then_parked_while_the_next_is_delivered(runni
     assert "ValidationError" in parked["error"] and "code" in parked["error"]
     assert deliveries(running.runtime, event_id=broken.id) == []
     assert not any(_to("broken@example.com")(m) for m in running.mail.messages())
+
+
+def test_a_refund_decision_reaches_the_applicant_with_the_amount_and_what_the_rule_means(running, events,
+                                                                                         deliveries):
+    running.mail.start()
+    running.publish(events.registered("withdrawn@example.com", "ar"))
+    decided = events.refund_decided("withdrawn@example.com", rule="withdrawn_within_window")
+    running.publish(decided)
+
+    mail = running.mail.wait_for(_to("withdrawn@example.com"), timeout=30)
+    assert mail["subject"] == f"تمت الموافقة على استرداد 625.25 ر.س من رسوم طلبك رقم {events.APPLICATION}"
+    assert '<html dir="rtl" lang="ar">' in mail["html"]
+    for body in (mail["text"], mail["html"]):
+        assert "625.25 ر.س" in body
+        assert "سحبت طلبك خلال 30 يومًا من سداد رسومه وقبل بدء مراجعته، فيُرد إليك 50% من رسوم الخدمة." in body
+    wait_until(lambda: [d.status for d in deliveries(running.runtime, event_id=decided.id)] == ["sent"])
+
+
+def test_an_escalated_refund_claim_reaches_the_reviewers_mailbox(running, events, deliveries, monkeypatch):
+    monkeypatch.delenv("NOTIFICATIONS_REVIEWERS_ADDRESS", raising=False)
+    running.mail.start()
+    escalated = events.refund_escalated("claimant@example.com")  # no accounts event: the reviewers need none
+    running.publish(escalated)
+
+    mail = running.mail.wait_for(_to("reviewers@mumaris.local"), timeout=30)
+    assert mail["subject"].startswith(f"تصعيد: مطالبة استرداد للطلب رقم {events.APPLICATION}")
+    assert '<html dir="rtl" lang="ar">' in mail["html"]
+    for body in (mail["text"], mail["html"]):
+        assert "rf-51d0" in body and "625.25 ر.س" in body
+        assert "الأربعاء 16 ديسمبر 2026، الساعة 11:00 صباحًا بتوقيت الرياض" in body
+    wait_until(lambda: [d.status for d in deliveries(running.runtime, event_id=escalated.id)] == ["sent"])
+    assert not any(_to("claimant@example.com")(m) for m in running.mail.messages())

@@ -1,11 +1,17 @@
 """Every e-mail, rendered in Arabic (right to left) and English, as text and HTML."""
+import html
+import re
+
 import pytest
 from jinja2 import UndefinedError
 
 from mumaris_shared.contracts import LANGUAGES
 from notifications.domain.emails import (APPLICATION_APPROVED, APPLICATION_CANCELLED, APPLICATION_REJECTED,
-                                         EXEMPTION_DECIDED, PAYMENT_RECEIVED, PAYMENT_REMINDER, REQUEST_SENT,
-                                         TEMPLATES, VERIFICATION_CODE, WELCOME, WAIVER_GRANTED, minutes, render)
+                                         DATA_UPDATE_APPROVED, DATA_UPDATE_RECEIVED, DATA_UPDATE_REJECTED,
+                                         EXEMPTION_DECIDED, PAYMENT_RECEIVED, PAYMENT_REMINDER, REFUND_DECIDED,
+                                         REFUND_ESCALATED, REFUND_PAID, REQUEST_SENT, STAFF_TEMPLATES, TEMPLATES,
+                                         VERIFICATION_CODE, WELCOME, WAIVER_GRANTED, minutes, render)
+from notifications.domain.formatting import REFUND_RULES
 
 pytestmark = pytest.mark.unit
 
@@ -91,7 +97,7 @@ def test_minutes_are_counted_as_each_language_counts_them(count, arabic, english
 
 
 # --- E-mails about a request ----------------------------------------------------------------------
-@pytest.mark.parametrize("template", sorted(set(TEMPLATES) - {VERIFICATION_CODE, WELCOME}))
+@pytest.mark.parametrize("template", sorted(set(TEMPLATES) - {VERIFICATION_CODE, WELCOME} - set(STAFF_TEMPLATES)))
 @pytest.mark.parametrize("language, direction, greeting", [("ar", "rtl", "مرحبًا سارة القحطاني،"),
                                                            ("en", "ltr", "Hello Sara Alqahtani,")])
 def test_every_request_email_greets_names_the_request_and_faces_the_right_way(events, template, language,
@@ -99,7 +105,7 @@ def test_every_request_email_greets_names_the_request_and_faces_the_right_way(ev
     email = render(template, language, _about_request(events, template, language=language))
 
     assert f'<html dir="{direction}" lang="{language}">' in email.html
-    assert events.APPLICATION in email.subject
+    assert events.subject_names(template) in email.subject
     for body in _both(email):
         assert greeting in body and events.APPLICATION in body
 
@@ -297,3 +303,165 @@ def test_a_reviewers_reason_is_escaped_in_html_and_kept_verbatim_in_text(events)
 
     assert '<a href="x">' not in email.html and "&lt;a href=&#34;x&#34;&gt;see&lt;/a&gt; &amp; more" in email.html
     assert '<a href="x">see</a> & more' in email.text
+
+
+# --- Refunds ---------------------------------------------------------------------------------------
+def _as_read(email) -> list[str]:
+    """The text body, and the HTML body as its reader sees it (markup and escapes gone)."""
+    return [email.text, html.unescape(re.sub(r"<[^>]+>", "", email.html))]
+
+
+@pytest.mark.parametrize("language, subject, expected", [
+    ("ar", "تمت الموافقة على استرداد 625.25 ر.س من رسوم طلبك رقم MR-7Q4K-2XWP",
+     ["تمت الموافقة على استرداد مبلغ 625.25 ر.س", "القاعدة المطبقة: سحبت طلبك خلال 30 يومًا من سداد رسومه",
+      "50% من رسوم الخدمة", "إلى وسيلة الدفع التي سددت بها", "rf-51d0"]),
+    ("en", "Refund of SAR 625.25 approved for request MR-7Q4K-2XWP",
+     ["A refund of SAR 625.25", "Rule applied: You withdrew your request within 30 days of paying",
+      "50% of the service fee", "paid back to the payment method you paid with", "rf-51d0"]),
+])
+def test_an_approved_refund_gives_the_amount_and_what_the_rule_means(events, language, subject, expected):
+    email = render(REFUND_DECIDED, language, _about_request(events, REFUND_DECIDED, language=language))
+
+    assert email.subject == subject
+    for body in _as_read(email):
+        assert all(phrase in body for phrase in expected)
+        assert "withdrawn_within_window" not in body
+
+
+@pytest.mark.parametrize("language, subject, expected", [
+    ("ar", "نتيجة المطالبة باسترداد رسوم طلبك رقم MR-7Q4K-2XWP",
+     ["لا يُرد أي مبلغ", "القاعدة المطبقة: مضى أكثر من 30 يومًا على سداد الرسوم"]),
+    ("en", "Decision on the refund for request MR-7Q4K-2XWP",
+     ["no amount of the fees", "Rule applied: More than 30 days have passed since the fee was paid"]),
+])
+def test_a_refused_refund_names_the_rule_and_promises_nothing(events, language, subject, expected):
+    event = events.refund_decided("sara@example.com", status="rejected", rule="refund_window_passed", amount_halalas=0)
+    email = render(REFUND_DECIDED, language, _about_request(events, "", language=language, event=event))
+
+    assert email.subject == subject
+    for body in _as_read(email):
+        assert all(phrase in body for phrase in expected)
+        assert "0.00" not in body and "وسيلة الدفع" not in body and "payment method" not in body
+
+
+@pytest.mark.parametrize("language, reason_line", [("ar", "سبب الرفض: الخدمة قُدمت بالفعل"),
+                                                    ("en", "Reason: الخدمة قُدمت بالفعل")])
+def test_a_reviewers_reason_for_a_refund_is_given(events, language, reason_line):
+    event = events.refund_decided("sara@example.com", status="rejected", rule="reviewer_decision", amount_halalas=0,
+                                  reason="الخدمة قُدمت بالفعل")
+    email = render(REFUND_DECIDED, language, _about_request(events, "", language=language, event=event))
+
+    assert reason_line in email.text and "الخدمة قُدمت بالفعل" in email.html
+
+
+@pytest.mark.parametrize("language, subject, expected", [
+    ("ar", "مطالبتك باسترداد رسوم طلبك رقم MR-7Q4K-2XWP قيد المراجعة",
+     ["625.25 ر.س", "قيد المراجعة", "لدى أحد المراجعين", "خلال 15 يومًا"]),
+    ("en", "Your refund claim for request MR-7Q4K-2XWP is under review",
+     ["SAR 625.25", "is under review", "with a reviewer", "within 15 days"]),
+])
+def test_a_refund_claim_sent_to_a_reviewer_says_when_it_will_be_decided(events, language, subject, expected):
+    event = events.refund_decided("sara@example.com", status="pending_review", rule="needs_review")
+    email = render(REFUND_DECIDED, language, _about_request(events, "", language=language, event=event))
+
+    assert email.subject == subject
+    for body in _as_read(email):
+        assert all(phrase in body for phrase in expected)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_a_refund_rule_this_service_does_not_know_yet_reads_as_its_name(events, language):
+    event = events.refund_decided("sara@example.com", rule="partial_goodwill")
+    email = render(REFUND_DECIDED, language, _about_request(events, "", language=language, event=event))
+
+    assert "partial_goodwill" in email.text and "partial_goodwill" in email.html
+
+
+@pytest.mark.parametrize("rule", sorted(REFUND_RULES))
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_every_refund_rule_is_explained_in_the_email(events, rule, language):
+    event = events.refund_decided("sara@example.com", rule=rule)
+    email = render(REFUND_DECIDED, language, _about_request(events, "", language=language, event=event))
+
+    assert REFUND_RULES[rule][language] in email.text and rule not in email.text
+
+
+@pytest.mark.parametrize("language, subject, expected", [
+    ("ar", "تم رد 625.25 ر.س من رسوم طلبك رقم MR-7Q4K-2XWP",
+     ["تم رد مبلغ 625.25 ر.س", "إلى وسيلة الدفع التي سددت بها", "الخميس 3 ديسمبر 2026، الساعة 1:30 مساءً", "rf-51d0"]),
+    ("en", "Refund of SAR 625.25 paid for request MR-7Q4K-2XWP",
+     ["A refund of SAR 625.25", "paid back to the payment method you paid with",
+      "Thursday 3 December 2026 at 1:30 PM Riyadh time", "rf-51d0"]),
+])
+def test_a_paid_refund_gives_the_amount_and_where_it_went(events, language, subject, expected):
+    email = render(REFUND_PAID, language, _about_request(events, REFUND_PAID, language=language))
+
+    assert email.subject == subject
+    for body in _as_read(email):
+        assert all(phrase in body for phrase in expected)
+
+
+@pytest.mark.parametrize("language, subject, expected", [
+    ("ar", "تصعيد: مطالبة استرداد للطلب رقم MR-7Q4K-2XWP لم يُبت فيها، آخر موعد الأربعاء 16 ديسمبر 2026",
+     ["إلى فريق المراجعة", "rf-51d0", "inv-svc", "625.25 ر.س",
+      "الثلاثاء 1 ديسمبر 2026، الساعة 11:00 صباحًا بتوقيت الرياض",
+      "الأربعاء 16 ديسمبر 2026، الساعة 11:00 صباحًا بتوقيت الرياض"]),
+    ("en", "Escalation: refund claim for request MR-7Q4K-2XWP undecided, due Wednesday 16 December 2026",
+     ["To the review team", "rf-51d0", "inv-svc", "SAR 625.25", "Tuesday 1 December 2026 at 11:00 AM Riyadh time",
+      "Wednesday 16 December 2026 at 11:00 AM Riyadh time"]),
+])
+def test_an_escalation_tells_the_reviewers_which_claim_how_much_and_by_when(events, language, subject, expected):
+    data = events.refund_escalated("sara@example.com").data  # staff mail: no applicant's name to greet
+    email = render(REFUND_ESCALATED, language, data)
+
+    assert email.subject == subject
+    for body in _as_read(email):
+        assert all(phrase in body for phrase in expected)
+        assert "MR-7Q4K-2XWP" in body
+
+
+# --- Data updates ----------------------------------------------------------------------------------
+@pytest.mark.parametrize("language, subject, expected", [
+    ("ar", "استلمنا طلب تحديث بيانات عضويتك رقم MEM-2026-004217",
+     ["البيانات المطلوب تحديثها: رقم الجوال، التخصص وجهة العمل", "MR-7Q4K-2XWP", "يُحال إلى المراجعة",
+      "الأحد 10 يناير 2027"]),
+    ("en", "Data update received for membership MEM-2026-004217",
+     ["Data to update: mobile number, specialty and employer", "MR-7Q4K-2XWP", "goes to review",
+      "Sunday 10 January 2027"]),
+])
+def test_a_data_update_received_names_the_fields_in_the_recipients_language(events, language, subject, expected):
+    event = events.update_submitted("sara@example.com", fields_changed=("mobile", "specialty", "employer"))
+    email = render(DATA_UPDATE_RECEIVED, language, _about_request(events, "", language=language, event=event))
+
+    assert email.subject == subject
+    for body in _as_read(email):
+        assert all(phrase in body for phrase in expected)
+
+
+@pytest.mark.parametrize("language, subject, expected", [
+    ("ar", "تمت الموافقة على تحديث بيانات عضويتك رقم MEM-2026-004217",
+     ["حلّت البيانات الجديدة محل السابقة", "الثلاثاء 12 يناير 2027", "MR-7Q4K-2XWP"]),
+    ("en", "Data update approved for membership MEM-2026-004217",
+     ["new data now replaces the previous data", "Tuesday 12 January 2027", "MR-7Q4K-2XWP"]),
+])
+def test_an_approved_data_update(events, language, subject, expected):
+    email = render(DATA_UPDATE_APPROVED, language, _about_request(events, DATA_UPDATE_APPROVED, language=language))
+
+    assert email.subject == subject
+    for body in _as_read(email):
+        assert all(phrase in body for phrase in expected)
+
+
+@pytest.mark.parametrize("language, subject, reason_line, unchanged", [
+    ("ar", "نتيجة مراجعة تحديث بيانات عضويتك رقم MEM-2026-004217",
+     "سبب الرفض: The employer letter is not signed.", "بقيت بياناتك دون تغيير"),
+    ("en", "Decision on the data update for membership MEM-2026-004217",
+     "Reason: The employer letter is not signed.", "Your data is unchanged"),
+])
+def test_a_rejected_data_update_gives_the_reason_and_changes_nothing(events, language, subject, reason_line,
+                                                                     unchanged):
+    email = render(DATA_UPDATE_REJECTED, language, _about_request(events, DATA_UPDATE_REJECTED, language=language))
+
+    assert email.subject == subject
+    assert reason_line in email.text and "The employer letter is not signed." in email.html
+    assert unchanged in email.text and unchanged in email.html

@@ -3,8 +3,10 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from notifications.domain.formatting import (count, date, date_time, exemption, fee_kind, fee_kinds, in_riyadh, money,
-                                             payment_method, time_left)
+from mumaris_shared.contracts import LANGUAGES
+from notifications.domain.formatting import (REFUND_RULES, count, date, date_time, exemption, fee_kind, fee_kinds,
+                                             in_riyadh, money, payment_method, profile_field, profile_fields,
+                                             refund_rule, time_left)
 
 pytestmark = pytest.mark.unit
 
@@ -109,3 +111,45 @@ def test_a_fee_kind_outside_the_contract_is_an_error_not_a_guess():
         fee_kind("stamp_duty", "en")
     with pytest.raises(ValueError):
         fee_kinds([], "ar")
+
+
+# --- Refund rules: billing's policy names the rule, the e-mail says what it means ----------------------
+POLICY_RULES = {"withdrawn_within_window", "refund_window_passed", "administrative_fee_not_refundable",
+                "request_decided", "review_started", "needs_review", "duplicate_payment",
+                "payment_after_cancellation", "exemption_after_payment", "waiver_after_payment",
+                "reviewer_decision"}  # the last: a reviewer decided a claim the rules left open
+
+
+def test_every_refund_rule_of_the_policy_is_explained_in_every_language():
+    assert set(REFUND_RULES) == POLICY_RULES
+    for rule, wording in REFUND_RULES.items():
+        assert set(wording) == set(LANGUAGES), rule
+        assert all(text.strip() and text != rule for text in wording.values()), rule
+        assert refund_rule(rule, "ar") != refund_rule(rule, "en")
+
+
+@pytest.mark.parametrize("rule, arabic, english", [
+    ("withdrawn_within_window", "50% من رسوم الخدمة", "50% of the service fee"),
+    ("administrative_fee_not_refundable", "الرسوم الإدارية لا تُرد", "administrative fee is never refunded"),
+    ("needs_review", "خلال 15 يومًا", "within 15 days"),
+    ("duplicate_payment", "كاملًا", "in full"),
+])
+def test_a_refund_rule_says_what_it_means(rule, arabic, english):
+    assert arabic in refund_rule(rule, "ar")
+    assert english in refund_rule(rule, "en")
+
+
+def test_a_refund_rule_not_known_yet_reads_as_its_own_name():
+    assert refund_rule("partial_goodwill", "ar") == "partial_goodwill"
+    assert refund_rule("partial_goodwill", "en") == "partial_goodwill"
+
+
+def test_membership_data_fields_are_named_in_each_language():
+    assert profile_fields(["mobile", "employer"], "ar") == "رقم الجوال وجهة العمل"
+    assert profile_fields(["email", "specialty", "qualification"], "en") == (
+        "e-mail address, specialty and qualification")
+    assert profile_fields(["address", "qualification"], "ar") == "العنوان والمؤهل"
+    assert profile_fields(["specialty"], "ar") == "التخصص"
+    assert profile_field("licence_photo", "ar") == "licence_photo"  # a field not known yet keeps its name
+    with pytest.raises(ValueError):
+        profile_fields([], "en")

@@ -7,12 +7,14 @@ from marshmallow import ValidationError
 from sqlalchemy import select
 
 from mumaris_shared.contracts import (ACCOUNT_ACTIVATED, ACCOUNT_REGISTERED, APPLICATION_APPROVED,
-                                      APPLICATION_CANCELLED, APPLICATION_REJECTED, EXEMPTION_DECIDED, FEES_ASSESSED,
-                                      PAYMENT_RECEIVED, PAYMENT_REMINDER_DUE, VERIFICATION_CODE_ISSUED,
-                                      WAIVER_GRANTED)
+                                      APPLICATION_CANCELLED, APPLICATION_REJECTED, DATA_UPDATE_APPROVED,
+                                      DATA_UPDATE_REJECTED, DATA_UPDATE_SUBMITTED, EXEMPTION_DECIDED, FEES_ASSESSED,
+                                      PAYMENT_RECEIVED, PAYMENT_REMINDER_DUE, REFUND_DECIDED, REFUND_ESCALATED,
+                                      REFUND_PAID, VERIFICATION_CODE_ISSUED, WAIVER_GRANTED)
 from mumaris_shared.events import Event
 from notifications.adapters.orm import recipients_table
-from notifications.domain.emails import TEMPLATES, VERIFICATION_CODE, WELCOME
+from notifications.domain.emails import (REFUND_ESCALATED as ESCALATION, STAFF_TEMPLATES, TEMPLATES,
+                                         VERIFICATION_CODE, WELCOME)
 from notifications.handlers import HANDLERS, RecipientUnknown
 
 pytestmark = pytest.mark.unit
@@ -82,7 +84,7 @@ def test_data_breaking_the_contract_fails_and_leaves_nothing_behind(handle, sqli
 
 
 # --- Events about a request: the recipient comes from `recipients` ---------------------------------
-REQUEST_TEMPLATES = sorted(set(TEMPLATES) - {VERIFICATION_CODE, WELCOME})
+REQUEST_TEMPLATES = sorted(set(TEMPLATES) - {VERIFICATION_CODE, WELCOME} - set(STAFF_TEMPLATES))
 
 
 @pytest.mark.parametrize("template", REQUEST_TEMPLATES)
@@ -96,7 +98,7 @@ def test_each_request_event_queues_its_email_to_the_known_recipient_in_their_lan
     [delivery] = deliveries(sqlite_runtime)
     assert (delivery.event_id, delivery.event_type, delivery.template) == (event.id, event.type, template)
     assert (delivery.recipient, delivery.language, delivery.status) == ("sara@example.com", language, "pending")
-    assert f'lang="{language}"' in delivery.html and events.APPLICATION in delivery.subject
+    assert f'lang="{language}"' in delivery.html and events.subject_names(template) in delivery.subject
     assert ("سارة القحطاني" if language == "ar" else "Sara Alqahtani") in delivery.text
 
 
@@ -152,7 +154,12 @@ def test_the_same_request_event_twice_queues_one_email(handle, sqlite_runtime, e
 @pytest.mark.parametrize("template, missing", [("request_sent", "invoices"), ("payment_reminder", "due_at"),
                                                ("payment_received", "method"), ("application_approved",
                                                                                 "membership_number"),
-                                               ("application_rejected", "reason"), ("waiver_granted", "kinds")])
+                                               ("application_rejected", "reason"), ("waiver_granted", "kinds"),
+                                               ("refund_decided", "rule"), ("refund_decided", "amount_halalas"),
+                                               ("refund_paid", "amount_halalas"), ("refund_escalated", "decide_by"),
+                                               ("data_update_received", "fields_changed"),
+                                               ("data_update_approved", "membership_number"),
+                                               ("data_update_rejected", "reason")])
 def test_request_data_breaking_the_contract_fails_before_any_lookup(handle, sqlite_runtime, events, deliveries,
                                                                    template, missing):
     handle(events.registered("sara@example.com"))
@@ -168,4 +175,49 @@ def test_every_event_this_service_is_told_about_has_a_handler():
     assert set(HANDLERS) == {
         ACCOUNT_REGISTERED, VERIFICATION_CODE_ISSUED, ACCOUNT_ACTIVATED, FEES_ASSESSED, PAYMENT_REMINDER_DUE,
         PAYMENT_RECEIVED, APPLICATION_CANCELLED, EXEMPTION_DECIDED, WAIVER_GRANTED, APPLICATION_APPROVED,
-        APPLICATION_REJECTED}
+        APPLICATION_REJECTED, REFUND_DECIDED, REFUND_PAID, REFUND_ESCALATED, DATA_UPDATE_SUBMITTED,
+        DATA_UPDATE_APPROVED, DATA_UPDATE_REJECTED}
+
+
+def test_a_refund_decision_without_a_reviewers_reason_is_written_without_one(handle, sqlite_runtime, events,
+                                                                            deliveries):
+    handle(events.registered("sara@example.com", "en"))
+    decided = events.refund_decided("sara@example.com")
+    # Optional in the contract: a producer may leave it out.
+    event = replace(decided, data={k: v for k, v in decided.data.items() if k != "reason"})
+
+    assert handle(event)
+    [delivery] = deliveries(sqlite_runtime)
+    assert "SAR 625.25" in delivery.text and "50% of the service fee" in delivery.text
+    assert "None" not in delivery.text and "Reason" not in delivery.text
+
+
+# --- Staff e-mails: to the reviewers' mailbox, in Arabic, with no recipient to look up ---------------
+def test_an_escalated_refund_goes_to_the_reviewers_mailbox_in_arabic_without_any_account(
+        handle, sqlite_runtime, events, deliveries, monkeypatch):
+    monkeypatch.delenv("NOTIFICATIONS_REVIEWERS_ADDRESS", raising=False)
+    event = events.refund_escalated("nobody-known@example.com")  # no accounts event: none is needed
+
+    assert handle(event) is True
+    [delivery] = deliveries(sqlite_runtime)
+    assert (delivery.template, delivery.recipient, delivery.language) == (
+        ESCALATION, "reviewers@mumaris.local", "ar")
+    assert 'dir="rtl"' in delivery.html and events.APPLICATION in delivery.subject
+    assert "rf-51d0" in delivery.text and "625.25 ر.س" in delivery.text
+    assert "nobody-known@example.com" not in delivery.text
+
+
+def test_the_reviewers_mailbox_is_a_setting(handle, sqlite_runtime, events, deliveries, monkeypatch):
+    monkeypatch.setenv("NOTIFICATIONS_REVIEWERS_ADDRESS", "refund-desk@scfhs.example")
+
+    handle(events.refund_escalated("sara@example.com"))
+    [delivery] = deliveries(sqlite_runtime)
+    assert delivery.recipient == "refund-desk@scfhs.example"
+
+
+def test_the_same_escalation_twice_queues_one_email(handle, sqlite_runtime, events, deliveries):
+    event = events.refund_escalated("sara@example.com")
+
+    assert handle(event) is True
+    assert handle(event) is False
+    assert len(deliveries(sqlite_runtime, event_id=event.id)) == 1

@@ -34,8 +34,21 @@ EXEMPTION_DECIDED = "exemption_decided"          # approved or rejected (with th
 WAIVER_GRANTED = "waiver_granted"
 APPLICATION_APPROVED = "application_approved"    # with the membership number
 APPLICATION_REJECTED = "application_rejected"    # with the reason
+REFUND_DECIDED = "refund_decided"                # approved, rejected or with a reviewer: the amount and the rule
+REFUND_PAID = "refund_paid"                      # back to the original payment method
+REFUND_ESCALATED = "refund_escalated"            # to the reviewers: a claim near its decision limit
+DATA_UPDATE_RECEIVED = "data_update_received"    # the fields changed, now under review
+DATA_UPDATE_APPROVED = "data_update_approved"
+DATA_UPDATE_REJECTED = "data_update_rejected"    # with the reason
 TEMPLATES = (VERIFICATION_CODE, WELCOME, REQUEST_SENT, PAYMENT_REMINDER, PAYMENT_RECEIVED, APPLICATION_CANCELLED,
-             EXEMPTION_DECIDED, WAIVER_GRANTED, APPLICATION_APPROVED, APPLICATION_REJECTED)
+             EXEMPTION_DECIDED, WAIVER_GRANTED, APPLICATION_APPROVED, APPLICATION_REJECTED, REFUND_DECIDED, REFUND_PAID,
+             REFUND_ESCALATED, DATA_UPDATE_RECEIVED, DATA_UPDATE_APPROVED, DATA_UPDATE_REJECTED)
+
+# E-mails to the Commission's staff, not to a person with an account: they go to a team mailbox and
+# are written in `STAFF_LANGUAGE`, Arabic, the Commission's working language (no one's preference
+# to look up).
+STAFF_TEMPLATES = (REFUND_ESCALATED,)
+STAFF_LANGUAGE = "ar"
 
 
 @dataclass(frozen=True)
@@ -92,4 +105,6 @@ _environment.filters.update({
     "fee_kinds": _in_language(formatting.fee_kinds),
     "payment_method": _in_language(formatting.payment_method),
     "exemption": _in_language(formatting.exemption),
+    "refund_rule": _in_language(formatting.refund_rule),  # {{ rule|refund_rule }}: what the rule means
+    "profile_fields": _in_language(formatting.profile_fields),  # {{ fields_changed|profile_fields }}
 })
