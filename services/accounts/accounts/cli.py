@@ -12,7 +12,7 @@ from mumaris_shared.errors import ApiError
 
 from .bootstrap import runtime
 from .domain.accounts import STAFF_ROLES
-from .domain.identity import normalise_email, normalise_full_name
+from mumaris_shared.identity import normalise_email, normalise_full_name
 from .service import AccountService
 
 

@@ -6,7 +6,7 @@ import pytest
 from accounts.domain import passwords
 from accounts.domain.codes import (CodeHasher, CodePolicy, IssuedCode, Verdict, check_code, new_code,
                                    normalise_code, resend_wait)
-from accounts.domain.identity import (normalise_email, normalise_full_name, normalise_mobile,
+from mumaris_shared.identity import (normalise_email, normalise_full_name, normalise_mobile,
                                       normalise_national_id)
 from accounts.domain.throttling import LoginThrottle, retry_after_seconds, window_wait
 

@@ -4,8 +4,9 @@ import pytest
 from marshmallow import ValidationError
 
 from applications.api.schemas import ChangesSchema, DataUpdateCreateSchema
-from applications.domain.updates import (UPDATABLE, an_update_changes_something, fields_changed, normalise_mobile,
+from applications.domain.updates import (UPDATABLE, an_update_changes_something, fields_changed,
                                          only_updatable_fields, updated)
+from mumaris_shared.identity import normalise_mobile
 
 pytestmark = pytest.mark.unit
 

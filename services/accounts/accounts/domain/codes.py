@@ -10,7 +10,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from .identity import ascii_digits
+from mumaris_shared.identity import ascii_digits
 from .throttling import window_wait
 
 HOUR = timedelta(hours=1)

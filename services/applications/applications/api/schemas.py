@@ -1,17 +1,14 @@
 """Request and response bodies. Unknown fields are refused; text comes out trimmed."""
-from marshmallow import RAISE, Schema, ValidationError, fields, post_load, validate, validates_schema
+from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
 from mumaris_shared.contracts import CATEGORIES, DECISIONS
 from mumaris_shared.events import isoformat, utcnow
+from mumaris_shared.identity import normalise_mobile
+from mumaris_shared.schemas import Normalised, NormalisedEmail, Strict
 
 from ..domain.lifecycle import decision_reason
 from ..domain.updates import (ADDRESS, EMAIL, EMPLOYER, MOBILE, QUALIFICATION, SPECIALTY, UPDATABLE,
-                              an_update_changes_something, normalise_email, normalise_mobile)
-
-
-class _Strict(Schema):
-    class Meta:
-        unknown = RAISE
+                              an_update_changes_something)
 
 
 class Text(fields.String):
@@ -36,14 +33,14 @@ def _not_in_the_future(year: int) -> None:
         raise ValidationError("the qualification cannot be obtained in a future year")
 
 
-class QualificationSchema(_Strict):
+class QualificationSchema(Strict):
     degree = Text(200, required=True)
     institution = Text(200, required=True)
     country = Text(100, required=True)
     year = fields.Integer(required=True, strict=True, validate=[validate.Range(min=1900), _not_in_the_future])
 
 
-class ApplicationCreateSchema(_Strict):
+class ApplicationCreateSchema(Strict):
     category = fields.String(required=True, validate=validate.OneOf(CATEGORIES))
     specialty = Text(200, required=True)
     qualification = fields.Nested(QualificationSchema, required=True)
@@ -51,7 +48,7 @@ class ApplicationCreateSchema(_Strict):
                                                   error="letters, digits and / _ . - only"), required=True)
 
 
-class DecisionSchema(_Strict):
+class DecisionSchema(Strict):
     decision = fields.String(required=True, validate=validate.OneOf(DECISIONS))
     reason = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=2000))
 
@@ -67,39 +64,15 @@ class DecisionSchema(_Strict):
         return {**data, "reason": decision_reason(data["decision"], data.get("reason"))}
 
 
-class Normalised(fields.String):
-    """A string made into its stored form by a domain rule; the rule's ValueError is the field's error."""
-
-    def __init__(self, normalise, **kwargs):
-        super().__init__(**kwargs)
-        self.normalise = normalise
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        try:
-            return self.normalise(super()._deserialize(value, attr, data, **kwargs))
-        except ValueError as exc:
-            raise ValidationError(str(exc)) from None
-
-
-class Email(fields.Email):
-    """Normalised (trimmed, lower case) before the format check, as accounts does."""
-
-    def __init__(self, **kwargs):
-        super().__init__(validate=validate.Length(max=254), **kwargs)
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        return normalise_email(super()._deserialize(value, attr, data, **kwargs))
-
-
-class EmployerSchema(_Strict):
+class EmployerSchema(Strict):
     name = Text(200, required=True)
     city = Text(100, required=True)
 
 
-class ChangesSchema(_Strict):
+class ChangesSchema(Strict):
     """The fields a data update may change (domain/updates.UPDATABLE), each optional, none null;
     a qualification or an employer is given whole."""
-    email = Email(data_key=EMAIL)
+    email = NormalisedEmail(data_key=EMAIL)
     mobile = Normalised(normalise_mobile, data_key=MOBILE)
     address = Text(500, data_key=ADDRESS)
     specialty = Text(200, data_key=SPECIALTY)
@@ -110,7 +83,7 @@ class ChangesSchema(_Strict):
 assert tuple(ChangesSchema().fields) == UPDATABLE, "ChangesSchema declares exactly the updatable fields"
 
 
-class DataUpdateCreateSchema(_Strict):
+class DataUpdateCreateSchema(Strict):
     changes = fields.Nested(ChangesSchema, required=True)
 
     @validates_schema

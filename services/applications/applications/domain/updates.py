@@ -2,34 +2,10 @@
 changes are checked and applied. The update's statuses are in `lifecycle` (UPDATE_RULES)."""
 from __future__ import annotations
 
-import re
-
 # The only fields an update may hold. A qualification and an employer are replaced whole.
 EMAIL, MOBILE, ADDRESS, SPECIALTY, QUALIFICATION, EMPLOYER = (
     "email", "mobile", "address", "specialty", "qualification", "employer")
 UPDATABLE = (EMAIL, MOBILE, ADDRESS, SPECIALTY, QUALIFICATION, EMPLOYER)
-
-# The same rule as accounts' (accounts/domain/identity.py), so a mobile number is stored in one form
-# across the platform; copied, not imported: services share only `mumaris_shared`.
-_MOBILE = re.compile(r"^(?:05|\+?9665)([0-9]{8})$")
-_SEPARATORS = re.compile(r"[\s\-()]")
-_ASCII_DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "0123456789" * 2)
-
-
-def normalise_mobile(mobile: str) -> str:
-    """A Saudi mobile number as written locally (05XXXXXXXX) or internationally (9665XXXXXXXX,
-    +9665XXXXXXXX), spaces, dashes and brackets ignored, Arabic digits read as digits; stored in
-    E.164: +9665XXXXXXXX."""
-    match = _MOBILE.match(_SEPARATORS.sub("", mobile).translate(_ASCII_DIGITS))
-    if not match:
-        raise ValueError("a Saudi mobile number is 05XXXXXXXX or +9665XXXXXXXX")
-    return f"+9665{match.group(1)}"
-
-
-def normalise_email(email: str) -> str:
-    """Trimmed and lower-cased, as accounts stores e-mail addresses."""
-    return email.strip().lower()
-
 
 def an_update_changes_something(changes: dict) -> None:
     """An update with no changes is refused (ValueError)."""

@@ -1,8 +1,9 @@
 """Request and response bodies (DESIGN.md section 9: these field names are fixed). Unknown fields
 in a request are refused."""
-from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from mumaris_shared.contracts import DECISIONS
+from mumaris_shared.schemas import Strict
 
 from ..domain.exemptions import EXEMPTION_KINDS, EXEMPTION_STATUSES
 from ..domain.fees import FEE_KINDS
@@ -10,55 +11,51 @@ from ..domain.payments import METHODS, OUTCOMES
 from ..domain.refunds import REFUND_STATUSES
 
 
-class _Strict(Schema):
-    class Meta:
-        unknown = RAISE
-
-
 def _text(max_length: int, **kwargs):
     return fields.String(validate=validate.Length(min=1, max=max_length), **kwargs)
 
 
-class ApplicationQuerySchema(_Strict):
+
+class ApplicationQuerySchema(Strict):
     application = _text(64, required=True)
 
 
-class PaymentStartSchema(_Strict):
+class PaymentStartSchema(Strict):
     method = fields.String(required=True, validate=validate.OneOf(METHODS))
 
 
-class SandboxCompletionSchema(_Strict):
+class SandboxCompletionSchema(Strict):
     outcome = fields.String(required=True, validate=validate.OneOf(OUTCOMES))
 
 
-class ExemptionClaimSchema(_Strict):
+class ExemptionClaimSchema(Strict):
     application = _text(64, required=True)
     kind = fields.String(required=True, validate=validate.OneOf(EXEMPTION_KINDS))
     evidence_reference = _text(200, required=True)
 
 
-class ExemptionQuerySchema(_Strict):
+class ExemptionQuerySchema(Strict):
     status = fields.String(validate=validate.OneOf(EXEMPTION_STATUSES))
 
 
-class ExemptionDecisionSchema(_Strict):
+class ExemptionDecisionSchema(Strict):
     decision = fields.String(required=True, validate=validate.OneOf(DECISIONS))
     reason = fields.String(allow_none=True, validate=validate.Length(max=2000))  # required to reject
 
 
-class WaiverSchema(_Strict):
+class WaiverSchema(Strict):
     application = _text(64, required=True)
     decision_number = _text(64, required=True)
     kinds = fields.List(fields.String(validate=validate.OneOf(FEE_KINDS)), required=True,
                         validate=validate.Length(min=1, max=len(FEE_KINDS)))
 
 
-class RefundClaimSchema(_Strict):
+class RefundClaimSchema(Strict):
     invoice = _text(64, required=True)
     reason = _text(2000, required=True)  # the applicant's words: why they ask for it
 
 
-class RefundQuerySchema(_Strict):
+class RefundQuerySchema(Strict):
     application = _text(64)  # a request's refunds (its owner or staff)
     status = fields.String(validate=validate.OneOf(REFUND_STATUSES))  # alone: staff; pending_review is the queue
 
@@ -68,7 +65,7 @@ class RefundQuerySchema(_Strict):
             raise ValidationError("name an application, or (staff) a status", "application")
 
 
-class RefundDecisionSchema(_Strict):
+class RefundDecisionSchema(Strict):
     decision = fields.String(required=True, validate=validate.OneOf(DECISIONS))
     reason = fields.String(allow_none=True, validate=validate.Length(max=2000))  # required to reject
     # to approve only: at most what was paid; by default the amount claimed (the whole fee paid)

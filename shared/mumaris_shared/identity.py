@@ -1,4 +1,5 @@
-"""What a person gives us about themselves, in the one form we store and compare."""
+"""What a person gives us about themselves, in the one form every service stores and compares
+(accounts at registration, applications in data updates)."""
 import re
 
 FULL_NAME_MAX = 200

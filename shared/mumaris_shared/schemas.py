@@ -1,0 +1,38 @@
+"""Marshmallow building blocks every service's API schemas use."""
+from __future__ import annotations
+
+from marshmallow import RAISE, Schema, ValidationError, fields, validate
+
+from .identity import normalise_email
+
+
+class Strict(Schema):
+    """A request body: a field the schema does not name is refused (422), never ignored."""
+
+    class Meta:
+        unknown = RAISE
+
+
+class Normalised(fields.String):
+    """A string made into its stored form by a domain rule; the rule's ValueError is the field's error."""
+
+    def __init__(self, normalise, **kwargs):
+        super().__init__(**kwargs)
+        self.normalise = normalise
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        try:
+            return self.normalise(super()._deserialize(value, attr, data, **kwargs))
+        except ValueError as exc:
+            raise ValidationError(str(exc)) from None
+
+
+class NormalisedEmail(fields.Email):
+    """Normalised (trimmed, lower case) before the format check, so " Sara@Example.com " is
+    accepted as sara@example.com."""
+
+    def __init__(self, **kwargs):
+        super().__init__(validate=validate.Length(max=254), **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        return normalise_email(super()._deserialize(value, attr, data, **kwargs))
