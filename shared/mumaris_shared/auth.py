@@ -15,6 +15,12 @@ from .errors import ApiError
 
 ALGORITHM = "RS256"
 
+# The roles a token can carry (accounts grants them; every service checks them).
+APPLICANT = "applicant"
+REVIEWER = "reviewer"
+SECRETARY_GENERAL = "secretary_general"
+STAFF_ROLES = (REVIEWER, SECRETARY_GENERAL)
+
 
 @dataclass(frozen=True)
 class Principal:

@@ -7,12 +7,12 @@ import sys
 
 from marshmallow import ValidationError, validate
 
+from mumaris_shared.auth import STAFF_ROLES
 from mumaris_shared.contracts import LANGUAGES
 from mumaris_shared.errors import ApiError
+from mumaris_shared.identity import normalise_email, normalise_full_name
 
 from .bootstrap import runtime
-from .domain.accounts import STAFF_ROLES
-from mumaris_shared.identity import normalise_email, normalise_full_name
 from .service import AccountService
 
 

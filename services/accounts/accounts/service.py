@@ -12,7 +12,7 @@ from typing import Callable
 import jwt
 from sqlalchemy.exc import IntegrityError
 
-from mumaris_shared.auth import ALGORITHM
+from mumaris_shared.auth import ALGORITHM, APPLICANT, STAFF_ROLES
 from mumaris_shared.config import TOKEN_AUDIENCE, TOKEN_ISSUER
 from mumaris_shared.contracts import ACCOUNT_ACTIVATED, ACCOUNT_REGISTERED, VERIFICATION_CODE_ISSUED
 from mumaris_shared.errors import ApiError
@@ -22,7 +22,7 @@ from mumaris_shared.runtime import Runtime
 from .adapters import repository
 from .adapters.keys import KeyStore
 from .domain import passwords
-from .domain.accounts import ACTIVE, APPLICANT, PENDING_VERIFICATION, STAFF_ROLES
+from .domain.accounts import ACTIVE, PENDING_VERIFICATION
 from .domain.codes import HOUR, CodeHasher, Verdict, check_code, new_code, resend_wait
 from .domain.throttling import retry_after_seconds
 from .settings import Settings

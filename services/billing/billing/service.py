@@ -17,7 +17,7 @@ from typing import Callable, Iterator
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from mumaris_shared.auth import Principal
+from mumaris_shared.auth import STAFF_ROLES, Principal
 from mumaris_shared.contracts import (EXEMPTION_DECIDED, FEES_ASSESSED, FEES_SETTLED, INVOICE_ISSUED,
                                       PAYMENT_DEADLINE_EXPIRED, PAYMENT_RECEIVED, PAYMENT_REMINDER_DUE,
                                       REFUND_DECIDED, REFUND_ESCALATED, REFUND_PAID, WAIVER_GRANTED)
@@ -39,7 +39,6 @@ from .domain.payments import (CAPTURED, FAILED, PENDING, REFUND_NOTICE, REFUNDED
 from .settings import Settings
 
 Publish = Callable[[str, dict], Event]
-STAFF = ("reviewer", "secretary_general")
 BY_RULES = "billing"  # decided_by of what the rules decide
 
 log = logging.getLogger(__name__)
@@ -144,7 +143,7 @@ class BillingService:
     def invoices(self, principal: Principal, application_number: str) -> list[dict]:
         with self.db.transaction() as session:
             account = repo.fee_account(session, application_number)
-            if account is None or not (account.account_id == principal.id or principal.has_role(*STAFF)):
+            if account is None or not (account.account_id == principal.id or principal.has_role(*STAFF_ROLES)):
                 raise _not_found("request")
             return [invoice_view(row) for row in repo.invoices_of(session, application_number)]
 
@@ -201,7 +200,7 @@ class BillingService:
     def payment(self, principal: Principal, payment_id: str) -> dict:
         with self.db.transaction() as session:
             payment = repo.payment(session, payment_id)
-        if payment is None or not (payment.account_id == principal.id or principal.has_role(*STAFF)):
+        if payment is None or not (payment.account_id == principal.id or principal.has_role(*STAFF_ROLES)):
             raise _not_found("payment")
         return payment_view(payment)
 
@@ -547,12 +546,12 @@ class BillingService:
         with self.db.transaction() as session:
             if application_number is not None:
                 account = repo.fee_account(session, application_number)
-                if account is None or not (account.account_id == principal.id or principal.has_role(*STAFF)):
+                if account is None or not (account.account_id == principal.id or principal.has_role(*STAFF_ROLES)):
                     raise _not_found("request")
                 rows = [row for row in repo.refunds_of(session, application_number)
                         if status is None or row.status == status]
             else:
-                if not principal.has_role(*STAFF):
+                if not principal.has_role(*STAFF_ROLES):
                     raise ApiError(403, "forbidden", "only staff list refunds across requests; name an application")
                 rows = repo.refunds_by_status(session, status)
             return self._refund_views(session, rows)
@@ -560,7 +559,7 @@ class BillingService:
     def refund(self, principal: Principal, refund_id: str) -> dict:
         with self.db.transaction() as session:
             row = repo.refund(session, refund_id)
-            if row is None or not (row.account_id == principal.id or principal.has_role(*STAFF)):
+            if row is None or not (row.account_id == principal.id or principal.has_role(*STAFF_ROLES)):
                 raise _not_found("refund")
             return self._refund_views(session, [row])[0]
 

@@ -1,9 +1,4 @@
-"""The states an account is in and the roles it may hold."""
+"""The states an account is in. (The roles it may hold are shared: mumaris_shared.auth.)"""
 
 PENDING_VERIFICATION = "pending_verification"
 ACTIVE = "active"
-
-APPLICANT = "applicant"
-REVIEWER = "reviewer"
-SECRETARY_GENERAL = "secretary_general"
-STAFF_ROLES = (REVIEWER, SECRETARY_GENERAL)

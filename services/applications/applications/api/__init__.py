@@ -2,10 +2,9 @@
 from flask import current_app
 from flask_smorest import Blueprint
 
-from mumaris_shared.auth import current_principal, require_roles
+from mumaris_shared.auth import APPLICANT, REVIEWER, current_principal, require_roles
 from mumaris_shared.errors import error_response
 
-from ..domain.access import APPLICANT, REVIEWER
 from ..domain.lifecycle import IllegalTransition
 from ..service import ApplicationService
 from .schemas import (ApplicationCreateSchema, ApplicationSchema, ApplicationSummarySchema, DataUpdateCreateSchema,

@@ -1,8 +1,5 @@
 """Who may see a request: its owner, and staff (reviewers and the secretary-general)."""
-APPLICANT = "applicant"
-REVIEWER = "reviewer"
-SECRETARY_GENERAL = "secretary_general"
-STAFF_ROLES = (REVIEWER, SECRETARY_GENERAL)
+from mumaris_shared.auth import STAFF_ROLES
 
 SYSTEM = "system"  # the `by` of timeline entries made by an event, not a person
 

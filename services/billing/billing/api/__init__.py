@@ -2,7 +2,7 @@
 from flask import current_app, request
 from flask_smorest import Blueprint
 
-from mumaris_shared.auth import current_principal, require_roles
+from mumaris_shared.auth import APPLICANT, REVIEWER, SECRETARY_GENERAL, current_principal, require_roles
 from mumaris_shared.errors import ApiError
 
 from ..domain.idempotency import check_key, fingerprint
@@ -13,7 +13,6 @@ from .schemas import (ApplicationQuerySchema, ExemptionClaimSchema, ExemptionDec
                       SandboxCompletionSchema, WaiverAnswerSchema, WaiverSchema, WebhookAnswerSchema)
 
 SERVICE_EXTENSION = "billing.service"
-REVIEWER, SECRETARY_GENERAL, APPLICANT = "reviewer", "secretary_general", "applicant"
 BEARER = [{"bearer": []}]
 IDEMPOTENCY_KEY = {"in": "header", "name": "Idempotency-Key", "required": True, "schema": {"type": "string"},
                    "description": "names this attempt: repeating it gives back the first answer, once"}

@@ -1,7 +1,7 @@
 from flask import current_app
 from flask_smorest import Blueprint
 
-from mumaris_shared.auth import require_roles
+from mumaris_shared.auth import STAFF_ROLES, require_roles
 
 from ..adapters.deliveries import delivery_log
 from .schemas import Delivery, DeliveryQuery
@@ -9,11 +9,10 @@ from .schemas import Delivery, DeliveryQuery
 blueprint = Blueprint("notifications", __name__, url_prefix="/v1",
                       description="The delivery log: every e-mail queued, and whether it went out")
 
-STAFF = ("reviewer", "secretary_general")
 
 
 @blueprint.get("/deliveries")
-@require_roles(*STAFF)
+@require_roles(*STAFF_ROLES)
 @blueprint.doc(security=[{"bearer": []}])
 @blueprint.arguments(DeliveryQuery, location="query", as_kwargs=True)
 @blueprint.response(200, Delivery(many=True))
