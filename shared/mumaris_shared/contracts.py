@@ -3,7 +3,7 @@ Producers validate what they publish against these schemas and consumers rely on
 contract change shows up in both services' tests."""
 from __future__ import annotations
 
-from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, missing, validate
 
 LANGUAGES = ("ar", "en")
 CATEGORIES = ("technician", "specialist", "general_practitioner", "resident", "pharmacist", "registrar", "consultant")
@@ -224,9 +224,13 @@ SCHEMAS: dict[str, type[Schema]] = {
 
 
 def validated(event_type: str, data: dict) -> dict:
-    """`data` checked against the contract of `event_type` (raises marshmallow.ValidationError)."""
+    """`data` checked against the contract of `event_type` (raises marshmallow.ValidationError),
+    with the contract's defaults for optional fields the producer left out, so a consumer can tell
+    "none given" from a field it does not know."""
     schema = SCHEMAS[event_type]()
     errors = schema.validate(data)
     if errors:
         raise ValidationError(errors)
-    return data
+    defaults = {name: field.load_default for name, field in schema.fields.items()
+                if not field.required and field.load_default is not missing}
+    return {**defaults, **data}

@@ -59,3 +59,11 @@ def test_contract_refuses_a_code_issued_event_without_its_code():
     with pytest.raises(ValidationError):
         validated(VERIFICATION_CODE_ISSUED, {"account_id": "1", "email": "a@b.sa", "full_name": "A",
                                              "language": "ar", "expires_at": "x", "valid_minutes": 10})
+
+
+def test_a_consumer_gets_the_contracts_defaults_for_optional_fields_left_out():
+    from mumaris_shared.contracts import REFUND_DECIDED
+
+    data = {"application_number": "MR-1", "account_id": "a", "refund_id": "r", "invoice_id": "i",
+            "status": "approved", "amount_halalas": 100, "rule": "duplicate_payment"}
+    assert validated(REFUND_DECIDED, data) == {**data, "reason": None}

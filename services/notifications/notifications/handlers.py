@@ -15,15 +15,13 @@ the reviewers' team mailbox, setting `NOTIFICATIONS_REVIEWERS_ADDRESS` (`reviewe
 in `emails.STAFF_LANGUAGE` (Arabic); they need no recipient lookup."""
 from datetime import datetime
 
-from marshmallow import missing
-
 from mumaris_shared.config import env
 from mumaris_shared.consumer import Handler, HandlerContext
 from mumaris_shared.contracts import (ACCOUNT_ACTIVATED, ACCOUNT_REGISTERED, APPLICATION_APPROVED,
                                       APPLICATION_CANCELLED, APPLICATION_REJECTED, DATA_UPDATE_APPROVED,
                                       DATA_UPDATE_REJECTED, DATA_UPDATE_SUBMITTED, EXEMPTION_DECIDED, FEES_ASSESSED,
                                       PAYMENT_RECEIVED, PAYMENT_REMINDER_DUE, REFUND_DECIDED, REFUND_ESCALATED,
-                                      REFUND_PAID, SCHEMAS, VERIFICATION_CODE_ISSUED, WAIVER_GRANTED, validated)
+                                      REFUND_PAID, VERIFICATION_CODE_ISSUED, WAIVER_GRANTED, validated)
 
 from .adapters.deliveries import find_recipient, queue_delivery, remember_recipient
 from .domain import emails
@@ -43,16 +41,6 @@ def _account(ctx: HandlerContext) -> dict:
     remember_recipient(ctx.session, data["account_id"], data["email"], data["full_name"], data["language"],
                        as_of=datetime.fromisoformat(ctx.event.occurred_at))
     return data
-
-
-def _event_data(ctx: HandlerContext) -> dict:
-    """The event's data, checked against its contract, with the contract's defaults for the optional
-    fields a producer left out (a template tells "no reason given" from a missing one)."""
-    data = validated(ctx.event.type, ctx.event.data)
-    fields = SCHEMAS[ctx.event.type]().fields
-    defaults = {name: field.load_default for name, field in fields.items()
-                if not field.required and field.load_default is not missing}
-    return {**defaults, **data}
 
 
 def reviewers_address() -> str:
@@ -86,7 +74,7 @@ def _to_account_holder(template: str):
     recipient is known; if the ladder runs out first, the message is parked, never dropped, and
     `python -m mumaris_shared.parking replay notifications --id <event id>` sends it later."""
     def handle(ctx: HandlerContext) -> None:
-        data = _event_data(ctx)
+        data = validated(ctx.event.type, ctx.event.data)
         recipient = find_recipient(ctx.session, data["account_id"])
         if recipient is None:
             raise RecipientUnknown(f"no recipient for account {data['account_id']!r} yet ({ctx.event.type})")
@@ -116,7 +104,7 @@ data_update_rejected = _to_account_holder(emails.DATA_UPDATE_REJECTED)   # with 
 def refund_escalated(ctx: HandlerContext) -> None:
     """A refund claim still undecided near its limit: the reviewers are told, at their team mailbox."""
     queue_delivery(ctx.session, ctx.event, emails.REFUND_ESCALATED, reviewers_address(),
-                   render(emails.REFUND_ESCALATED, STAFF_LANGUAGE, _event_data(ctx)))
+                   render(emails.REFUND_ESCALATED, STAFF_LANGUAGE, validated(ctx.event.type, ctx.event.data)))
 
 
 HANDLERS: dict[str, Handler] = {
