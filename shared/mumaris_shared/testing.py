@@ -265,3 +265,27 @@ class TestTokens:
 @pytest.fixture(scope="session")
 def test_tokens() -> TestTokens:
     return TestTokens()
+
+
+# --- Time and stored state ------------------------------------------------------------------------
+class Clock:
+    """A clock a test moves by hand: pass it where a service takes `clock`, then `advance`."""
+
+    __test__ = False
+
+    def __init__(self, now):
+        self.now = now
+
+    def __call__(self):
+        return self.now
+
+    def advance(self, by) -> None:
+        self.now += by
+
+
+def stored_rows(db, metadata: sa.MetaData, leave_out: frozenset[str] | set[str] = frozenset()) -> dict[str, list]:
+    """Every row of every table the service declares (but `leave_out`), comparable before and
+    after a request: how a test shows that a refused request changed nothing."""
+    with db.transaction() as session:
+        return {table.name: sorted(tuple(map(repr, row)) for row in session.execute(sa.select(table)))
+                for table in metadata.sorted_tables if table.name not in leave_out}

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 
 import pytest
 from flask.testing import FlaskClient
@@ -16,22 +15,10 @@ from accounts.bootstrap import runtime as make_runtime
 from mumaris_shared.events import utcnow
 from mumaris_shared.migrations import upgrade
 from mumaris_shared.runtime import Runtime
+from mumaris_shared.testing import Clock, stored_rows
 
 PASSWORD = "correct horse battery"
 MADE_AT_FIRST_NEED = {"signing_keys", "server_secrets"}
-
-
-class Clock:
-    """Real time until a test moves it."""
-
-    def __init__(self, now: datetime):
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, by: timedelta) -> None:
-        self.now += by
 
 
 @dataclass
@@ -68,9 +55,7 @@ class Service:
         """Every stored row, to show that a refused request changed nothing. The service's own
         keys and secrets are left out: they are made at the first request that needs them,
         whatever its outcome."""
-        with self.runtime.db.transaction() as session:
-            return {table.name: sorted(tuple(map(repr, row)) for row in session.execute(select(table)))
-                    for table in metadata.sorted_tables if table.name not in MADE_AT_FIRST_NEED}
+        return stored_rows(self.runtime.db, metadata, leave_out=MADE_AT_FIRST_NEED)
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 from types import SimpleNamespace
 
 import pytest
@@ -19,7 +18,7 @@ from applications.handlers import HANDLERS
 from mumaris_shared.events import Event, isoformat, utcnow
 from mumaris_shared.migrations import upgrade
 from mumaris_shared.runtime import Runtime
-from mumaris_shared.testing import TestTokens
+from mumaris_shared.testing import Clock, TestTokens, stored_rows
 
 TOKENS = TestTokens()
 APPLICANT, OTHER_APPLICANT, REVIEWER, OTHER_REVIEWER, SECRETARY = (
@@ -29,19 +28,6 @@ ROLES = {APPLICANT: "applicant", OTHER_APPLICANT: "applicant", REVIEWER: "review
 REQUEST = {"category": "consultant", "specialty": "Cardiology",
            "qualification": {"degree": "MD", "institution": "King Saud University", "country": "SA", "year": 2015},
            "dataflow_reference": "DF-2026-000123"}
-
-
-class Clock:
-    """Real time until a test moves it."""
-
-    def __init__(self, now: datetime):
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, by: timedelta) -> None:
-        self.now += by
 
 
 def bearer(account_id: str, *roles: str) -> dict:
@@ -135,9 +121,7 @@ class Service:
 
     def snapshot(self) -> dict[str, list[tuple]]:
         """Every stored row, to show that a refused request changed nothing."""
-        with self.runtime.db.transaction() as session:
-            return {table.name: sorted(tuple(map(repr, row)) for row in session.execute(select(table)))
-                    for table in metadata.sorted_tables}
+        return stored_rows(self.runtime.db, metadata)
 
 
 @pytest.fixture

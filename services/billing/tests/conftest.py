@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from urllib.parse import urlsplit
 
 import pytest
@@ -24,23 +24,12 @@ from mumaris_shared.consumer import Consumer
 from mumaris_shared.events import Event, isoformat
 from mumaris_shared.migrations import upgrade
 from mumaris_shared.runtime import Runtime
-from mumaris_shared.testing import TestTokens
+from mumaris_shared.testing import Clock, TestTokens, stored_rows
 
 TOKENS = TestTokens()
 WEBHOOK_URL = "http://billing.test/v1/webhooks/sandbox"
 SECRET = "a webhook secret for tests"
 START = datetime(2026, 11, 25, 10, 0, tzinfo=timezone.utc)
-
-
-class Clock:
-    def __init__(self, now: datetime):
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, by: timedelta) -> None:
-        self.now += by
 
 
 def bearer(sub: str, *roles: str) -> dict:
@@ -147,9 +136,7 @@ class Billing:
 
     def snapshot(self) -> dict[str, list[tuple]]:
         """Every stored row, to show that a refused request changed nothing."""
-        with self.runtime.db.transaction() as session:
-            return {table.name: sorted(tuple(map(repr, row)) for row in session.execute(select(table)))
-                    for table in metadata.sorted_tables}
+        return stored_rows(self.runtime.db, metadata)
 
 
 def settings(**overrides) -> Settings:
