@@ -289,3 +289,10 @@ def stored_rows(db, metadata: sa.MetaData, leave_out: frozenset[str] | set[str] 
     with db.transaction() as session:
         return {table.name: sorted(tuple(map(repr, row)) for row in session.execute(sa.select(table)))
                 for table in metadata.sorted_tables if table.name not in leave_out}
+
+
+def assert_error(response, status: int, code: str) -> dict:
+    """A Flask test response is the one error shape, with this status and code; its `error`."""
+    assert response.status_code == status, response.get_data(as_text=True)
+    assert set(response.json) == {"error"} and response.json["error"]["code"] == code, response.json
+    return response.json["error"]

@@ -5,14 +5,9 @@ import pytest
 
 from mumaris_shared.broker import ConfirmingPublisher
 from mumaris_shared.outbox import Relay
+from mumaris_shared.testing import assert_error
 
 pytestmark = pytest.mark.integration
-
-
-def assert_error(response, status: int, code: str):
-    assert response.status_code == status, response.get_data(as_text=True)
-    assert response.json["error"]["code"] == code
-    return response.json["error"]
 
 
 def test_migrated_service_is_alive_ready_and_documented(service, rabbitmq_url, monkeypatch):

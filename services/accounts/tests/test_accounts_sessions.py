@@ -12,14 +12,9 @@ from werkzeug.serving import make_server
 from mumaris_shared.auth import TokenVerifier
 from mumaris_shared.config import TOKEN_AUDIENCE, TOKEN_ISSUER
 from mumaris_shared.events import utcnow
+from mumaris_shared.testing import assert_error
 
 pytestmark = pytest.mark.integration
-
-
-def assert_error(response, status: int, code: str):
-    assert response.status_code == status, response.get_data(as_text=True)
-    assert response.json["error"]["code"] == code
-    return response.json["error"]
 
 
 def bearer(token: str) -> dict:

@@ -18,7 +18,7 @@ from applications.handlers import HANDLERS
 from mumaris_shared.events import Event, isoformat, utcnow
 from mumaris_shared.migrations import upgrade
 from mumaris_shared.runtime import Runtime
-from mumaris_shared.testing import Clock, TestTokens, stored_rows
+from mumaris_shared.testing import Clock, TestTokens, assert_error, stored_rows
 
 TOKENS = TestTokens()
 APPLICANT, OTHER_APPLICANT, REVIEWER, OTHER_REVIEWER, SECRETARY = (
@@ -118,6 +118,13 @@ class Service:
             bodies = session.execute(select(outbox_table.c.body).where(outbox_table.c.event_type == event_type)
                                      .order_by(outbox_table.c.position)).scalars()
             return [json.loads(body) for body in bodies]
+
+    def refused(self, status: int, code: str, call) -> dict:
+        """`call()` is refused with `status`/`code` and nothing stored changes."""
+        before = self.snapshot()
+        error = assert_error(call(), status, code)
+        assert self.snapshot() == before
+        return error
 
     def snapshot(self) -> dict[str, list[tuple]]:
         """Every stored row, to show that a refused request changed nothing."""

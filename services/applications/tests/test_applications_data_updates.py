@@ -26,20 +26,6 @@ def contract_data(event: dict) -> dict:
     return event["data"]
 
 
-def assert_error(response, status: int, code: str) -> dict:
-    assert response.status_code == status, response.get_data(as_text=True)
-    assert response.json["error"]["code"] == code
-    return response.json["error"]
-
-
-def refused(service, status: int, code: str, call) -> dict:
-    """`call()` is refused with `status`/`code` and nothing stored changes."""
-    before = service.snapshot()
-    error = assert_error(call(), status, code)
-    assert service.snapshot() == before
-    return error
-
-
 def current_data(membership: dict) -> dict:
     return {field: membership[field] for field in ORIGINAL_DATA}
 
@@ -158,14 +144,14 @@ def test_another_users_membership_number_is_refused_like_an_unknown_one(service)
     _, membership_number = service.membership()
     mine = service.open_update(membership_number, {"address": "Riyadh"}, taken=False)
     unknown = "1234567897"  # a valid Luhn number no request holds
-    answers = [refused(service, 404, "not_found", call) for call in (
+    answers = [service.refused(404, "not_found", call) for call in (
         lambda: service.submit_update(membership_number, CHANGES, people.other_applicant),
         lambda: service.submit_update(unknown, CHANGES, people.other_applicant),
         lambda: service.submit_update("not-a-number", CHANGES, people.other_applicant),
         lambda: service.get(f"/v1/memberships/{membership_number}", people.other_applicant),
         lambda: service.get(f"/v1/memberships/{unknown}", people.other_applicant))]
     assert all(answer == answers[0] for answer in answers)
-    update_answers = [refused(service, 404, "not_found", call) for call in (
+    update_answers = [service.refused(404, "not_found", call) for call in (
         lambda: service.get(f"/v1/updates/{mine}", people.other_applicant),
         lambda: service.get("/v1/updates/00000000-0000-0000-0000-000000000000", people.other_applicant))]
     assert update_answers[0] == update_answers[1]
@@ -175,8 +161,8 @@ def test_another_users_membership_number_is_refused_like_an_unknown_one(service)
 
 def test_staff_cannot_submit_an_update_and_a_token_is_needed(service):
     _, membership_number = service.membership()
-    refused(service, 403, "forbidden", lambda: service.submit_update(membership_number, CHANGES, service.people.reviewer))
-    refused(service, 401, "unauthenticated", lambda: service.client.post(
+    service.refused(403, "forbidden", lambda: service.submit_update(membership_number, CHANGES, service.people.reviewer))
+    service.refused(401, "unauthenticated", lambda: service.client.post(
         f"/v1/memberships/{membership_number}/updates", json={"changes": CHANGES}))
 
 
@@ -194,7 +180,7 @@ def test_staff_cannot_submit_an_update_and_a_token_is_needed(service):
         "employer as text", "empty specialty", "null address"])
 def test_an_update_with_unknown_fields_or_invalid_values_is_422_and_changes_nothing(service, changes, field):
     _, membership_number = service.membership()
-    error = refused(service, 422, "validation_failed", lambda: service.submit_update(membership_number, changes))
+    error = service.refused(422, "validation_failed", lambda: service.submit_update(membership_number, changes))
     assert field in error["details"]["fields"]["changes"]
 
 
@@ -204,17 +190,17 @@ def test_an_update_without_changes_is_422_and_changes_nothing(service, body):
     _, membership_number = service.membership()
     call = lambda: service.client.post(f"/v1/memberships/{membership_number}/updates", json=body,
                                        headers=service.bearer(service.people.applicant))
-    assert refused(service, 422, "validation_failed", call)["details"]["fields"]
+    assert service.refused(422, "validation_failed", call)["details"]["fields"]
 
 
 def test_a_second_open_update_is_409_naming_the_open_one(service):
     _, membership_number = service.membership()
     first = service.open_update(membership_number, {"address": "Riyadh"}, taken=False)
-    error = refused(service, 409, "update_already_open",
+    error = service.refused(409, "update_already_open",
                     lambda: service.submit_update(membership_number, {"address": "Jeddah"}))
     assert error["details"] == {"update_id": first}
     service.on_update(first, "review")  # still open once taken
-    refused(service, 409, "update_already_open", lambda: service.submit_update(membership_number, {"address": "Jeddah"}))
+    service.refused(409, "update_already_open", lambda: service.submit_update(membership_number, {"address": "Jeddah"}))
     assert len(service.events("applications.data_update_submitted")) == 1
 
 
@@ -224,8 +210,8 @@ def test_only_reviewers_take_and_decide_updates(service, who):
     caller = getattr(service.people, who)
     _, membership_number = service.membership()
     update_id = service.open_update(membership_number, CHANGES)
-    refused(service, 403, "forbidden", lambda: service.on_update(update_id, "decision", caller, {"decision": "approve"}))
-    refused(service, 403, "forbidden", lambda: service.on_update(update_id, "review", caller))
+    service.refused(403, "forbidden", lambda: service.on_update(update_id, "decision", caller, {"decision": "approve"}))
+    service.refused(403, "forbidden", lambda: service.on_update(update_id, "review", caller))
 
 
 @pytest.mark.parametrize("reason", [None, "", "   "])
@@ -233,14 +219,14 @@ def test_rejecting_an_update_without_a_reason_is_422(service, reason):
     _, membership_number = service.membership()
     update_id = service.open_update(membership_number, CHANGES)
     body = {"decision": "reject"} if reason is None else {"decision": "reject", "reason": reason}
-    error = refused(service, 422, "validation_failed", lambda: service.on_update(update_id, "decision", body=body))
+    error = service.refused(422, "validation_failed", lambda: service.on_update(update_id, "decision", body=body))
     assert "reason" in error["details"]["fields"]
 
 
 def test_deciding_an_update_before_taking_it_is_409(service):
     _, membership_number = service.membership()
     update_id = service.open_update(membership_number, CHANGES, taken=False)
-    error = refused(service, 409, "illegal_transition",
+    error = service.refused(409, "illegal_transition",
                     lambda: service.on_update(update_id, "decision", body={"decision": "approve"}))
     assert error["details"] == {"current_status": "under_review", "review_started": False}
 
@@ -250,28 +236,28 @@ def test_a_decided_update_cannot_be_taken_or_decided_again(service, decision):
     _, membership_number = service.membership()
     update_id = service.open_update(membership_number, CHANGES)
     assert service.on_update(update_id, "decision", body={"decision": decision, "reason": "checked"}).status_code == 200
-    error = refused(service, 409, "illegal_transition",
+    error = service.refused(409, "illegal_transition",
                     lambda: service.on_update(update_id, "decision", body={"decision": "approve"}))
     assert error["details"]["current_status"] == {"approve": "approved", "reject": "rejected"}[decision]
     other = service.people.other_reviewer
-    refused(service, 409, "taken_by_another_reviewer", lambda: service.on_update(update_id, "review", other))
+    service.refused(409, "taken_by_another_reviewer", lambda: service.on_update(update_id, "review", other))
 
 
 def test_an_update_taken_by_another_reviewer_cannot_be_taken_or_decided(service):
     _, membership_number = service.membership()
     update_id = service.open_update(membership_number, CHANGES)
     other = service.people.other_reviewer
-    error = refused(service, 409, "taken_by_another_reviewer", lambda: service.on_update(update_id, "review", other))
+    error = service.refused(409, "taken_by_another_reviewer", lambda: service.on_update(update_id, "review", other))
     assert error["details"] == {"current_status": "under_review", "reviewer_id": service.people.reviewer}
-    refused(service, 409, "taken_by_another_reviewer",
+    service.refused(409, "taken_by_another_reviewer",
             lambda: service.on_update(update_id, "decision", other, {"decision": "reject", "reason": "no"}))
 
 
 def test_an_unknown_update_is_404(service):
     unknown = "00000000-0000-0000-0000-000000000000"
-    refused(service, 404, "not_found", lambda: service.on_update(unknown, "review"))
-    refused(service, 404, "not_found", lambda: service.on_update(unknown, "decision", body={"decision": "approve"}))
-    refused(service, 404, "not_found", lambda: service.get(f"/v1/updates/{unknown}", service.people.reviewer))
+    service.refused(404, "not_found", lambda: service.on_update(unknown, "review"))
+    service.refused(404, "not_found", lambda: service.on_update(unknown, "decision", body={"decision": "approve"}))
+    service.refused(404, "not_found", lambda: service.get(f"/v1/updates/{unknown}", service.people.reviewer))
 
 
 def test_the_queue_lists_requests_and_updates_longest_waiting_first(service):

@@ -4,20 +4,6 @@ import pytest
 pytestmark = pytest.mark.integration
 
 
-def assert_error(response, status: int, code: str) -> dict:
-    assert response.status_code == status, response.get_data(as_text=True)
-    assert response.json["error"]["code"] == code
-    return response.json["error"]
-
-
-def refused(service, status: int, code: str, call) -> dict:
-    """`call()` is refused with `status`/`code` and nothing stored changes."""
-    before = service.snapshot()
-    error = assert_error(call(), status, code)
-    assert service.snapshot() == before
-    return error
-
-
 def qualification(**overrides) -> dict:
     return {"degree": "MD", "institution": "King Saud University", "country": "SA", "year": 2015, **overrides}
 
@@ -34,30 +20,30 @@ def qualification(**overrides) -> dict:
 ], ids=["unknown category", "extra field", "extra qualification field", "future year", "year as text",
         "empty specialty", "bad dataflow reference", "null category"])
 def test_invalid_request_is_refused_and_changes_nothing(service, overrides, field):
-    error = refused(service, 422, "validation_failed", lambda: service.create(**overrides))
+    error = service.refused(422, "validation_failed", lambda: service.create(**overrides))
     assert field in error["details"]["fields"]
 
 
 def test_a_missing_field_is_refused_and_changes_nothing(service):
     body = {k: v for k, v in service.request_body.items() if k != "qualification"}
     call = lambda: service.client.post("/v1/applications", json=body, headers=service.bearer(service.people.applicant))
-    assert "qualification" in refused(service, 422, "validation_failed", call)["details"]["fields"]
+    assert "qualification" in service.refused(422, "validation_failed", call)["details"]["fields"]
 
 
 def test_malformed_json_is_refused_and_changes_nothing(service):
     call = lambda: service.client.post("/v1/applications", data='{"category": ', content_type="application/json",
                                        headers=service.bearer(service.people.applicant))
-    refused(service, 400, "malformed_json", call)
+    service.refused(400, "malformed_json", call)
 
 
 def test_creating_without_a_token_is_401_and_as_staff_403(service):
-    refused(service, 401, "unauthenticated", lambda: service.client.post("/v1/applications", json=service.request_body))
-    refused(service, 403, "forbidden", lambda: service.create(service.people.reviewer))
+    service.refused(401, "unauthenticated", lambda: service.client.post("/v1/applications", json=service.request_body))
+    service.refused(403, "forbidden", lambda: service.create(service.people.reviewer))
 
 
 def test_submitting_twice_is_409_with_the_current_status(service):
     number = service.awaiting_payment()
-    error = refused(service, 409, "illegal_transition", lambda: service.post(number, "submit", service.people.applicant))
+    error = service.refused(409, "illegal_transition", lambda: service.post(number, "submit", service.people.applicant))
     assert error["details"]["current_status"] == "awaiting_payment"
     assert len(service.events("applications.application_submitted")) == 1
 
@@ -74,30 +60,30 @@ def test_someone_elses_request_and_an_unknown_number_get_the_same_404(service):
                  lambda: service.post(unknown, "submit", people.other_applicant),
                  lambda: service.post(number, "withdraw", people.other_applicant),
                  lambda: service.post(unknown, "withdraw", people.other_applicant)):
-        answers.append(refused(service, 404, "not_found", call))
+        answers.append(service.refused(404, "not_found", call))
     assert all(answer == answers[0] for answer in answers)
 
 
 def test_a_reviewer_cannot_submit_or_withdraw_for_the_owner(service):
     number = service.draft()
-    refused(service, 403, "forbidden", lambda: service.post(number, "submit", service.people.reviewer))
-    refused(service, 403, "forbidden", lambda: service.post(number, "withdraw", service.people.reviewer))
+    service.refused(403, "forbidden", lambda: service.post(number, "submit", service.people.reviewer))
+    service.refused(403, "forbidden", lambda: service.post(number, "withdraw", service.people.reviewer))
 
 
 @pytest.mark.parametrize("who", ["applicant", "secretary"])
 def test_only_reviewers_take_decide_and_see_the_queue(service, who):
     caller = getattr(service.people, who)
     number = service.taken()
-    refused(service, 403, "forbidden", lambda: service.post(number, "decision", caller, {"decision": "approve"}))
-    refused(service, 403, "forbidden", lambda: service.post(number, "review", caller))
-    refused(service, 403, "forbidden", lambda: service.get("/v1/review-queue", caller))
+    service.refused(403, "forbidden", lambda: service.post(number, "decision", caller, {"decision": "approve"}))
+    service.refused(403, "forbidden", lambda: service.post(number, "review", caller))
+    service.refused(403, "forbidden", lambda: service.get("/v1/review-queue", caller))
 
 
 @pytest.mark.parametrize("reason", [None, "", "   "])
 def test_rejecting_without_a_reason_is_422(service, reason):
     number = service.taken()
     body = {"decision": "reject"} if reason is None else {"decision": "reject", "reason": reason}
-    error = refused(service, 422, "validation_failed", lambda: service.post(number, "decision", service.people.reviewer, body))
+    error = service.refused(422, "validation_failed", lambda: service.post(number, "decision", service.people.reviewer, body))
     assert "reason" in error["details"]["fields"]
 
 
@@ -105,13 +91,13 @@ def test_rejecting_without_a_reason_is_422(service, reason):
                                          ({"decision": "approve", "grade": "A"}, "grade")])
 def test_an_invalid_decision_is_422(service, body, field):
     number = service.taken()
-    error = refused(service, 422, "validation_failed", lambda: service.post(number, "decision", service.people.reviewer, body))
+    error = service.refused(422, "validation_failed", lambda: service.post(number, "decision", service.people.reviewer, body))
     assert field in error["details"]["fields"]
 
 
 def test_deciding_before_the_review_started_is_409(service):
     number = service.under_review()
-    error = refused(service, 409, "illegal_transition",
+    error = service.refused(409, "illegal_transition",
                     lambda: service.post(number, "decision", service.people.reviewer, {"decision": "approve"}))
     assert error["details"] == {"current_status": "under_review", "review_started": False}
 
@@ -120,28 +106,28 @@ def test_deciding_before_the_review_started_is_409(service):
 def test_taking_or_deciding_a_request_not_under_review_is_409(service, stage):
     number = getattr(service, stage)()
     reviewer = service.people.reviewer
-    assert refused(service, 409, "illegal_transition",
+    assert service.refused(409, "illegal_transition",
                    lambda: service.post(number, "review", reviewer))["details"]["current_status"] == stage
-    refused(service, 409, "illegal_transition", lambda: service.post(number, "decision", reviewer, {"decision": "approve"}))
+    service.refused(409, "illegal_transition", lambda: service.post(number, "decision", reviewer, {"decision": "approve"}))
 
 
 def test_a_request_taken_by_another_reviewer_cannot_be_taken_or_decided(service):
     number = service.taken()
     other = service.people.other_reviewer
-    error = refused(service, 409, "taken_by_another_reviewer", lambda: service.post(number, "review", other))
+    error = service.refused(409, "taken_by_another_reviewer", lambda: service.post(number, "review", other))
     assert error["details"] == {"current_status": "under_review", "reviewer_id": service.people.reviewer}
-    refused(service, 409, "taken_by_another_reviewer",
+    service.refused(409, "taken_by_another_reviewer",
             lambda: service.post(number, "decision", other, {"decision": "reject", "reason": "no"}))
 
 
 @pytest.mark.parametrize("decision", ["approve", "reject"])
 def test_a_decided_request_cannot_be_decided_again(service, decision):
     number = service.decided(decision)
-    refused(service, 409, "illegal_transition",
+    service.refused(409, "illegal_transition",
             lambda: service.post(number, "decision", service.people.reviewer, {"decision": "approve"}))
 
 
 def test_deciding_an_unknown_request_is_404(service):
-    refused(service, 404, "not_found",
+    service.refused(404, "not_found",
             lambda: service.post("MR-0000-0000-0000", "decision", service.people.reviewer, {"decision": "approve"}))
-    refused(service, 404, "not_found", lambda: service.post("MR-0000-0000-0000", "review", service.people.reviewer))
+    service.refused(404, "not_found", lambda: service.post("MR-0000-0000-0000", "review", service.people.reviewer))

@@ -24,7 +24,7 @@ from mumaris_shared.consumer import Consumer
 from mumaris_shared.events import Event, isoformat
 from mumaris_shared.migrations import upgrade
 from mumaris_shared.runtime import Runtime
-from mumaris_shared.testing import Clock, TestTokens, stored_rows
+from mumaris_shared.testing import Clock, TestTokens, assert_error, stored_rows
 
 TOKENS = TestTokens()
 WEBHOOK_URL = "http://billing.test/v1/webhooks/sandbox"
@@ -128,11 +128,7 @@ class Billing:
         with self.runtime.db.transaction() as session:
             return session.execute(select(metadata.tables[table_name])).all()
 
-    @staticmethod
-    def refused(response, status: int, code: str) -> dict:
-        assert response.status_code == status, response.get_data(as_text=True)
-        assert response.json["error"]["code"] == code, response.json
-        return response.json["error"]
+    refused = staticmethod(assert_error)
 
     def snapshot(self) -> dict[str, list[tuple]]:
         """Every stored row, to show that a refused request changed nothing."""
