@@ -54,6 +54,38 @@ def test_withdrawing_within_the_window_gives_back_half_the_service_fee_once(gate
     assert again.status_code in (200, 201) and again.json()["id"] == refund["id"]
     assert len([r for r in _refunds(gateway, token, number) if r["invoice"] == invoices["service"]["id"]]) == 1
 
+    # the bank's refund notice, forged, sent late, and replayed: the refund stays paid once
+    notice = _refund_notice(refund["id"])
+    gateway.expect_error(gateway.call("POST", "/api/billing/v1/webhooks/sandbox", data=notice["body"],
+                                      headers={"Sandbox-Signature": notice["forged"]}), 401, "invalid_signature")
+    first = gateway.call("POST", "/api/billing/v1/webhooks/sandbox", data=notice["body"],
+                         headers={"Sandbox-Signature": notice["signature"]})
+    assert first.status_code == 200, first.text
+    gateway.expect_error(gateway.call("POST", "/api/billing/v1/webhooks/sandbox", data=notice["body"],
+                                      headers={"Sandbox-Signature": notice["signature"]}), 409, "webhook_replayed")
+    paid_mail = f"Refund of SAR 450.00 paid for request {number}"
+    gateway.mail_about(person["email"], paid_mail)
+    later = gateway.new_request(token)  # once a later e-mail has gone out...
+    gateway.mail_about(person["email"], f"Request {later} sent")
+    assert len(gateway.mails_about(person["email"], paid_mail)) == 1  # ...the refund was still paid once
+    assert [r["status"] for r in _refunds(gateway, token, number) if r["id"] == refund["id"]] == ["paid"]
+
+
+def _refund_notice(refund_id):
+    """What the sandbox bank sends when it has paid a refund back, signed with the sandbox's
+    development secret (the platform under test runs with it), and a copy signed with another."""
+    import json
+
+    from billing.domain.payments import REFUND_NOTICE, sign
+    from billing.settings import DEV_SANDBOX_WEBHOOK_SECRET
+    from mumaris_shared.events import isoformat, utcnow
+
+    body = json.dumps({"id": f"evt_{uuid.uuid4().hex}", "type": REFUND_NOTICE, "refund_id": refund_id,
+                       "outcome": "refunded", "occurred_at": isoformat(utcnow())}).encode()
+    now = int(utcnow().timestamp())
+    return {"body": body, "signature": sign(DEV_SANDBOX_WEBHOOK_SECRET, now, body),
+            "forged": sign("not the secret", now, body)}
+
 
 def test_a_rejected_request_gets_no_refund_and_the_answer_names_the_rule(gateway):
     _person, token = gateway.active_account()
