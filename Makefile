@@ -6,7 +6,7 @@ VAR   := $(or $(MUMARIS_VAR_DIR),var)
 TEST_PATHS := $(wildcard shared/tests services/*/tests tests)
 PYTEST_ARGS ?=
 
-.PHONY: install run test unit integration e2e staff bench clean
+.PHONY: install run test lint unit integration e2e staff bench clean
 
 install:
 	@ops/install.sh
@@ -25,6 +25,11 @@ define with_infra
 	if [ $$rc -eq 5 ]; then echo "make: pytest collected no tests -- that is a failure" >&2; fi; \
 	exit $$rc
 endef
+
+# Lint and format check (ruff), with the settings of pyproject.toml.
+lint: install
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
 
 test: install
 	$(call with_infra,)

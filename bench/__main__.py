@@ -5,6 +5,7 @@ relay     the outbox relay (claim, publish the batch, await its confirms togethe
           against the same work with one broker round trip per message, the way a relay on a
           blocking channel in confirm mode publishes.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -59,15 +60,22 @@ def relay_one_round_trip_each(runtime: Runtime, url: str) -> None:
     try:
         while True:
             with runtime.db.transaction() as session:
-                rows = claim(session, runtime.db, table, table.c.sent_at.is_(None), order_by=table.c.position,
-                             limit=500)
+                rows = claim(
+                    session, runtime.db, table, table.c.sent_at.is_(None), order_by=table.c.position, limit=500
+                )
                 if not rows:
                     return
                 for row in rows:
-                    channel.basic_publish(EXCHANGE, row.event_type, row.body.encode(),
-                                          properties=persistent(row.event_id, row.event_type), mandatory=True)
-                session.execute(update(table).where(table.c.position.in_([r.position for r in rows]))
-                                .values(sent_at=utcnow()))
+                    channel.basic_publish(
+                        EXCHANGE,
+                        row.event_type,
+                        row.body.encode(),
+                        properties=persistent(row.event_id, row.event_type),
+                        mandatory=True,
+                    )
+                session.execute(
+                    update(table).where(table.c.position.in_([r.position for r in rows])).values(sent_at=utcnow())
+                )
     finally:
         connection.close()
 
@@ -84,8 +92,10 @@ def bench_relay(count: int, rounds: int) -> None:
     try:
         with tempfile.TemporaryDirectory() as tmp:
             for round_no in range(rounds):
-                for label, relay in (("one round trip each (baseline)", relay_one_round_trip_each),
-                                     ("pipelined (ours)", relay_pipelined)):
+                for label, relay in (
+                    ("one round trip each (baseline)", relay_one_round_trip_each),
+                    ("pipelined (ours)", relay_pipelined),
+                ):
                     runtime = _runtime(Path(tmp), f"{round_no}-{label[:3]}")
                     _fill(runtime, count)
                     started = time.perf_counter()
@@ -105,8 +115,9 @@ def bench_relay(count: int, rounds: int) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m bench", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--events", type=int, default=5000)
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args(argv)

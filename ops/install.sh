@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Install what Mumaris needs, idempotently:
 #   1. the system servers rabbitmq-server, postgresql and nginx (apt, only when a binary is missing);
-#   2. .venv at the repo root with requirements.txt and, editable and --no-deps, shared/ and
+#   2. .venv at the repo root with requirements-dev.txt (the runtime requirements.txt plus the test
+#      and lint tools) and, editable and --no-deps, shared/ and
 #      services/<name>/ (each only once it has a pyproject.toml).
-# Python packages are reinstalled only when requirements.txt or a pyproject.toml changed
+# Python packages are reinstalled only when a requirements file or a pyproject.toml changed
 # (hash stamp in .venv/.mumaris-install-stamp). Settings: PYTHON (python3), SKIP_APT=1.
 set -euo pipefail
 
@@ -67,7 +68,7 @@ done
 want="$(
     {
         "$VENV/bin/python" -c 'import sys; print(sys.version)'
-        sha256sum requirements.txt
+        sha256sum requirements.txt requirements-dev.txt
         for d in "${editable[@]+"${editable[@]}"}"; do sha256sum "$d/pyproject.toml"; done
     } | sha256sum | cut -d' ' -f1
 )"
@@ -78,8 +79,8 @@ if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$want" ]; then
 fi
 
 export PIP_DISABLE_PIP_VERSION_CHECK=1
-log "pip install -r requirements.txt"
-"$VENV/bin/python" -m pip install -q -r requirements.txt
+log "pip install -r requirements-dev.txt"
+"$VENV/bin/python" -m pip install -q -r requirements-dev.txt
 if [ ${#editable[@]} -gt 0 ]; then
     args=()
     for d in "${editable[@]}"; do args+=(-e "$d"); done

@@ -33,9 +33,9 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping
 
 ROOT = Path(__file__).resolve().parent.parent
 GATEWAY_DIR = ROOT / "gateway"
@@ -64,18 +64,33 @@ class Proc:
 
 
 def web(service: str) -> Proc:
-    return Proc(f"{service}-web", service,
-                ("{python}", "-m", "gunicorn", "--bind", HOST + ":{port}", "--workers", "1",
-                 "--threads", "8", "--access-logfile", "-",
-                 # gunicorn 27 otherwise shares one control socket (~/.gunicorn/gunicorn.ctl) among all
-                 "--no-control-socket", f"{service}.wsgi:app"),
-                module=f"{service}.wsgi", web=True)
+    return Proc(
+        f"{service}-web",
+        service,
+        (
+            "{python}",
+            "-m",
+            "gunicorn",
+            "--bind",
+            HOST + ":{port}",
+            "--workers",
+            "1",
+            "--threads",
+            "8",
+            "--access-logfile",
+            "-",
+            # gunicorn 27 otherwise shares one control socket (~/.gunicorn/gunicorn.ctl) among all
+            "--no-control-socket",
+            f"{service}.wsgi:app",
+        ),
+        module=f"{service}.wsgi",
+        web=True,
+    )
 
 
 def worker(service: str, role: str, optional: bool = False) -> Proc:
     module = f"{service}.{role}"
-    return Proc(f"{service}-{role}", service, ("{python}", "-m", module), module=module,
-                optional=optional)
+    return Proc(f"{service}-{role}", service, ("{python}", "-m", module), module=module, optional=optional)
 
 
 # Start order; stop is the reverse. The gateway (nginx) starts after all of these.
@@ -272,33 +287,43 @@ class Platform:
             explicit = (self.ports or {}).get(service)
             self.service_ports[service] = self._port(explicit, f"{service.upper()}_PORT", DEFAULT_PORTS[service])
         self.gateway_port = self._port(self.gateway_port, "GATEWAY_PORT", DEFAULT_GATEWAY_PORT)
-        self.replica_count = {s: int((self.replicas or {}).get(s) or e.get(f"{s.upper()}_REPLICAS") or 1)
-                              for s in self.services}
+        self.replica_count = {
+            s: int((self.replicas or {}).get(s) or e.get(f"{s.upper()}_REPLICAS") or 1) for s in self.services
+        }
         for service, count in self.replica_count.items():
             url = e.get(f"{service.upper()}_DATABASE_URL") or e.get("DATABASE_URL") or ""
             if count > 1 and not url.startswith("postgresql"):
-                raise PlatformError(f"{service}: {count} replicas need PostgreSQL ({service.upper()}_DATABASE_URL); "
-                                    "on SQLite one process of each kind claims work")
+                raise PlatformError(
+                    f"{service}: {count} replicas need PostgreSQL ({service.upper()}_DATABASE_URL); "
+                    "on SQLite one process of each kind claims work"
+                )
         # replica 1 serves on the service's port, the others on free ports
-        self.web_ports = {s: [self.service_ports[s]] + [free_port() for _ in range(n - 1)]
-                          for s, n in self.replica_count.items()}
+        self.web_ports = {
+            s: [self.service_ports[s]] + [free_port() for _ in range(n - 1)] for s, n in self.replica_count.items()
+        }
         smtp_host = (e.get("SMTP_HOST") or "").strip()
         mc_smtp = self._port(self.mailcatcher_smtp_port, "MAILCATCHER_SMTP_PORT", DEFAULT_MAILCATCHER_SMTP_PORT)
         if self.mailcatcher is None:
             smtp_port = (e.get("SMTP_PORT") or "").strip()
             self.mailcatcher = not smtp_host or (
-                smtp_host in ("127.0.0.1", "localhost") and smtp_port in ("", str(mc_smtp)))
+                smtp_host in ("127.0.0.1", "localhost") and smtp_port in ("", str(mc_smtp))
+            )
         self.mc_smtp_port = mc_smtp if self.mailcatcher else None
-        self.mc_http_port = (self._port(self.mailcatcher_http_port, "MAILCATCHER_HTTP_PORT",
-                                        DEFAULT_MAILCATCHER_HTTP_PORT) if self.mailcatcher else None)
+        self.mc_http_port = (
+            self._port(self.mailcatcher_http_port, "MAILCATCHER_HTTP_PORT", DEFAULT_MAILCATCHER_HTTP_PORT)
+            if self.mailcatcher
+            else None
+        )
 
         child = dict(e)
-        child.update({
-            "MUMARIS_VAR_DIR": str(self.var_dir),
-            "RABBITMQ_URL": e.get("RABBITMQ_URL") or DEFAULT_RABBITMQ_URL,
-            "GATEWAY_PORT": str(self.gateway_port),
-            "PYTHONUNBUFFERED": "1",
-        })
+        child.update(
+            {
+                "MUMARIS_VAR_DIR": str(self.var_dir),
+                "RABBITMQ_URL": e.get("RABBITMQ_URL") or DEFAULT_RABBITMQ_URL,
+                "GATEWAY_PORT": str(self.gateway_port),
+                "PYTHONUNBUFFERED": "1",
+            }
+        )
         for service, port in self.service_ports.items():
             child[f"{service.upper()}_PORT"] = str(port)
             child[f"{service.upper()}_URL"] = f"http://{HOST}:{port}"
@@ -344,12 +369,18 @@ class Platform:
             needed += [p.module for p in PROCESSES if p.service == service and not p.optional]
             absent = [m for m in needed if not module_exists(m)]
             if absent:
-                hint = ("not installed (services/%s has no pyproject.toml yet? run `make install`)" % service
-                        if not module_exists(service) else "missing module(s): " + ", ".join(absent))
+                hint = (
+                    f"not installed (services/{service} has no pyproject.toml yet? run `make install`)"
+                    if not module_exists(service)
+                    else "missing module(s): " + ", ".join(absent)
+                )
                 missing.append(f"  {service}: {hint}")
         if missing:
-            raise PlatformError("cannot start the platform, services incomplete:\n" + "\n".join(missing)
-                                + f"\n(python used: {self.python})")
+            raise PlatformError(
+                "cannot start the platform, services incomplete:\n"
+                + "\n".join(missing)
+                + f"\n(python used: {self.python})"
+            )
 
     def _check_ports(self) -> None:
         wanted = [(f"{s}-web ({s.upper()}_PORT)", p) for s, p in self.service_ports.items()]
@@ -367,11 +398,12 @@ class Platform:
             if not port_free(port):
                 busy.append(f"  port {HOST}:{port} for {what} is already in use")
         if busy:
-            raise PlatformError("cannot start the platform:\n" + "\n".join(busy)
-                                + "\n(another `make run`? choose other ports in .env)")
+            raise PlatformError(
+                "cannot start the platform:\n" + "\n".join(busy) + "\n(another `make run`? choose other ports in .env)"
+            )
 
     # -------- lifecycle
-    def start(self) -> "Platform":
+    def start(self) -> Platform:
         with self._lock:
             if self._started:
                 return self
@@ -384,8 +416,9 @@ class Platform:
                 if self.mailcatcher:
                     from ops.mailcatcher import MailCatcher
 
-                    self.mailcatcher_instance = MailCatcher(smtp_port=self.mc_smtp_port,
-                                                            http_port=self.mc_http_port, host=HOST)
+                    self.mailcatcher_instance = MailCatcher(
+                        smtp_port=self.mc_smtp_port, http_port=self.mc_http_port, host=HOST
+                    )
                     self.mailcatcher_instance.start()
                 if self.migrate:
                     for service in self.services:
@@ -403,8 +436,9 @@ class Platform:
                 dead = [c for c in self.processes.values() if not c.alive()]
                 if dead:
                     c = dead[0]
-                    raise PlatformError(f"{c.name} exited at startup (code {c.returncode}); "
-                                        f"log {c.log_path}:\n{tail(c.log_path)}")
+                    raise PlatformError(
+                        f"{c.name} exited at startup (code {c.returncode}); log {c.log_path}:\n{tail(c.log_path)}"
+                    )
             except BaseException:
                 self.stop()
                 raise
@@ -419,15 +453,18 @@ class Platform:
         with open(log_path, "ab") as log:
             log.write(f"\n=== {time.strftime('%Y-%m-%d %H:%M:%S')} {' '.join(argv)}\n".encode())
             log.flush()
-            result = subprocess.run(argv, cwd=ROOT, env=self.child_env, stdout=log,
-                                    stderr=subprocess.STDOUT, timeout=300)
+            result = subprocess.run(
+                argv, cwd=ROOT, env=self.child_env, stdout=log, stderr=subprocess.STDOUT, timeout=300
+            )
         if result.returncode != 0:
-            raise PlatformError(f"migrations of {service} failed (code {result.returncode}); "
-                                f"log {log_path}:\n{tail(log_path)}")
+            raise PlatformError(
+                f"migrations of {service} failed (code {result.returncode}); log {log_path}:\n{tail(log_path)}"
+            )
 
     def _spawn(self, name: str, proc: Proc, port: int | None) -> Child:
-        child = self.processes.get(name) or Child(name, self._argv(proc.argv, proc.service, port),
-                                                  self.log_dir / f"{name}.log", port=port)
+        child = self.processes.get(name) or Child(
+            name, self._argv(proc.argv, proc.service, port), self.log_dir / f"{name}.log", port=port
+        )
         self._popen(child)
         self.processes[name] = child
         return child
@@ -437,9 +474,15 @@ class Platform:
             log.write(f"\n=== {time.strftime('%Y-%m-%d %H:%M:%S')} starting: {' '.join(child.argv)}\n".encode())
             log.flush()
             # own session: Ctrl-C in the terminal reaches only the launcher, which stops children
-            child.popen = subprocess.Popen(child.argv, cwd=ROOT, env=self.child_env, stdout=log,
-                                           stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                           start_new_session=True)
+            child.popen = subprocess.Popen(
+                child.argv,
+                cwd=ROOT,
+                env=self.child_env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
         child.started_at = time.monotonic()
 
     def _start_gateway(self) -> None:
@@ -463,8 +506,17 @@ class Platform:
             values[f"{service.upper()}_UPSTREAM"] = " ".join(f"server {HOST}:{port};" for port in ports)
         conf = prefix / "nginx.conf"
         conf.write_text(render_gateway_config(values))
-        argv = [nginx, "-p", str(prefix), "-e", str(self.log_dir / "gateway-error.log"),
-                "-c", str(conf), "-g", "daemon off;"]
+        argv = [
+            nginx,
+            "-p",
+            str(prefix),
+            "-e",
+            str(self.log_dir / "gateway-error.log"),
+            "-c",
+            str(conf),
+            "-g",
+            "daemon off;",
+        ]
         test = subprocess.run(argv[:-2] + ["-t"], capture_output=True, text=True)
         if test.returncode != 0:
             raise PlatformError(f"nginx rejected {conf}:\n{test.stderr}")
@@ -477,13 +529,17 @@ class Platform:
         deadline = time.monotonic() + self.startup_timeout
         while time.monotonic() < deadline:
             if not child.alive():
-                raise PlatformError(f"{child.name} exited (code {child.returncode}) before answering "
-                                    f"{url}; log {child.log_path}:\n{tail(child.log_path)}")
+                raise PlatformError(
+                    f"{child.name} exited (code {child.returncode}) before answering "
+                    f"{url}; log {child.log_path}:\n{tail(child.log_path)}"
+                )
             if http_status(url, timeout=2) == 200:
                 return
             time.sleep(0.2)
-        raise PlatformError(f"{child.name} did not answer {url} within {self.startup_timeout:.0f}s; "
-                            f"log {child.log_path}:\n{tail(child.log_path)}")
+        raise PlatformError(
+            f"{child.name} did not answer {url} within {self.startup_timeout:.0f}s; "
+            f"log {child.log_path}:\n{tail(child.log_path)}"
+        )
 
     def stop(self) -> None:
         """SIGTERM every child (reverse start order), SIGKILL what is left after the grace period."""
@@ -524,7 +580,7 @@ class Platform:
         except (ProcessLookupError, PermissionError):
             pass
 
-    def __enter__(self) -> "Platform":
+    def __enter__(self) -> Platform:
         return self.start()
 
     def __exit__(self, *exc) -> None:
@@ -560,16 +616,26 @@ class Platform:
                 self._wait_healthy(child, "/healthz")
             return child
 
-    def run_module(self, module: str, *args: str, check: bool = False,
-                   timeout: float = 120) -> subprocess.CompletedProcess:
+    def run_module(
+        self, module: str, *args: str, check: bool = False, timeout: float = 120
+    ) -> subprocess.CompletedProcess:
         """Run ``python -m module args`` with the platform's environment (e.g. accounts.cli)."""
         env = self.child_env if hasattr(self, "child_env") else self._env_in
-        return subprocess.run([self.python, "-m", module, *args], cwd=ROOT, env=env, capture_output=True,
-                              text=True, check=check, timeout=timeout)
+        return subprocess.run(
+            [self.python, "-m", module, *args],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=check,
+            timeout=timeout,
+        )
 
     def status(self) -> dict[str, dict]:
-        return {name: {"pid": c.pid, "alive": c.alive(), "port": c.port, "log": str(c.log_path),
-                       "restarts": c.restarts} for name, c in self.processes.items()}
+        return {
+            name: {"pid": c.pid, "alive": c.alive(), "port": c.port, "log": str(c.log_path), "restarts": c.restarts}
+            for name, c in self.processes.items()
+        }
 
 
 # ---------------------------------------------------------------- `make run`
@@ -652,8 +718,10 @@ def main(argv: list[str] | None = None) -> int:
         while not stop_event.wait(1.0):
             for name, child in list(platform.processes.items()):
                 if not child.alive():
-                    print(f"!! {name} exited (code {child.returncode}); restarting in 2 s — log {child.log_path}",
-                          flush=True)
+                    print(
+                        f"!! {name} exited (code {child.returncode}); restarting in 2 s — log {child.log_path}",
+                        flush=True,
+                    )
                     if stop_event.wait(2.0):
                         break
                     try:

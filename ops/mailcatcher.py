@@ -34,11 +34,11 @@ import signal
 import socket
 import threading
 import time
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Callable
+from typing import Any
 
 from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import SMTP as _SMTP  # noqa: F401  (documented dependency)
 
 __all__ = ["MailCatcher", "parse_message"]
 
@@ -67,8 +67,9 @@ def _addresses(value: str | None) -> list[str]:
     return [addr for _name, addr in email.utils.getaddresses([str(value)]) if addr]
 
 
-def parse_message(raw: bytes, envelope_from: str = "", envelope_to: list[str] | None = None,
-                  msg_id: int = 0) -> Message:
+def parse_message(
+    raw: bytes, envelope_from: str = "", envelope_to: list[str] | None = None, msg_id: int = 0
+) -> Message:
     """Parse raw RFC 5322 bytes into the catcher's JSON shape (headers decoded, bodies as text)."""
     msg = email.message_from_bytes(raw.replace(b"\r\n", b"\n"), policy=email.policy.default)
     text = None
@@ -114,8 +115,20 @@ def parse_message(raw: bytes, envelope_from: str = "", envelope_to: list[str] | 
     }
 
 
-_PUBLIC_FIELDS = ("id", "from", "to", "subject", "date", "message_id", "text", "html",
-                  "envelope_from", "envelope_to", "received_at", "attachments")
+_PUBLIC_FIELDS = (
+    "id",
+    "from",
+    "to",
+    "subject",
+    "date",
+    "message_id",
+    "text",
+    "html",
+    "envelope_from",
+    "envelope_to",
+    "received_at",
+    "attachments",
+)
 
 
 class _Store:
@@ -155,7 +168,7 @@ class _Handler:
     def __init__(self, store: _Store) -> None:
         self.store = store
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd API)
+    async def handle_DATA(self, server, session, envelope):
         raw = envelope.original_content or envelope.content
         if isinstance(raw, str):
             raw = raw.encode("utf-8")
@@ -171,8 +184,10 @@ _PAGE = """<!doctype html>
  body{{font-family:system-ui,"Noto Sans Arabic","Segoe UI",Tahoma,sans-serif;margin:0;color:#222}}
  header{{background:#0b5d4b;color:#fff;padding:.6em 1em;display:flex;gap:1em;align-items:center}}
  header a{{color:#fff}} main{{padding:1em}}
- table{{border-collapse:collapse;width:100%}} th,td{{text-align:start;padding:.35em .6em;border-bottom:1px solid #ddd;vertical-align:top}}
- tr:hover td{{background:#f3f8f6}} .muted{{color:#777}} pre{{white-space:pre-wrap;background:#f7f7f7;padding:1em;unicode-bidi:plaintext}}
+ table{{border-collapse:collapse;width:100%}}
+ th,td{{text-align:start;padding:.35em .6em;border-bottom:1px solid #ddd;vertical-align:top}}
+ tr:hover td{{background:#f3f8f6}} .muted{{color:#777}}
+ pre{{white-space:pre-wrap;background:#f7f7f7;padding:1em;unicode-bidi:plaintext}}
  iframe{{width:100%;height:60vh;border:1px solid #ccc}} button{{cursor:pointer}}
  td.auto, h2.auto{{unicode-bidi:plaintext}}
 </style></head><body>
@@ -204,12 +219,12 @@ class _WebHandler(BaseHTTPRequestHandler):
             self.wfile.write(body)
 
     def _json(self, status: int, obj: Any) -> None:
-        self._send(status, json.dumps(obj, ensure_ascii=False, indent=1).encode("utf-8"),
-                   "application/json; charset=utf-8")
+        self._send(
+            status, json.dumps(obj, ensure_ascii=False, indent=1).encode("utf-8"), "application/json; charset=utf-8"
+        )
 
     def _html(self, status: int, title: str, body: str) -> None:
-        self._send(status, _PAGE.format(title=_esc(title), body=body).encode("utf-8"),
-                   "text/html; charset=utf-8")
+        self._send(status, _PAGE.format(title=_esc(title), body=body).encode("utf-8"), "text/html; charset=utf-8")
 
     def _not_found(self) -> None:
         if self.path.startswith("/api/"):
@@ -217,10 +232,10 @@ class _WebHandler(BaseHTTPRequestHandler):
         else:
             self._html(404, "Not found", "<p>Not found.</p>")
 
-    def do_HEAD(self) -> None:  # noqa: N802
+    def do_HEAD(self) -> None:
         self.do_GET()
 
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         path = self.path.split("?", 1)[0]
         if path == "/api/messages":
             self._json(200, [{k: m.get(k) for k in _PUBLIC_FIELDS} for m in self.store.all()])
@@ -235,8 +250,12 @@ class _WebHandler(BaseHTTPRequestHandler):
             if not msg or msg["html"] is None:
                 return self._not_found()
             # the message's own HTML, sandboxed by the iframe that shows it
-            return self._send(200, msg["html"].encode("utf-8"), "text/html; charset=utf-8",
-                              {"Content-Security-Policy": "script-src 'none'"})
+            return self._send(
+                200,
+                msg["html"].encode("utf-8"),
+                "text/html; charset=utf-8",
+                {"Content-Security-Policy": "script-src 'none'"},
+            )
         m = re.fullmatch(r"/messages/(\d+)", path)
         if m:
             msg = self.store.get(int(m.group(1)))
@@ -247,14 +266,14 @@ class _WebHandler(BaseHTTPRequestHandler):
             return self._json(200, {"status": "ok"})
         self._not_found()
 
-    def do_DELETE(self) -> None:  # noqa: N802
+    def do_DELETE(self) -> None:
         if self.path.split("?", 1)[0] == "/api/messages":
             self.store.clear()
             self._send(204, b"", "text/plain")
         else:
             self._not_found()
 
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         if self.path.split("?", 1)[0] == "/clear":
             self.store.clear()
             self._send(303, b"", "text/plain", {"Location": "/"})
@@ -267,29 +286,31 @@ class _WebHandler(BaseHTTPRequestHandler):
             return '<p class="muted">No messages yet.</p>'
         rows = "".join(
             f'<tr><td>{m["id"]}</td><td class="auto">{_esc(m["from_header"] or m["from"])}</td>'
-            f'<td>{_esc(", ".join(m["to"]))}</td>'
+            f"<td>{_esc(', '.join(m['to']))}</td>"
             f'<td class="auto"><a href="/messages/{m["id"]}" dir="auto">{_esc(m["subject"]) or "(no subject)"}</a></td>'
             f'<td class="muted">{_esc(m["date"])}</td></tr>'
             for m in msgs
         )
-        return ("<table><thead><tr><th>#</th><th>From</th><th>To</th><th>Subject</th><th>Date</th></tr>"
-                f"</thead><tbody>{rows}</tbody></table>")
+        return (
+            "<table><thead><tr><th>#</th><th>From</th><th>To</th><th>Subject</th><th>Date</th></tr>"
+            f"</thead><tbody>{rows}</tbody></table>"
+        )
 
     def _message_page(self, m: Message) -> str:
         parts = [
             f'<h2 class="auto" dir="auto">{_esc(m["subject"]) or "(no subject)"}</h2>',
             "<table>",
             f'<tr><th>From</th><td class="auto">{_esc(m["from_header"] or m["from"])}</td></tr>',
-            f'<tr><th>To</th><td>{_esc(", ".join(m["to"]))}</td></tr>',
-            f'<tr><th>Date</th><td>{_esc(m["date"])}</td></tr>',
-            f'<tr><th>Message-ID</th><td>{_esc(m["message_id"])}</td></tr>',
+            f"<tr><th>To</th><td>{_esc(', '.join(m['to']))}</td></tr>",
+            f"<tr><th>Date</th><td>{_esc(m['date'])}</td></tr>",
+            f"<tr><th>Message-ID</th><td>{_esc(m['message_id'])}</td></tr>",
             "</table>",
         ]
         if m["html"] is not None:
             parts.append(f'<h3>HTML</h3><iframe sandbox src="/messages/{m["id"]}.html"></iframe>')
         if m["text"] is not None:
             parts.append(f'<h3>Text</h3><pre dir="auto">{_esc(m["text"])}</pre>')
-        parts.append(f'<details><summary>Source</summary><pre>{_esc(m["raw"])}</pre></details>')
+        parts.append(f"<details><summary>Source</summary><pre>{_esc(m['raw'])}</pre></details>")
         return "".join(parts)
 
 
@@ -308,7 +329,7 @@ class MailCatcher:
         self._http_thread: threading.Thread | None = None
 
     # -- lifecycle
-    def start(self) -> "MailCatcher":
+    def start(self) -> MailCatcher:
         smtp_port = self._smtp_port_wanted or _free_port(self.host)
         if _port_in_use(self.host, smtp_port):
             raise RuntimeError(f"mail catcher: SMTP port {self.host}:{smtp_port} is already in use")
@@ -320,12 +341,16 @@ class MailCatcher:
             self._httpd = ThreadingHTTPServer((self.host, http_port), handler)
             self._httpd.daemon_threads = True
             self.http_port = self._httpd.server_address[1]
-            self._http_thread = threading.Thread(target=self._httpd.serve_forever,
-                                                 name="mailcatcher-http", daemon=True)
+            self._http_thread = threading.Thread(target=self._httpd.serve_forever, name="mailcatcher-http", daemon=True)
             self._http_thread.start()
-        self._controller = Controller(_Handler(self._store), hostname=self.host, port=smtp_port,
-                                      server_hostname="mailcatcher.local",
-                                      decode_data=False, enable_SMTPUTF8=True)
+        self._controller = Controller(
+            _Handler(self._store),
+            hostname=self.host,
+            port=smtp_port,
+            server_hostname="mailcatcher.local",
+            decode_data=False,
+            enable_SMTPUTF8=True,
+        )
         try:
             self._controller.start()
         except Exception:
@@ -345,7 +370,7 @@ class MailCatcher:
             self._httpd.server_close()
             self._httpd = None
 
-    def __enter__(self) -> "MailCatcher":
+    def __enter__(self) -> MailCatcher:
         return self.start()
 
     def __exit__(self, *exc: Any) -> None:
@@ -367,8 +392,9 @@ class MailCatcher:
     def clear(self) -> None:
         self._store.clear()
 
-    def wait_for(self, predicate: Callable[[Message], bool] | None = None, timeout: float = 10.0,
-                 *, since: int = 0) -> Message:
+    def wait_for(
+        self, predicate: Callable[[Message], bool] | None = None, timeout: float = 10.0, *, since: int = 0
+    ) -> Message:
         """Block until a message (with id > since) matching predicate exists; return it.
 
         Raises TimeoutError after ``timeout`` seconds. Already received messages count too.

@@ -1,11 +1,12 @@
 """Bearer tokens: accounts signs them (RS256, short-lived); every service verifies them locally
 against the accounts JWKS and checks roles. The algorithm is pinned, so `alg: none` and
 HMAC-with-the-public-key tricks are refused."""
+
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import jwt
 from flask import current_app, g, request
@@ -48,8 +49,14 @@ class TokenVerifier:
             if header.get("alg") != ALGORITHM:
                 raise ApiError(401, "invalid_token", "the token is not signed with the expected algorithm")
             key = self._key(header.get("kid"), token)
-            claims = jwt.decode(token, key, algorithms=[ALGORITHM], audience=TOKEN_AUDIENCE, issuer=TOKEN_ISSUER,
-                                options={"require": ["exp", "iat", "sub", "aud", "iss"]})
+            claims = jwt.decode(
+                token,
+                key,
+                algorithms=[ALGORITHM],
+                audience=TOKEN_AUDIENCE,
+                issuer=TOKEN_ISSUER,
+                options={"require": ["exp", "iat", "sub", "aud", "iss"]},
+            )
         except jwt.ExpiredSignatureError:
             raise ApiError(401, "token_expired", "the token has expired; log in again") from None
         except jwt.PyJWKClientConnectionError:
@@ -71,14 +78,14 @@ def current_principal() -> Principal:
     if "principal" not in g:
         scheme, _, token = request.headers.get("Authorization", "").partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
-            raise ApiError(401, "unauthenticated", "a bearer token is required",
-                           headers={"WWW-Authenticate": "Bearer"})
+            raise ApiError(401, "unauthenticated", "a bearer token is required", headers={"WWW-Authenticate": "Bearer"})
         g.principal = current_app.extensions["mumaris.verifier"].verify(token.strip())
     return g.principal
 
 
 def require_roles(*roles: str):
     """Only callers holding one of `roles` (any authenticated caller when none are named)."""
+
     def decorator(view):
         @functools.wraps(view)
         def wrapper(*args, **kwargs):
@@ -86,5 +93,7 @@ def require_roles(*roles: str):
             if roles and not principal.has_role(*roles):
                 raise ApiError(403, "forbidden", "your role does not allow this", {"required_roles": list(roles)})
             return view(*args, **kwargs)
+
         return wrapper
+
     return decorator

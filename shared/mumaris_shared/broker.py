@@ -1,6 +1,7 @@
 """RabbitMQ plumbing: connection parameters, the topology every service shares, and a publisher
 that sends a whole batch and then awaits the broker's confirms together (pipelined), so the relay
 pays one round trip per batch rather than one per message."""
+
 from __future__ import annotations
 
 import logging
@@ -30,8 +31,13 @@ def declare_exchange(channel) -> None:
 
 
 def persistent(message_id: str, event_type: str, headers: dict | None = None) -> pika.BasicProperties:
-    return pika.BasicProperties(delivery_mode=pika.DeliveryMode.Persistent, content_type="application/json",
-                                message_id=message_id, type=event_type, headers=headers or {})
+    return pika.BasicProperties(
+        delivery_mode=pika.DeliveryMode.Persistent,
+        content_type="application/json",
+        message_id=message_id,
+        type=event_type,
+        headers=headers or {},
+    )
 
 
 class PublishFailed(Exception):
@@ -79,7 +85,7 @@ class ConfirmingPublisher:
         self._thread = threading.Thread(target=self._run, name="publisher", daemon=True)
 
     # --- caller's side -------------------------------------------------------------------------
-    def start(self) -> "ConfirmingPublisher":
+    def start(self) -> ConfirmingPublisher:
         self._thread.start()
         return self
 
@@ -121,12 +127,19 @@ class ConfirmingPublisher:
         while not self._stopping:
             opened_at = time.monotonic()
             self._connection = pika.SelectConnection(
-                self._params, on_open_callback=self._on_open,
-                on_open_error_callback=self._on_open_error, on_close_callback=self._on_closed)
+                self._params,
+                on_open_callback=self._on_open,
+                on_open_error_callback=self._on_open_error,
+                on_close_callback=self._on_closed,
+            )
             self._connection.ioloop.start()
             if self._stopping:
                 break
-            delay = self._reconnect_delay if time.monotonic() - opened_at > 30 else min(delay * 2, self._max_reconnect_delay)
+            delay = (
+                self._reconnect_delay
+                if time.monotonic() - opened_at > 30
+                else min(delay * 2, self._max_reconnect_delay)
+            )
             time.sleep(delay)
 
     def _close_connection(self) -> None:
@@ -156,9 +169,13 @@ class ConfirmingPublisher:
         channel.add_on_close_callback(self._on_channel_closed)
         channel.add_on_return_callback(self._on_return)
         channel.exchange_declare(
-            EXCHANGE, exchange_type="topic", durable=True,
+            EXCHANGE,
+            exchange_type="topic",
+            durable=True,
             callback=lambda _frame: channel.confirm_delivery(
-                ack_nack_callback=self._on_confirm, callback=lambda _f: self._on_confirming(channel)))
+                ack_nack_callback=self._on_confirm, callback=lambda _f: self._on_confirming(channel)
+            ),
+        )
 
     def _on_confirming(self, channel) -> None:
         self._channel = channel
@@ -188,16 +205,22 @@ class ConfirmingPublisher:
             self._next_tag += 1
             batch.tags[self._next_tag] = message.message_id
             batch.outstanding.add(self._next_tag)
-            channel.basic_publish(EXCHANGE, message.routing_key, message.body.encode(),
-                                  properties=persistent(message.message_id, message.routing_key),
-                                  mandatory=True)
+            channel.basic_publish(
+                EXCHANGE,
+                message.routing_key,
+                message.body.encode(),
+                properties=persistent(message.message_id, message.routing_key),
+                mandatory=True,
+            )
 
     def _on_confirm(self, frame) -> None:
         batch = self._batch
         if batch is None:
             return
         method = frame.method
-        settled = {t for t in batch.outstanding if t <= method.delivery_tag} if method.multiple else {method.delivery_tag}
+        settled = (
+            {t for t in batch.outstanding if t <= method.delivery_tag} if method.multiple else {method.delivery_tag}
+        )
         settled &= batch.outstanding
         batch.outstanding -= settled
         if isinstance(method, Basic.Nack):

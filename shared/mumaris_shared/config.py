@@ -1,4 +1,5 @@
 """Settings from the environment (and `.env` at the working directory), parsed once, typed."""
+
 from __future__ import annotations
 
 import os

@@ -7,15 +7,16 @@ Topology for service `s` (handlers registered for event types T1..Tn):
   s.retry.1 .. s.retry.k (TTL d1..dk) --dead-letter--> s.events
   s.dead                                              parked, with the error; see `parking`
 """
+
 from __future__ import annotations
 
 import logging
 import threading
 import time
 import traceback
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Callable, Mapping
 
 import pika
 from pika.exceptions import AMQPError
@@ -39,6 +40,7 @@ ERROR_HEADER = "x-mumaris-error"
 class HandlerContext:
     """What a handler gets: the session of the transaction its effects commit in (with the inbox
     row), the event, and `publish` to emit follow-up events through the service's outbox."""
+
     session: Session
     event: Event
     outbox: Outbox | None = None
@@ -61,9 +63,17 @@ def retry_delays_setting() -> list[timedelta]:
 
 
 class Consumer:
-    def __init__(self, service: str, db: Database, inbox: Table, handlers: Mapping[str, Handler],
-                 url: str, outbox: Outbox | None = None, retry_delays: list[timedelta] | None = None,
-                 prefetch: int | None = None):
+    def __init__(
+        self,
+        service: str,
+        db: Database,
+        inbox: Table,
+        handlers: Mapping[str, Handler],
+        url: str,
+        outbox: Outbox | None = None,
+        retry_delays: list[timedelta] | None = None,
+        prefetch: int | None = None,
+    ):
         self.service = service
         self.db = db
         self.inbox = inbox
@@ -81,12 +91,16 @@ class Consumer:
         channel.queue_declare(self.queue, durable=True, arguments={"x-queue-type": "quorum"})
         for event_type in self.handlers:
             channel.queue_bind(self.queue, EXCHANGE, routing_key=event_type)
-        for queue, delay in zip(self.retry_queues, self.retry_delays):
-            channel.queue_declare(queue, durable=True, arguments={
-                "x-message-ttl": int(delay.total_seconds() * 1000),
-                "x-dead-letter-exchange": "",
-                "x-dead-letter-routing-key": self.queue,
-            })
+        for queue, delay in zip(self.retry_queues, self.retry_delays, strict=True):
+            channel.queue_declare(
+                queue,
+                durable=True,
+                arguments={
+                    "x-message-ttl": int(delay.total_seconds() * 1000),
+                    "x-dead-letter-exchange": "",
+                    "x-dead-letter-routing-key": self.queue,
+                },
+            )
         channel.queue_declare(self.dead_queue, durable=True)
 
     # --- the loop --------------------------------------------------------------------------------
@@ -141,8 +155,13 @@ class Consumer:
                 error = "".join(traceback.format_exception_only(exc)).strip()
                 log.warning("%s: %s %s failed (attempt %d): %s", self.service, event.type, event.id, attempt, error)
                 if attempt <= len(self.retry_queues):
-                    self._forward(channel, self.retry_queues[attempt - 1], properties, body,
-                                  {ATTEMPT_HEADER: attempt, ERROR_HEADER: error})
+                    self._forward(
+                        channel,
+                        self.retry_queues[attempt - 1],
+                        properties,
+                        body,
+                        {ATTEMPT_HEADER: attempt, ERROR_HEADER: error},
+                    )
                 else:
                     self._park(channel, properties, body, error, attempts=attempt)
         channel.basic_ack(method.delivery_tag)
@@ -165,8 +184,9 @@ class Consumer:
             return False
         try:
             with session.begin_nested():
-                session.execute(self.inbox.insert().values(
-                    event_id=event.id, event_type=event.type, handled_at=utcnow()))
+                session.execute(
+                    self.inbox.insert().values(event_id=event.id, event_type=event.type, handled_at=utcnow())
+                )
         except IntegrityError:  # another replica handled the same event concurrently
             return False
         return True
@@ -174,10 +194,16 @@ class Consumer:
     def _forward(self, channel, queue: str, properties, body: bytes, extra_headers: dict) -> None:
         # Published with confirms before the original is acked: a crash in between repeats, never drops.
         headers = {**(properties.headers or {}), **extra_headers}
-        channel.basic_publish("", queue, body, properties=persistent(properties.message_id, properties.type, headers),
-                              mandatory=True)
+        channel.basic_publish(
+            "", queue, body, properties=persistent(properties.message_id, properties.type, headers), mandatory=True
+        )
 
     def _park(self, channel, properties, body: bytes, error: str, attempts: int) -> None:
         log.error("%s: parking message %s: %s", self.service, properties.message_id, error)
-        self._forward(channel, self.dead_queue, properties, body,
-                      {ERROR_HEADER: error[:2000], ATTEMPT_HEADER: attempts, "x-mumaris-parked-at": isoformat(utcnow())})
+        self._forward(
+            channel,
+            self.dead_queue,
+            properties,
+            body,
+            {ERROR_HEADER: error[:2000], ATTEMPT_HEADER: attempts, "x-mumaris-parked-at": isoformat(utcnow())},
+        )

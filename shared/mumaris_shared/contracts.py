@@ -1,6 +1,7 @@
 """The events that cross service boundaries: their type names and the shape of their `data`.
 Producers validate what they publish against these schemas and consumers rely on them, so a
 contract change shows up in both services' tests."""
+
 from __future__ import annotations
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, missing, validate
@@ -32,6 +33,7 @@ class VerificationCodeIssuedData(AccountData):
 
 class RequestData(_Data):
     """Every event about a registration request names it and its owner."""
+
     application_number = fields.String(required=True)
     account_id = fields.String(required=True)
 
@@ -85,6 +87,7 @@ class InvoiceIssuedData(RequestData):
 
 class FeesAssessedData(RequestData):
     """Both invoices of a request, issued together: what the applicant owes and by when."""
+
     invoices = fields.List(fields.Nested(InvoiceData), required=True)
     due_at = fields.String(required=True)
 
@@ -144,6 +147,7 @@ class RefundPaidData(RequestData):
 
 class RefundEscalatedData(RequestData):
     """A refund claim still undecided close to its decision limit (R9: 15 days)."""
+
     refund_id = fields.String(required=True)
     invoice_id = fields.String(required=True)
     amount_halalas = fields.Integer(required=True)
@@ -231,6 +235,9 @@ def validated(event_type: str, data: dict) -> dict:
     errors = schema.validate(data)
     if errors:
         raise ValidationError(errors)
-    defaults = {name: field.load_default for name, field in schema.fields.items()
-                if not field.required and field.load_default is not missing}
+    defaults = {
+        name: field.load_default
+        for name, field in schema.fields.items()
+        if not field.required and field.load_default is not missing
+    }
     return {**defaults, **data}

@@ -1,13 +1,26 @@
 """One database per service: engine set-up for SQLite and PostgreSQL, transactions, the outbox and
 inbox tables every service carries, and row claiming that lets replicas share work safely."""
+
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import timezone
-from typing import Iterator
+from datetime import UTC
 
-from sqlalchemy import (Column, DateTime, Index, Integer, MetaData, String, Table, Text, create_engine,
-                        event, select, text)
+from sqlalchemy import (
+    Column,
+    DateTime,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    create_engine,
+    event,
+    select,
+    text,
+)
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -15,6 +28,7 @@ from sqlalchemy.types import TypeDecorator
 
 class UTCDateTime(TypeDecorator):
     """Aware UTC datetimes on both backends (SQLite would otherwise hand back naive ones)."""
+
     impl = DateTime(timezone=True)
     cache_ok = True
 
@@ -23,13 +37,13 @@ class UTCDateTime(TypeDecorator):
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetime given; use aware UTC datetimes")
-        value = value.astimezone(timezone.utc)
+        value = value.astimezone(UTC)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
     def process_result_value(self, value, dialect):
         if value is None:
             return None
-        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 class Database:
@@ -86,7 +100,8 @@ def messaging_tables(metadata: MetaData) -> tuple[Table, Table]:
     """The outbox (events committed with the state change, waiting for the relay) and the inbox
     (ids of events already handled), declared on a service's own metadata."""
     outbox = Table(
-        "outbox", metadata,
+        "outbox",
+        metadata,
         Column("position", Integer, primary_key=True, autoincrement=True),
         Column("event_id", String(36), nullable=False, unique=True),
         Column("event_type", String(120), nullable=False),
@@ -99,7 +114,8 @@ def messaging_tables(metadata: MetaData) -> tuple[Table, Table]:
     )
     Index("ix_outbox_unsent", outbox.c.sent_at, outbox.c.position)
     inbox = Table(
-        "inbox", metadata,
+        "inbox",
+        metadata,
         Column("event_id", String(36), primary_key=True),
         Column("event_type", String(120), nullable=False),
         Column("handled_at", UTCDateTime, nullable=False),

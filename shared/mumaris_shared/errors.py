@@ -1,4 +1,5 @@
 """The one error shape every service answers with: {"error": {"code", "message", "details"}}."""
+
 from __future__ import annotations
 
 from flask import jsonify
@@ -7,8 +8,7 @@ from flask import jsonify
 class ApiError(Exception):
     """Raised anywhere in a request to answer with `status` and the error shape."""
 
-    def __init__(self, status: int, code: str, message: str, details: dict | None = None,
-                 headers: dict | None = None):
+    def __init__(self, status: int, code: str, message: str, details: dict | None = None, headers: dict | None = None):
         super().__init__(message)
         self.status = status
         self.code = code

@@ -1,10 +1,11 @@
 """The one event envelope every message on `mumaris.events` carries (DESIGN.md section 5)."""
+
 from __future__ import annotations
 
 import json
 import uuid
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields
 
@@ -12,11 +13,11 @@ EXCHANGE = "mumaris.events"
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def isoformat(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 @dataclass(frozen=True)
@@ -35,16 +36,15 @@ class Event:
         if self.correlation_id is None:
             object.__setattr__(self, "correlation_id", self.id)
 
-    def caused(self, type: str, data: dict, producer: str) -> "Event":
+    def caused(self, type: str, data: dict, producer: str) -> Event:
         """A new event caused by this one: same correlation, causation pointing here."""
-        return Event(type=type, data=data, producer=producer,
-                     correlation_id=self.correlation_id, causation_id=self.id)
+        return Event(type=type, data=data, producer=producer, correlation_id=self.correlation_id, causation_id=self.id)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), ensure_ascii=False, separators=(",", ":"))
 
     @classmethod
-    def from_json(cls, body: bytes | str) -> "Event":
+    def from_json(cls, body: bytes | str) -> Event:
         """Parse and validate an envelope; raises `MalformedEvent` for anything else."""
         try:
             raw = json.loads(body)

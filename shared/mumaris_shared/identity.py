@@ -1,5 +1,6 @@
 """What a person gives us about themselves, in the one form every service stores and compares
 (accounts at registration, applications in data updates)."""
+
 import re
 
 FULL_NAME_MAX = 200

@@ -1,15 +1,21 @@
 """The loop every claiming process runs (relay, mailer, scheduler)."""
+
 from __future__ import annotations
 
 import logging
 import threading
-from typing import Callable
+from collections.abc import Callable
 
 log = logging.getLogger(__name__)
 
 
-def keep_working(step: Callable[[], bool], stop: threading.Event, idle: Callable[[threading.Event], None],
-                 name: str, expected: tuple[type[BaseException], ...] = ()) -> None:
+def keep_working(
+    step: Callable[[], bool],
+    stop: threading.Event,
+    idle: Callable[[threading.Event], None],
+    name: str,
+    expected: tuple[type[BaseException], ...] = (),
+) -> None:
     """The loop of every claiming process (relay, mailer, scheduler): run `step` until `stop`;
     again at once while it reports more work, `idle(stop)` when it has none. A failure (the
     database or the broker away) is logged and retried after a growing pause, so an outage delays

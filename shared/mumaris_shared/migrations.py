@@ -1,5 +1,6 @@
 """Alembic, the same way in every service: migrations live in `<service>/migrations`, the URL is
 the service's DATABASE_URL, and `python -m <service>.migrate` upgrades to head."""
+
 from __future__ import annotations
 
 import sys
@@ -33,8 +34,9 @@ def ensure_database(url: str) -> None:
     admin = sa.create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
     try:
         with admin.connect() as connection:
-            exists = connection.execute(sa.text("SELECT 1 FROM pg_database WHERE datname = :name"),
-                                        {"name": target.database}).first()
+            exists = connection.execute(
+                sa.text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": target.database}
+            ).first()
             if not exists:
                 connection.execute(sa.text(f'CREATE DATABASE "{target.database}"'))
     finally:
@@ -47,13 +49,18 @@ def run_env(context, target_metadata) -> None:
 
     config = context.config
     if context.is_offline_mode():
-        context.configure(url=config.get_main_option("sqlalchemy.url"), target_metadata=target_metadata,
-                          literal_binds=True, render_as_batch=True)
+        context.configure(
+            url=config.get_main_option("sqlalchemy.url"),
+            target_metadata=target_metadata,
+            literal_binds=True,
+            render_as_batch=True,
+        )
         with context.begin_transaction():
             context.run_migrations()
         return
-    engine = engine_from_config(config.get_section(config.config_ini_section, {}), prefix="sqlalchemy.",
-                                poolclass=pool.NullPool)
+    engine = engine_from_config(
+        config.get_section(config.config_ini_section, {}), prefix="sqlalchemy.", poolclass=pool.NullPool
+    )
     with engine.connect() as connection:
         context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True)
         with context.begin_transaction():

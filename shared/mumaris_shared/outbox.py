@@ -4,6 +4,7 @@ A service writes its state change and the event into `outbox` in one transaction
 The relay claims unsent rows, publishes them in one confirmed batch, and marks them sent only once
 the broker confirmed them: a crash or an outage anywhere in between delays events, never loses
 them (a batch may go out twice; consumers' inboxes drop the repeat)."""
+
 from __future__ import annotations
 
 import logging
@@ -34,8 +35,11 @@ class Outbox:
         self.producer = producer
 
     def add(self, session: Session, event: Event) -> Event:
-        session.execute(self.table.insert().values(
-            event_id=event.id, event_type=event.type, body=event.to_json(), created_at=utcnow(), attempts=0))
+        session.execute(
+            self.table.insert().values(
+                event_id=event.id, event_type=event.type, body=event.to_json(), created_at=utcnow(), attempts=0
+            )
+        )
         if self.db.is_postgres:
             # Delivered at commit, waking a listening relay at once instead of at its next poll.
             session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": NOTIFY_CHANNEL})
@@ -55,7 +59,8 @@ class Outbox:
     def pending_count(self) -> int:
         with self.db.engine.connect() as connection:
             return connection.execute(
-                text(f"SELECT COUNT(*) FROM {self.table.name} WHERE sent_at IS NULL")).scalar_one()
+                text(f"SELECT COUNT(*) FROM {self.table.name} WHERE sent_at IS NULL")
+            ).scalar_one()
 
 
 class Waker:
@@ -63,8 +68,9 @@ class Waker:
     milliseconds of a commit (with a slow poll as a safety net). SQLite has no notifications,
     so it polls often; the query is one index probe."""
 
-    def __init__(self, db: Database, channel: str = NOTIFY_CHANNEL, sqlite_poll: float = 0.05,
-                 postgres_poll: float = 1.0):
+    def __init__(
+        self, db: Database, channel: str = NOTIFY_CHANNEL, sqlite_poll: float = 0.05, postgres_poll: float = 1.0
+    ):
         self.db = db
         self.channel = channel
         self.sqlite_poll = sqlite_poll
@@ -113,8 +119,14 @@ class Relay:
 
     PRUNE_EVERY = 60.0  # seconds
 
-    def __init__(self, outbox: Outbox, publisher: ConfirmingPublisher, batch_size: int = 500,
-                 waker: Waker | None = None, retention: timedelta | None = None):
+    def __init__(
+        self,
+        outbox: Outbox,
+        publisher: ConfirmingPublisher,
+        batch_size: int = 500,
+        waker: Waker | None = None,
+        retention: timedelta | None = None,
+    ):
         self.outbox = outbox
         self.db = outbox.db
         self.table = outbox.table
@@ -126,32 +138,46 @@ class Relay:
     def prune(self) -> int:
         """Delete rows sent longer than `retention` ago; returns how many."""
         with self.db.transaction() as session:
-            return session.execute(delete(self.table).where(
-                self.table.c.sent_at.is_not(None), self.table.c.sent_at < utcnow() - self.retention)).rowcount
+            return session.execute(
+                delete(self.table).where(
+                    self.table.c.sent_at.is_not(None), self.table.c.sent_at < utcnow() - self.retention
+                )
+            ).rowcount
 
     def relay_once(self) -> int:
         """Publish one batch of unsent events; returns how many the broker confirmed."""
         table, now = self.table, utcnow()
         with self.db.transaction() as session:
-            rows = claim(session, self.db, table, table.c.sent_at.is_(None),
-                         or_(table.c.next_attempt_at.is_(None), table.c.next_attempt_at <= now),
-                         order_by=table.c.position, limit=self.batch_size)
+            rows = claim(
+                session,
+                self.db,
+                table,
+                table.c.sent_at.is_(None),
+                or_(table.c.next_attempt_at.is_(None), table.c.next_attempt_at <= now),
+                order_by=table.c.position,
+                limit=self.batch_size,
+            )
             if not rows:
                 return 0
             if not self.db.is_postgres:
                 # One relay per SQLite file: don't hold its write lock while the broker answers.
                 session.commit()
-            returned = self.publisher.publish_batch(
-                [Outgoing(row.event_id, row.event_type, row.body) for row in rows])
+            returned = self.publisher.publish_batch([Outgoing(row.event_id, row.event_type, row.body) for row in rows])
             sent = [row.position for row in rows if row.event_id not in returned]
             if sent:
                 session.execute(update(table).where(table.c.position.in_(sent)).values(sent_at=utcnow()))
             for row in rows:
                 if row.event_id in returned:
                     # No queue is bound for it yet (its consumer has not declared one): keep it.
-                    session.execute(update(table).where(table.c.position == row.position).values(
-                        attempts=row.attempts + 1, next_attempt_at=now + backoff(row.attempts + 1),
-                        last_error="unroutable: no queue is bound for this event type"))
+                    session.execute(
+                        update(table)
+                        .where(table.c.position == row.position)
+                        .values(
+                            attempts=row.attempts + 1,
+                            next_attempt_at=now + backoff(row.attempts + 1),
+                            last_error="unroutable: no queue is bound for this event type",
+                        )
+                    )
             return len(sent)
 
     def run(self, stop: threading.Event) -> None:

@@ -5,6 +5,7 @@
 
 A replayed message goes back to `<service>.events` with its attempts reset; it leaves the parking
 queue only after the broker confirmed the copy."""
+
 from __future__ import annotations
 
 import argparse
@@ -33,8 +34,14 @@ def _describe(properties, body: bytes) -> dict:
         event = json.loads(body)
     except ValueError:
         event = {"raw": body.decode(errors="replace")}
-    return {"message_id": properties.message_id, "type": properties.type, "error": headers.get(ERROR_HEADER),
-            "attempts": headers.get(ATTEMPT_HEADER), "parked_at": headers.get("x-mumaris-parked-at"), "event": event}
+    return {
+        "message_id": properties.message_id,
+        "type": properties.type,
+        "error": headers.get(ERROR_HEADER),
+        "attempts": headers.get(ATTEMPT_HEADER),
+        "parked_at": headers.get("x-mumaris-parked-at"),
+        "event": event,
+    }
 
 
 def list_parked(url: str, service: str) -> list[dict]:
@@ -63,8 +70,9 @@ def replay(url: str, service: str, ids: set[str] | None) -> int:
             if ids is not None and properties.message_id not in ids:
                 continue
             headers = {k: v for k, v in (properties.headers or {}).items() if not k.startswith("x-mumaris-")}
-            channel.basic_publish("", queue, body, properties=persistent(properties.message_id, properties.type, headers),
-                                  mandatory=True)
+            channel.basic_publish(
+                "", queue, body, properties=persistent(properties.message_id, properties.type, headers), mandatory=True
+            )
             channel.basic_ack(method.delivery_tag)
             replayed += 1
         channel.basic_recover(requeue=True)
@@ -74,8 +82,11 @@ def replay(url: str, service: str, ids: set[str] | None) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m mumaris_shared.parking", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m mumaris_shared.parking",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("command", choices=["list", "replay"])
     parser.add_argument("service")
     parser.add_argument("--id", action="append", dest="ids", help="replay only this message id (repeatable)")

@@ -1,12 +1,13 @@
 """How a service's processes are wired and run: one `Runtime` per service holds its database and
 outbox, and the entry points (relay, consumer) run until SIGTERM or Ctrl-C, then stop cleanly."""
+
 from __future__ import annotations
 
 import logging
 import signal
 import threading
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Callable, Mapping
 
 from sqlalchemy import Table
 
@@ -25,20 +26,23 @@ class Runtime:
     inbox: Table
 
     @classmethod
-    def create(cls, service: str, outbox_table: Table, inbox_table: Table, url: str | None = None) -> "Runtime":
+    def create(cls, service: str, outbox_table: Table, inbox_table: Table, url: str | None = None) -> Runtime:
         db = Database(url or database_url(service))
         return cls(service, db, Outbox(db, outbox_table, service), inbox_table)
 
     def consumer(self, handlers: Mapping[str, Handler], url: str | None = None, **options) -> Consumer:
-        return Consumer(self.service, self.db, self.inbox, handlers, url or rabbitmq_url(), outbox=self.outbox, **options)
+        return Consumer(
+            self.service, self.db, self.inbox, handlers, url or rabbitmq_url(), outbox=self.outbox, **options
+        )
 
     def relay(self, publisher: ConfirmingPublisher) -> Relay:
         return Relay(self.outbox, publisher)
 
 
 def configure_logging() -> None:
-    logging.basicConfig(level=env("LOG_LEVEL", "INFO"),
-                        format="%(asctime)s %(levelname)s %(processName)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=env("LOG_LEVEL", "INFO"), format="%(asctime)s %(levelname)s %(processName)s %(name)s: %(message)s"
+    )
     logging.getLogger("pika").setLevel(logging.WARNING)
 
 

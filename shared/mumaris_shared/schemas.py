@@ -1,4 +1,5 @@
 """Marshmallow building blocks every service's API schemas use."""
+
 from __future__ import annotations
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate

@@ -1,6 +1,7 @@
 """Test fixtures for every tier (a pytest plugin, loaded automatically once mumaris-shared is
 installed). Real servers always: testcontainers when a Docker engine answers, otherwise the
 RabbitMQ and PostgreSQL that `make test` installed and started on this machine."""
+
 from __future__ import annotations
 
 import json
@@ -9,8 +10,8 @@ import subprocess
 import threading
 import time
 import uuid
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Callable, Iterator
 from urllib.parse import quote
 
 import pika
@@ -38,6 +39,7 @@ def docker_available() -> bool:
 class Broker:
     """A broker for tests: `url` on a fresh virtual host; `stop()`/`start()` to play an outage;
     `new_url()` for another fresh virtual host (a second platform that must not share queues)."""
+
     url: str
     stop: Callable[[], None]
     start: Callable[[], None]
@@ -82,21 +84,30 @@ def _vhosts(ctl: Callable[..., None], base_url: str):
 def broker() -> Iterator[Broker]:
     if env("MUMARIS_TEST_RABBITMQ_URL"):
         url = env("MUMARIS_TEST_RABBITMQ_URL")
-        yield Broker(url, stop=lambda: pytest.skip("broker outages need a broker the tests control"),
-                     start=lambda: None, new_url=lambda: pytest.skip("a second virtual host needs rabbitmqctl"))
+        yield Broker(
+            url,
+            stop=lambda: pytest.skip("broker outages need a broker the tests control"),
+            start=lambda: None,
+            new_url=lambda: pytest.skip("a second virtual host needs rabbitmqctl"),
+        )
         return
     if docker_available():
         from testcontainers.rabbitmq import RabbitMqContainer
+
         with RabbitMqContainer("rabbitmq:3.13-management") as container:
             params = container.get_connection_params()
 
             def ctl(*args: str) -> None:
                 container.exec(["rabbitmqctl", "-q", *args])
+
             add, _remove = _vhosts(ctl, f"amqp://guest:guest@{params.host}:{params.port}")
             url = add()
-            yield Broker(url, stop=lambda: container.get_wrapped_container().stop(),
-                         start=lambda: (container.get_wrapped_container().start(), _wait_for_broker(url)),
-                         new_url=add)
+            yield Broker(
+                url,
+                stop=lambda: container.get_wrapped_container().stop(),
+                start=lambda: (container.get_wrapped_container().start(), _wait_for_broker(url)),
+                new_url=add,
+            )
         return
     add, remove_all = _vhosts(_rabbitmqctl, "amqp://guest:guest@127.0.0.1:5672")
     url = add()
@@ -125,6 +136,7 @@ def postgres_admin_url() -> Iterator[str]:
         yield env("MUMARIS_TEST_POSTGRES_URL")
     elif docker_available():
         from testcontainers.postgres import PostgresContainer
+
         with PostgresContainer("postgres:16", driver="psycopg") as container:
             yield container.get_connection_url()
     else:
@@ -172,7 +184,7 @@ class EventWaiter:
         self._ready = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True, name="event-waiter")
 
-    def __enter__(self) -> "EventWaiter":
+    def __enter__(self) -> EventWaiter:
         self._thread.start()
         if not self._ready.wait(30):
             raise RuntimeError("event waiter could not bind its queue")
@@ -203,14 +215,17 @@ class EventWaiter:
             self.events.append(Event.from_json(body))
             self._changed.notify_all()
 
-    def wait_for(self, event_type: str, where: Callable[[Event], bool] = lambda _e: True,
-                 count: int = 1, timeout: float = 30) -> list[Event]:
+    def wait_for(
+        self, event_type: str, where: Callable[[Event], bool] = lambda _e: True, count: int = 1, timeout: float = 30
+    ) -> list[Event]:
         def matching():
             return [e for e in self.events if e.type == event_type and where(e)]
+
         with self._changed:
             if not self._changed.wait_for(lambda: len(matching()) >= count, timeout):
-                raise AssertionError(f"waited {timeout}s for {count} x {event_type}; saw "
-                                     f"{json.dumps([e.type for e in self.events])}")
+                raise AssertionError(
+                    f"waited {timeout}s for {count} x {event_type}; saw {json.dumps([e.type for e in self.events])}"
+                )
             return matching()
 
 
@@ -253,9 +268,20 @@ class TestTokens:
         from .events import utcnow
 
         now = utcnow()
-        return jwt.encode({"sub": sub, "roles": list(roles), "iss": TOKEN_ISSUER, "aud": TOKEN_AUDIENCE, "iat": now,
-                           "exp": now.timestamp() + expires_in, **claims},
-                          self.key, algorithm="RS256", headers={"kid": self.KID})
+        return jwt.encode(
+            {
+                "sub": sub,
+                "roles": list(roles),
+                "iss": TOKEN_ISSUER,
+                "aud": TOKEN_AUDIENCE,
+                "iat": now,
+                "exp": now.timestamp() + expires_in,
+                **claims,
+            },
+            self.key,
+            algorithm="RS256",
+            headers={"kid": self.KID},
+        )
 
     def bearer(self, sub: str, *roles: str, **claims) -> dict:
         """Headers of a request made by `sub` holding `roles`."""
@@ -287,8 +313,11 @@ def stored_rows(db, metadata: sa.MetaData, leave_out: frozenset[str] | set[str] 
     """Every row of every table the service declares (but `leave_out`), comparable before and
     after a request: how a test shows that a refused request changed nothing."""
     with db.transaction() as session:
-        return {table.name: sorted(tuple(map(repr, row)) for row in session.execute(sa.select(table)))
-                for table in metadata.sorted_tables if table.name not in leave_out}
+        return {
+            table.name: sorted(tuple(map(repr, row)) for row in session.execute(sa.select(table)))
+            for table in metadata.sorted_tables
+            if table.name not in leave_out
+        }
 
 
 def assert_error(response, status: int, code: str) -> dict:

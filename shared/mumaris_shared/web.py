@@ -1,5 +1,6 @@
 """The part of every service's Flask app that is the same everywhere: the API object (marshmallow
 schemas, OpenAPI at /openapi.json), the one error shape, /healthz, /readyz and /metrics."""
+
 from __future__ import annotations
 
 import logging
@@ -21,20 +22,41 @@ from .outbox import Outbox
 
 log = logging.getLogger(__name__)
 
-_CODES = {400: "bad_request", 401: "unauthenticated", 403: "forbidden", 404: "not_found",
-          405: "method_not_allowed", 409: "conflict", 410: "gone", 413: "payload_too_large",
-          415: "unsupported_media_type", 422: "validation_failed", 429: "too_many_requests"}
+_CODES = {
+    400: "bad_request",
+    401: "unauthenticated",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    410: "gone",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "validation_failed",
+    429: "too_many_requests",
+}
 
 
-def create_service_app(service: str, *, db: Database, verifier: TokenVerifier, blueprints: list[Blueprint],
-                       outbox: Outbox | None = None, description: str = "") -> Flask:
+def create_service_app(
+    service: str,
+    *,
+    db: Database,
+    verifier: TokenVerifier,
+    blueprints: list[Blueprint],
+    outbox: Outbox | None = None,
+    description: str = "",
+) -> Flask:
     app = Flask(service)
     app.config.update(
-        API_TITLE=f"Mumaris {service}", API_VERSION="v1", OPENAPI_VERSION="3.0.3",
-        OPENAPI_URL_PREFIX="/", OPENAPI_JSON_PATH="openapi.json",
-        API_SPEC_OPTIONS={"info": {"description": description},
-                          "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer",
-                                                                         "bearerFormat": "JWT"}}}},
+        API_TITLE=f"Mumaris {service}",
+        API_VERSION="v1",
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/",
+        OPENAPI_JSON_PATH="openapi.json",
+        API_SPEC_OPTIONS={
+            "info": {"description": description},
+            "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}},
+        },
         MAX_CONTENT_LENGTH=1024 * 1024,
     )
     app.extensions["mumaris.db"] = db
@@ -120,8 +142,9 @@ class _OutboxCollector:
         self.service, self.outbox = service, outbox
 
     def collect(self):
-        gauge = GaugeMetricFamily("mumaris_outbox_pending", "Events committed but not yet confirmed by the broker",
-                                  labels=["service"])
+        gauge = GaugeMetricFamily(
+            "mumaris_outbox_pending", "Events committed but not yet confirmed by the broker", labels=["service"]
+        )
         try:
             gauge.add_metric([self.service], self.outbox.pending_count())
         except Exception:
@@ -131,10 +154,15 @@ class _OutboxCollector:
 
 def _install_metrics(app: Flask, service: str, outbox: Outbox | None) -> None:
     registry = CollectorRegistry()
-    requests_total = Counter("mumaris_http_requests_total", "HTTP requests answered",
-                             ["service", "method", "endpoint", "status"], registry=registry)
-    latency = Histogram("mumaris_http_request_seconds", "HTTP request latency",
-                        ["service", "method", "endpoint"], registry=registry)
+    requests_total = Counter(
+        "mumaris_http_requests_total",
+        "HTTP requests answered",
+        ["service", "method", "endpoint", "status"],
+        registry=registry,
+    )
+    latency = Histogram(
+        "mumaris_http_request_seconds", "HTTP request latency", ["service", "method", "endpoint"], registry=registry
+    )
     if outbox is not None:
         registry.register(_OutboxCollector(service, outbox))
 
@@ -145,7 +173,9 @@ def _install_metrics(app: Flask, service: str, outbox: Outbox | None) -> None:
     @app.after_request
     def _observe(response):
         endpoint = request.url_rule.rule if request.url_rule else "unmatched"
-        latency.labels(service, request.method, endpoint).observe(time.perf_counter() - g.get("started_at", time.perf_counter()))
+        latency.labels(service, request.method, endpoint).observe(
+            time.perf_counter() - g.get("started_at", time.perf_counter())
+        )
         requests_total.labels(service, request.method, endpoint, str(response.status_code)).inc()
         return response
 

@@ -1,5 +1,6 @@
 """A throwaway 'service' for testing the messaging core: its own tables plus a `notes` table that
 handlers write to, so a test can count a handler's effects."""
+
 import threading
 import uuid
 
@@ -13,8 +14,13 @@ from mumaris_shared.runtime import Runtime
 
 metadata = MetaData()
 outbox_table, inbox_table = messaging_tables(metadata)
-notes = Table("notes", metadata, Column("id", Integer, primary_key=True), Column("event_id", String(36)),
-              Column("text", String(200)))
+notes = Table(
+    "notes",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("event_id", String(36)),
+    Column("text", String(200)),
+)
 
 
 @pytest.fixture
@@ -46,20 +52,24 @@ def runtime(make_runtime, database_url):
 @pytest.fixture
 def notes_written():
     """How many notes a handler wrote (for the event with `event_id`, if given)."""
+
     def count(runtime, event_id=None):
         with runtime.db.transaction() as session:
             query = select(func.count()).select_from(notes)
             if event_id is not None:
                 query = query.where(notes.c.event_id == event_id)
             return session.execute(query).scalar_one()
+
     return count
 
 
 @pytest.fixture
 def write_note():
     """A handler that records one note per event it handles."""
+
     def handler(ctx):
         ctx.session.execute(notes.insert().values(event_id=ctx.event.id, text=str(ctx.event.data)))
+
     return handler
 
 

@@ -1,5 +1,6 @@
 """The consumer against a real RabbitMQ, on SQLite and PostgreSQL: repeats are skipped, failures
 climb the retry ladder and are parked, parked messages can be listed and replayed."""
+
 from datetime import timedelta
 
 import pytest
@@ -34,12 +35,14 @@ def consume(runtime, rabbitmq_url, running, amqp_channel):
 
 
 def _send(channel, event: Event, body: bytes | None = None):
-    channel.basic_publish(EXCHANGE, event.type, body or event.to_json().encode(),
-                          properties=persistent(event.id, event.type))
+    channel.basic_publish(
+        EXCHANGE, event.type, body or event.to_json().encode(), properties=persistent(event.id, event.type)
+    )
 
 
-def test_an_event_delivered_twice_is_handled_once(runtime, consume, amqp_channel, event_waiter, write_note,
-                                                  notes_written):
+def test_an_event_delivered_twice_is_handled_once(
+    runtime, consume, amqp_channel, event_waiter, write_note, notes_written
+):
     handled = []
     consume({"test.thing_happened": lambda ctx: (write_note(ctx), handled.append(ctx.event.id))})
     event = Event(type="test.thing_happened", data={"n": 1}, producer="test")
@@ -52,8 +55,9 @@ def test_an_event_delivered_twice_is_handled_once(runtime, consume, amqp_channel
     assert handled.count(event.id) == 1
 
 
-def test_a_failing_handler_is_retried_then_parked_while_others_are_served(runtime, consume, amqp_channel,
-                                                                          rabbitmq_url, write_note, notes_written):
+def test_a_failing_handler_is_retried_then_parked_while_others_are_served(
+    runtime, consume, amqp_channel, rabbitmq_url, write_note, notes_written
+):
     attempts = []
 
     def always_fails(ctx):

@@ -14,8 +14,16 @@ pytestmark = pytest.mark.unit
 
 def test_envelope_carries_every_field_of_the_design():
     event = Event(type="billing.invoice_issued", data={"amount_halalas": 20000}, producer="billing")
-    assert set(json.loads(event.to_json())) == {"id", "type", "version", "occurred_at", "producer",
-                                                "correlation_id", "causation_id", "data"}
+    assert set(json.loads(event.to_json())) == {
+        "id",
+        "type",
+        "version",
+        "occurred_at",
+        "producer",
+        "correlation_id",
+        "causation_id",
+        "data",
+    }
     assert Event.from_json(event.to_json()) == event
 
 
@@ -37,9 +45,16 @@ def test_envelope_fields_added_by_a_newer_producer_are_ignored():
     assert Event.from_json(json.dumps(raw)).type == "a.b"
 
 
-@pytest.mark.parametrize("text, expected", [("P30D", timedelta(days=30)), ("PT10M", timedelta(minutes=10)),
-                                            ("P1DT2H", timedelta(days=1, hours=2)), ("PT0.5S", timedelta(seconds=0.5)),
-                                            ("P2W", timedelta(weeks=2))])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("P30D", timedelta(days=30)),
+        ("PT10M", timedelta(minutes=10)),
+        ("P1DT2H", timedelta(days=1, hours=2)),
+        ("PT0.5S", timedelta(seconds=0.5)),
+        ("P2W", timedelta(weeks=2)),
+    ],
+)
 def test_durations_are_iso_8601(text, expected):
     assert parse_duration(text) == expected
 
@@ -57,13 +72,29 @@ def test_backoff_grows_and_is_capped():
 
 def test_contract_refuses_a_code_issued_event_without_its_code():
     with pytest.raises(ValidationError):
-        validated(VERIFICATION_CODE_ISSUED, {"account_id": "1", "email": "a@b.sa", "full_name": "A",
-                                             "language": "ar", "expires_at": "x", "valid_minutes": 10})
+        validated(
+            VERIFICATION_CODE_ISSUED,
+            {
+                "account_id": "1",
+                "email": "a@b.sa",
+                "full_name": "A",
+                "language": "ar",
+                "expires_at": "x",
+                "valid_minutes": 10,
+            },
+        )
 
 
 def test_a_consumer_gets_the_contracts_defaults_for_optional_fields_left_out():
     from mumaris_shared.contracts import REFUND_DECIDED
 
-    data = {"application_number": "MR-1", "account_id": "a", "refund_id": "r", "invoice_id": "i",
-            "status": "approved", "amount_halalas": 100, "rule": "duplicate_payment"}
+    data = {
+        "application_number": "MR-1",
+        "account_id": "a",
+        "refund_id": "r",
+        "invoice_id": "i",
+        "status": "approved",
+        "amount_halalas": 100,
+        "rule": "duplicate_payment",
+    }
     assert validated(REFUND_DECIDED, data) == {**data, "reason": None}

@@ -1,4 +1,5 @@
 """The outbox and relay against a real RabbitMQ, on SQLite and PostgreSQL."""
+
 import threading
 from collections import Counter
 
@@ -34,10 +35,9 @@ def test_committed_events_reach_the_exchange_and_are_marked_sent(runtime, publis
 
 
 def test_a_rolled_back_transaction_publishes_nothing(runtime):
-    with pytest.raises(RuntimeError):
-        with runtime.db.transaction() as session:
-            runtime.outbox.publish(session, "test.thing_happened", {})
-            raise RuntimeError("the state change failed")
+    with pytest.raises(RuntimeError), runtime.db.transaction() as session:
+        runtime.outbox.publish(session, "test.thing_happened", {})
+        raise RuntimeError("the state change failed")
     assert runtime.outbox.pending_count() == 0
 
 
@@ -74,8 +74,9 @@ def test_an_event_no_queue_is_bound_for_stays_in_the_outbox(runtime, publisher, 
     assert amqp_channel.basic_get(queue, auto_ack=True)[2] is not None
 
 
-def test_two_relays_on_postgresql_publish_each_event_exactly_once(make_postgres_database, make_runtime, rabbitmq_url,
-                                                                  event_waiter, running):
+def test_two_relays_on_postgresql_publish_each_event_exactly_once(
+    make_postgres_database, make_runtime, rabbitmq_url, event_waiter, running
+):
     # SELECT ... FOR UPDATE SKIP LOCKED: replicas claim disjoint batches
     runtime = make_runtime(make_postgres_database())
     _publish(runtime, 2000)
@@ -113,8 +114,9 @@ def test_sent_events_are_deleted_after_the_retention_and_unsent_ones_never(runti
     table = runtime.outbox.table
     with runtime.db.transaction() as session:
         positions = sorted(session.execute(table.select().where(table.c.sent_at.is_not(None))).scalars())
-        session.execute(table.update().where(table.c.position == positions[0])
-                        .values(sent_at=utcnow() - timedelta(minutes=11)))
+        session.execute(
+            table.update().where(table.c.position == positions[0]).values(sent_at=utcnow() - timedelta(minutes=11))
+        )
     assert relay.prune() == 1
     with runtime.db.transaction() as session:
         assert len(session.execute(table.select()).all()) == 3

@@ -1,7 +1,8 @@
 """The web layer every service shares: one error shape, health, OpenAPI, and token checks."""
+
 import base64
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import jwt
 import pytest
@@ -47,15 +48,22 @@ def _app(tmp_path):
         raise RuntimeError("secret internals")
 
     verifier = TokenVerifier(key_for_kid=lambda kid: {"k1": KEY.public_key()}[kid])
-    app = create_service_app("demo", db=Database(f"sqlite:///{tmp_path / 'demo.db'}"), verifier=verifier,
-                             blueprints=[blueprint])
+    app = create_service_app(
+        "demo", db=Database(f"sqlite:///{tmp_path / 'demo.db'}"), verifier=verifier, blueprints=[blueprint]
+    )
     return app.test_client()
 
 
 def _token(key=KEY, kid="k1", roles=("applicant",), expires_in=timedelta(minutes=5), **overrides):
-    now = datetime.now(timezone.utc)
-    claims = {"sub": "user-1", "roles": list(roles), "iss": TOKEN_ISSUER, "aud": TOKEN_AUDIENCE,
-              "iat": now, "exp": now + expires_in} | overrides
+    now = datetime.now(UTC)
+    claims = {
+        "sub": "user-1",
+        "roles": list(roles),
+        "iss": TOKEN_ISSUER,
+        "aud": TOKEN_AUDIENCE,
+        "iat": now,
+        "exp": now + expires_in,
+    } | overrides
     return jwt.encode(claims, key, algorithm="RS256", headers={"kid": kid})
 
 
@@ -109,30 +117,41 @@ def test_no_token_is_401(tmp_path):
 
 
 def test_expired_token_is_401(tmp_path):
-    _assert_error(_app(tmp_path).get("/v1/whoami", headers=_bearer(_token(expires_in=timedelta(seconds=-1)))),
-                  401, "token_expired")
+    _assert_error(
+        _app(tmp_path).get("/v1/whoami", headers=_bearer(_token(expires_in=timedelta(seconds=-1)))),
+        401,
+        "token_expired",
+    )
 
 
 def test_tampered_token_is_401(tmp_path):
     header, payload, signature = _token().split(".")
     claims = json.loads(base64.urlsafe_b64decode(payload + "==")) | {"roles": ["reviewer"]}
     forged = base64.urlsafe_b64encode(json.dumps(claims).encode()).decode().rstrip("=")
-    _assert_error(_app(tmp_path).get("/v1/whoami", headers=_bearer(f"{header}.{forged}.{signature}")),
-                  401, "invalid_token")
+    _assert_error(
+        _app(tmp_path).get("/v1/whoami", headers=_bearer(f"{header}.{forged}.{signature}")), 401, "invalid_token"
+    )
 
 
 def test_alg_none_token_is_401(tmp_path):
-    unsigned = jwt.encode({"sub": "user-1", "roles": ["reviewer"], "iss": TOKEN_ISSUER, "aud": TOKEN_AUDIENCE},
-                          None, algorithm="none", headers={"kid": "k1"})
+    unsigned = jwt.encode(
+        {"sub": "user-1", "roles": ["reviewer"], "iss": TOKEN_ISSUER, "aud": TOKEN_AUDIENCE},
+        None,
+        algorithm="none",
+        headers={"kid": "k1"},
+    )
     _assert_error(_app(tmp_path).get("/v1/whoami", headers=_bearer(unsigned)), 401, "invalid_token")
 
 
-@pytest.mark.parametrize("token", [
-    _token(key=OTHER_KEY),                  # signed by someone else
-    _token(kid="unknown"),                  # a key we never published
-    _token(aud="another-system"),           # meant for someone else
-    _token(iss="someone-else"),
-])
+@pytest.mark.parametrize(
+    "token",
+    [
+        _token(key=OTHER_KEY),  # signed by someone else
+        _token(kid="unknown"),  # a key we never published
+        _token(aud="another-system"),  # meant for someone else
+        _token(iss="someone-else"),
+    ],
+)
 def test_tokens_not_ours_are_401(tmp_path, token):
     _assert_error(_app(tmp_path).get("/v1/whoami", headers=_bearer(token)), 401, "invalid_token")
 

@@ -1,4 +1,5 @@
 """Every service's migrations create exactly the tables its code declares (adapters/orm.py)."""
+
 import importlib
 
 import pytest

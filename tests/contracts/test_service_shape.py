@@ -1,5 +1,6 @@
 """Every service has the same shape: it migrates on SQLite and PostgreSQL, and its app answers
 health, readiness, metrics, OpenAPI and errors the same way."""
+
 import importlib
 
 import pytest

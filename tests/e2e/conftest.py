@@ -1,5 +1,6 @@
 """The whole platform, started by the same launcher `make run` uses, on fresh ports, a fresh
 RabbitMQ virtual host and fresh SQLite databases; the mail catcher is a real SMTP server."""
+
 import re
 import uuid
 
@@ -9,7 +10,7 @@ import requests
 from ops.launcher import SERVICES, Platform
 
 E2E_SETTINGS = {
-    "CONSUMER_RETRY_DELAYS": "PT0.2S,PT0.4S",   # the retry ladder in under a second
+    "CONSUMER_RETRY_DELAYS": "PT0.2S,PT0.4S",  # the retry ladder in under a second
     "MAILER_RETRY_BASE": "PT0.5S",
     "ACCOUNTS_RESEND_INTERVAL": "PT1M",
     "LOG_LEVEL": "INFO",
@@ -20,8 +21,16 @@ def start_platform(rabbitmq_url, var_dir, **settings):
     """The platform on free ports, with its own mail catcher, on the given virtual host."""
     replicas = settings.pop("replicas", None)
     env = {"RABBITMQ_URL": rabbitmq_url, **E2E_SETTINGS, **settings}
-    return Platform(env=env, var_dir=var_dir, gateway_port=0, ports={service: 0 for service in SERVICES},
-                    mailcatcher=True, mailcatcher_smtp_port=0, mailcatcher_http_port=0, replicas=replicas)
+    return Platform(
+        env=env,
+        var_dir=var_dir,
+        gateway_port=0,
+        ports={service: 0 for service in SERVICES},
+        mailcatcher=True,
+        mailcatcher_smtp_port=0,
+        mailcatcher_http_port=0,
+        replicas=replicas,
+    )
 
 
 @pytest.fixture(scope="package")
@@ -36,8 +45,10 @@ def start_another_platform(broker, tmp_path_factory):
     package's main one, on a virtual host of its own (platforms sharing queues would take each
     other's events); use it as a context manager so it stops with the test. Its broker URL is
     `platform.child_env["RABBITMQ_URL"]`."""
+
     def start(**settings):
         return start_platform(broker.new_url(), tmp_path_factory.mktemp("platform"), **settings)
+
     return start
 
 
@@ -58,9 +69,14 @@ class Gateway:
         return requests.request(method, self.base + path, json=json, data=data, headers=headers, timeout=30)
 
     def register(self, language="en", **overrides):
-        person = {"full_name": "Sara Al-Harbi" if language == "en" else "سارة الحربي",
-                  "email": f"sara.{uuid.uuid4().hex[:10]}@example.sa", "password": "correct horse battery 42",
-                  "national_id": "1" + str(uuid.uuid4().int)[:9], "mobile": "0551234567", "language": language}
+        person = {
+            "full_name": "Sara Al-Harbi" if language == "en" else "سارة الحربي",
+            "email": f"sara.{uuid.uuid4().hex[:10]}@example.sa",
+            "password": "correct horse battery 42",
+            "national_id": "1" + str(uuid.uuid4().int)[:9],
+            "mobile": "0551234567",
+            "language": language,
+        }
         person.update(overrides)
         response = self.call("POST", "/api/accounts/v1/accounts", json=person)
         return person, response
@@ -83,8 +99,9 @@ class Gateway:
     def staff(self, role):
         """A staff member made with the staff command, logged in: (email, token)."""
         email, password = f"{role}.{uuid.uuid4().hex[:8]}@scfhs.example.sa", "a long staff passphrase 7"
-        made = self.platform.run_module("accounts.cli", "create-staff", "--email", email, "--password", password,
-                                        "--role", role)
+        made = self.platform.run_module(
+            "accounts.cli", "create-staff", "--email", email, "--password", password, "--role", role
+        )
         assert made.returncode == 0, made.stderr
         login = self.call("POST", "/api/accounts/v1/sessions", json={"email": email, "password": password})
         assert login.status_code == 200, login.text
@@ -92,10 +109,22 @@ class Gateway:
 
     def new_request(self, token, category="consultant", submit=True):
         """A request created (and sent) by the holder of `token`: its number."""
-        created = self.call("POST", "/api/applications/v1/applications", token=token, json={
-            "category": category, "specialty": "Cardiology",
-            "qualification": {"degree": "MBBS", "institution": "King Saud University", "country": "SA", "year": 2015},
-            "dataflow_reference": f"DF-{uuid.uuid4().hex[:10].upper()}"})
+        created = self.call(
+            "POST",
+            "/api/applications/v1/applications",
+            token=token,
+            json={
+                "category": category,
+                "specialty": "Cardiology",
+                "qualification": {
+                    "degree": "MBBS",
+                    "institution": "King Saud University",
+                    "country": "SA",
+                    "year": 2015,
+                },
+                "dataflow_reference": f"DF-{uuid.uuid4().hex[:10].upper()}",
+            },
+        )
         assert created.status_code == 201, created.text
         number = created.json()["number"]
         if submit:
@@ -113,15 +142,25 @@ class Gateway:
             response = self.call("GET", f"/api/billing/v1/invoices?application={number}", token=token)
             found["list"] = response.json() if response.status_code == 200 else []
             return len(found["list"]) == count
+
         wait_until(issued, timeout=60, interval=0.2)
         return {invoice["kind"]: invoice for invoice in found["list"]}
 
     def pay(self, token, invoice_id, method, outcome="captured"):
-        payment = self.call("POST", f"/api/billing/v1/invoices/{invoice_id}/payments", token=token,
-                            json={"method": method}, headers={"Idempotency-Key": str(uuid.uuid4())})
+        payment = self.call(
+            "POST",
+            f"/api/billing/v1/invoices/{invoice_id}/payments",
+            token=token,
+            json={"method": method},
+            headers={"Idempotency-Key": str(uuid.uuid4())},
+        )
         assert payment.status_code == 201, payment.text
-        done = self.call("POST", f"/api/billing/v1/sandbox/payments/{payment.json()['id']}/complete", token=token,
-                         json={"outcome": outcome})
+        done = self.call(
+            "POST",
+            f"/api/billing/v1/sandbox/payments/{payment.json()['id']}/complete",
+            token=token,
+            json={"outcome": outcome},
+        )
         assert done.status_code in (200, 202), done.text
         return payment.json()
 
@@ -129,15 +168,17 @@ class Gateway:
         from mumaris_shared.testing import wait_until
 
         def reached():
-            return self.call("GET", f"/api/applications/v1/applications/{number}", token=token).json().get(
-                "status") == status
+            return (
+                self.call("GET", f"/api/applications/v1/applications/{number}", token=token).json().get("status")
+                == status
+            )
+
         wait_until(reached, timeout=timeout, interval=0.2)
         return self.call("GET", f"/api/applications/v1/applications/{number}", token=token).json()
 
     def mail_about(self, email, *needles, timeout=60):
         """The e-mail to `email` whose subject and text hold every needle."""
-        return self.mail.wait_for(lambda m: email in m["to"] and all(n in _words(m) for n in needles),
-                                  timeout=timeout)
+        return self.mail.wait_for(lambda m: email in m["to"] and all(n in _words(m) for n in needles), timeout=timeout)
 
     def mails_about(self, email, *needles):
         return [m for m in self.mail.messages() if email in m["to"] and all(n in _words(m) for n in needles)]
@@ -148,11 +189,15 @@ class Gateway:
     def active_account(self, language="en"):
         person, response = self.register(language)
         assert response.status_code == 201, response.text
-        verified = self.call("POST", "/api/accounts/v1/accounts/verify",
-                             json={"email": person["email"], "code": self.code_for(person["email"])})
+        verified = self.call(
+            "POST",
+            "/api/accounts/v1/accounts/verify",
+            json={"email": person["email"], "code": self.code_for(person["email"])},
+        )
         assert verified.status_code == 200, verified.text
-        login = self.call("POST", "/api/accounts/v1/sessions",
-                          json={"email": person["email"], "password": person["password"]})
+        login = self.call(
+            "POST", "/api/accounts/v1/sessions", json={"email": person["email"], "password": person["password"]}
+        )
         assert login.status_code == 200, login.text
         return person, login.json()["access_token"]
 

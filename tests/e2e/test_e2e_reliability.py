@@ -1,5 +1,6 @@
 """Faults against the running platform: the broker goes away, processes are killed mid-work, a
 poison event arrives. E-mails are the observable effect: each must arrive, and only once."""
+
 import json
 import signal
 import subprocess
@@ -58,14 +59,22 @@ def test_a_process_killed_mid_work_loses_and_doubles_nothing(gateway, platform, 
 
 
 def test_an_event_whose_handler_always_fails_is_parked_and_others_still_flow(gateway, platform, broker):
-    poison = Event(type="accounts.verification_code_issued", producer="accounts",
-                   data={"account_id": str(uuid.uuid4()), "email": "nobody@example.sa"})  # no code, no name
+    poison = Event(
+        type="accounts.verification_code_issued",
+        producer="accounts",
+        data={"account_id": str(uuid.uuid4()), "email": "nobody@example.sa"},
+    )  # no code, no name
     connection = pika.BlockingConnection(connection_parameters(broker.url))
     try:
         channel = connection.channel()
         channel.confirm_delivery()
-        channel.basic_publish(EXCHANGE, poison.type, poison.to_json().encode(),
-                              properties=persistent(poison.id, poison.type), mandatory=True)
+        channel.basic_publish(
+            EXCHANGE,
+            poison.type,
+            poison.to_json().encode(),
+            properties=persistent(poison.id, poison.type),
+            mandatory=True,
+        )
     finally:
         connection.close()
 
@@ -74,11 +83,17 @@ def test_an_event_whose_handler_always_fails_is_parked_and_others_still_flow(gat
     gateway.code_mail(person["email"])
 
     def parked():
-        listed = subprocess.run([sys.executable, "-m", "mumaris_shared.parking", "list", "notifications"],
-                                env=platform.child_env, capture_output=True, text=True, check=True)
+        listed = subprocess.run(
+            [sys.executable, "-m", "mumaris_shared.parking", "list", "notifications"],
+            env=platform.child_env,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         return [json.loads(line) for line in listed.stdout.splitlines()]
 
     from mumaris_shared.testing import wait_until
+
     wait_until(lambda: any(p["message_id"] == poison.id for p in parked()), timeout=60, interval=0.5)
     [entry] = [p for p in parked() if p["message_id"] == poison.id]
     assert entry["attempts"] == 3 and entry["error"]

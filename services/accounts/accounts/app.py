@@ -1,5 +1,5 @@
+from collections.abc import Callable
 from datetime import datetime
-from typing import Callable
 
 from flask import Flask
 
@@ -8,19 +8,28 @@ from mumaris_shared.runtime import Runtime
 from mumaris_shared.web import create_service_app
 
 from .api import SERVICE_EXTENSION, blueprint, well_known
-from .bootstrap import SERVICE, runtime as default_runtime
+from .bootstrap import SERVICE
+from .bootstrap import runtime as default_runtime
 from .service import AccountService
 from .settings import Settings
 
 
-def create_app(runtime: Runtime | None = None, verifier: TokenVerifier | None = None,
-               clock: Callable[[], datetime] | None = None, settings: Settings | None = None) -> Flask:
+def create_app(
+    runtime: Runtime | None = None,
+    verifier: TokenVerifier | None = None,
+    clock: Callable[[], datetime] | None = None,
+    settings: Settings | None = None,
+) -> Flask:
     """`clock` replaces the current time for the rules (tests of expiry, throttling) and token times."""
     runtime = runtime or default_runtime()
     service = AccountService(runtime, settings or Settings.from_env(), clock)
     # accounts holds the keys, so it verifies its own tokens without fetching its JWKS over HTTP.
-    app = create_service_app(SERVICE, db=runtime.db, outbox=runtime.outbox,
-                             verifier=verifier or TokenVerifier(key_for_kid=service.keys.public_key),
-                             blueprints=[blueprint, well_known])
+    app = create_service_app(
+        SERVICE,
+        db=runtime.db,
+        outbox=runtime.outbox,
+        verifier=verifier or TokenVerifier(key_for_kid=service.keys.public_key),
+        blueprints=[blueprint, well_known],
+    )
     app.extensions[SERVICE_EXTENSION] = service
     return app

@@ -1,5 +1,6 @@
 """Commands for operators. `python -m accounts.cli create-staff --email E --password P --role reviewer`
 makes a staff account, active at once (the database must be migrated: `python -m accounts.migrate`)."""
+
 from __future__ import annotations
 
 import argparse
@@ -39,8 +40,12 @@ def main(argv: list[str] | None = None) -> int:
     service_runtime = runtime()
     try:
         account_id = AccountService(service_runtime).create_staff(
-            email=email, password=args.password, role=args.role, language=args.language,
-            full_name=normalise_full_name(args.full_name or email.partition("@")[0]))
+            email=email,
+            password=args.password,
+            role=args.role,
+            language=args.language,
+            full_name=normalise_full_name(args.full_name or email.partition("@")[0]),
+        )
     except ApiError as error:
         problems = error.details.get("fields", {}).get("password", [])
         print(f"error: {'; '.join([error.message, *problems])} ({error.code})", file=sys.stderr)

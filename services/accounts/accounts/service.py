@@ -3,11 +3,12 @@ its events through the outbox in that transaction, and answers failures with an 
 
 Failures roll back everything, except the two that must be remembered for the limits to mean
 anything: a wrong verification code spends a try, and a failed login is recorded."""
+
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Callable
 
 import jwt
 from sqlalchemy.exc import IntegrityError
@@ -31,8 +32,13 @@ CODE_SECRET_NAME = "verification_code_hmac"
 
 
 class AccountService:
-    def __init__(self, runtime: Runtime, settings: Settings | None = None,
-                 clock: Callable[[], datetime] | None = None, keys: KeyStore | None = None):
+    def __init__(
+        self,
+        runtime: Runtime,
+        settings: Settings | None = None,
+        clock: Callable[[], datetime] | None = None,
+        keys: KeyStore | None = None,
+    ):
         self.db = runtime.db
         self.outbox = runtime.outbox
         self.settings = settings or Settings.from_env()
@@ -41,27 +47,49 @@ class AccountService:
         self._code_hasher: CodeHasher | None = None
 
     # --- registration and activation --------------------------------------------------------------
-    def register(self, *, full_name: str, email: str, password: str, national_id: str, mobile: str,
-                 language: str) -> dict:
+    def register(
+        self, *, full_name: str, email: str, password: str, national_id: str, mobile: str, language: str
+    ) -> dict:
         """A pending account and its first code; inputs already normalised by the API schema."""
-        account = self._create(email=email, password=password, full_name=full_name, language=language,
-                               roles=[APPLICANT], status=PENDING_VERIFICATION, national_id=national_id, mobile=mobile)
+        account = self._create(
+            email=email,
+            password=password,
+            full_name=full_name,
+            language=language,
+            roles=[APPLICANT],
+            status=PENDING_VERIFICATION,
+            national_id=national_id,
+            mobile=mobile,
+        )
         return {"id": account.id, "email": account.email, "status": account.status}
 
     def create_staff(self, *, email: str, password: str, role: str, full_name: str, language: str) -> str:
         """An active staff account, announced to the other services as registered and activated."""
         if role not in STAFF_ROLES:
-            raise ApiError(422, "validation_failed", f"a staff role is one of {', '.join(STAFF_ROLES)}",
-                           {"fields": {"role": [f"must be one of {', '.join(STAFF_ROLES)}"]}})
-        return self._create(email=email, password=password, full_name=full_name, language=language,
-                            roles=[role], status=ACTIVE, national_id=None, mobile=None).id
+            raise ApiError(
+                422,
+                "validation_failed",
+                f"a staff role is one of {', '.join(STAFF_ROLES)}",
+                {"fields": {"role": [f"must be one of {', '.join(STAFF_ROLES)}"]}},
+            )
+        return self._create(
+            email=email,
+            password=password,
+            full_name=full_name,
+            language=language,
+            roles=[role],
+            status=ACTIVE,
+            national_id=None,
+            mobile=None,
+        ).id
 
     def _create(self, *, email: str, password: str, status: str, **values):
         try:
             passwords.check_password_policy(password, email)
         except passwords.WeakPassword as weak:
-            raise ApiError(422, "weak_password", "the password does not meet the policy",
-                           {"fields": {"password": weak.problems}}) from None
+            raise ApiError(
+                422, "weak_password", "the password does not meet the policy", {"fields": {"password": weak.problems}}
+            ) from None
         hasher = self._hasher() if status == PENDING_VERIFICATION else None
         password_hash = passwords.hash_password(password)
         now = self.clock()
@@ -69,8 +97,9 @@ class AccountService:
             with self.db.transaction() as session:
                 if repository.account_by_email(session, email) is not None:
                     raise _email_taken()
-                account = repository.add_account(session, email=email, password_hash=password_hash, status=status,
-                                                 created_at=now, **values)
+                account = repository.add_account(
+                    session, email=email, password_hash=password_hash, status=status, created_at=now, **values
+                )
                 self.outbox.publish(session, ACCOUNT_REGISTERED, _account_data(account))
                 if status == ACTIVE:
                     repository.activate(session, account.id, ACTIVE, now)
@@ -116,8 +145,12 @@ class AccountService:
         with self.db.transaction() as session:
             account = repository.account_by_email(session, email, for_update=True)
             if account is not None and account.status == PENDING_VERIFICATION:
-                wait = resend_wait(repository.last_code_issued_at(session, account.id),
-                                   repository.resends_since(session, account.id, now - HOUR), policy, now)
+                wait = resend_wait(
+                    repository.last_code_issued_at(session, account.id),
+                    repository.resends_since(session, account.id, now - HOUR),
+                    policy,
+                    now,
+                )
                 if wait is not None:
                     raise _retry_later(429, "too_soon", "a code was sent moments ago; wait before asking again", wait)
                 self._issue_code(session, hasher, account, "resend", now)
@@ -127,9 +160,16 @@ class AccountService:
         policy, code = self.settings.codes, new_code()
         expires_at = now + policy.ttl
         repository.issue_code(session, account.id, hasher.hash(code), reason, now, expires_at)
-        self.outbox.publish(session, VERIFICATION_CODE_ISSUED, {
-            **_account_data(account), "code": code, "expires_at": isoformat(expires_at),
-            "valid_minutes": policy.valid_minutes})
+        self.outbox.publish(
+            session,
+            VERIFICATION_CODE_ISSUED,
+            {
+                **_account_data(account),
+                "code": code,
+                "expires_at": isoformat(expires_at),
+                "valid_minutes": policy.valid_minutes,
+            },
+        )
 
     def _hasher(self) -> CodeHasher:
         # Fetched before the caller's transaction opens: on SQLite a second one would wait for it.
@@ -162,26 +202,47 @@ class AccountService:
     def _token(self, account, now: datetime) -> dict:
         kid, key = self.keys.signing_key()
         ttl = self.settings.token_ttl
-        claims = {"iss": TOKEN_ISSUER, "aud": TOKEN_AUDIENCE, "sub": account.id, "email": account.email,
-                  "roles": list(account.roles), "iat": int(now.timestamp()), "exp": int((now + ttl).timestamp()),
-                  "jti": str(uuid.uuid4())}
-        return {"access_token": jwt.encode(claims, key, algorithm=ALGORITHM, headers={"kid": kid}),
-                "token_type": "Bearer", "expires_in": int(ttl.total_seconds())}
+        claims = {
+            "iss": TOKEN_ISSUER,
+            "aud": TOKEN_AUDIENCE,
+            "sub": account.id,
+            "email": account.email,
+            "roles": list(account.roles),
+            "iat": int(now.timestamp()),
+            "exp": int((now + ttl).timestamp()),
+            "jti": str(uuid.uuid4()),
+        }
+        return {
+            "access_token": jwt.encode(claims, key, algorithm=ALGORITHM, headers={"kid": kid}),
+            "token_type": "Bearer",
+            "expires_in": int(ttl.total_seconds()),
+        }
 
     def me(self, account_id: str) -> dict:
         with self.db.transaction() as session:
             account = repository.account_by_id(session, account_id)
         if account is None:
             raise ApiError(404, "not_found", "the account no longer exists")
-        return {"id": account.id, "full_name": account.full_name, "email": account.email,
-                "roles": list(account.roles), "language": account.language, "status": account.status,
-                "mobile": account.mobile}
+        return {
+            "id": account.id,
+            "full_name": account.full_name,
+            "email": account.email,
+            "roles": list(account.roles),
+            "language": account.language,
+            "status": account.status,
+            "mobile": account.mobile,
+        }
 
 
 def _account_data(account) -> dict:
     """The `accounts.*` event data (contracts.AccountData), with the roles so services tell staff apart."""
-    return {"account_id": account.id, "email": account.email, "full_name": account.full_name,
-            "language": account.language, "roles": list(account.roles)}
+    return {
+        "account_id": account.id,
+        "email": account.email,
+        "full_name": account.full_name,
+        "language": account.language,
+        "roles": list(account.roles),
+    }
 
 
 def _email_taken() -> ApiError:

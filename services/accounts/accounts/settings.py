@@ -1,4 +1,5 @@
 """The accounts settings (DESIGN.md section 4), read from the environment once per app or command."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -20,14 +21,18 @@ class Settings:
     code_secret: str | None = None
 
     @classmethod
-    def from_env(cls) -> "Settings":
+    def from_env(cls) -> Settings:
         return cls(
-            codes=CodePolicy(ttl=env_duration("ACCOUNTS_CODE_TTL", "PT10M"),
-                             max_attempts=env_int("ACCOUNTS_CODE_MAX_ATTEMPTS", 5),
-                             resend_interval=env_duration("ACCOUNTS_RESEND_INTERVAL", "PT1M"),
-                             resends_per_hour=env_int("ACCOUNTS_RESENDS_PER_HOUR", 5)),
-            logins=LoginThrottle(max_failures=env_int("ACCOUNTS_LOGIN_MAX_FAILURES", 5),
-                                 window=env_duration("ACCOUNTS_LOGIN_WINDOW", "PT15M")),
+            codes=CodePolicy(
+                ttl=env_duration("ACCOUNTS_CODE_TTL", "PT10M"),
+                max_attempts=env_int("ACCOUNTS_CODE_MAX_ATTEMPTS", 5),
+                resend_interval=env_duration("ACCOUNTS_RESEND_INTERVAL", "PT1M"),
+                resends_per_hour=env_int("ACCOUNTS_RESENDS_PER_HOUR", 5),
+            ),
+            logins=LoginThrottle(
+                max_failures=env_int("ACCOUNTS_LOGIN_MAX_FAILURES", 5),
+                window=env_duration("ACCOUNTS_LOGIN_WINDOW", "PT15M"),
+            ),
             token_ttl=env_duration("ACCOUNTS_TOKEN_TTL", "PT15M"),
             code_secret=env("ACCOUNTS_CODE_SECRET"),
         )

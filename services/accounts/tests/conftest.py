@@ -1,5 +1,6 @@
 """Fixtures for the accounts integration tests: a migrated database on each backend, the app on
 it with a clock the test moves, and helpers to read what was stored and published."""
+
 from __future__ import annotations
 
 import json
@@ -28,15 +29,25 @@ class Service:
     clock: Clock
 
     def register(self, **overrides):
-        body = {"full_name": "Sara Ali", "email": "sara@example.com", "password": PASSWORD,
-                "national_id": "1234567890", "mobile": "0551234567", "language": "ar", **overrides}
+        body = {
+            "full_name": "Sara Ali",
+            "email": "sara@example.com",
+            "password": PASSWORD,
+            "national_id": "1234567890",
+            "mobile": "0551234567",
+            "language": "ar",
+            **overrides,
+        }
         return self.client.post("/v1/accounts", json=body)
 
     def events(self, event_type: str) -> list[dict]:
         """The data of the events of `event_type` in the outbox, oldest first."""
         with self.runtime.db.transaction() as session:
-            bodies = session.execute(select(outbox_table.c.body).where(outbox_table.c.event_type == event_type)
-                                     .order_by(outbox_table.c.position)).scalars()
+            bodies = session.execute(
+                select(outbox_table.c.body)
+                .where(outbox_table.c.event_type == event_type)
+                .order_by(outbox_table.c.position)
+            ).scalars()
             return [json.loads(body)["data"] for body in bodies]
 
     def last_code(self) -> str:

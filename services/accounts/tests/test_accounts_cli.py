@@ -1,4 +1,5 @@
 """`python -m accounts.cli create-staff`: staff accounts, active at once."""
+
 import subprocess
 import sys
 
@@ -16,8 +17,21 @@ def staff(service, database_url, monkeypatch):
 
 
 def test_staff_account_is_created_active_and_announced(staff, capsys):
-    code = cli.main(["create-staff", "--email", " Reviewer@Example.com", "--password", "a long staff password",
-                     "--role", "reviewer", "--full-name", "Huda Reviewer", "--language", "en"])
+    code = cli.main(
+        [
+            "create-staff",
+            "--email",
+            " Reviewer@Example.com",
+            "--password",
+            "a long staff password",
+            "--role",
+            "reviewer",
+            "--full-name",
+            "Huda Reviewer",
+            "--language",
+            "en",
+        ]
+    )
     assert code == 0
     account_id = capsys.readouterr().out.strip()
     [registered] = staff.events("accounts.account_registered")
@@ -28,14 +42,28 @@ def test_staff_account_is_created_active_and_announced(staff, capsys):
 
     token = staff.login("reviewer@example.com", "a long staff password").json["access_token"]
     me = staff.client.get("/v1/me", headers={"Authorization": f"Bearer {token}"}).json
-    assert (me["id"], me["roles"], me["full_name"], me["status"]) == (account_id, ["reviewer"], "Huda Reviewer", "active")
+    assert (me["id"], me["roles"], me["full_name"], me["status"]) == (
+        account_id,
+        ["reviewer"],
+        "Huda Reviewer",
+        "active",
+    )
 
 
 def test_staff_with_a_taken_email_is_refused_with_a_clear_error(staff, capsys):
     staff.register()
     before = staff.snapshot()
-    code = cli.main(["create-staff", "--email", "SARA@example.com", "--password", "a long staff password",
-                     "--role", "secretary_general"])
+    code = cli.main(
+        [
+            "create-staff",
+            "--email",
+            "SARA@example.com",
+            "--password",
+            "a long staff password",
+            "--role",
+            "secretary_general",
+        ]
+    )
     assert code == 1
     assert "e-mail address exists" in capsys.readouterr().err
     assert staff.snapshot() == before
@@ -50,8 +78,22 @@ def test_staff_with_a_weak_password_or_bad_email_is_refused(staff, capsys, email
 
 
 def test_command_runs_as_a_module(staff, database_url):
-    result = subprocess.run([sys.executable, "-m", "accounts.cli", "create-staff", "--email", "sg@example.com",
-                             "--password", "a long staff password", "--role", "secretary_general"],
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "accounts.cli",
+            "create-staff",
+            "--email",
+            "sg@example.com",
+            "--password",
+            "a long staff password",
+            "--role",
+            "secretary_general",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 0, result.stderr
     assert staff.events("accounts.account_activated")[0]["account_id"] == result.stdout.strip()

@@ -1,18 +1,26 @@
 """One test per accounts rule (domain/), each named for the rule."""
-from datetime import datetime, timedelta, timezone
+
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from accounts.domain import passwords
-from accounts.domain.codes import (CodeHasher, CodePolicy, IssuedCode, Verdict, check_code, new_code,
-                                   normalise_code, resend_wait)
-from mumaris_shared.identity import (normalise_email, normalise_full_name, normalise_mobile,
-                                      normalise_national_id)
+from accounts.domain.codes import (
+    CodeHasher,
+    CodePolicy,
+    IssuedCode,
+    Verdict,
+    check_code,
+    new_code,
+    normalise_code,
+    resend_wait,
+)
 from accounts.domain.throttling import LoginThrottle, retry_after_seconds, window_wait
+from mumaris_shared.identity import normalise_email, normalise_full_name, normalise_mobile, normalise_national_id
 
 pytestmark = pytest.mark.unit
 
-NOW = datetime(2026, 11, 25, 10, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
 POLICY = CodePolicy()
 HASHER = CodeHasher(b"a test secret of enough length")
 
@@ -150,7 +158,9 @@ def test_after_five_wrong_tries_even_the_right_code_needs_a_new_code():
 
 def test_code_is_valid_for_ten_minutes():
     code = issued(expires_at=NOW + POLICY.ttl)
-    assert check_code(code, "123456", HASHER, POLICY, NOW + timedelta(minutes=9, seconds=59)).verdict is Verdict.ACCEPTED
+    assert (
+        check_code(code, "123456", HASHER, POLICY, NOW + timedelta(minutes=9, seconds=59)).verdict is Verdict.ACCEPTED
+    )
     assert check_code(code, "123456", HASHER, POLICY, NOW + timedelta(minutes=10)).verdict is Verdict.EXPIRED
 
 
@@ -203,6 +213,8 @@ def test_failed_logins_older_than_the_window_do_not_count():
 
 
 def test_successful_login_clears_the_failures_before_it():
-    attempts = [(NOW - timedelta(minutes=10), False)] * 4 + [(NOW - timedelta(minutes=5), True),
-                                                             (NOW - timedelta(minutes=1), False)]
+    attempts = [(NOW - timedelta(minutes=10), False)] * 4 + [
+        (NOW - timedelta(minutes=5), True),
+        (NOW - timedelta(minutes=1), False),
+    ]
     assert LoginThrottle().wait(attempts, NOW) is None

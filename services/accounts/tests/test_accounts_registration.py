@@ -1,4 +1,5 @@
 """Registration, activation by code and resending codes, on both database backends."""
+
 from datetime import timedelta
 
 import pytest
@@ -15,8 +16,14 @@ def test_migrated_service_is_alive_ready_and_documented(service, rabbitmq_url, m
     assert service.client.get("/healthz").json == {"status": "alive"}
     assert service.client.get("/readyz").json["checks"] == {"database": "ok", "broker": "ok"}
     paths = service.client.get("/openapi.json").json["paths"]
-    assert {"/v1/accounts", "/v1/accounts/verify", "/v1/accounts/resend-code", "/v1/sessions", "/v1/me",
-            "/.well-known/jwks.json"} <= set(paths)
+    assert {
+        "/v1/accounts",
+        "/v1/accounts/verify",
+        "/v1/accounts/resend-code",
+        "/v1/sessions",
+        "/v1/me",
+        "/.well-known/jwks.json",
+    } <= set(paths)
     assert "mumaris_outbox_pending" in service.client.get("/metrics").get_data(as_text=True)
 
 
@@ -41,8 +48,15 @@ def test_register_verify_login_and_see_oneself(service):
     assert session.json["token_type"] == "Bearer" and session.json["expires_in"] == 900
     me = service.client.get("/v1/me", headers={"Authorization": f"Bearer {session.json['access_token']}"})
     assert me.status_code == 200
-    assert me.json == {"id": account_id, "full_name": "Sara Ali", "email": "sara@example.com", "roles": ["applicant"],
-                       "language": "ar", "status": "active", "mobile": "+966551234567"}
+    assert me.json == {
+        "id": account_id,
+        "full_name": "Sara Ali",
+        "email": "sara@example.com",
+        "roles": ["applicant"],
+        "language": "ar",
+        "status": "active",
+        "mobile": "+966551234567",
+    }
 
 
 def test_registration_events_reach_the_broker_through_the_relay(service, rabbitmq_url, event_waiter):
@@ -53,28 +67,49 @@ def test_registration_events_reach_the_broker_through_the_relay(service, rabbitm
         assert Relay(service.runtime.outbox, publisher).relay_once() == 2
     finally:
         publisher.close()
-    [issued] = event_waiter.wait_for("accounts.verification_code_issued",
-                                     where=lambda e: e.data["account_id"] == account_id)
+    [issued] = event_waiter.wait_for(
+        "accounts.verification_code_issued", where=lambda e: e.data["account_id"] == account_id
+    )
     assert issued.producer == "accounts" and len(issued.data["code"]) == 6
-    verified = service.client.post("/v1/accounts/verify", json={"email": "sara@example.com", "code": issued.data["code"]})
+    verified = service.client.post(
+        "/v1/accounts/verify", json={"email": "sara@example.com", "code": issued.data["code"]}
+    )
     assert verified.status_code == 200
 
 
-VALID = {"full_name": "Sara Ali", "email": "sara@example.com", "password": "correct horse battery",
-         "national_id": "1234567890", "mobile": "0551234567", "language": "en"}
+VALID = {
+    "full_name": "Sara Ali",
+    "email": "sara@example.com",
+    "password": "correct horse battery",
+    "national_id": "1234567890",
+    "mobile": "0551234567",
+    "language": "en",
+}
 
 
-@pytest.mark.parametrize("body, field", [
-    ({k: v for k, v in VALID.items() if k != "mobile"}, "mobile"),
-    ({**VALID, "role": "reviewer"}, "role"),
-    ({**VALID, "email": "not-an-address"}, "email"),
-    ({**VALID, "national_id": "3234567890"}, "national_id"),
-    ({**VALID, "mobile": "+971501234567"}, "mobile"),
-    ({**VALID, "language": "fr"}, "language"),
-    ({**VALID, "full_name": "   "}, "full_name"),
-    ({**VALID, "email": 42}, "email"),
-], ids=["missing field", "extra field", "invalid email", "invalid national id", "invalid mobile", "invalid language",
-        "empty name", "email not a string"])
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        ({k: v for k, v in VALID.items() if k != "mobile"}, "mobile"),
+        ({**VALID, "role": "reviewer"}, "role"),
+        ({**VALID, "email": "not-an-address"}, "email"),
+        ({**VALID, "national_id": "3234567890"}, "national_id"),
+        ({**VALID, "mobile": "+971501234567"}, "mobile"),
+        ({**VALID, "language": "fr"}, "language"),
+        ({**VALID, "full_name": "   "}, "full_name"),
+        ({**VALID, "email": 42}, "email"),
+    ],
+    ids=[
+        "missing field",
+        "extra field",
+        "invalid email",
+        "invalid national id",
+        "invalid mobile",
+        "invalid language",
+        "empty name",
+        "email not a string",
+    ],
+)
 def test_invalid_registration_is_refused_and_changes_nothing(service, body, field):
     before = service.snapshot()
     error = assert_error(service.client.post("/v1/accounts", json=body), 422, "validation_failed")
@@ -109,12 +144,14 @@ def test_wrong_code_spends_a_try_and_nothing_else(service):
     service.register()
     before = service.snapshot()
     wrong = "000000" if service.last_code() != "000000" else "111111"
-    error = assert_error(service.client.post("/v1/accounts/verify", json={"email": "sara@example.com", "code": wrong}),
-                         422, "wrong_code")
+    error = assert_error(
+        service.client.post("/v1/accounts/verify", json={"email": "sara@example.com", "code": wrong}), 422, "wrong_code"
+    )
     assert error["details"] == {"attempts_left": 4}
     after = service.snapshot()
-    assert {name: rows for name, rows in after.items() if name != "verification_codes"} == \
-        {name: rows for name, rows in before.items() if name != "verification_codes"}
+    assert {name: rows for name, rows in after.items() if name != "verification_codes"} == {
+        name: rows for name, rows in before.items() if name != "verification_codes"
+    }
     assert after["verification_codes"] != before["verification_codes"]  # the failed try counted
 
 
@@ -137,7 +174,9 @@ def test_expired_code_is_gone_and_changes_nothing(service):
     service.register()
     service.clock.advance(timedelta(minutes=10))
     before = service.snapshot()
-    response = service.client.post("/v1/accounts/verify", json={"email": "sara@example.com", "code": service.last_code()})
+    response = service.client.post(
+        "/v1/accounts/verify", json={"email": "sara@example.com", "code": service.last_code()}
+    )
     assert_error(response, 410, "code_expired")
     assert service.snapshot() == before
 
@@ -156,7 +195,9 @@ def test_sixth_try_after_five_wrong_ones_needs_a_new_code(service):
 
     service.clock.advance(timedelta(minutes=1))
     assert service.client.post("/v1/accounts/resend-code", json={"email": "sara@example.com"}).status_code == 202
-    response = service.client.post("/v1/accounts/verify", json={"email": "sara@example.com", "code": service.last_code()})
+    response = service.client.post(
+        "/v1/accounts/verify", json={"email": "sara@example.com", "code": service.last_code()}
+    )
     assert response.status_code == 200
 
 
@@ -187,7 +228,9 @@ def test_new_code_voids_the_old_one(service):
     if old != new:
         response = service.client.post("/v1/accounts/verify", json={"email": "sara@example.com", "code": old})
         assert_error(response, 422, "wrong_code")
-    assert service.client.post("/v1/accounts/verify", json={"email": "sara@example.com", "code": new}).status_code == 200
+    assert (
+        service.client.post("/v1/accounts/verify", json={"email": "sara@example.com", "code": new}).status_code == 200
+    )
 
 
 def test_at_most_five_resends_an_hour(service):
@@ -209,7 +252,8 @@ def test_resend_for_unknown_or_active_address_answers_sent_and_does_nothing(serv
         service.register_active()
     service.clock.advance(timedelta(minutes=1))
     before = service.snapshot()
-    response = service.client.post("/v1/accounts/resend-code", json={"email": "sara@example.com" if active
-                                                                     else "nobody@example.com"})
+    response = service.client.post(
+        "/v1/accounts/resend-code", json={"email": "sara@example.com" if active else "nobody@example.com"}
+    )
     assert (response.status_code, response.json) == (202, {"status": "sent"})
     assert service.snapshot() == before

@@ -1,4 +1,5 @@
 """Logging in, the tokens accounts signs, the keys it publishes, and who may see /v1/me."""
+
 import base64
 import json
 import threading
@@ -37,21 +38,25 @@ def test_login_before_activation_is_forbidden(service):
     before = service.snapshot()
     assert_error(service.login(), 403, "not_active")
     after = service.snapshot()
-    assert {k: v for k, v in after.items() if k != "login_attempts"} == \
-        {k: v for k, v in before.items() if k != "login_attempts"}
+    assert {k: v for k, v in after.items() if k != "login_attempts"} == {
+        k: v for k, v in before.items() if k != "login_attempts"
+    }
 
 
-@pytest.mark.parametrize("email, password", [("sara@example.com", "wrong horse battery"),
-                                             ("nobody@example.com", "correct horse battery")],
-                         ids=["wrong password", "unknown email"])
+@pytest.mark.parametrize(
+    "email, password",
+    [("sara@example.com", "wrong horse battery"), ("nobody@example.com", "correct horse battery")],
+    ids=["wrong password", "unknown email"],
+)
 def test_wrong_credentials_are_unauthorised_and_only_the_try_is_recorded(service, email, password):
     service.register_active()
     before = service.snapshot()
     assert_error(service.login(email, password), 401, "invalid_credentials")
     after = service.snapshot()
     assert len(after["login_attempts"]) == len(before["login_attempts"]) + 1
-    assert {k: v for k, v in after.items() if k != "login_attempts"} == \
-        {k: v for k, v in before.items() if k != "login_attempts"}
+    assert {k: v for k, v in after.items() if k != "login_attempts"} == {
+        k: v for k, v in before.items() if k != "login_attempts"
+    }
 
 
 def test_sixth_login_after_five_failures_waits_even_with_the_right_password(service):
@@ -71,14 +76,16 @@ def test_sixth_login_after_five_failures_waits_even_with_the_right_password(serv
 def test_login_throttle_is_shared_by_every_replica(service, database_url):
     from accounts.app import create_app
     from accounts.bootstrap import runtime
+
     service.register_active()
     other_runtime = runtime(database_url)
     try:
         other_replica = create_app(other_runtime, clock=service.clock).test_client()
         for client in (service.client, other_replica) * 2 + (service.client,):
             client.post("/v1/sessions", json={"email": "sara@example.com", "password": "wrong horse battery"})
-        response = other_replica.post("/v1/sessions", json={"email": "sara@example.com",
-                                                            "password": "correct horse battery"})
+        response = other_replica.post(
+            "/v1/sessions", json={"email": "sara@example.com", "password": "correct horse battery"}
+        )
         assert_error(response, 429, "too_many_attempts")
     finally:
         other_runtime.db.dispose()
@@ -109,8 +116,14 @@ def test_unsigned_token_is_refused(service):
     account_id = service.register_active()
     kid = jwt.get_unverified_header(service.login().json["access_token"])["kid"]
     now = int(utcnow().timestamp())
-    claims = {"iss": TOKEN_ISSUER, "aud": TOKEN_AUDIENCE, "sub": account_id, "roles": ["applicant"],
-              "iat": now, "exp": now + 600}
+    claims = {
+        "iss": TOKEN_ISSUER,
+        "aud": TOKEN_AUDIENCE,
+        "sub": account_id,
+        "roles": ["applicant"],
+        "iat": now,
+        "exp": now + 600,
+    }
     unsigned = jwt.encode(claims, None, algorithm="none", headers={"kid": kid})
     assert_error(service.client.get("/v1/me", headers=bearer(unsigned)), 401, "invalid_token")
 

@@ -3,10 +3,11 @@
 Both are guarded by the lifecycle: an event for a request that has moved on (withdrawn while the
 payment was on its way, say) or for a number this service does not know changes nothing and is
 logged, not failed, so it is neither retried nor parked."""
+
 import logging
 
 from mumaris_shared.consumer import Handler, HandlerContext
-from mumaris_shared.contracts import (APPLICATION_CANCELLED, FEES_SETTLED, PAYMENT_DEADLINE_EXPIRED, validated)
+from mumaris_shared.contracts import APPLICATION_CANCELLED, FEES_SETTLED, PAYMENT_DEADLINE_EXPIRED, validated
 from mumaris_shared.events import isoformat, utcnow
 
 from .adapters import repository
@@ -48,8 +49,10 @@ def cancel_unpaid(ctx: HandlerContext) -> None:
     if application is not None:
         now = utcnow()
         move(ctx.session, application, EXPIRE_DEADLINE, by=SYSTEM, at=now, reason=DEADLINE_EXPIRED_REASON)
-        ctx.publish(APPLICATION_CANCELLED, {**request_data(application), "reason": DEADLINE_EXPIRED_REASON,
-                                            "cancelled_at": isoformat(now)})
+        ctx.publish(
+            APPLICATION_CANCELLED,
+            {**request_data(application), "reason": DEADLINE_EXPIRED_REASON, "cancelled_at": isoformat(now)},
+        )
 
 
 HANDLERS: dict[str, Handler] = {

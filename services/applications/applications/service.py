@@ -1,37 +1,70 @@
 """What the applications service does, one method per use: each runs in one transaction,
 publishes its events through the outbox in that transaction, and answers failures with an
 `ApiError` (or the domain's `IllegalTransition`, a 409), so a refused request changes nothing."""
+
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import datetime
-from typing import Callable
 
 from sqlalchemy.engine import Row
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from mumaris_shared.auth import Principal
-from mumaris_shared.contracts import (APPLICATION_APPROVED, APPLICATION_REJECTED, APPLICATION_REVIEW_STARTED,
-                                      APPLICATION_SUBMITTED, APPLICATION_WITHDRAWN, DATA_UPDATE_APPROVED,
-                                      DATA_UPDATE_REJECTED, DATA_UPDATE_SUBMITTED)
+from mumaris_shared.contracts import (
+    APPLICATION_APPROVED,
+    APPLICATION_REJECTED,
+    APPLICATION_REVIEW_STARTED,
+    APPLICATION_SUBMITTED,
+    APPLICATION_WITHDRAWN,
+    DATA_UPDATE_APPROVED,
+    DATA_UPDATE_REJECTED,
+    DATA_UPDATE_SUBMITTED,
+)
 from mumaris_shared.errors import ApiError
 from mumaris_shared.events import isoformat, utcnow
 from mumaris_shared.runtime import Runtime
 
 from .adapters import repository
 from .domain.access import may_read
-from .domain.lifecycle import (APPROVE, DECISIONS, DRAFT, ON_THE_REQUEST, START_REVIEW, SUBMIT, SUBMIT_UPDATE,
-                               UNDER_REVIEW, WITHDRAW, Step, transition, update_transition)
-from .domain.numbers import (new_application_number, new_membership_number, normalise_application_number,
-                             normalise_membership_number)
+from .domain.lifecycle import (
+    APPROVE,
+    DECISIONS,
+    DRAFT,
+    ON_THE_REQUEST,
+    START_REVIEW,
+    SUBMIT,
+    SUBMIT_UPDATE,
+    UNDER_REVIEW,
+    WITHDRAW,
+    Step,
+    transition,
+    update_transition,
+)
+from .domain.numbers import (
+    new_application_number,
+    new_membership_number,
+    normalise_application_number,
+    normalise_membership_number,
+)
 from .domain.updates import fields_changed, updated
 
 NUMBER_TRIES = 3
 
 
-def move(session: Session, application: Row, action: str, *, by: str, at: datetime, reason: str | None = None,
-         update_id: str | None = None, **changes) -> Step:
+def move(
+    session: Session,
+    application: Row,
+    action: str,
+    *,
+    by: str,
+    at: datetime,
+    reason: str | None = None,
+    update_id: str | None = None,
+    **changes,
+) -> Step:
     """Apply `action` to the request (as `lifecycle` allows, or IllegalTransition) and put it on
     its timeline. Every change of status, from a person or an event, goes through here."""
     step = transition(action, application.status, application.review_started_at is not None)
@@ -40,8 +73,17 @@ def move(session: Session, application: Row, action: str, *, by: str, at: dateti
     return step
 
 
-def move_update(session: Session, data_update: Row, application: Row, action: str, *, by: str, at: datetime,
-                reason: str | None = None, **changes) -> Step:
+def move_update(
+    session: Session,
+    data_update: Row,
+    application: Row,
+    action: str,
+    *,
+    by: str,
+    at: datetime,
+    reason: str | None = None,
+    **changes,
+) -> Step:
     """Apply `action` to the data update (as `lifecycle.UPDATE_RULES` allow, or IllegalTransition),
     and the matching step to its request, whose timeline records it. Every change of an update's
     status goes through here."""
@@ -65,19 +107,29 @@ class ApplicationService:
         self.clock = clock or utcnow
 
     # --- the applicant --------------------------------------------------------------------------
-    def create(self, owner: Principal, *, category: str, specialty: str, qualification: dict,
-               dataflow_reference: str) -> dict:
+    def create(
+        self, owner: Principal, *, category: str, specialty: str, qualification: dict, dataflow_reference: str
+    ) -> dict:
         now = self.clock()
         for attempt in range(1, NUMBER_TRIES + 1):
             number = new_application_number()
             try:
                 with self.db.transaction() as session:
                     repository.add_application(
-                        session, number=number, account_id=owner.id, status=DRAFT, category=category,
-                        specialty=specialty, degree=qualification["degree"],
-                        institution=qualification["institution"], country=qualification["country"],
-                        graduation_year=qualification["year"], dataflow_reference=dataflow_reference,
-                        created_at=now, updated_at=now)
+                        session,
+                        number=number,
+                        account_id=owner.id,
+                        status=DRAFT,
+                        category=category,
+                        specialty=specialty,
+                        degree=qualification["degree"],
+                        institution=qualification["institution"],
+                        country=qualification["country"],
+                        graduation_year=qualification["year"],
+                        dataflow_reference=dataflow_reference,
+                        created_at=now,
+                        updated_at=now,
+                    )
                     repository.add_timeline_entry(session, number, DRAFT, now, owner.id, None)
                     return self._detail(session, repository.application_by_number(session, number))
             except IntegrityError:
@@ -89,9 +141,16 @@ class ApplicationService:
         with self.db.transaction() as session:
             application = self._owned(session, owner, number)
             move(session, application, SUBMIT, by=owner.id, at=now, submitted_at=now)
-            self.outbox.publish(session, APPLICATION_SUBMITTED, {
-                **request_data(application), "category": application.category,
-                "specialty": application.specialty, "submitted_at": isoformat(now)})
+            self.outbox.publish(
+                session,
+                APPLICATION_SUBMITTED,
+                {
+                    **request_data(application),
+                    "category": application.category,
+                    "specialty": application.specialty,
+                    "submitted_at": isoformat(now),
+                },
+            )
             return self._detail(session, repository.application_by_number(session, application.number))
 
     def withdraw(self, owner: Principal, number: str) -> dict:
@@ -99,9 +158,16 @@ class ApplicationService:
         with self.db.transaction() as session:
             application = self._owned(session, owner, number)
             move(session, application, WITHDRAW, by=owner.id, at=now)
-            self.outbox.publish(session, APPLICATION_WITHDRAWN, {
-                **request_data(application), "previous_status": application.status,
-                "withdrawn_at": isoformat(now), "review_started_at": _iso_or_none(application.review_started_at)})
+            self.outbox.publish(
+                session,
+                APPLICATION_WITHDRAWN,
+                {
+                    **request_data(application),
+                    "previous_status": application.status,
+                    "withdrawn_at": isoformat(now),
+                    "review_started_at": _iso_or_none(application.review_started_at),
+                },
+            )
             return self._detail(session, repository.application_by_number(session, application.number))
 
     def list_own(self, owner: Principal) -> list[dict]:
@@ -129,12 +195,31 @@ class ApplicationService:
         now = self.clock()
         with self.db.transaction() as session:
             requests, updates = repository.review_queue(session), repository.update_queue(session)
-        entries = [{"kind": "application", **_summary(row), "under_review_at": row.under_review_at,
-                    "review_started_at": row.review_started_at, "reviewer_id": row.reviewer_id} for row in requests]
-        entries += [{"kind": "data_update", "update_id": row.id, "number": row.application_number,
-                     "status": row.status, "membership_number": row.membership_number, "category": row.category,
-                     "fields_changed": fields_changed(repository.changes_of(row)), "under_review_at": row.submitted_at,
-                     "review_started_at": row.review_started_at, "reviewer_id": row.reviewer_id} for row in updates]
+        entries = [
+            {
+                "kind": "application",
+                **_summary(row),
+                "under_review_at": row.under_review_at,
+                "review_started_at": row.review_started_at,
+                "reviewer_id": row.reviewer_id,
+            }
+            for row in requests
+        ]
+        entries += [
+            {
+                "kind": "data_update",
+                "update_id": row.id,
+                "number": row.application_number,
+                "status": row.status,
+                "membership_number": row.membership_number,
+                "category": row.category,
+                "fields_changed": fields_changed(repository.changes_of(row)),
+                "under_review_at": row.submitted_at,
+                "review_started_at": row.review_started_at,
+                "reviewer_id": row.reviewer_id,
+            }
+            for row in updates
+        ]
         entries.sort(key=lambda entry: entry["under_review_at"])  # stable: requests first at the same moment
         for entry in entries:
             entry["waiting_seconds"] = max(0, int((now - entry["under_review_at"]).total_seconds()))
@@ -149,10 +234,20 @@ class ApplicationService:
                 return self._detail(session, application)
             if application.review_started_at is not None:
                 raise _taken_by_another(application)
-            move(session, application, START_REVIEW, by=reviewer.id, at=now, review_started_at=now,
-                 reviewer_id=reviewer.id)
-            self.outbox.publish(session, APPLICATION_REVIEW_STARTED, {
-                **request_data(application), "reviewer_id": reviewer.id, "started_at": isoformat(now)})
+            move(
+                session,
+                application,
+                START_REVIEW,
+                by=reviewer.id,
+                at=now,
+                review_started_at=now,
+                reviewer_id=reviewer.id,
+            )
+            self.outbox.publish(
+                session,
+                APPLICATION_REVIEW_STARTED,
+                {**request_data(application), "reviewer_id": reviewer.id, "started_at": isoformat(now)},
+            )
             return self._detail(session, repository.application_by_number(session, application.number))
 
     def decide(self, reviewer: Principal, number: str, decision: str, reason: str | None) -> dict:
@@ -166,7 +261,8 @@ class ApplicationService:
             data = {**request_data(application), "decided_at": isoformat(now)}
             if action == APPROVE:
                 data["membership_number"] = repository.issue_membership_number(
-                    session, application.number, new_membership_number)
+                    session, application.number, new_membership_number
+                )
                 self.outbox.publish(session, APPLICATION_APPROVED, data)
             else:
                 self.outbox.publish(session, APPLICATION_REJECTED, {**data, "reason": reason})
@@ -181,16 +277,33 @@ class ApplicationService:
             application = self._owned_membership(session, owner, membership_number)
             already_open = repository.open_data_update(session, application.number)
             if already_open is not None:
-                raise ApiError(409, "update_already_open", "this membership already has an update under review",
-                               {"update_id": already_open.id})
+                raise ApiError(
+                    409,
+                    "update_already_open",
+                    "this membership already has an update under review",
+                    {"update_id": already_open.id},
+                )
             update_id = str(uuid.uuid4())
-            repository.add_data_update(session, id=update_id, application_number=application.number,
-                                       membership_number=application.membership_number, account_id=owner.id,
-                                       status=UNDER_REVIEW, changes=changes, submitted_at=now)
+            repository.add_data_update(
+                session,
+                id=update_id,
+                application_number=application.number,
+                membership_number=application.membership_number,
+                account_id=owner.id,
+                status=UNDER_REVIEW,
+                changes=changes,
+                submitted_at=now,
+            )
             move(session, application, SUBMIT_UPDATE, by=owner.id, at=now, update_id=update_id)
-            self.outbox.publish(session, DATA_UPDATE_SUBMITTED, {
-                **update_data(application, update_id), "fields_changed": fields_changed(changes),
-                "submitted_at": isoformat(now)})
+            self.outbox.publish(
+                session,
+                DATA_UPDATE_SUBMITTED,
+                {
+                    **update_data(application, update_id),
+                    "fields_changed": fields_changed(changes),
+                    "submitted_at": isoformat(now),
+                },
+            )
             return _update_detail(repository.data_update_by_id(session, update_id))
 
     def start_update_review(self, reviewer: Principal, update_id: str) -> dict:
@@ -202,8 +315,16 @@ class ApplicationService:
                 return _update_detail(data_update)
             if data_update.review_started_at is not None:
                 raise _taken_by_another(data_update, "data update")
-            move_update(session, data_update, application, START_REVIEW, by=reviewer.id, at=now,
-                        review_started_at=now, reviewer_id=reviewer.id)
+            move_update(
+                session,
+                data_update,
+                application,
+                START_REVIEW,
+                by=reviewer.id,
+                at=now,
+                review_started_at=now,
+                reviewer_id=reviewer.id,
+            )
             return _update_detail(repository.data_update_by_id(session, data_update.id))
 
     def decide_update(self, reviewer: Principal, update_id: str, decision: str, reason: str | None) -> dict:
@@ -214,14 +335,21 @@ class ApplicationService:
             data_update, application = self._existing_update(session, update_id)
             if data_update.review_started_at is not None and data_update.reviewer_id != reviewer.id:
                 raise _taken_by_another(data_update, "data update")
-            move_update(session, data_update, application, action, by=reviewer.id, at=now, reason=reason,
-                        decided_at=now)
+            move_update(
+                session, data_update, application, action, by=reviewer.id, at=now, reason=reason, decided_at=now
+            )
             data = {**update_data(application, data_update.id), "decided_at": isoformat(now)}
             if action == APPROVE:
                 current = repository.membership_data(application)
                 version = len(repository.versions_of(session, application.number)) + 1
-                repository.add_version(session, application.number, version=version, data=current, replaced_at=now,
-                                       update_id=data_update.id)
+                repository.add_version(
+                    session,
+                    application.number,
+                    version=version,
+                    data=current,
+                    replaced_at=now,
+                    update_id=data_update.id,
+                )
                 new = updated(current, repository.changes_of(data_update))
                 repository.update_application(session, application.number, **repository.membership_columns(new))
                 self.outbox.publish(session, DATA_UPDATE_APPROVED, data)
@@ -237,11 +365,17 @@ class ApplicationService:
             if not application or not may_read(caller.id, caller.roles, application.account_id):
                 raise _no_membership()
             history = repository.versions_of(session, application.number)
-            return {"membership_number": application.membership_number, "number": application.number,
-                    "account_id": application.account_id, "status": application.status,
-                    "category": application.category, "version": len(history) + 1,
-                    **repository.membership_data(application), "history": history,
-                    "updates": [_update_detail(row) for row in repository.data_updates_of(session, application.number)]}
+            return {
+                "membership_number": application.membership_number,
+                "number": application.number,
+                "account_id": application.account_id,
+                "status": application.status,
+                "category": application.category,
+                "version": len(history) + 1,
+                **repository.membership_data(application),
+                "history": history,
+                "updates": [_update_detail(row) for row in repository.data_updates_of(session, application.number)],
+            }
 
     def read_update(self, caller: Principal, update_id: str) -> dict:
         with self.db.transaction() as session:
@@ -288,13 +422,21 @@ class ApplicationService:
 
     @staticmethod
     def _detail(session: Session, application: Row) -> dict:
-        return {**_summary(application), "account_id": application.account_id,
-                "qualification": {"degree": application.degree, "institution": application.institution,
-                                  "country": application.country, "year": application.graduation_year},
-                "dataflow_reference": application.dataflow_reference,
-                "submitted_at": application.submitted_at, "review_started_at": application.review_started_at,
-                "decided_at": application.decided_at,
-                "timeline": [_timeline_entry(entry) for entry in repository.timeline_of(session, application.number)]}
+        return {
+            **_summary(application),
+            "account_id": application.account_id,
+            "qualification": {
+                "degree": application.degree,
+                "institution": application.institution,
+                "country": application.country,
+                "year": application.graduation_year,
+            },
+            "dataflow_reference": application.dataflow_reference,
+            "submitted_at": application.submitted_at,
+            "review_started_at": application.review_started_at,
+            "decided_at": application.decided_at,
+            "timeline": [_timeline_entry(entry) for entry in repository.timeline_of(session, application.number)],
+        }
 
 
 def _timeline_entry(entry: Row) -> dict:
@@ -311,12 +453,20 @@ def update_data(application: Row, update_id: str) -> dict:
 
 def _update_detail(data_update: Row) -> dict:
     changes = repository.changes_of(data_update)
-    return {"id": data_update.id, "membership_number": data_update.membership_number,
-            "number": data_update.application_number, "account_id": data_update.account_id,
-            "status": data_update.status, "changes": changes, "fields_changed": fields_changed(changes),
-            "submitted_at": data_update.submitted_at, "review_started_at": data_update.review_started_at,
-            "reviewer_id": data_update.reviewer_id, "decided_at": data_update.decided_at,
-            "reason": data_update.reason}
+    return {
+        "id": data_update.id,
+        "membership_number": data_update.membership_number,
+        "number": data_update.application_number,
+        "account_id": data_update.account_id,
+        "status": data_update.status,
+        "changes": changes,
+        "fields_changed": fields_changed(changes),
+        "submitted_at": data_update.submitted_at,
+        "review_started_at": data_update.review_started_at,
+        "reviewer_id": data_update.reviewer_id,
+        "decided_at": data_update.decided_at,
+        "reason": data_update.reason,
+    }
 
 
 def _iso_or_none(moment: datetime | None) -> str | None:
@@ -324,10 +474,15 @@ def _iso_or_none(moment: datetime | None) -> str | None:
 
 
 def _summary(application: Row) -> dict:
-    return {"number": application.number, "status": application.status,
-            "membership_number": application.membership_number, "category": application.category,
-            "specialty": application.specialty, "created_at": application.created_at,
-            "updated_at": application.updated_at}
+    return {
+        "number": application.number,
+        "status": application.status,
+        "membership_number": application.membership_number,
+        "category": application.category,
+        "specialty": application.specialty,
+        "created_at": application.created_at,
+        "updated_at": application.updated_at,
+    }
 
 
 def _not_found() -> ApiError:
@@ -344,5 +499,9 @@ def _no_update() -> ApiError:
 
 def _taken_by_another(taken: Row, what: str = "request") -> ApiError:
     """A request or a data update another reviewer has taken."""
-    return ApiError(409, "taken_by_another_reviewer", f"another reviewer has taken this {what}",
-                    {"current_status": taken.status, "reviewer_id": taken.reviewer_id})
+    return ApiError(
+        409,
+        "taken_by_another_reviewer",
+        f"another reviewer has taken this {what}",
+        {"current_status": taken.status, "reviewer_id": taken.reviewer_id},
+    )

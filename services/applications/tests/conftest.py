@@ -1,6 +1,7 @@
 """Fixtures for the applications integration tests: a migrated database on each backend, the app
 on it with a clock the test moves and test-signed tokens, the consumer's handlers called directly,
 and helpers to read what was stored and published."""
+
 from __future__ import annotations
 
 import json
@@ -13,7 +14,8 @@ from sqlalchemy import select
 
 from applications.adapters.orm import metadata, outbox_table
 from applications.app import create_app
-from applications.bootstrap import SERVICE, runtime as make_runtime
+from applications.bootstrap import SERVICE
+from applications.bootstrap import runtime as make_runtime
 from applications.handlers import HANDLERS
 from mumaris_shared.events import Event, isoformat, utcnow
 from mumaris_shared.migrations import upgrade
@@ -22,12 +24,25 @@ from mumaris_shared.testing import Clock, TestTokens, assert_error, stored_rows
 
 TOKENS = TestTokens()
 APPLICANT, OTHER_APPLICANT, REVIEWER, OTHER_REVIEWER, SECRETARY = (
-    "acct-sara", "acct-omar", "acct-reviewer-1", "acct-reviewer-2", "acct-secretary")
-ROLES = {APPLICANT: "applicant", OTHER_APPLICANT: "applicant", REVIEWER: "reviewer", OTHER_REVIEWER: "reviewer",
-         SECRETARY: "secretary_general"}
-REQUEST = {"category": "consultant", "specialty": "Cardiology",
-           "qualification": {"degree": "MD", "institution": "King Saud University", "country": "SA", "year": 2015},
-           "dataflow_reference": "DF-2026-000123"}
+    "acct-sara",
+    "acct-omar",
+    "acct-reviewer-1",
+    "acct-reviewer-2",
+    "acct-secretary",
+)
+ROLES = {
+    APPLICANT: "applicant",
+    OTHER_APPLICANT: "applicant",
+    REVIEWER: "reviewer",
+    OTHER_REVIEWER: "reviewer",
+    SECRETARY: "secretary_general",
+}
+REQUEST = {
+    "category": "consultant",
+    "specialty": "Cardiology",
+    "qualification": {"degree": "MD", "institution": "King Saud University", "country": "SA", "year": 2015},
+    "dataflow_reference": "DF-2026-000123",
+}
 
 
 def bearer(account_id: str, *roles: str) -> dict:
@@ -41,8 +56,13 @@ class Service:
     runtime: Runtime
     clock: Clock
 
-    people = SimpleNamespace(applicant=APPLICANT, other_applicant=OTHER_APPLICANT, reviewer=REVIEWER,
-                             other_reviewer=OTHER_REVIEWER, secretary=SECRETARY)
+    people = SimpleNamespace(
+        applicant=APPLICANT,
+        other_applicant=OTHER_APPLICANT,
+        reviewer=REVIEWER,
+        other_reviewer=OTHER_REVIEWER,
+        secretary=SECRETARY,
+    )
     request_body = REQUEST
     bearer = staticmethod(bearer)
 
@@ -91,8 +111,9 @@ class Service:
 
     # --- data updates -----------------------------------------------------------------------------------
     def submit_update(self, membership_number: str, changes, as_: str = APPLICANT):
-        return self.client.post(f"/v1/memberships/{membership_number}/updates", json={"changes": changes},
-                                headers=bearer(as_))
+        return self.client.post(
+            f"/v1/memberships/{membership_number}/updates", json={"changes": changes}, headers=bearer(as_)
+        )
 
     def on_update(self, update_id: str, action: str, as_: str = REVIEWER, body: dict | None = None):
         return self.client.post(f"/v1/updates/{update_id}/{action}", json=body, headers=bearer(as_))
@@ -115,8 +136,11 @@ class Service:
     def events(self, event_type: str) -> list[dict]:
         """The events of `event_type` in the outbox, oldest first."""
         with self.runtime.db.transaction() as session:
-            bodies = session.execute(select(outbox_table.c.body).where(outbox_table.c.event_type == event_type)
-                                     .order_by(outbox_table.c.position)).scalars()
+            bodies = session.execute(
+                select(outbox_table.c.body)
+                .where(outbox_table.c.event_type == event_type)
+                .order_by(outbox_table.c.position)
+            ).scalars()
             return [json.loads(body) for body in bodies]
 
     def refused(self, status: int, code: str, call) -> dict:

@@ -1,6 +1,7 @@
 """Data updates of an approved request (R11) through the API, on both database backends: approved,
 the new data replaces the old and the old stays in the history; rejected, nothing changes; every
 refusal answers with the one error shape and changes nothing stored."""
+
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
@@ -11,13 +12,21 @@ from mumaris_shared.contracts import SCHEMAS
 pytestmark = pytest.mark.integration
 
 NEW_QUALIFICATION = {"degree": "PhD", "institution": "Imperial College London", "country": "GB", "year": 2020}
-CHANGES = {"mobile": "05 1234 5678", "specialty": "Interventional Cardiology", "qualification": NEW_QUALIFICATION,
-           "employer": {"name": "King Faisal Specialist Hospital", "city": "Riyadh"}}
+CHANGES = {
+    "mobile": "05 1234 5678",
+    "specialty": "Interventional Cardiology",
+    "qualification": NEW_QUALIFICATION,
+    "employer": {"name": "King Faisal Specialist Hospital", "city": "Riyadh"},
+}
 STORED_CHANGES = {**CHANGES, "mobile": "+966512345678"}
-ORIGINAL_DATA = {"email": None, "mobile": None, "address": None, "specialty": "Cardiology",
-                 "qualification": {"degree": "MD", "institution": "King Saud University", "country": "SA",
-                                   "year": 2015},
-                 "employer": None}
+ORIGINAL_DATA = {
+    "email": None,
+    "mobile": None,
+    "address": None,
+    "specialty": "Cardiology",
+    "qualification": {"degree": "MD", "institution": "King Saud University", "country": "SA", "year": 2015},
+    "employer": None,
+}
 
 
 def contract_data(event: dict) -> dict:
@@ -48,10 +57,14 @@ def test_an_approved_update_replaces_the_data_and_keeps_the_previous_version(ser
     assert submitted.json["changes"] == STORED_CHANGES
     assert submitted.json["fields_changed"] == ["mobile", "specialty", "qualification", "employer"]
     [event] = service.events("applications.data_update_submitted")
-    assert contract_data(event) == {"application_number": number, "account_id": people.applicant,
-                                    "update_id": update_id, "membership_number": membership_number,
-                                    "fields_changed": ["mobile", "specialty", "qualification", "employer"],
-                                    "submitted_at": submitted.json["submitted_at"]}
+    assert contract_data(event) == {
+        "application_number": number,
+        "account_id": people.applicant,
+        "update_id": update_id,
+        "membership_number": membership_number,
+        "fields_changed": ["mobile", "specialty", "qualification", "employer"],
+        "submitted_at": submitted.json["submitted_at"],
+    }
 
     service.clock.advance(timedelta(hours=3))
     [queued] = service.get("/v1/review-queue", people.reviewer).json
@@ -72,19 +85,25 @@ def test_an_approved_update_replaces_the_data_and_keeps_the_previous_version(ser
     assert approved.status_code == 200, approved.json
     assert approved.json["status"] == "approved" and approved.json["reason"] is None
     [event] = service.events("applications.data_update_approved")
-    assert contract_data(event) == {"application_number": number, "account_id": people.applicant,
-                                    "update_id": update_id, "membership_number": membership_number,
-                                    "decided_at": approved.json["decided_at"]}
+    assert contract_data(event) == {
+        "application_number": number,
+        "account_id": people.applicant,
+        "update_id": update_id,
+        "membership_number": membership_number,
+        "decided_at": approved.json["decided_at"],
+    }
     assert service.get("/v1/review-queue", people.reviewer).json == []
 
     membership = service.get(f"/v1/memberships/{membership_number}", people.applicant).json
     assert membership["status"] == "approved" and membership["number"] == number
     assert membership["version"] == 2
     assert current_data(membership) == {**ORIGINAL_DATA, **STORED_CHANGES}
-    assert membership["history"] == [{"version": 1, "data": ORIGINAL_DATA, "replaced_at": approved.json["decided_at"],
-                                      "update_id": update_id}]
+    assert membership["history"] == [
+        {"version": 1, "data": ORIGINAL_DATA, "replaced_at": approved.json["decided_at"], "update_id": update_id}
+    ]
     assert [(u["id"], u["status"], u["changes"]) for u in membership["updates"]] == [
-        (update_id, "approved", STORED_CHANGES)]
+        (update_id, "approved", STORED_CHANGES)
+    ]
 
     request = service.get(f"/v1/applications/{number}", people.applicant).json
     assert request["status"] == "approved" and request["membership_number"] == membership_number
@@ -99,12 +118,21 @@ def test_an_approved_update_replaces_the_data_and_keeps_the_previous_version(ser
 
     # A later update keeps the whole history.
     second = service.open_update(membership_number, {"email": "Sara@Example.com", "address": "Jeddah"})
-    assert service.on_update(second, "decision", body={"decision": "approve", "reason": "proof seen"}).status_code == 200
+    assert (
+        service.on_update(second, "decision", body={"decision": "approve", "reason": "proof seen"}).status_code == 200
+    )
     membership = service.get(f"/v1/memberships/{membership_number}", people.secretary).json
     assert membership["version"] == 3
-    assert current_data(membership) == {**ORIGINAL_DATA, **STORED_CHANGES, "email": "sara@example.com", "address": "Jeddah"}
+    assert current_data(membership) == {
+        **ORIGINAL_DATA,
+        **STORED_CHANGES,
+        "email": "sara@example.com",
+        "address": "Jeddah",
+    }
     assert [(v["version"], v["data"], v["update_id"]) for v in membership["history"]] == [
-        (1, ORIGINAL_DATA, update_id), (2, {**ORIGINAL_DATA, **STORED_CHANGES}, second)]
+        (1, ORIGINAL_DATA, update_id),
+        (2, {**ORIGINAL_DATA, **STORED_CHANGES}, second),
+    ]
     assert [u["reason"] for u in membership["updates"]] == [None, "proof seen"]
 
 
@@ -119,9 +147,14 @@ def test_a_rejected_update_changes_nothing_and_shows_its_reason(service):
     assert rejected.status_code == 200, rejected.json
     assert (rejected.json["status"], rejected.json["reason"]) == ("rejected", "no proof of the PhD")
     [event] = service.events("applications.data_update_rejected")
-    assert contract_data(event) == {"application_number": number, "account_id": people.applicant,
-                                    "update_id": update_id, "membership_number": membership_number,
-                                    "reason": "no proof of the PhD", "decided_at": rejected.json["decided_at"]}
+    assert contract_data(event) == {
+        "application_number": number,
+        "account_id": people.applicant,
+        "update_id": update_id,
+        "membership_number": membership_number,
+        "reason": "no proof of the PhD",
+        "decided_at": rejected.json["decided_at"],
+    }
     assert service.events("applications.data_update_approved") == []
 
     after = service.snapshot()
@@ -132,8 +165,12 @@ def test_a_rejected_update_changes_nothing_and_shows_its_reason(service):
     assert (shown["id"], shown["status"], shown["reason"]) == (update_id, "rejected", "no proof of the PhD")
     request = service.get(f"/v1/applications/{number}", people.applicant).json
     assert request["status"] == "approved" and request["specialty"] == "Cardiology"
-    assert update_entries(request["timeline"])[-1] == ("update_rejected", people.reviewer, "no proof of the PhD",
-                                                       update_id)
+    assert update_entries(request["timeline"])[-1] == (
+        "update_rejected",
+        people.reviewer,
+        "no proof of the PhD",
+        update_id,
+    )
     # The rejected update is closed: a new one may be submitted.
     assert service.submit_update(membership_number, {"address": "Riyadh"}).status_code == 201
 
@@ -144,16 +181,24 @@ def test_another_users_membership_number_is_refused_like_an_unknown_one(service)
     _, membership_number = service.membership()
     mine = service.open_update(membership_number, {"address": "Riyadh"}, taken=False)
     unknown = "1234567897"  # a valid Luhn number no request holds
-    answers = [service.refused(404, "not_found", call) for call in (
-        lambda: service.submit_update(membership_number, CHANGES, people.other_applicant),
-        lambda: service.submit_update(unknown, CHANGES, people.other_applicant),
-        lambda: service.submit_update("not-a-number", CHANGES, people.other_applicant),
-        lambda: service.get(f"/v1/memberships/{membership_number}", people.other_applicant),
-        lambda: service.get(f"/v1/memberships/{unknown}", people.other_applicant))]
+    answers = [
+        service.refused(404, "not_found", call)
+        for call in (
+            lambda: service.submit_update(membership_number, CHANGES, people.other_applicant),
+            lambda: service.submit_update(unknown, CHANGES, people.other_applicant),
+            lambda: service.submit_update("not-a-number", CHANGES, people.other_applicant),
+            lambda: service.get(f"/v1/memberships/{membership_number}", people.other_applicant),
+            lambda: service.get(f"/v1/memberships/{unknown}", people.other_applicant),
+        )
+    ]
     assert all(answer == answers[0] for answer in answers)
-    update_answers = [service.refused(404, "not_found", call) for call in (
-        lambda: service.get(f"/v1/updates/{mine}", people.other_applicant),
-        lambda: service.get("/v1/updates/00000000-0000-0000-0000-000000000000", people.other_applicant))]
+    update_answers = [
+        service.refused(404, "not_found", call)
+        for call in (
+            lambda: service.get(f"/v1/updates/{mine}", people.other_applicant),
+            lambda: service.get("/v1/updates/00000000-0000-0000-0000-000000000000", people.other_applicant),
+        )
+    ]
     assert update_answers[0] == update_answers[1]
     assert service.get(f"/v1/updates/{mine}", people.secretary).status_code == 200
     assert service.get(f"/v1/memberships/{membership_number}", people.reviewer).status_code == 200
@@ -161,43 +206,65 @@ def test_another_users_membership_number_is_refused_like_an_unknown_one(service)
 
 def test_staff_cannot_submit_an_update_and_a_token_is_needed(service):
     _, membership_number = service.membership()
-    service.refused(403, "forbidden", lambda: service.submit_update(membership_number, CHANGES, service.people.reviewer))
-    service.refused(401, "unauthenticated", lambda: service.client.post(
-        f"/v1/memberships/{membership_number}/updates", json={"changes": CHANGES}))
+    service.refused(
+        403, "forbidden", lambda: service.submit_update(membership_number, CHANGES, service.people.reviewer)
+    )
+    service.refused(
+        401,
+        "unauthenticated",
+        lambda: service.client.post(f"/v1/memberships/{membership_number}/updates", json={"changes": CHANGES}),
+    )
 
 
 # --- bad input ----------------------------------------------------------------------------------------
-@pytest.mark.parametrize("changes, field", [
-    ({"category": "technician"}, "category"),
-    ({"mobile": "0412345678"}, "mobile"),
-    ({"email": "sara-at-example"}, "email"),
-    ({"qualification": {**NEW_QUALIFICATION, "year": 2999}}, "qualification"),
-    ({"qualification": {"degree": "PhD"}}, "qualification"),
-    ({"employer": "King Faisal Specialist Hospital"}, "employer"),
-    ({"specialty": "  "}, "specialty"),
-    ({"address": None}, "address"),
-], ids=["unknown field", "not a Saudi mobile", "bad e-mail", "future year", "partial qualification",
-        "employer as text", "empty specialty", "null address"])
+@pytest.mark.parametrize(
+    "changes, field",
+    [
+        ({"category": "technician"}, "category"),
+        ({"mobile": "0412345678"}, "mobile"),
+        ({"email": "sara-at-example"}, "email"),
+        ({"qualification": {**NEW_QUALIFICATION, "year": 2999}}, "qualification"),
+        ({"qualification": {"degree": "PhD"}}, "qualification"),
+        ({"employer": "King Faisal Specialist Hospital"}, "employer"),
+        ({"specialty": "  "}, "specialty"),
+        ({"address": None}, "address"),
+    ],
+    ids=[
+        "unknown field",
+        "not a Saudi mobile",
+        "bad e-mail",
+        "future year",
+        "partial qualification",
+        "employer as text",
+        "empty specialty",
+        "null address",
+    ],
+)
 def test_an_update_with_unknown_fields_or_invalid_values_is_422_and_changes_nothing(service, changes, field):
     _, membership_number = service.membership()
     error = service.refused(422, "validation_failed", lambda: service.submit_update(membership_number, changes))
     assert field in error["details"]["fields"]["changes"]
 
 
-@pytest.mark.parametrize("body", [{"changes": {}}, {}, {"changes": None}, {"changes": {}, "note": "x"}],
-                         ids=["empty changes", "no changes", "null changes", "extra field"])
+@pytest.mark.parametrize(
+    "body",
+    [{"changes": {}}, {}, {"changes": None}, {"changes": {}, "note": "x"}],
+    ids=["empty changes", "no changes", "null changes", "extra field"],
+)
 def test_an_update_without_changes_is_422_and_changes_nothing(service, body):
     _, membership_number = service.membership()
-    call = lambda: service.client.post(f"/v1/memberships/{membership_number}/updates", json=body,
-                                       headers=service.bearer(service.people.applicant))
+    call = lambda: service.client.post(
+        f"/v1/memberships/{membership_number}/updates", json=body, headers=service.bearer(service.people.applicant)
+    )
     assert service.refused(422, "validation_failed", call)["details"]["fields"]
 
 
 def test_a_second_open_update_is_409_naming_the_open_one(service):
     _, membership_number = service.membership()
     first = service.open_update(membership_number, {"address": "Riyadh"}, taken=False)
-    error = service.refused(409, "update_already_open",
-                    lambda: service.submit_update(membership_number, {"address": "Jeddah"}))
+    error = service.refused(
+        409, "update_already_open", lambda: service.submit_update(membership_number, {"address": "Jeddah"})
+    )
     assert error["details"] == {"update_id": first}
     service.on_update(first, "review")  # still open once taken
     service.refused(409, "update_already_open", lambda: service.submit_update(membership_number, {"address": "Jeddah"}))
@@ -226,8 +293,9 @@ def test_rejecting_an_update_without_a_reason_is_422(service, reason):
 def test_deciding_an_update_before_taking_it_is_409(service):
     _, membership_number = service.membership()
     update_id = service.open_update(membership_number, CHANGES, taken=False)
-    error = service.refused(409, "illegal_transition",
-                    lambda: service.on_update(update_id, "decision", body={"decision": "approve"}))
+    error = service.refused(
+        409, "illegal_transition", lambda: service.on_update(update_id, "decision", body={"decision": "approve"})
+    )
     assert error["details"] == {"current_status": "under_review", "review_started": False}
 
 
@@ -236,8 +304,9 @@ def test_a_decided_update_cannot_be_taken_or_decided_again(service, decision):
     _, membership_number = service.membership()
     update_id = service.open_update(membership_number, CHANGES)
     assert service.on_update(update_id, "decision", body={"decision": decision, "reason": "checked"}).status_code == 200
-    error = service.refused(409, "illegal_transition",
-                    lambda: service.on_update(update_id, "decision", body={"decision": "approve"}))
+    error = service.refused(
+        409, "illegal_transition", lambda: service.on_update(update_id, "decision", body={"decision": "approve"})
+    )
     assert error["details"]["current_status"] == {"approve": "approved", "reject": "rejected"}[decision]
     other = service.people.other_reviewer
     service.refused(409, "taken_by_another_reviewer", lambda: service.on_update(update_id, "review", other))
@@ -249,8 +318,11 @@ def test_an_update_taken_by_another_reviewer_cannot_be_taken_or_decided(service)
     other = service.people.other_reviewer
     error = service.refused(409, "taken_by_another_reviewer", lambda: service.on_update(update_id, "review", other))
     assert error["details"] == {"current_status": "under_review", "reviewer_id": service.people.reviewer}
-    service.refused(409, "taken_by_another_reviewer",
-            lambda: service.on_update(update_id, "decision", other, {"decision": "reject", "reason": "no"}))
+    service.refused(
+        409,
+        "taken_by_another_reviewer",
+        lambda: service.on_update(update_id, "decision", other, {"decision": "reject", "reason": "no"}),
+    )
 
 
 def test_an_unknown_update_is_404(service):
@@ -268,7 +340,8 @@ def test_the_queue_lists_requests_and_updates_longest_waiting_first(service):
     queue = service.get("/v1/review-queue", service.people.reviewer).json
     assert [(entry["kind"], entry.get("update_id"), entry["number"]) for entry in queue] == [
         ("data_update", update_id, service.get(f"/v1/updates/{update_id}", service.people.reviewer).json["number"]),
-        ("application", None, number)]
+        ("application", None, number),
+    ]
 
 
 def test_two_updates_submitted_at_once_open_one(service):
@@ -276,8 +349,15 @@ def test_two_updates_submitted_at_once_open_one(service):
     app = service.client.application
 
     def submit(address):
-        return app.test_client().post(f"/v1/memberships/{membership_number}/updates", json={"changes": {"address": address}},
-                                      headers=service.bearer(service.people.applicant)).status_code
+        return (
+            app.test_client()
+            .post(
+                f"/v1/memberships/{membership_number}/updates",
+                json={"changes": {"address": address}},
+                headers=service.bearer(service.people.applicant),
+            )
+            .status_code
+        )
 
     with ThreadPoolExecutor(2) as pool:
         codes = sorted(pool.map(submit, ["Riyadh", "Jeddah"]))

@@ -1,14 +1,41 @@
 """One test per rule of the request's life (domain/lifecycle.py), each named for the rule."""
+
 import itertools
 
 import pytest
 
-from applications.domain.lifecycle import (APPROVE, APPROVE_UPDATE, APPROVED, AWAITING_PAYMENT, CANCELLED, DRAFT,
-                                           EXPIRE_DEADLINE, REJECT, REJECT_UPDATE, REJECTED, REVIEW_STARTED, RULES,
-                                           SETTLE_FEES, START_REVIEW, START_UPDATE_REVIEW, STATUSES, SUBMIT,
-                                           SUBMIT_UPDATE, UNDER_REVIEW, UPDATE_APPROVED, UPDATE_REJECTED,
-                                           UPDATE_REVIEW_STARTED, UPDATE_SUBMITTED, WITHDRAW, WITHDRAWN,
-                                           IllegalTransition, Step, allows, decision_reason, transition)
+from applications.domain.lifecycle import (
+    APPROVE,
+    APPROVE_UPDATE,
+    APPROVED,
+    AWAITING_PAYMENT,
+    CANCELLED,
+    DRAFT,
+    EXPIRE_DEADLINE,
+    REJECT,
+    REJECT_UPDATE,
+    REJECTED,
+    REVIEW_STARTED,
+    RULES,
+    SETTLE_FEES,
+    START_REVIEW,
+    START_UPDATE_REVIEW,
+    STATUSES,
+    SUBMIT,
+    SUBMIT_UPDATE,
+    UNDER_REVIEW,
+    UPDATE_APPROVED,
+    UPDATE_REJECTED,
+    UPDATE_REVIEW_STARTED,
+    UPDATE_SUBMITTED,
+    WITHDRAW,
+    WITHDRAWN,
+    IllegalTransition,
+    Step,
+    allows,
+    decision_reason,
+    transition,
+)
 
 pytestmark = pytest.mark.unit
 
@@ -25,9 +52,16 @@ ALLOWED = {
     (START_REVIEW, UNDER_REVIEW, False): Step(UNDER_REVIEW, REVIEW_STARTED),
     (APPROVE, UNDER_REVIEW, True): Step(APPROVED, APPROVED),
     (REJECT, UNDER_REVIEW, True): Step(REJECTED, REJECTED),
-    **{(action, APPROVED, started): Step(APPROVED, records) for started in (False, True)
-       for action, records in ((SUBMIT_UPDATE, UPDATE_SUBMITTED), (START_UPDATE_REVIEW, UPDATE_REVIEW_STARTED),
-                               (APPROVE_UPDATE, UPDATE_APPROVED), (REJECT_UPDATE, UPDATE_REJECTED))},
+    **{
+        (action, APPROVED, started): Step(APPROVED, records)
+        for started in (False, True)
+        for action, records in (
+            (SUBMIT_UPDATE, UPDATE_SUBMITTED),
+            (START_UPDATE_REVIEW, UPDATE_REVIEW_STARTED),
+            (APPROVE_UPDATE, UPDATE_APPROVED),
+            (REJECT_UPDATE, UPDATE_REJECTED),
+        )
+    },
 }
 
 
@@ -86,8 +120,9 @@ def test_decided_withdrawn_and_cancelled_requests_are_final(status):
 
 
 def test_only_an_approved_request_has_its_data_updated_and_stays_approved():
-    for action, records in zip(UPDATE_ACTIONS, (UPDATE_SUBMITTED, UPDATE_REVIEW_STARTED, UPDATE_APPROVED,
-                                                UPDATE_REJECTED)):
+    for action, records in zip(
+        UPDATE_ACTIONS, (UPDATE_SUBMITTED, UPDATE_REVIEW_STARTED, UPDATE_APPROVED, UPDATE_REJECTED), strict=True
+    ):
         assert transition(action, APPROVED, review_started=True) == Step(APPROVED, records)
         for status in (DRAFT, AWAITING_PAYMENT, UNDER_REVIEW, REJECTED, WITHDRAWN, CANCELLED):
             with pytest.raises(IllegalTransition):
@@ -98,8 +133,9 @@ def test_only_an_approved_request_has_its_data_updated_and_stays_approved():
 
 
 # A reviewer takes a request only under review; it stays taken whatever comes after.
-STAGES = [(status, False) for status in STATUSES] + [(status, True) for status in (UNDER_REVIEW, APPROVED, REJECTED,
-                                                                                      WITHDRAWN)]
+STAGES = [(status, False) for status in STATUSES] + [
+    (status, True) for status in (UNDER_REVIEW, APPROVED, REJECTED, WITHDRAWN)
+]
 
 
 def test_the_table_allows_exactly_the_transitions_of_the_design():

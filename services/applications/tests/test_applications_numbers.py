@@ -1,10 +1,17 @@
 """Request and membership numbers (domain/numbers.py)."""
+
 import re
 
 import pytest
 
-from applications.domain.numbers import (CROCKFORD, is_membership_number, luhn_check_digit, new_application_number,
-                                         new_membership_number, normalise_application_number)
+from applications.domain.numbers import (
+    CROCKFORD,
+    is_membership_number,
+    luhn_check_digit,
+    new_application_number,
+    new_membership_number,
+    normalise_application_number,
+)
 
 pytestmark = pytest.mark.unit
 
@@ -24,18 +31,32 @@ def test_request_numbers_cannot_be_enumerated():
         assert len({number[position] for number in numbers}) == len(CROCKFORD)
 
 
-@pytest.mark.parametrize("typed, issued", [
-    ("MR-7K3Q-9ZXA-0B1C", "MR-7K3Q-9ZXA-0B1C"),
-    ("  mr-7k3q-9zxa-0b1c ", "MR-7K3Q-9ZXA-0B1C"),
-    ("MR-7K3Q-9ZXA-OBIC", "MR-7K3Q-9ZXA-0B1C"),  # O for 0, I for 1, as people copy them
-    ("MR-7K3Q-9ZXA-0BLC", "MR-7K3Q-9ZXA-0B1C"),
-])
+@pytest.mark.parametrize(
+    "typed, issued",
+    [
+        ("MR-7K3Q-9ZXA-0B1C", "MR-7K3Q-9ZXA-0B1C"),
+        ("  mr-7k3q-9zxa-0b1c ", "MR-7K3Q-9ZXA-0B1C"),
+        ("MR-7K3Q-9ZXA-OBIC", "MR-7K3Q-9ZXA-0B1C"),  # O for 0, I for 1, as people copy them
+        ("MR-7K3Q-9ZXA-0BLC", "MR-7K3Q-9ZXA-0B1C"),
+    ],
+)
 def test_a_request_number_is_read_as_issued_whatever_its_case_and_look_alike_letters(typed, issued):
     assert normalise_application_number(typed) == issued
 
 
-@pytest.mark.parametrize("typed", ["", "MR-", "MR-7K3Q-9ZXA-0B1", "MR-7K3Q-9ZXA-0B1CD", "XX-7K3Q-9ZXA-0B1C",
-                                   "MR-7K3Q-9ZXA-0B1U", "MR-7K3Q9ZXA0B1C", "../etc/passwd"])
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "",
+        "MR-",
+        "MR-7K3Q-9ZXA-0B1",
+        "MR-7K3Q-9ZXA-0B1CD",
+        "XX-7K3Q-9ZXA-0B1C",
+        "MR-7K3Q-9ZXA-0B1U",
+        "MR-7K3Q9ZXA0B1C",
+        "../etc/passwd",
+    ],
+)
 def test_a_text_that_cannot_be_a_request_number_is_refused(typed):
     assert normalise_application_number(typed) is None
 

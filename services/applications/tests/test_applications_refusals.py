@@ -1,4 +1,5 @@
 """Refused requests: each answers with the one error shape and the right status, and changes nothing."""
+
 import pytest
 
 pytestmark = pytest.mark.integration
@@ -8,17 +9,29 @@ def qualification(**overrides) -> dict:
     return {"degree": "MD", "institution": "King Saud University", "country": "SA", "year": 2015, **overrides}
 
 
-@pytest.mark.parametrize("overrides, field", [
-    ({"category": "surgeon"}, "category"),
-    ({"extra": "field"}, "extra"),
-    ({"qualification": {**qualification(), "grade": "A"}}, "qualification"),
-    ({"qualification": qualification(year=2999)}, "qualification"),
-    ({"qualification": qualification(year="2015")}, "qualification"),
-    ({"specialty": "   "}, "specialty"),
-    ({"dataflow_reference": "DF 123; drop"}, "dataflow_reference"),
-    ({"category": None}, "category"),
-], ids=["unknown category", "extra field", "extra qualification field", "future year", "year as text",
-        "empty specialty", "bad dataflow reference", "null category"])
+@pytest.mark.parametrize(
+    "overrides, field",
+    [
+        ({"category": "surgeon"}, "category"),
+        ({"extra": "field"}, "extra"),
+        ({"qualification": {**qualification(), "grade": "A"}}, "qualification"),
+        ({"qualification": qualification(year=2999)}, "qualification"),
+        ({"qualification": qualification(year="2015")}, "qualification"),
+        ({"specialty": "   "}, "specialty"),
+        ({"dataflow_reference": "DF 123; drop"}, "dataflow_reference"),
+        ({"category": None}, "category"),
+    ],
+    ids=[
+        "unknown category",
+        "extra field",
+        "extra qualification field",
+        "future year",
+        "year as text",
+        "empty specialty",
+        "bad dataflow reference",
+        "null category",
+    ],
+)
 def test_invalid_request_is_refused_and_changes_nothing(service, overrides, field):
     error = service.refused(422, "validation_failed", lambda: service.create(**overrides))
     assert field in error["details"]["fields"]
@@ -31,8 +44,12 @@ def test_a_missing_field_is_refused_and_changes_nothing(service):
 
 
 def test_malformed_json_is_refused_and_changes_nothing(service):
-    call = lambda: service.client.post("/v1/applications", data='{"category": ', content_type="application/json",
-                                       headers=service.bearer(service.people.applicant))
+    call = lambda: service.client.post(
+        "/v1/applications",
+        data='{"category": ',
+        content_type="application/json",
+        headers=service.bearer(service.people.applicant),
+    )
     service.refused(400, "malformed_json", call)
 
 
@@ -53,13 +70,15 @@ def test_someone_elses_request_and_an_unknown_number_get_the_same_404(service):
     number = service.draft()
     unknown = "MR-0000-0000-0000"
     answers = []
-    for call in (lambda: service.get(f"/v1/applications/{number}", people.other_applicant),
-                 lambda: service.get(f"/v1/applications/{unknown}", people.other_applicant),
-                 lambda: service.get("/v1/applications/not-a-number", people.other_applicant),
-                 lambda: service.post(number, "submit", people.other_applicant),
-                 lambda: service.post(unknown, "submit", people.other_applicant),
-                 lambda: service.post(number, "withdraw", people.other_applicant),
-                 lambda: service.post(unknown, "withdraw", people.other_applicant)):
+    for call in (
+        lambda: service.get(f"/v1/applications/{number}", people.other_applicant),
+        lambda: service.get(f"/v1/applications/{unknown}", people.other_applicant),
+        lambda: service.get("/v1/applications/not-a-number", people.other_applicant),
+        lambda: service.post(number, "submit", people.other_applicant),
+        lambda: service.post(unknown, "submit", people.other_applicant),
+        lambda: service.post(number, "withdraw", people.other_applicant),
+        lambda: service.post(unknown, "withdraw", people.other_applicant),
+    ):
         answers.append(service.refused(404, "not_found", call))
     assert all(answer == answers[0] for answer in answers)
 
@@ -83,22 +102,31 @@ def test_only_reviewers_take_decide_and_see_the_queue(service, who):
 def test_rejecting_without_a_reason_is_422(service, reason):
     number = service.taken()
     body = {"decision": "reject"} if reason is None else {"decision": "reject", "reason": reason}
-    error = service.refused(422, "validation_failed", lambda: service.post(number, "decision", service.people.reviewer, body))
+    error = service.refused(
+        422, "validation_failed", lambda: service.post(number, "decision", service.people.reviewer, body)
+    )
     assert "reason" in error["details"]["fields"]
 
 
-@pytest.mark.parametrize("body, field", [({"decision": "maybe"}, "decision"), ({}, "decision"),
-                                         ({"decision": "approve", "grade": "A"}, "grade")])
+@pytest.mark.parametrize(
+    "body, field",
+    [({"decision": "maybe"}, "decision"), ({}, "decision"), ({"decision": "approve", "grade": "A"}, "grade")],
+)
 def test_an_invalid_decision_is_422(service, body, field):
     number = service.taken()
-    error = service.refused(422, "validation_failed", lambda: service.post(number, "decision", service.people.reviewer, body))
+    error = service.refused(
+        422, "validation_failed", lambda: service.post(number, "decision", service.people.reviewer, body)
+    )
     assert field in error["details"]["fields"]
 
 
 def test_deciding_before_the_review_started_is_409(service):
     number = service.under_review()
-    error = service.refused(409, "illegal_transition",
-                    lambda: service.post(number, "decision", service.people.reviewer, {"decision": "approve"}))
+    error = service.refused(
+        409,
+        "illegal_transition",
+        lambda: service.post(number, "decision", service.people.reviewer, {"decision": "approve"}),
+    )
     assert error["details"] == {"current_status": "under_review", "review_started": False}
 
 
@@ -106,9 +134,15 @@ def test_deciding_before_the_review_started_is_409(service):
 def test_taking_or_deciding_a_request_not_under_review_is_409(service, stage):
     number = getattr(service, stage)()
     reviewer = service.people.reviewer
-    assert service.refused(409, "illegal_transition",
-                   lambda: service.post(number, "review", reviewer))["details"]["current_status"] == stage
-    service.refused(409, "illegal_transition", lambda: service.post(number, "decision", reviewer, {"decision": "approve"}))
+    assert (
+        service.refused(409, "illegal_transition", lambda: service.post(number, "review", reviewer))["details"][
+            "current_status"
+        ]
+        == stage
+    )
+    service.refused(
+        409, "illegal_transition", lambda: service.post(number, "decision", reviewer, {"decision": "approve"})
+    )
 
 
 def test_a_request_taken_by_another_reviewer_cannot_be_taken_or_decided(service):
@@ -116,18 +150,27 @@ def test_a_request_taken_by_another_reviewer_cannot_be_taken_or_decided(service)
     other = service.people.other_reviewer
     error = service.refused(409, "taken_by_another_reviewer", lambda: service.post(number, "review", other))
     assert error["details"] == {"current_status": "under_review", "reviewer_id": service.people.reviewer}
-    service.refused(409, "taken_by_another_reviewer",
-            lambda: service.post(number, "decision", other, {"decision": "reject", "reason": "no"}))
+    service.refused(
+        409,
+        "taken_by_another_reviewer",
+        lambda: service.post(number, "decision", other, {"decision": "reject", "reason": "no"}),
+    )
 
 
 @pytest.mark.parametrize("decision", ["approve", "reject"])
 def test_a_decided_request_cannot_be_decided_again(service, decision):
     number = service.decided(decision)
-    service.refused(409, "illegal_transition",
-            lambda: service.post(number, "decision", service.people.reviewer, {"decision": "approve"}))
+    service.refused(
+        409,
+        "illegal_transition",
+        lambda: service.post(number, "decision", service.people.reviewer, {"decision": "approve"}),
+    )
 
 
 def test_deciding_an_unknown_request_is_404(service):
-    service.refused(404, "not_found",
-            lambda: service.post("MR-0000-0000-0000", "decision", service.people.reviewer, {"decision": "approve"}))
+    service.refused(
+        404,
+        "not_found",
+        lambda: service.post("MR-0000-0000-0000", "decision", service.people.reviewer, {"decision": "approve"}),
+    )
     service.refused(404, "not_found", lambda: service.post("MR-0000-0000-0000", "review", service.people.reviewer))

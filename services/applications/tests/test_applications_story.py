@@ -1,4 +1,5 @@
 """A request's whole life through the API and the consumer's handlers, on both database backends."""
+
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
@@ -33,9 +34,13 @@ def test_create_submit_pay_review_and_approve(service):
     assert submitted.status_code == 200
     assert (submitted.json["number"], submitted.json["status"]) == (number, "awaiting_payment")
     [event] = service.events("applications.application_submitted")
-    assert contract_data(event) == {"application_number": number, "account_id": people.applicant,
-                                    "category": "consultant", "specialty": "Cardiology",
-                                    "submitted_at": submitted.json["submitted_at"]}
+    assert contract_data(event) == {
+        "application_number": number,
+        "account_id": people.applicant,
+        "category": "consultant",
+        "specialty": "Cardiology",
+        "submitted_at": submitted.json["submitted_at"],
+    }
 
     assert service.billing("billing.fees_settled", number)
     assert service.get(f"/v1/applications/{number}", people.applicant).json["status"] == "under_review"
@@ -49,8 +54,12 @@ def test_create_submit_pay_review_and_approve(service):
     assert taken.status_code == 200
     assert taken.json["status"] == "under_review" and taken.json["review_started_at"] is not None
     [started] = service.events("applications.application_review_started")
-    assert contract_data(started) == {"application_number": number, "account_id": people.applicant,
-                                      "reviewer_id": people.reviewer, "started_at": taken.json["review_started_at"]}
+    assert contract_data(started) == {
+        "application_number": number,
+        "account_id": people.applicant,
+        "reviewer_id": people.reviewer,
+        "started_at": taken.json["review_started_at"],
+    }
     [queued] = service.get("/v1/review-queue", people.reviewer).json
     assert queued["reviewer_id"] == people.reviewer and queued["review_started_at"] == taken.json["review_started_at"]
 
@@ -78,12 +87,17 @@ def test_create_submit_pay_review_and_approve(service):
 def test_a_rejection_keeps_its_reason_on_the_timeline_and_in_the_event(service):
     people = service.people
     number = service.taken()
-    rejected = service.post(number, "decision", people.reviewer,
-                            {"decision": "reject", "reason": "  degree not recognised "})
+    rejected = service.post(
+        number, "decision", people.reviewer, {"decision": "reject", "reason": "  degree not recognised "}
+    )
     assert rejected.status_code == 200
     assert rejected.json["status"] == "rejected" and rejected.json["membership_number"] is None
-    assert rejected.json["timeline"][-1] == {"status": "rejected", "at": rejected.json["decided_at"],
-                                             "by": people.reviewer, "reason": "degree not recognised"}
+    assert rejected.json["timeline"][-1] == {
+        "status": "rejected",
+        "at": rejected.json["decided_at"],
+        "by": people.reviewer,
+        "reason": "degree not recognised",
+    }
     [event] = service.events("applications.application_rejected")
     assert contract_data(event)["reason"] == "degree not recognised"
     assert service.events("applications.application_approved") == []
@@ -149,16 +163,24 @@ def test_events_reach_the_broker_through_the_relay(service, rabbitmq_url, event_
         assert Relay(service.runtime.outbox, publisher).relay_once() >= 1
     finally:
         publisher.close()
-    [event] = event_waiter.wait_for("applications.application_submitted",
-                                    where=lambda e: e.data["application_number"] == number)
+    [event] = event_waiter.wait_for(
+        "applications.application_submitted", where=lambda e: e.data["application_number"] == number
+    )
     assert event.producer == "applications" and event.data["category"] == "consultant"
 
 
 def test_the_service_documents_its_routes(service):
     paths = service.get("/openapi.json").json["paths"]
-    assert {"/v1/applications", "/v1/applications/{number}", "/v1/applications/{number}/submit",
-            "/v1/applications/{number}/withdraw", "/v1/applications/{number}/review",
-            "/v1/applications/{number}/decision", "/v1/status/{number}", "/v1/review-queue"} <= set(paths)
+    assert {
+        "/v1/applications",
+        "/v1/applications/{number}",
+        "/v1/applications/{number}/submit",
+        "/v1/applications/{number}/withdraw",
+        "/v1/applications/{number}/review",
+        "/v1/applications/{number}/decision",
+        "/v1/status/{number}",
+        "/v1/review-queue",
+    } <= set(paths)
 
 
 def test_a_membership_number_already_held_is_never_issued_twice(service, monkeypatch):

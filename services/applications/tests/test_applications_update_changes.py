@@ -1,19 +1,30 @@
 """What a data update may change (domain/updates.py) and how its body is checked (ChangesSchema):
 one test per rule, each named for it."""
+
 import pytest
 from marshmallow import ValidationError
 
 from applications.api.schemas import ChangesSchema, DataUpdateCreateSchema
-from applications.domain.updates import (UPDATABLE, an_update_changes_something, fields_changed,
-                                         only_updatable_fields, updated)
+from applications.domain.updates import (
+    UPDATABLE,
+    an_update_changes_something,
+    fields_changed,
+    only_updatable_fields,
+    updated,
+)
 from mumaris_shared.identity import normalise_mobile
 
 pytestmark = pytest.mark.unit
 
 QUALIFICATION = {"degree": "PhD", "institution": "Imperial College", "country": "GB", "year": 2020}
-CURRENT = {"email": None, "mobile": None, "address": None, "specialty": "Cardiology",
-           "qualification": {"degree": "MD", "institution": "King Saud University", "country": "SA", "year": 2015},
-           "employer": None}
+CURRENT = {
+    "email": None,
+    "mobile": None,
+    "address": None,
+    "specialty": "Cardiology",
+    "qualification": {"degree": "MD", "institution": "King Saud University", "country": "SA", "year": 2015},
+    "employer": None,
+}
 
 
 def load(changes) -> dict:
@@ -29,9 +40,14 @@ def errors(changes) -> dict:
 def test_only_contact_details_specialty_qualification_and_employer_are_updatable():
     assert UPDATABLE == ("email", "mobile", "address", "specialty", "qualification", "employer")
     assert tuple(ChangesSchema().fields) == UPDATABLE
-    everything = {"email": "sara@example.com", "mobile": "+966512345678", "address": "Riyadh, Olaya St. 12",
-                  "specialty": "Interventional Cardiology", "qualification": QUALIFICATION,
-                  "employer": {"name": "King Faisal Specialist Hospital", "city": "Riyadh"}}
+    everything = {
+        "email": "sara@example.com",
+        "mobile": "+966512345678",
+        "address": "Riyadh, Olaya St. 12",
+        "specialty": "Interventional Cardiology",
+        "qualification": QUALIFICATION,
+        "employer": {"name": "King Faisal Specialist Hospital", "city": "Riyadh"},
+    }
     assert load(everything) == everything
 
 
@@ -51,8 +67,9 @@ def test_an_update_changes_something():
         DataUpdateCreateSchema().load({})
 
 
-@pytest.mark.parametrize("typed", ["0512345678", "05 1234 5678", "+966512345678", "966512345678", "(051) 234-5678",
-                                   "٠٥١٢٣٤٥٦٧٨"])
+@pytest.mark.parametrize(
+    "typed", ["0512345678", "05 1234 5678", "+966512345678", "966512345678", "(051) 234-5678", "٠٥١٢٣٤٥٦٧٨"]
+)
 def test_a_mobile_is_a_saudi_mobile_stored_in_e164(typed):
     assert normalise_mobile(typed) == "+966512345678"
     assert load({"mobile": typed}) == {"mobile": "+966512345678"}
@@ -68,15 +85,31 @@ def test_an_email_is_valid_and_stored_trimmed_in_lower_case():
     assert "email" in errors({"email": "not-an-email"})["changes"]
 
 
-@pytest.mark.parametrize("qualification", [
-    {**QUALIFICATION, "year": 2999}, {**QUALIFICATION, "year": "2020"}, {**QUALIFICATION, "year": 1800},
-    {"degree": "PhD"}, {**QUALIFICATION, "grade": "A"}, {**QUALIFICATION, "degree": "  "}, "PhD"])
+@pytest.mark.parametrize(
+    "qualification",
+    [
+        {**QUALIFICATION, "year": 2999},
+        {**QUALIFICATION, "year": "2020"},
+        {**QUALIFICATION, "year": 1800},
+        {"degree": "PhD"},
+        {**QUALIFICATION, "grade": "A"},
+        {**QUALIFICATION, "degree": "  "},
+        "PhD",
+    ],
+)
 def test_a_qualification_is_checked_as_on_creation_and_given_whole(qualification):
     assert "qualification" in errors({"qualification": qualification})["changes"]
 
 
-@pytest.mark.parametrize("employer", ["King Faisal Hospital", {"name": "KFSH"}, {"name": "KFSH", "city": " "},
-                                      {"name": "KFSH", "city": "Riyadh", "since": 2020}])
+@pytest.mark.parametrize(
+    "employer",
+    [
+        "King Faisal Hospital",
+        {"name": "KFSH"},
+        {"name": "KFSH", "city": " "},
+        {"name": "KFSH", "city": "Riyadh", "since": 2020},
+    ],
+)
 def test_an_employer_is_a_name_and_a_city(employer):
     assert "employer" in errors({"employer": employer})["changes"]
     assert load({"employer": {"name": " KFSH ", "city": "Riyadh"}}) == {"employer": {"name": "KFSH", "city": "Riyadh"}}
@@ -87,15 +120,20 @@ def test_no_field_is_cleared_with_null(field):
     assert field in errors({field: None})["changes"]
 
 
-@pytest.mark.parametrize("field, value", [("specialty", "   "), ("specialty", "x" * 201), ("address", ""),
-                                          ("address", "x" * 501), ("specialty", 42)])
+@pytest.mark.parametrize(
+    "field, value",
+    [("specialty", "   "), ("specialty", "x" * 201), ("address", ""), ("address", "x" * 501), ("specialty", 42)],
+)
 def test_text_is_trimmed_not_empty_and_bounded(field, value):
     assert field in errors({field: value})["changes"]
 
 
 def test_the_fields_changed_are_named_in_a_fixed_order():
-    assert fields_changed({"employer": {}, "email": "a@b.sa", "qualification": {}}) == ["email", "qualification",
-                                                                                        "employer"]
+    assert fields_changed({"employer": {}, "email": "a@b.sa", "qualification": {}}) == [
+        "email",
+        "qualification",
+        "employer",
+    ]
 
 
 def test_an_approved_update_replaces_the_fields_it_names_and_keeps_the_rest():

@@ -1,11 +1,23 @@
 """One test per rule of a data update's life (domain/lifecycle.UPDATE_RULES), each named for the rule."""
+
 import itertools
 
 import pytest
 
-from applications.domain.lifecycle import (APPROVE, APPROVED, REJECT, REJECTED, REVIEW_STARTED, START_REVIEW,
-                                           UNDER_REVIEW, UPDATE_RULES, UPDATE_STATUSES, IllegalTransition, Step,
-                                           update_transition)
+from applications.domain.lifecycle import (
+    APPROVE,
+    APPROVED,
+    REJECT,
+    REJECTED,
+    REVIEW_STARTED,
+    START_REVIEW,
+    UNDER_REVIEW,
+    UPDATE_RULES,
+    UPDATE_STATUSES,
+    IllegalTransition,
+    Step,
+    update_transition,
+)
 
 pytestmark = pytest.mark.unit
 

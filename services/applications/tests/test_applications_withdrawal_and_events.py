@@ -1,5 +1,7 @@
 """Withdrawal from each status, and billing's events as the consumer hands them to the handlers."""
+
 import pytest
+from marshmallow import ValidationError
 
 from applications.handlers import HANDLERS
 from mumaris_shared.contracts import SCHEMAS
@@ -73,8 +75,9 @@ def test_an_event_for_a_request_that_has_moved_on_changes_nothing(service, event
     assert service.billing(event_type, number)  # handled (not failed, so not retried or parked)
     after = service.snapshot()
     assert len(after["inbox"]) == len(before["inbox"]) + 1
-    assert {name: rows for name, rows in after.items() if name != "inbox"} == \
-           {name: rows for name, rows in before.items() if name != "inbox"}
+    assert {name: rows for name, rows in after.items() if name != "inbox"} == {
+        name: rows for name, rows in before.items() if name != "inbox"
+    }
 
 
 @pytest.mark.parametrize("event_type", ["billing.fees_settled", "billing.payment_deadline_expired"])
@@ -87,9 +90,16 @@ def test_an_event_for_an_unknown_request_changes_nothing(service, event_type):
 
 def test_an_event_delivered_twice_is_handled_once(service):
     number = service.awaiting_payment()
-    event = Event(type="billing.payment_deadline_expired", producer="billing",
-                  data={"application_number": number, "account_id": service.people.applicant,
-                        "due_at": "2026-12-25T10:00:00Z", "expired_at": "2026-12-25T10:00:00Z"})
+    event = Event(
+        type="billing.payment_deadline_expired",
+        producer="billing",
+        data={
+            "application_number": number,
+            "account_id": service.people.applicant,
+            "due_at": "2026-12-25T10:00:00Z",
+            "expired_at": "2026-12-25T10:00:00Z",
+        },
+    )
     consumer = service.runtime.consumer(HANDLERS)
     assert consumer.handle(event) is True
     assert consumer.handle(event) is False
@@ -102,6 +112,6 @@ def test_an_event_that_breaks_its_contract_fails_so_it_is_retried_then_parked(se
     number = service.awaiting_payment()
     before = service.snapshot()
     consumer = service.runtime.consumer(HANDLERS)
-    with pytest.raises(Exception):
+    with pytest.raises(ValidationError):
         consumer.handle(Event(type="billing.fees_settled", producer="billing", data={"application_number": number}))
     assert service.snapshot() == before

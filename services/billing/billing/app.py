@@ -1,5 +1,5 @@
+from collections.abc import Callable
 from datetime import datetime
-from typing import Callable
 
 from flask import Flask
 
@@ -10,19 +10,29 @@ from mumaris_shared.web import create_service_app
 
 from .adapters.sandbox import Transport
 from .api import SERVICE_EXTENSION, blueprint
-from .bootstrap import SERVICE, runtime as default_runtime
+from .bootstrap import SERVICE
+from .bootstrap import runtime as default_runtime
 from .service import BillingService
 from .settings import Settings
 
 
-def create_app(runtime: Runtime | None = None, verifier: TokenVerifier | None = None,
-               clock: Callable[[], datetime] | None = None, settings: Settings | None = None,
-               transport: Transport | None = None) -> Flask:
+def create_app(
+    runtime: Runtime | None = None,
+    verifier: TokenVerifier | None = None,
+    clock: Callable[[], datetime] | None = None,
+    settings: Settings | None = None,
+    transport: Transport | None = None,
+) -> Flask:
     """`clock` replaces the current time for the rules (deadlines, webhook ages); `transport` is
     how the sandbox provider reaches the webhook (HTTP unless a test routes it elsewhere)."""
     runtime = runtime or default_runtime()
     service = BillingService(runtime, settings or Settings.from_env(), clock, transport)
-    app = create_service_app(SERVICE, db=runtime.db, outbox=runtime.outbox,
-                             verifier=verifier or TokenVerifier(jwks_url=jwks_url()), blueprints=[blueprint])
+    app = create_service_app(
+        SERVICE,
+        db=runtime.db,
+        outbox=runtime.outbox,
+        verifier=verifier or TokenVerifier(jwks_url=jwks_url()),
+        blueprints=[blueprint],
+    )
     app.extensions[SERVICE_EXTENSION] = service
     return app

@@ -1,11 +1,18 @@
 """Events this service reacts to: event type -> handler (one table). Each handler's effects commit
 with the inbox row; data that breaks its contract raises, so the message is retried and parked,
 never half-handled."""
+
 from __future__ import annotations
 
 from mumaris_shared.consumer import Handler, HandlerContext
-from mumaris_shared.contracts import (APPLICATION_APPROVED, APPLICATION_REJECTED, APPLICATION_REVIEW_STARTED,
-                                      APPLICATION_SUBMITTED, APPLICATION_WITHDRAWN, validated)
+from mumaris_shared.contracts import (
+    APPLICATION_APPROVED,
+    APPLICATION_REJECTED,
+    APPLICATION_REVIEW_STARTED,
+    APPLICATION_SUBMITTED,
+    APPLICATION_WITHDRAWN,
+    validated,
+)
 
 from .service import BillingService
 
@@ -21,12 +28,14 @@ def handlers(service: BillingService) -> dict[str, Handler]:
         service.close_fees(ctx.session, ctx.publish, validated(ctx.event.type, ctx.event.data), "withdrawn")
 
     def application_approved(ctx: HandlerContext) -> None:
-        service.close_fees(ctx.session, ctx.publish, validated(ctx.event.type, ctx.event.data), "approved",
-                           decided=True)
+        service.close_fees(
+            ctx.session, ctx.publish, validated(ctx.event.type, ctx.event.data), "approved", decided=True
+        )
 
     def application_rejected(ctx: HandlerContext) -> None:
-        service.close_fees(ctx.session, ctx.publish, validated(ctx.event.type, ctx.event.data), "rejected",
-                           decided=True)
+        service.close_fees(
+            ctx.session, ctx.publish, validated(ctx.event.type, ctx.event.data), "rejected", decided=True
+        )
 
     return {
         APPLICATION_SUBMITTED: application_submitted,

@@ -9,6 +9,7 @@ refund claims near their decision limit (escalated), in batches
 schedulers run side by side and each request is reminded, or expired, by exactly one of them
 (on SQLite one transaction runs at a time): each request is reminded or expired, each refund
 started and escalated, by exactly one of them. It then sleeps BILLING_SCHEDULER_INTERVAL (PT1S)."""
+
 from __future__ import annotations
 
 import logging
@@ -30,9 +31,15 @@ class Scheduler:
 
     def tick(self) -> int:
         """Everything due now, batch after batch; how many requests and refunds were handled."""
-        return sum(self._drain(job) for job in (self.service.run_deadlines, self.service.run_refund_payouts,
-                                                self.service.deliver_sandbox_refund_notices,
-                                                self.service.run_refund_escalations))
+        return sum(
+            self._drain(job)
+            for job in (
+                self.service.run_deadlines,
+                self.service.run_refund_payouts,
+                self.service.deliver_sandbox_refund_notices,
+                self.service.run_refund_escalations,
+            )
+        )
 
     def _drain(self, job) -> int:
         handled = 0

@@ -14,6 +14,7 @@ BILLING_REFUND_SHARE     0.5    that share (0..1), rounded down to a whole halal
 BILLING_REFUND_DECISION_SLA P15D every refund claim is decided within this
 BILLING_REFUND_ESCALATE_BEFORE P3D a claim still undecided this long before its limit is escalated
 BILLING_SANDBOX_RESEND_AFTER PT1M the sandbox re-sends a refund's webhook not yet acknowledged after this"""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -47,21 +48,25 @@ class Settings:
             raise ValueError(f"BILLING_PAYMENT_PROVIDER must be one of {', '.join(PROVIDERS)}")
 
     @classmethod
-    def from_env(cls) -> "Settings":
+    def from_env(cls) -> Settings:
         port = env("BILLING_PORT", "8103")
         return cls(
             fees=FeeSchedule.load(env("BILLING_FEE_SCHEDULE", str(DEFAULT_SCHEDULE))),
-            deadlines=DeadlinePolicy(deadline=env_duration("BILLING_PAYMENT_DEADLINE", "P30D"),
-                                     reminders=parse_reminders(env("BILLING_REMINDERS", "P7D,P1D"))),
+            deadlines=DeadlinePolicy(
+                deadline=env_duration("BILLING_PAYMENT_DEADLINE", "P30D"),
+                reminders=parse_reminders(env("BILLING_REMINDERS", "P7D,P1D")),
+            ),
             payment_provider=env("BILLING_PAYMENT_PROVIDER", "sandbox"),
             webhook_url=env("BILLING_WEBHOOK_URL", f"http://127.0.0.1:{port}/v1/webhooks/sandbox"),
             sandbox_webhook_secret=env("BILLING_SANDBOX_WEBHOOK_SECRET", DEV_SANDBOX_WEBHOOK_SECRET),
             scheduler_interval=env_duration("BILLING_SCHEDULER_INTERVAL", "PT1S"),
             scheduler_batch=env_int("BILLING_SCHEDULER_BATCH", 200),
-            refunds=RefundPolicy(window=env_duration("BILLING_REFUND_WINDOW", "P30D"),
-                                 share=_share(env("BILLING_REFUND_SHARE", "0.5")),
-                                 decision_sla=env_duration("BILLING_REFUND_DECISION_SLA", "P15D"),
-                                 escalate_before=env_duration("BILLING_REFUND_ESCALATE_BEFORE", "P3D")),
+            refunds=RefundPolicy(
+                window=env_duration("BILLING_REFUND_WINDOW", "P30D"),
+                share=_share(env("BILLING_REFUND_SHARE", "0.5")),
+                decision_sla=env_duration("BILLING_REFUND_DECISION_SLA", "P15D"),
+                escalate_before=env_duration("BILLING_REFUND_ESCALATE_BEFORE", "P3D"),
+            ),
             sandbox_resend_after=env_duration("BILLING_SANDBOX_RESEND_AFTER", "PT1M"),
         )
 

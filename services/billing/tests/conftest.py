@@ -1,12 +1,13 @@
 """Fixtures for the billing integration tests: a migrated database on each backend, the app on it
 with a clock the test moves, the sandbox's webhook calls routed through the test client, the
 event handlers run as the consumer runs them, and helpers to read what was stored and published."""
+
 from __future__ import annotations
 
 import json
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 import pytest
@@ -29,7 +30,7 @@ from mumaris_shared.testing import Clock, TestTokens, assert_error, stored_rows
 TOKENS = TestTokens()
 WEBHOOK_URL = "http://billing.test/v1/webhooks/sandbox"
 SECRET = "a webhook secret for tests"
-START = datetime(2026, 11, 25, 10, 0, tzinfo=timezone.utc)
+START = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
 
 
 def bearer(sub: str, *roles: str) -> dict:
@@ -54,25 +55,52 @@ class Billing:
         return event
 
     def submit(self, number: str, owner: str, category: str = "specialist", at: datetime | None = None) -> Event:
-        return self.deliver("applications.application_submitted", application_number=number, account_id=owner,
-                            category=category, specialty="cardiology", submitted_at=isoformat(at or self.clock()))
+        return self.deliver(
+            "applications.application_submitted",
+            application_number=number,
+            account_id=owner,
+            category=category,
+            specialty="cardiology",
+            submitted_at=isoformat(at or self.clock()),
+        )
 
     def withdraw(self, number: str, owner: str, review_started_at: datetime | None = None, **extra) -> Event:
-        return self.deliver("applications.application_withdrawn", application_number=number, account_id=owner,
-                            previous_status="awaiting_payment", withdrawn_at=isoformat(self.clock()),
-                            review_started_at=isoformat(review_started_at) if review_started_at else None, **extra)
+        return self.deliver(
+            "applications.application_withdrawn",
+            application_number=number,
+            account_id=owner,
+            previous_status="awaiting_payment",
+            withdrawn_at=isoformat(self.clock()),
+            review_started_at=isoformat(review_started_at) if review_started_at else None,
+            **extra,
+        )
 
     def review_started(self, number: str, owner: str) -> Event:
-        return self.deliver("applications.application_review_started", application_number=number, account_id=owner,
-                            reviewer_id="staff-reviewer", started_at=isoformat(self.clock()))
+        return self.deliver(
+            "applications.application_review_started",
+            application_number=number,
+            account_id=owner,
+            reviewer_id="staff-reviewer",
+            started_at=isoformat(self.clock()),
+        )
 
     def approve(self, number: str, owner: str) -> Event:
-        return self.deliver("applications.application_approved", application_number=number, account_id=owner,
-                            membership_number="M-1", decided_at=isoformat(self.clock()))
+        return self.deliver(
+            "applications.application_approved",
+            application_number=number,
+            account_id=owner,
+            membership_number="M-1",
+            decided_at=isoformat(self.clock()),
+        )
 
     def reject(self, number: str, owner: str) -> Event:
-        return self.deliver("applications.application_rejected", application_number=number, account_id=owner,
-                            reason="incomplete qualifications", decided_at=isoformat(self.clock()))
+        return self.deliver(
+            "applications.application_rejected",
+            application_number=number,
+            account_id=owner,
+            reason="incomplete qualifications",
+            decided_at=isoformat(self.clock()),
+        )
 
     # --- the API as its users call it -------------------------------------------------------------
     def invoices(self, number: str, owner: str) -> dict[str, dict]:
@@ -85,8 +113,9 @@ class Billing:
         return self.client.post(f"/v1/invoices/{invoice_id}/payments", json={"method": method}, headers=headers)
 
     def complete(self, payment_id: str, owner: str, outcome: str = "captured"):
-        return self.client.post(f"/v1/sandbox/payments/{payment_id}/complete", json={"outcome": outcome},
-                                headers=bearer(owner, "applicant"))
+        return self.client.post(
+            f"/v1/sandbox/payments/{payment_id}/complete", json={"outcome": outcome}, headers=bearer(owner, "applicant")
+        )
 
     def pay(self, invoice_id: str, owner: str, method: str = "mada") -> dict:
         started = self.start_payment(invoice_id, owner, method)
@@ -102,8 +131,9 @@ class Billing:
         return self.invoices(number, owner)
 
     def claim_refund(self, invoice_id: str, owner: str, reason: str = "I no longer need the classification"):
-        return self.client.post("/v1/refunds", json={"invoice": invoice_id, "reason": reason},
-                                headers=bearer(owner, "applicant"))
+        return self.client.post(
+            "/v1/refunds", json={"invoice": invoice_id, "reason": reason}, headers=bearer(owner, "applicant")
+        )
 
     def refunds(self, number: str, owner: str) -> dict[str, dict]:
         """The request's refunds as its owner sees them, by fee kind."""
@@ -120,8 +150,11 @@ class Billing:
     # --- what was stored and published -----------------------------------------------------------
     def events(self, event_type: str) -> list[dict]:
         with self.runtime.db.transaction() as session:
-            bodies = session.execute(select(outbox_table.c.body).where(outbox_table.c.event_type == event_type)
-                                     .order_by(outbox_table.c.position)).scalars()
+            bodies = session.execute(
+                select(outbox_table.c.body)
+                .where(outbox_table.c.event_type == event_type)
+                .order_by(outbox_table.c.position)
+            ).scalars()
             return [json.loads(body)["data"] for body in bodies]
 
     def rows(self, table_name: str) -> list:
@@ -150,12 +183,14 @@ def make_billing(url: str, clock=None, **setting_overrides) -> Billing:
         return response.status_code, response.get_data()
 
     verifier = TOKENS.verifier
-    app = create_app(runtime, verifier=verifier, clock=clock, settings=settings(**setting_overrides),
-                     transport=through_test_client)
+    app = create_app(
+        runtime, verifier=verifier, clock=clock, settings=settings(**setting_overrides), transport=through_test_client
+    )
     client_box.append(app.test_client())
     service = app.extensions["billing.service"]
-    consumer = Consumer("billing", runtime.db, runtime.inbox, handlers(service), url="amqp://unused",
-                        outbox=runtime.outbox)
+    consumer = Consumer(
+        "billing", runtime.db, runtime.inbox, handlers(service), url="amqp://unused", outbox=runtime.outbox
+    )
     return Billing(client_box[0], runtime, clock, service, consumer)
 
 
@@ -164,7 +199,6 @@ def billing(database_url) -> Billing:
     made = make_billing(database_url)
     yield made
     made.runtime.db.dispose()
-
 
 
 @pytest.fixture

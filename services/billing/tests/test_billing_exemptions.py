@@ -1,4 +1,5 @@
 """Exemptions, waivers and withdrawal: before or after the invoices exist, on both backends."""
+
 import pytest
 
 pytestmark = pytest.mark.integration
@@ -12,13 +13,19 @@ def claim(billing, number="REQ-1", who=OWNER, **overrides):
 
 
 def decide(billing, exemption_id, decision="approve", reason=None, headers=None):
-    return billing.client.post(f"/v1/exemptions/{exemption_id}/decision", json={"decision": decision, "reason": reason},
-                               headers=headers or billing.reviewer())
+    return billing.client.post(
+        f"/v1/exemptions/{exemption_id}/decision",
+        json={"decision": decision, "reason": reason},
+        headers=headers or billing.reviewer(),
+    )
 
 
 def waive(billing, kinds, number="REQ-1", decision_number="SG-2026-15", headers=None):
-    return billing.client.post("/v1/waivers", json={"application": number, "decision_number": decision_number,
-                                                    "kinds": kinds}, headers=headers or billing.secretary())
+    return billing.client.post(
+        "/v1/waivers",
+        json={"application": number, "decision_number": decision_number, "kinds": kinds},
+        headers=headers or billing.secretary(),
+    )
 
 
 @pytest.mark.parametrize("claimed_before_submission", [True, False], ids=["on a draft", "after submission"])
@@ -51,8 +58,11 @@ def test_an_exemption_approved_after_the_fee_was_paid_refunds_it(billing):
     decide(billing, claim(billing).json["id"])
     assert billing.invoices("REQ-1", OWNER)["administrative"]["status"] == "waived"
     [refund] = billing.events("billing.refund_decided")
-    assert (refund["rule"], refund["amount_halalas"], refund["invoice_id"]) == ("exemption_after_payment", 20000,
-                                                                               admin["id"])
+    assert (refund["rule"], refund["amount_halalas"], refund["invoice_id"]) == (
+        "exemption_after_payment",
+        20000,
+        admin["id"],
+    )
 
 
 def test_a_rejected_exemption_needs_a_reason_and_waives_nothing(billing):
@@ -60,8 +70,9 @@ def test_a_rejected_exemption_needs_a_reason_and_waives_nothing(billing):
     exemption_id = claim(billing).json["id"]
     before = billing.snapshot()
     billing.refused(decide(billing, exemption_id, "reject"), 422, "validation_failed")
-    billing.refused(decide(billing, exemption_id, "approve", headers=billing.bearer(OWNER, "applicant")),
-                    403, "forbidden")
+    billing.refused(
+        decide(billing, exemption_id, "approve", headers=billing.bearer(OWNER, "applicant")), 403, "forbidden"
+    )
     billing.refused(decide(billing, "no-such-exemption"), 404, "not_found")
     assert billing.snapshot() == before
     rejected = decide(billing, exemption_id, "reject", reason="the certificate is not legible")
@@ -78,9 +89,15 @@ def test_only_the_owner_claims_an_exemption_for_a_known_request_and_only_once(bi
     before = billing.snapshot()
     billing.refused(claim(billing, who=STRANGER), 403, "forbidden")
     billing.refused(claim(billing, kind="veteran"), 422, "validation_failed")
-    billing.refused(billing.client.post("/v1/exemptions", json={"application": "REQ-1", "kind": "martyr_relative",
-                                                                "evidence_reference": "D"},
-                                        headers=billing.reviewer()), 403, "forbidden")
+    billing.refused(
+        billing.client.post(
+            "/v1/exemptions",
+            json={"application": "REQ-1", "kind": "martyr_relative", "evidence_reference": "D"},
+            headers=billing.reviewer(),
+        ),
+        403,
+        "forbidden",
+    )
     assert billing.snapshot() == before
     claim(billing)
     before = billing.snapshot()
@@ -108,7 +125,8 @@ def test_a_waiver_of_both_fees_settles_the_request_at_once(billing, waived_befor
         billing.submit("REQ-1", OWNER)
     invoices = billing.invoices("REQ-1", OWNER)
     assert {(i["status"], i["waived_by"], i["waiver_reference"]) for i in invoices.values()} == {
-        ("waived", "waiver", "SG-2026-15")}
+        ("waived", "waiver", "SG-2026-15")
+    }
     [announced] = billing.events("billing.waiver_granted")
     assert (announced["account_id"], announced["decision_number"]) == (OWNER, "SG-2026-15")
     [settled] = billing.events("billing.fees_settled")
@@ -154,7 +172,12 @@ def test_a_decision_on_the_request_is_recorded_for_refunds(billing):
     billing.submit("REQ-1", OWNER)
     for invoice in billing.invoices("REQ-1", OWNER).values():
         billing.pay(invoice["id"], OWNER)
-    billing.deliver("applications.application_approved", application_number="REQ-1", account_id=OWNER,
-                    membership_number="M-1", decided_at="2026-12-01T10:00:00Z")
+    billing.deliver(
+        "applications.application_approved",
+        application_number="REQ-1",
+        account_id=OWNER,
+        membership_number="M-1",
+        decided_at="2026-12-01T10:00:00Z",
+    )
     [account] = billing.rows("fee_accounts")
     assert account.status == "settled" and account.decided_at is not None

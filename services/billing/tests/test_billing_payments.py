@@ -1,4 +1,5 @@
 """Invoices on submission, payments through the sandbox and its signed webhook, on both backends."""
+
 import json
 import threading
 from datetime import timedelta
@@ -18,7 +19,9 @@ def test_a_submitted_request_gets_two_invoices_from_the_schedule(billing):
     invoices = billing.invoices("REQ-1", OWNER)
     due_at = isoformat(billing.clock() + timedelta(days=30))
     assert {kind: (i["amount_halalas"], i["status"], i["due_at"]) for kind, i in invoices.items()} == {
-        "administrative": (20000, "unpaid", due_at), "service": (130000, "unpaid", due_at)}
+        "administrative": (20000, "unpaid", due_at),
+        "service": (130000, "unpaid", due_at),
+    }
     bills = [i["sadad_bill_number"] for i in invoices.values()]
     assert len(set(bills)) == 2 and all(len(b) == 12 and b.isdigit() for b in bills)
 
@@ -35,7 +38,8 @@ def test_a_submitted_request_gets_two_invoices_from_the_schedule(billing):
     assert billing.snapshot() == before
     billing.submit("REQ-1", OWNER, category="registrar")  # another submission event: still assessed once
     assert {k: v for k, v in billing.snapshot().items() if k != "inbox"} == {
-        k: v for k, v in before.items() if k != "inbox"}
+        k: v for k, v in before.items() if k != "inbox"
+    }
 
 
 def test_staff_see_any_request_s_invoices_others_see_none(billing):
@@ -69,7 +73,9 @@ def test_paying_one_fee_by_sadad_and_one_by_card_settles_the_request_once(billin
     assert {i["status"] for i in after.values()} == {"paid"} and all(i["paid_at"] for i in after.values())
     received = billing.events("billing.payment_received")
     assert [(r["kind"], r["method"], r["amount_halalas"]) for r in received] == [
-        ("administrative", "sadad", 20000), ("service", "credit_card", 90000)]
+        ("administrative", "sadad", 20000),
+        ("service", "credit_card", 90000),
+    ]
     [settled] = billing.events("billing.fees_settled")
     assert settled["application_number"] == "REQ-1" and settled["account_id"] == OWNER
     assert billing.rows("fee_accounts")[0].status == "settled"
@@ -99,12 +105,21 @@ def test_a_second_capture_of_a_paid_invoice_is_an_over_payment_refunded_in_full(
     assert len(billing.events("billing.payment_received")) == 1
     [refund] = billing.rows("refunds")
     assert (refund.rule, refund.amount_halalas, refund.status, refund.payment_id) == (
-        "duplicate_payment", 90000, "approved", second.json["id"])
+        "duplicate_payment",
+        90000,
+        "approved",
+        second.json["id"],
+    )
     [decided] = billing.events("billing.refund_decided")
-    assert (decided["rule"], decided["amount_halalas"], decided["invoice_id"]) == ("duplicate_payment", 90000,
-                                                                                  invoice["id"])
-    assert {p.id: p.status for p in billing.rows("payments")} == {first.json["id"]: "captured",
-                                                                   second.json["id"]: "captured"}
+    assert (decided["rule"], decided["amount_halalas"], decided["invoice_id"]) == (
+        "duplicate_payment",
+        90000,
+        invoice["id"],
+    )
+    assert {p.id: p.status for p in billing.rows("payments")} == {
+        first.json["id"]: "captured",
+        second.json["id"]: "captured",
+    }
 
 
 def test_the_same_idempotency_key_gives_the_same_payment_once(billing):
@@ -116,10 +131,10 @@ def test_the_same_idempotency_key_gives_the_same_payment_once(billing):
     assert len(billing.rows("payments")) == 1
 
     before = billing.snapshot()
-    billing.refused(billing.start_payment(invoice["id"], OWNER, "mada", key="attempt-1"), 422,
-                    "idempotency_key_reused")
-    missing = billing.client.post(f"/v1/invoices/{invoice['id']}/payments", json={"method": "mada"},
-                                  headers=billing.bearer(OWNER, "applicant"))
+    billing.refused(billing.start_payment(invoice["id"], OWNER, "mada", key="attempt-1"), 422, "idempotency_key_reused")
+    missing = billing.client.post(
+        f"/v1/invoices/{invoice['id']}/payments", json={"method": "mada"}, headers=billing.bearer(OWNER, "applicant")
+    )
     billing.refused(missing, 400, "idempotency_key_required")
     assert billing.snapshot() == before
 
@@ -129,14 +144,20 @@ def test_the_same_idempotency_key_gives_the_same_payment_once(billing):
     assert theirs.status_code == 201 and theirs.json["id"] != first.json["id"]
 
 
-@pytest.mark.parametrize("body", [{}, {"method": "cash"}, {"method": "mada", "amount_halalas": 1}],
-                         ids=["no method", "unknown method", "extra field"])
+@pytest.mark.parametrize(
+    "body",
+    [{}, {"method": "cash"}, {"method": "mada", "amount_halalas": 1}],
+    ids=["no method", "unknown method", "extra field"],
+)
 def test_an_invalid_payment_request_is_refused_and_changes_nothing(billing, body):
     billing.submit("REQ-1", OWNER)
     invoice = billing.invoices("REQ-1", OWNER)["service"]
     before = billing.snapshot()
-    response = billing.client.post(f"/v1/invoices/{invoice['id']}/payments", json=body,
-                                   headers={**billing.bearer(OWNER, "applicant"), "Idempotency-Key": "k"})
+    response = billing.client.post(
+        f"/v1/invoices/{invoice['id']}/payments",
+        json=body,
+        headers={**billing.bearer(OWNER, "applicant"), "Idempotency-Key": "k"},
+    )
     billing.refused(response, 422, "validation_failed")
     assert billing.snapshot() == before
 
@@ -180,15 +201,19 @@ def test_a_capture_after_the_deadline_expired_is_refunded_in_full(billing):
     assert billing.invoices("REQ-1", OWNER)["service"]["status"] == "expired"
     assert billing.events("billing.payment_received") == [] and billing.events("billing.fees_settled") == []
     [refund] = billing.events("billing.refund_decided")
-    assert (refund["rule"], refund["amount_halalas"], refund["status"]) == ("payment_after_cancellation", 90000,
-                                                                           "approved")
+    assert (refund["rule"], refund["amount_halalas"], refund["status"]) == (
+        "payment_after_cancellation",
+        90000,
+        "approved",
+    )
 
 
 # --- the webhook refuses what a gateway did not send, or sent before ---------------------------------
 def _webhook(billing, payment_id: str, *, event_id="evt_1", secret=None, at=None, header=...):
     at = at or billing.clock()
-    body = json.dumps({"id": event_id, "payment_id": payment_id, "outcome": "captured",
-                       "occurred_at": isoformat(at)}).encode()
+    body = json.dumps(
+        {"id": event_id, "payment_id": payment_id, "outcome": "captured", "occurred_at": isoformat(at)}
+    ).encode()
     signature = sign(secret or billing.service.settings.sandbox_webhook_secret, int(at.timestamp()), body)
     headers = {} if header is None else {"Sandbox-Signature": signature if header is ... else header}
     return billing.client.post("/v1/webhooks/sandbox", data=body, headers=headers, content_type="application/json")
@@ -209,9 +234,11 @@ def test_a_signed_fresh_webhook_captures_the_payment(billing, pending):
 @pytest.mark.parametrize("kind", ["missing", "forged", "malformed"])
 def test_an_unsigned_or_forged_webhook_is_refused_and_changes_nothing(billing, pending, kind):
     before = billing.snapshot()
-    response = {"missing": lambda: _webhook(billing, pending, header=None),
-                "forged": lambda: _webhook(billing, pending, secret="guessed"),
-                "malformed": lambda: _webhook(billing, pending, header="v1=abc")}[kind]()
+    response = {
+        "missing": lambda: _webhook(billing, pending, header=None),
+        "forged": lambda: _webhook(billing, pending, secret="guessed"),
+        "malformed": lambda: _webhook(billing, pending, header="v1=abc"),
+    }[kind]()
     billing.refused(response, 401, "invalid_signature")
     assert billing.snapshot() == before
 
@@ -247,13 +274,16 @@ def test_two_concurrent_captures_of_one_invoice_pay_it_once_on_postgresql(billin
     billing = billing_at(make_postgres_database())
     billing.submit("REQ-1", OWNER)
     invoices = billing.invoices("REQ-1", OWNER)
-    payments = [billing.start_payment(invoice["id"], OWNER).json["id"]
-                for invoice in (invoices["service"], invoices["service"], invoices["administrative"])]
+    payments = [
+        billing.start_payment(invoice["id"], OWNER).json["id"]
+        for invoice in (invoices["service"], invoices["service"], invoices["administrative"])
+    ]
     start, answers = threading.Barrier(len(payments)), []
 
     def capture(payment_id):
         start.wait()
         answers.append(billing.complete(payment_id, OWNER).json["webhook"]["answer"]["effect"])
+
     threads = [threading.Thread(target=capture, args=(p,)) for p in payments]
     for thread in threads:
         thread.start()

@@ -1,24 +1,31 @@
 """The refund policy (domain/refunds.py): one test per rule, named for it, then the amount, the
 order of the rules, the decision limit and escalation, and the settings."""
-from datetime import datetime, timedelta, timezone
+
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
 
-from billing.domain.refunds import (APPROVED, PENDING_REVIEW, REJECTED, RULE_NAMES, RefundFacts, RefundPolicy)
+from billing.domain.refunds import APPROVED, PENDING_REVIEW, REJECTED, RULE_NAMES, RefundFacts, RefundPolicy
 from billing.settings import Settings
 
 pytestmark = pytest.mark.unit
 
-PAID_AT = datetime(2026, 11, 25, 10, 0, tzinfo=timezone.utc)
+PAID_AT = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
 DAY = timedelta(days=1)
 POLICY = RefundPolicy()
 SERVICE_FEE = 90000
 
 
 def facts(**overrides) -> RefundFacts:
-    values = dict(fee_kind="service", amount_paid=SERVICE_FEE, paid_at=PAID_AT, request_state="withdrawn",
-                  now=PAID_AT + 3 * DAY, withdrawn_at=PAID_AT + 2 * DAY)
+    values = dict(
+        fee_kind="service",
+        amount_paid=SERVICE_FEE,
+        paid_at=PAID_AT,
+        request_state="withdrawn",
+        now=PAID_AT + 3 * DAY,
+        withdrawn_at=PAID_AT + 2 * DAY,
+    )
     values.update(overrides)
     return RefundFacts(**values)
 
@@ -29,15 +36,24 @@ def decided(**overrides) -> tuple[str, str, int]:
 
 
 def test_the_rules_are_tried_in_this_order():
-    assert RULE_NAMES == ("administrative_fee_not_refundable", "request_decided", "review_started",
-                          "withdrawn_within_window", "refund_window_passed", "needs_review")
+    assert RULE_NAMES == (
+        "administrative_fee_not_refundable",
+        "request_decided",
+        "review_started",
+        "withdrawn_within_window",
+        "refund_window_passed",
+        "needs_review",
+    )
 
 
 # --- one test per rule -------------------------------------------------------------------------------
 @pytest.mark.parametrize("state", ["withdrawn", "open", "settled", "approved"])
 def test_administrative_fee_not_refundable(state):
     assert decided(fee_kind="administrative", amount_paid=20000, request_state=state) == (
-        "administrative_fee_not_refundable", REJECTED, 0)
+        "administrative_fee_not_refundable",
+        REJECTED,
+        0,
+    )
 
 
 @pytest.mark.parametrize("state", ["approved", "rejected"])
@@ -48,18 +64,27 @@ def test_request_decided(state):
 def test_review_started():
     assert decided(review_started_at=PAID_AT + DAY) == ("review_started", REJECTED, 0)  # withdrawn after it
     assert decided(request_state="settled", withdrawn_at=None, review_started_at=PAID_AT + DAY) == (
-        "review_started", REJECTED, 0)
+        "review_started",
+        REJECTED,
+        0,
+    )
 
 
 def test_withdrawn_within_window():
     assert decided() == ("withdrawn_within_window", APPROVED, 45000)
     assert decided(withdrawn_at=PAID_AT + 30 * DAY, now=PAID_AT + 40 * DAY) == (
-        "withdrawn_within_window", APPROVED, 45000)  # the last moment of the window still counts
+        "withdrawn_within_window",
+        APPROVED,
+        45000,
+    )  # the last moment of the window still counts
 
 
 def test_refund_window_passed():
     assert decided(withdrawn_at=PAID_AT + 30 * DAY + timedelta(seconds=1), now=PAID_AT + 31 * DAY) == (
-        "refund_window_passed", REJECTED, 0)
+        "refund_window_passed",
+        REJECTED,
+        0,
+    )
 
 
 @pytest.mark.parametrize("state", ["open", "settled", "expired"])
@@ -80,9 +105,17 @@ def test_a_review_start_recorded_after_the_withdrawal_does_not_count():
 
 
 # --- the amount ----------------------------------------------------------------------------------------
-@pytest.mark.parametrize("share, paid, refunded", [
-    ("0.5", 90000, 45000), ("0.5", 90001, 45000), ("0.333", 100, 33), ("1", 160000, 160000), ("0", 90000, 0),
-    ("0.5", 1, 0)])
+@pytest.mark.parametrize(
+    "share, paid, refunded",
+    [
+        ("0.5", 90000, 45000),
+        ("0.5", 90001, 45000),
+        ("0.333", 100, 33),
+        ("1", 160000, 160000),
+        ("0", 90000, 0),
+        ("0.5", 1, 0),
+    ],
+)
 def test_the_share_is_taken_of_what_was_paid_rounded_down_to_a_halala(share, paid, refunded):
     assert RefundPolicy(share=Decimal(share)).share_of(paid) == refunded
 
@@ -112,14 +145,16 @@ def test_refund_settings_are_read_from_the_environment(monkeypatch):
     monkeypatch.setenv("BILLING_REFUND_ESCALATE_BEFORE", "P2D")
     monkeypatch.setenv("BILLING_SANDBOX_RESEND_AFTER", "PT5S")
     settings = Settings.from_env()
-    assert settings.refunds == RefundPolicy(window=14 * DAY, share=Decimal("0.4"), decision_sla=10 * DAY,
-                                            escalate_before=2 * DAY)
+    assert settings.refunds == RefundPolicy(
+        window=14 * DAY, share=Decimal("0.4"), decision_sla=10 * DAY, escalate_before=2 * DAY
+    )
     assert settings.sandbox_resend_after == timedelta(seconds=5)
 
 
 def test_refund_settings_default_to_the_design():
-    assert Settings.from_env().refunds == RefundPolicy(window=30 * DAY, share=Decimal("0.5"),
-                                                       decision_sla=15 * DAY, escalate_before=3 * DAY)
+    assert Settings.from_env().refunds == RefundPolicy(
+        window=30 * DAY, share=Decimal("0.5"), decision_sla=15 * DAY, escalate_before=3 * DAY
+    )
 
 
 @pytest.mark.parametrize("share", ["1.5", "-0.1", "half"])

@@ -1,5 +1,6 @@
 """Refunds end to end in the service, on both backends: one story per rule, claims, the reviewers'
 queue, payouts through the sandbox (pending, then its signed webhook), at most once, escalation."""
+
 import threading
 from collections import Counter
 from datetime import timedelta
@@ -39,6 +40,7 @@ class Payouts:
             if b'"type":"refund"' in body:
                 self.notices.append((body, dict(headers)))
             return transport(url, body, headers)
+
         provider.start_refund, provider.transport = counted, recorded
 
 
@@ -65,18 +67,24 @@ def test_withdrawn_within_the_window_half_the_service_fee_comes_back_once(billin
     refunds = billing.refunds("REQ-1", OWNER)
     assert {kind: (r["status"], r["amount_halalas"], r["rule"], r["origin"]) for kind, r in refunds.items()} == {
         "service": ("approved", 45000, "withdrawn_within_window", "withdrawal"),
-        "administrative": ("rejected", 0, "administrative_fee_not_refundable", "withdrawal")}
+        "administrative": ("rejected", 0, "administrative_fee_not_refundable", "withdrawal"),
+    }
     assert refunds["service"]["invoice"] == invoices["service"]["id"]
     decided = billing.events("billing.refund_decided")
     assert sorted((e["rule"], e["status"], e["amount_halalas"]) for e in decided) == [
-        ("administrative_fee_not_refundable", "rejected", 0), ("withdrawn_within_window", "approved", 45000)]
+        ("administrative_fee_not_refundable", "rejected", 0),
+        ("withdrawn_within_window", "approved", 45000),
+    ]
     assert all(e["account_id"] == OWNER and e["application_number"] == "REQ-1" for e in decided)
 
     billing.tick()  # the payout starts; the sandbox then sends its signed webhook
     assert payouts.started == [refunds["service"]["id"]] and len(payouts.notices) == 1
     [paid] = billing.events("billing.refund_paid")
     assert (paid["refund_id"], paid["amount_halalas"], paid["invoice_id"]) == (
-        refunds["service"]["id"], 45000, invoices["service"]["id"])
+        refunds["service"]["id"],
+        45000,
+        invoices["service"]["id"],
+    )
     service = billing.refunds("REQ-1", OWNER)["service"]
     assert service["status"] == "paid" and service["paid_at"] == isoformat(billing.clock())
     [row] = [r for r in billing.rows("refunds") if r.status == "paid"]
@@ -94,7 +102,11 @@ def test_withdrawn_after_the_window_nothing_and_the_answer_names_the_rule(billin
     assert billing.refunds("REQ-1", OWNER)["service"]["rule"] == "refund_window_passed"
     again = billing.claim_refund(invoices["service"]["id"], OWNER)
     assert (again.status_code, again.json["status"], again.json["rule"], again.json["amount_halalas"]) == (
-        200, "rejected", "refund_window_passed", 0)
+        200,
+        "rejected",
+        "refund_window_passed",
+        0,
+    )
     billing.tick()
     assert payouts.started == [] and billing.events("billing.refund_paid") == []
 
@@ -139,7 +151,11 @@ def test_a_duplicate_payment_is_refunded_in_full_and_paid_once(billing, payouts)
     billing.complete(second, OWNER)
     [refund] = billing.refunds("REQ-1", OWNER).values()
     assert (refund["rule"], refund["status"], refund["amount_halalas"], refund["payment"]) == (
-        "duplicate_payment", "approved", 90000, second)
+        "duplicate_payment",
+        "approved",
+        90000,
+        second,
+    )
     billing.tick()
     billing.tick()
     assert payouts.started == [refund["id"]]
@@ -154,7 +170,11 @@ def test_the_administrative_fee_is_never_refunded(billing, payouts):
     invoices = _paid_request(billing)
     answer = billing.claim_refund(invoices["administrative"]["id"], OWNER)
     assert (answer.status_code, answer.json["status"], answer.json["amount_halalas"], answer.json["rule"]) == (
-        201, "rejected", 0, "administrative_fee_not_refundable")
+        201,
+        "rejected",
+        0,
+        "administrative_fee_not_refundable",
+    )
     billing.withdraw("REQ-1", OWNER)
     assert billing.refunds("REQ-1", OWNER)["administrative"]["id"] == answer.json["id"]  # nothing new
     billing.tick()
@@ -188,7 +208,11 @@ def test_a_claim_first_then_the_withdrawal_decides_it_and_adds_nothing(billing, 
     billing.withdraw("REQ-1", OWNER)
     service = billing.refunds("REQ-1", OWNER)["service"]
     assert (service["id"], service["status"], service["rule"], service["amount_halalas"]) == (
-        first.json["id"], "approved", "withdrawn_within_window", 45000)
+        first.json["id"],
+        "approved",
+        "withdrawn_within_window",
+        45000,
+    )
     billing.tick()
     assert payouts.started == [first.json["id"]]
 
@@ -200,7 +224,8 @@ def test_a_repeated_withdrawal_event_creates_nothing_new(billing, payouts):
     assert billing.consumer.handle(event) is False  # the same event: the inbox drops it
     billing.withdraw("REQ-1", OWNER)  # the withdrawal announced again under another id
     assert {k: v for k, v in billing.snapshot().items() if k != "inbox"} == {
-        k: v for k, v in before.items() if k != "inbox"}
+        k: v for k, v in before.items() if k != "inbox"
+    }
     billing.tick()
     assert len(payouts.started) == 1
 
@@ -214,8 +239,11 @@ def test_a_claim_of_an_unpaid_foreign_or_unknown_invoice_is_refused_and_changes_
     assert error["details"] == {"status": "unpaid"}
     billing.refused(billing.claim_refund(invoices["administrative"]["id"], STRANGER), 403, "forbidden")
     billing.refused(billing.claim_refund("no-such-invoice", OWNER), 404, "not_found")
-    for body in ({"invoice": invoices["service"]["id"]}, {"invoice": invoices["service"]["id"], "reason": ""},
-                 {"invoice": invoices["service"]["id"], "reason": "x", "amount_halalas": 1}):
+    for body in (
+        {"invoice": invoices["service"]["id"]},
+        {"invoice": invoices["service"]["id"], "reason": ""},
+        {"invoice": invoices["service"]["id"], "reason": "x", "amount_halalas": 1},
+    ):
         response = billing.client.post("/v1/refunds", json=body, headers=billing.bearer(OWNER, "applicant"))
         billing.refused(response, 422, "validation_failed")
     billing.refused(billing.client.post("/v1/refunds", json={"invoice": "x", "reason": "y"}), 401, "unauthenticated")
@@ -228,13 +256,17 @@ def test_refunds_are_shown_to_their_owner_and_staff_only(billing):
     assert len(billing.client.get("/v1/refunds?application=REQ-1", headers=billing.reviewer()).json) == 2
     stranger = billing.client.get("/v1/refunds?application=REQ-1", headers=billing.bearer(STRANGER, "applicant"))
     billing.refused(stranger, 404, "not_found")
-    billing.refused(billing.client.get("/v1/refunds?status=pending_review", headers=billing.bearer(OWNER, "applicant")),
-                    403, "forbidden")
+    billing.refused(
+        billing.client.get("/v1/refunds?status=pending_review", headers=billing.bearer(OWNER, "applicant")),
+        403,
+        "forbidden",
+    )
     billing.refused(billing.client.get("/v1/refunds", headers=billing.reviewer()), 422, "validation_failed")
     refund_id = billing.refunds("REQ-1", OWNER)["service"]["id"]
     assert billing.client.get(f"/v1/refunds/{refund_id}", headers=billing.bearer(OWNER, "applicant")).status_code == 200
-    billing.refused(billing.client.get(f"/v1/refunds/{refund_id}", headers=billing.bearer(STRANGER, "applicant")),
-                    404, "not_found")
+    billing.refused(
+        billing.client.get(f"/v1/refunds/{refund_id}", headers=billing.bearer(STRANGER, "applicant")), 404, "not_found"
+    )
 
 
 # --- the reviewers' queue -----------------------------------------------------------------------------
@@ -245,30 +277,41 @@ def test_the_reviewers_queue_oldest_first_and_their_decisions(billing, payouts):
     billing.clock.advance(DAY)
     newer = billing.claim_refund(second_invoices["service"]["id"], STRANGER).json
     queue = billing.client.get("/v1/refunds?status=pending_review", headers=billing.reviewer()).json
-    assert [(r["id"], r["decide_by"]) for r in queue] == [(older["id"], older["decide_by"]),
-                                                          (newer["id"], newer["decide_by"])]
+    assert [(r["id"], r["decide_by"]) for r in queue] == [
+        (older["id"], older["decide_by"]),
+        (newer["id"], newer["decide_by"]),
+    ]
 
     before = billing.snapshot()
     billing.refused(billing.decide_refund(older["id"], decision="reject"), 422, "validation_failed")
-    billing.refused(billing.decide_refund(older["id"], decision="approve", amount_halalas=90001), 422,
-                    "validation_failed")
-    billing.refused(billing.decide_refund(older["id"], decision="reject", reason="no", amount_halalas=5), 422,
-                    "validation_failed")
+    billing.refused(
+        billing.decide_refund(older["id"], decision="approve", amount_halalas=90001), 422, "validation_failed"
+    )
+    billing.refused(
+        billing.decide_refund(older["id"], decision="reject", reason="no", amount_halalas=5), 422, "validation_failed"
+    )
     billing.refused(billing.decide_refund("no-such-refund", decision="approve"), 404, "not_found")
-    as_applicant = billing.client.post(f"/v1/refunds/{older['id']}/decision", json={"decision": "approve"},
-                                       headers=billing.bearer(OWNER, "applicant"))
+    as_applicant = billing.client.post(
+        f"/v1/refunds/{older['id']}/decision", json={"decision": "approve"}, headers=billing.bearer(OWNER, "applicant")
+    )
     billing.refused(as_applicant, 403, "forbidden")
     assert billing.snapshot() == before
 
     approved = billing.decide_refund(older["id"], decision="approve", amount_halalas=30000, reason="not served")
     assert (approved.status_code, approved.json["status"], approved.json["amount_halalas"], approved.json["rule"]) == (
-        200, "approved", 30000, "reviewer_decision")
+        200,
+        "approved",
+        30000,
+        "reviewer_decision",
+    )
     rejected = billing.decide_refund(newer["id"], decision="reject", reason="the service is under way")
     assert (rejected.json["status"], rejected.json["amount_halalas"]) == ("rejected", 0)
     billing.refused(billing.decide_refund(newer["id"], decision="approve"), 409, "already_decided")
     decided = billing.events("billing.refund_decided")[-2:]
     assert [(e["status"], e["amount_halalas"], e["reason"]) for e in decided] == [
-        ("approved", 30000, "not served"), ("rejected", 0, "the service is under way")]
+        ("approved", 30000, "not served"),
+        ("rejected", 0, "the service is under way"),
+    ]
     assert billing.client.get("/v1/refunds?status=pending_review", headers=billing.reviewer()).json == []
 
     billing.tick()
@@ -294,8 +337,11 @@ def test_a_waiver_after_an_approved_part_refund_pays_back_only_the_rest(billing,
     invoices = _paid_request(billing)
     claim = billing.claim_refund(invoices["service"]["id"], OWNER).json
     billing.decide_refund(claim["id"], decision="approve", amount_halalas=45000)
-    response = billing.client.post("/v1/waivers", json={"application": "REQ-1", "decision_number": "SG-1",
-                                                        "kinds": ["service"]}, headers=billing.secretary())
+    response = billing.client.post(
+        "/v1/waivers",
+        json={"application": "REQ-1", "decision_number": "SG-1", "kinds": ["service"]},
+        headers=billing.secretary(),
+    )
     assert response.status_code == 201, response.json
     assert _statuses(billing) == [("reviewer_decision", "approved", 45000), ("waiver_after_payment", "approved", 45000)]
     billing.tick()
@@ -335,6 +381,7 @@ def test_an_unacknowledged_refund_webhook_is_sent_again_later(billing, payouts):
 
     def unreachable(url, body, headers):
         raise OSError("connection refused")
+
     provider.transport = unreachable
     billing.tick()
     assert billing.refunds("REQ-1", OWNER)["service"]["status"] == "paying"
@@ -360,13 +407,17 @@ def test_a_claim_undecided_near_its_limit_is_escalated_once(billing):
     assert billing.tick() == 0
     [escalated] = billing.events("billing.refund_escalated")
     assert (escalated["refund_id"], escalated["decide_by"], escalated["amount_halalas"]) == (
-        claim["id"], claim["decide_by"], 90000)
+        claim["id"],
+        claim["decide_by"],
+        90000,
+    )
     assert billing.refunds("REQ-1", OWNER)["service"]["escalated_at"] is not None
 
 
 # --- replicas on PostgreSQL ---------------------------------------------------------------------------
-def test_two_replicas_evaluating_the_same_withdrawal_and_two_schedulers_pay_out_once(billing_at,
-                                                                                    make_postgres_database):
+def test_two_replicas_evaluating_the_same_withdrawal_and_two_schedulers_pay_out_once(
+    billing_at, make_postgres_database
+):
     url = make_postgres_database()
     billing = billing_at(url, scheduler_batch=5)
     numbers = [f"REQ-{n:02d}" for n in range(12)]
@@ -380,8 +431,10 @@ def test_two_replicas_evaluating_the_same_withdrawal_and_two_schedulers_pay_out_
     replica = make_runtime(url)
     second = BillingService(replica, billing.service.settings, billing.clock, billing.service.provider.transport)
     payouts = Payouts(billing.service, second)
-    consumers = [billing.consumer, Consumer("billing", replica.db, replica.inbox, handlers(second),
-                                            url="amqp://unused", outbox=replica.outbox)]
+    consumers = [
+        billing.consumer,
+        Consumer("billing", replica.db, replica.inbox, handlers(second), url="amqp://unused", outbox=replica.outbox),
+    ]
 
     def race(work):
         start, errors = threading.Barrier(len(work)), []
@@ -392,6 +445,7 @@ def test_two_replicas_evaluating_the_same_withdrawal_and_two_schedulers_pay_out_
                 job()
             except Exception as exc:  # pragma: no cover - reported below
                 errors.append(exc)
+
         threads = [threading.Thread(target=run, args=(job,)) for job in work]
         for thread in threads:
             thread.start()
@@ -401,12 +455,24 @@ def test_two_replicas_evaluating_the_same_withdrawal_and_two_schedulers_pay_out_
 
     billing.clock.advance(5 * DAY)
     for number in numbers:
-        same = Event(type="applications.application_withdrawn", producer="applications",
-                     data={"application_number": number, "account_id": f"acct-{number}",
-                           "previous_status": "under_review", "withdrawn_at": isoformat(billing.clock())})
+        same = Event(
+            type="applications.application_withdrawn",
+            producer="applications",
+            data={
+                "application_number": number,
+                "account_id": f"acct-{number}",
+                "previous_status": "under_review",
+                "withdrawn_at": isoformat(billing.clock()),
+            },
+        )
         again = Event(type=same.type, producer="applications", data=same.data)  # announced twice
-        race([lambda c=consumers[0]: c.handle(same), lambda c=consumers[1]: c.handle(same),
-              lambda c=consumers[1]: c.handle(again)])
+        race(
+            [
+                lambda c=consumers[0], e=same: c.handle(e),
+                lambda c=consumers[1], e=same: c.handle(e),
+                lambda c=consumers[1], e=again: c.handle(e),
+            ]
+        )
     approved = [r for r in billing.rows("refunds") if r.rule == "withdrawn_within_window"]
     assert sorted(r.application_number for r in approved) == numbers
     assert Counter(e["rule"] for e in billing.events("billing.refund_decided"))["withdrawn_within_window"] == 12
@@ -432,8 +498,13 @@ def test_a_refusal_by_the_rules_is_refined_when_the_request_is_decided(billing):
     assert (first["status"], first["rule"]) == ("rejected", "review_started")
     billing.reject("REQ-1", OWNER)
     again = billing.claim_refund(invoices["service"]["id"], OWNER)
-    assert (again.status_code, again.json["id"], again.json["status"], again.json["rule"],
-            again.json["amount_halalas"]) == (200, first["id"], "rejected", "request_decided", 0)
+    assert (
+        again.status_code,
+        again.json["id"],
+        again.json["status"],
+        again.json["rule"],
+        again.json["amount_halalas"],
+    ) == (200, first["id"], "rejected", "request_decided", 0)
     assert len(billing.events("billing.refund_decided")) == 1  # not a new decision: not announced again
 
 

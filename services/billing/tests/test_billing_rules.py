@@ -1,27 +1,44 @@
 """One test per billing rule (domain/), each named for the rule."""
+
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from billing.domain.deadlines import DeadlinePolicy, parse_reminders
 from billing.domain.fees import DEFAULT_SCHEDULE, FeeSchedule, InvalidFeeSchedule
 from billing.domain.idempotency import check_key, fingerprint
-from billing.domain.invoices import (DUPLICATE_PAYMENT, PAYMENT_AFTER_CANCELLATION, NotPayable, check_payable,
-                                     fees_settled, new_sadad_bill_number, over_payment_rule)
+from billing.domain.invoices import (
+    DUPLICATE_PAYMENT,
+    PAYMENT_AFTER_CANCELLATION,
+    NotPayable,
+    check_payable,
+    fees_settled,
+    new_sadad_bill_number,
+    over_payment_rule,
+)
 from billing.domain.payments import InvalidSignature, StaleWebhook, sign, verify_signature
 from billing.settings import Settings
 
 pytestmark = pytest.mark.unit
 
-NOW = datetime(2026, 11, 25, 10, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
 DAY = timedelta(days=1)
 
 
 # --- the fee schedule (R3) ---------------------------------------------------------------------------
-@pytest.mark.parametrize("category, service_fee", [
-    ("technician", 40000), ("specialist", 90000), ("general_practitioner", 90000), ("resident", 90000),
-    ("pharmacist", 90000), ("registrar", 130000), ("consultant", 160000)])
+@pytest.mark.parametrize(
+    "category, service_fee",
+    [
+        ("technician", 40000),
+        ("specialist", 90000),
+        ("general_practitioner", 90000),
+        ("resident", 90000),
+        ("pharmacist", 90000),
+        ("registrar", 130000),
+        ("consultant", 160000),
+    ],
+)
 def test_fee_schedule_charges_200_sar_administrative_and_the_categorys_service_fee(category, service_fee):
     assert FeeSchedule.load().fees_for(category) == {"administrative": 20000, "service": service_fee}
 
@@ -35,13 +52,17 @@ def test_fee_schedule_file_can_be_replaced_by_operations(tmp_path, monkeypatch):
     assert Settings.from_env().fees.fees_for("consultant")["service"] == 170000
 
 
-@pytest.mark.parametrize("change", [
-    lambda raw: raw["service_halalas"].pop("resident"),
-    lambda raw: raw["service_halalas"].update(nurse=1000),
-    lambda raw: raw.update(administrative_halalas=200.5),
-    lambda raw: raw.update(administrative_halalas=-1),
-    lambda raw: raw.update(currency="USD"),
-], ids=["category missing", "unknown category", "fractional halalas", "negative", "other currency"])
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda raw: raw["service_halalas"].pop("resident"),
+        lambda raw: raw["service_halalas"].update(nurse=1000),
+        lambda raw: raw.update(administrative_halalas=200.5),
+        lambda raw: raw.update(administrative_halalas=-1),
+        lambda raw: raw.update(currency="USD"),
+    ],
+    ids=["category missing", "unknown category", "fractional halalas", "negative", "other currency"],
+)
 def test_an_invalid_fee_schedule_stops_the_service_at_start(tmp_path, change):
     raw = json.loads(DEFAULT_SCHEDULE.read_text())
     change(raw)
@@ -64,7 +85,12 @@ def test_reminders_go_out_seven_days_and_one_day_before_the_deadline_each_once()
     assert POLICY.first_check_at(NOW, DUE) == DUE - 7 * DAY
     assert POLICY.step(NOW, DUE, set(), DUE - 8 * DAY).remind is None
     seven = POLICY.step(NOW, DUE, set(), DUE - 7 * DAY)
-    assert (seven.remind.name, seven.mark_sent, seven.expire, seven.next_check_at) == ("P7D", ("P7D",), False, DUE - DAY)
+    assert (seven.remind.name, seven.mark_sent, seven.expire, seven.next_check_at) == (
+        "P7D",
+        ("P7D",),
+        False,
+        DUE - DAY,
+    )
     assert POLICY.step(NOW, DUE, {"P7D"}, DUE - 2 * DAY).remind is None
     one = POLICY.step(NOW, DUE, {"P7D"}, DUE - DAY)
     assert (one.remind.name, one.next_check_at) == ("P1D", DUE)
@@ -93,20 +119,38 @@ def test_reminder_durations_come_from_the_setting(monkeypatch):
     monkeypatch.setenv("BILLING_REMINDERS", "PT2S, PT1S")
     deadlines = Settings.from_env().deadlines
     assert deadlines.deadline == timedelta(seconds=3)
-    assert [(r.name, r.before) for r in deadlines.reminders] == [("PT2S", timedelta(seconds=2)),
-                                                                 ("PT1S", timedelta(seconds=1))]
+    assert [(r.name, r.before) for r in deadlines.reminders] == [
+        ("PT2S", timedelta(seconds=2)),
+        ("PT1S", timedelta(seconds=1)),
+    ]
 
 
 # --- settlement (both fees paid or waived) ----------------------------------------------------------
-@pytest.mark.parametrize("statuses, settled", [
-    (["paid", "paid"], True), (["paid", "waived"], True), (["waived", "waived"], True),
-    (["paid", "unpaid"], False), (["waived", "expired"], False), (["paid", "cancelled"], False), ([], False)])
+@pytest.mark.parametrize(
+    "statuses, settled",
+    [
+        (["paid", "paid"], True),
+        (["paid", "waived"], True),
+        (["waived", "waived"], True),
+        (["paid", "unpaid"], False),
+        (["waived", "expired"], False),
+        (["paid", "cancelled"], False),
+        ([], False),
+    ],
+)
 def test_fees_are_settled_when_every_invoice_is_paid_or_waived(statuses, settled):
     assert fees_settled(statuses) is settled
 
 
-@pytest.mark.parametrize("status, code", [("paid", "invoice_settled"), ("waived", "invoice_settled"),
-                                          ("expired", "invoice_expired"), ("cancelled", "invoice_cancelled")])
+@pytest.mark.parametrize(
+    "status, code",
+    [
+        ("paid", "invoice_settled"),
+        ("waived", "invoice_settled"),
+        ("expired", "invoice_expired"),
+        ("cancelled", "invoice_cancelled"),
+    ],
+)
 def test_only_an_unpaid_invoice_can_be_paid(status, code):
     check_payable("unpaid")
     with pytest.raises(NotPayable) as refused:
@@ -135,17 +179,29 @@ def test_a_webhook_signed_with_the_secret_just_now_is_accepted():
     assert verify_signature(sign("s3cret", T, BODY), BODY, "s3cret", NOW + timedelta(seconds=30)) == T
 
 
-@pytest.mark.parametrize("header", [
-    None, "", "t=abc,v1=00", f"t={T}", sign("another secret", T, BODY), sign("s3cret", T, BODY + b" "),
-    sign("s3cret", T + 1, BODY).replace(f"t={T + 1}", f"t={T}")],
-    ids=["missing", "empty", "malformed", "no mac", "wrong secret", "other body", "timestamp changed"])
+@pytest.mark.parametrize(
+    "header",
+    [
+        None,
+        "",
+        "t=abc,v1=00",
+        f"t={T}",
+        sign("another secret", T, BODY),
+        sign("s3cret", T, BODY + b" "),
+        sign("s3cret", T + 1, BODY).replace(f"t={T + 1}", f"t={T}"),
+    ],
+    ids=["missing", "empty", "malformed", "no mac", "wrong secret", "other body", "timestamp changed"],
+)
 def test_a_forged_or_unsigned_webhook_is_refused(header):
     with pytest.raises(InvalidSignature):
         verify_signature(header, BODY, "s3cret", NOW)
 
 
-@pytest.mark.parametrize("now", [NOW + timedelta(minutes=5, seconds=1), NOW - timedelta(minutes=5, seconds=1)],
-                         ids=["too old", "in the future"])
+@pytest.mark.parametrize(
+    "now",
+    [NOW + timedelta(minutes=5, seconds=1), NOW - timedelta(minutes=5, seconds=1)],
+    ids=["too old", "in the future"],
+)
 def test_a_webhook_signed_more_than_five_minutes_away_is_stale(now):
     with pytest.raises(StaleWebhook):
         verify_signature(sign("s3cret", T, BODY), BODY, "s3cret", now)

@@ -1,4 +1,5 @@
 """The scheduler: reminders before the deadline, expiry at it, exactly once however many run."""
+
 import threading
 from collections import Counter
 from datetime import timedelta
@@ -62,8 +63,9 @@ def test_the_whole_deadline_story_in_seconds_from_the_settings(billing_at, datab
     monkeypatch.setenv("BILLING_REMINDERS", "PT2S,PT1S")
     monkeypatch.setenv("BILLING_SCHEDULER_INTERVAL", "PT0.1S")
     from_env = Settings.from_env()
-    billing = billing_at(database_url, clock=utcnow, deadlines=from_env.deadlines,
-                         scheduler_interval=from_env.scheduler_interval)
+    billing = billing_at(
+        database_url, clock=utcnow, deadlines=from_env.deadlines, scheduler_interval=from_env.scheduler_interval
+    )
     billing.submit("REQ-1", OWNER)
     stop = threading.Event()
     loop = threading.Thread(target=Scheduler(billing.service).run, args=(stop,), daemon=True)
@@ -92,6 +94,7 @@ def test_two_schedulers_on_postgresql_never_remind_or_expire_twice(billing_at, m
         def run(scheduler):
             start.wait()
             handled.append(scheduler.tick())
+
         threads = [threading.Thread(target=run, args=(s,)) for s in schedulers]
         for thread in threads:
             thread.start()

@@ -13,15 +13,31 @@ then parked, never dropped).
 Staff e-mails (`emails.STAFF_TEMPLATES`: a refund claim escalated near its decision limit) go to
 the reviewers' team mailbox, setting `NOTIFICATIONS_REVIEWERS_ADDRESS` (`reviewers@mumaris.local`),
 in `emails.STAFF_LANGUAGE` (Arabic); they need no recipient lookup."""
+
 from datetime import datetime
 
 from mumaris_shared.config import env
 from mumaris_shared.consumer import Handler, HandlerContext
-from mumaris_shared.contracts import (ACCOUNT_ACTIVATED, ACCOUNT_REGISTERED, APPLICATION_APPROVED,
-                                      APPLICATION_CANCELLED, APPLICATION_REJECTED, DATA_UPDATE_APPROVED,
-                                      DATA_UPDATE_REJECTED, DATA_UPDATE_SUBMITTED, EXEMPTION_DECIDED, FEES_ASSESSED,
-                                      PAYMENT_RECEIVED, PAYMENT_REMINDER_DUE, REFUND_DECIDED, REFUND_ESCALATED,
-                                      REFUND_PAID, VERIFICATION_CODE_ISSUED, WAIVER_GRANTED, validated)
+from mumaris_shared.contracts import (
+    ACCOUNT_ACTIVATED,
+    ACCOUNT_REGISTERED,
+    APPLICATION_APPROVED,
+    APPLICATION_CANCELLED,
+    APPLICATION_REJECTED,
+    DATA_UPDATE_APPROVED,
+    DATA_UPDATE_REJECTED,
+    DATA_UPDATE_SUBMITTED,
+    EXEMPTION_DECIDED,
+    FEES_ASSESSED,
+    PAYMENT_RECEIVED,
+    PAYMENT_REMINDER_DUE,
+    REFUND_DECIDED,
+    REFUND_ESCALATED,
+    REFUND_PAID,
+    VERIFICATION_CODE_ISSUED,
+    WAIVER_GRANTED,
+    validated,
+)
 
 from .adapters.deliveries import find_recipient, queue_delivery, remember_recipient
 from .domain import emails
@@ -38,8 +54,14 @@ def _account(ctx: HandlerContext) -> dict:
     """The event's account data, checked against its contract; the recipient is remembered (or
     refreshed) for later events that name the person only by account id."""
     data = validated(ctx.event.type, ctx.event.data)
-    remember_recipient(ctx.session, data["account_id"], data["email"], data["full_name"], data["language"],
-                       as_of=datetime.fromisoformat(ctx.event.occurred_at))
+    remember_recipient(
+        ctx.session,
+        data["account_id"],
+        data["email"],
+        data["full_name"],
+        data["language"],
+        as_of=datetime.fromisoformat(ctx.event.occurred_at),
+    )
     return data
 
 
@@ -73,38 +95,50 @@ def _to_account_holder(template: str):
     message goes through the retry ladder (`CONSUMER_RETRY_DELAYS`) and is handled once the
     recipient is known; if the ladder runs out first, the message is parked, never dropped, and
     `python -m mumaris_shared.parking replay notifications --id <event id>` sends it later."""
+
     def handle(ctx: HandlerContext) -> None:
         data = validated(ctx.event.type, ctx.event.data)
         recipient = find_recipient(ctx.session, data["account_id"])
         if recipient is None:
             raise RecipientUnknown(f"no recipient for account {data['account_id']!r} yet ({ctx.event.type})")
-        queue_delivery(ctx.session, ctx.event, template, recipient.email,
-                       render(template, recipient.language, {**data, "full_name": recipient.full_name}))
+        queue_delivery(
+            ctx.session,
+            ctx.event,
+            template,
+            recipient.email,
+            render(template, recipient.language, {**data, "full_name": recipient.full_name}),
+        )
+
     handle.__name__ = handle.__qualname__ = template
     handle.__doc__ = f"The `{template}` e-mail to the request's owner. " + (handle.__doc__ or "")
     return handle
 
 
 # Each sends its e-mail to the account holder (see `_to_account_holder` for an account not known yet).
-fees_assessed = _to_account_holder(emails.REQUEST_SENT)               # both invoices, SADAD numbers, deadline
-payment_reminder_due = _to_account_holder(emails.PAYMENT_REMINDER)   # time left, unpaid invoices, deadline
+fees_assessed = _to_account_holder(emails.REQUEST_SENT)  # both invoices, SADAD numbers, deadline
+payment_reminder_due = _to_account_holder(emails.PAYMENT_REMINDER)  # time left, unpaid invoices, deadline
 payment_received = _to_account_holder(emails.PAYMENT_RECEIVED)
 application_cancelled = _to_account_holder(emails.APPLICATION_CANCELLED)  # payment_deadline_expired
 exemption_decided = _to_account_holder(emails.EXEMPTION_DECIDED)
 waiver_granted = _to_account_holder(emails.WAIVER_GRANTED)
-application_approved = _to_account_holder(emails.APPLICATION_APPROVED)   # with the membership number
-application_rejected = _to_account_holder(emails.APPLICATION_REJECTED)   # with the reason
-refund_decided = _to_account_holder(emails.REFUND_DECIDED)               # the amount and what the rule means
+application_approved = _to_account_holder(emails.APPLICATION_APPROVED)  # with the membership number
+application_rejected = _to_account_holder(emails.APPLICATION_REJECTED)  # with the reason
+refund_decided = _to_account_holder(emails.REFUND_DECIDED)  # the amount and what the rule means
 refund_paid = _to_account_holder(emails.REFUND_PAID)
 data_update_submitted = _to_account_holder(emails.DATA_UPDATE_RECEIVED)  # the fields changed
 data_update_approved = _to_account_holder(emails.DATA_UPDATE_APPROVED)
-data_update_rejected = _to_account_holder(emails.DATA_UPDATE_REJECTED)   # with the reason
+data_update_rejected = _to_account_holder(emails.DATA_UPDATE_REJECTED)  # with the reason
 
 
 def refund_escalated(ctx: HandlerContext) -> None:
     """A refund claim still undecided near its limit: the reviewers are told, at their team mailbox."""
-    queue_delivery(ctx.session, ctx.event, emails.REFUND_ESCALATED, reviewers_address(),
-                   render(emails.REFUND_ESCALATED, STAFF_LANGUAGE, validated(ctx.event.type, ctx.event.data)))
+    queue_delivery(
+        ctx.session,
+        ctx.event,
+        emails.REFUND_ESCALATED,
+        reviewers_address(),
+        render(emails.REFUND_ESCALATED, STAFF_LANGUAGE, validated(ctx.event.type, ctx.event.data)),
+    )
 
 
 HANDLERS: dict[str, Handler] = {

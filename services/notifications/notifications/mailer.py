@@ -17,6 +17,7 @@ The one window no mailer can close: the SMTP server has accepted the message, an
 again — with the same `Message-ID: <delivery-id@mumaris.local>`, which lets mail systems that
 de-duplicate by Message-ID show it once. SMTP has no way to ask whether a server already holds a
 message, so this repeat-after-crash is the price of never losing one."""
+
 from __future__ import annotations
 
 import logging
@@ -54,10 +55,14 @@ class MailerSettings:
     retry_base: timedelta = timedelta(seconds=1)
 
     @classmethod
-    def from_env(cls) -> "MailerSettings":
-        return cls(smtp_host=env("SMTP_HOST", cls.smtp_host), smtp_port=env_int("SMTP_PORT", cls.smtp_port),
-                   smtp_timeout=env_duration("SMTP_TIMEOUT", "PT10S"), mail_from=env("MAIL_FROM", cls.mail_from),
-                   retry_base=env_duration("MAILER_RETRY_BASE", "PT1S"))
+    def from_env(cls) -> MailerSettings:
+        return cls(
+            smtp_host=env("SMTP_HOST", cls.smtp_host),
+            smtp_port=env_int("SMTP_PORT", cls.smtp_port),
+            smtp_timeout=env_duration("SMTP_TIMEOUT", "PT10S"),
+            mail_from=env("MAIL_FROM", cls.mail_from),
+            retry_base=env_duration("MAILER_RETRY_BASE", "PT1S"),
+        )
 
 
 class RecipientRefused(Exception):
@@ -90,8 +95,15 @@ class Mailer:
         """Send one due delivery; False when none is due."""
         table, now = self.table, utcnow()
         with self.db.transaction() as session:
-            rows = claim(session, self.db, table, table.c.status == PENDING, table.c.next_attempt_at <= now,
-                         order_by=table.c.next_attempt_at, limit=1)
+            rows = claim(
+                session,
+                self.db,
+                table,
+                table.c.status == PENDING,
+                table.c.next_attempt_at <= now,
+                order_by=table.c.next_attempt_at,
+                limit=1,
+            )
             if not rows:
                 return False
             delivery = rows[0]
@@ -116,8 +128,9 @@ class Mailer:
 
     def _send(self, message: EmailMessage) -> None:
         settings = self.settings
-        with smtplib.SMTP(settings.smtp_host, settings.smtp_port,
-                          timeout=settings.smtp_timeout.total_seconds()) as smtp:
+        with smtplib.SMTP(
+            settings.smtp_host, settings.smtp_port, timeout=settings.smtp_timeout.total_seconds()
+        ) as smtp:
             try:
                 smtp.send_message(message)
             except smtplib.SMTPRecipientsRefused as exc:

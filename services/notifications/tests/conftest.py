@@ -1,5 +1,6 @@
 """The notifications service for a test: migrated database, consumer and mailer on threads, a real
 SMTP server (`ops.mailcatcher`) that starts when the test says so, and staff tokens."""
+
 from __future__ import annotations
 
 import socket
@@ -18,7 +19,8 @@ from mumaris_shared.events import EXCHANGE, Event
 from mumaris_shared.migrations import upgrade
 from mumaris_shared.runtime import Runtime
 from notifications.adapters.orm import deliveries_table
-from notifications.bootstrap import SERVICE, runtime as make_runtime
+from notifications.bootstrap import SERVICE
+from notifications.bootstrap import runtime as make_runtime
 from notifications.handlers import HANDLERS
 from notifications.mailer import Mailer, MailerSettings
 from ops.mailcatcher import MailCatcher
@@ -33,13 +35,22 @@ class Events:
     APPLICATION = "MR-7Q4K-2XWP"
     DUE = "2026-12-24T20:59:00Z"  # Thursday 24 December 2026, 11:59 PM in Riyadh
     # Which event each request e-mail answers (the Events method that makes it).
-    BY_TEMPLATE = {"request_sent": "fees_assessed", "payment_reminder": "reminder_due",
-                   "payment_received": "payment_received", "application_cancelled": "cancelled",
-                   "exemption_decided": "exemption_decided", "waiver_granted": "waiver_granted",
-                   "application_approved": "approved", "application_rejected": "rejected",
-                   "refund_decided": "refund_decided", "refund_paid": "refund_paid",
-                   "refund_escalated": "refund_escalated", "data_update_received": "update_submitted",
-                   "data_update_approved": "update_approved", "data_update_rejected": "update_rejected"}
+    BY_TEMPLATE = {
+        "request_sent": "fees_assessed",
+        "payment_reminder": "reminder_due",
+        "payment_received": "payment_received",
+        "application_cancelled": "cancelled",
+        "exemption_decided": "exemption_decided",
+        "waiver_granted": "waiver_granted",
+        "application_approved": "approved",
+        "application_rejected": "rejected",
+        "refund_decided": "refund_decided",
+        "refund_paid": "refund_paid",
+        "refund_escalated": "refund_escalated",
+        "data_update_received": "update_submitted",
+        "data_update_approved": "update_approved",
+        "data_update_rejected": "update_rejected",
+    }
     MEMBERSHIP = "MEM-2026-004217"
     # E-mails about a membership's data name the membership in their subject, not the request.
     ABOUT_MEMBERSHIP = ("data_update_received", "data_update_approved", "data_update_rejected")
@@ -47,31 +58,48 @@ class Events:
     @staticmethod
     def data(email: str, language: str = "ar", **extra) -> dict:
         full_name = "سارة القحطاني" if language == "ar" else "Sara Alqahtani"
-        return {"account_id": f"acct-{email}", "email": email, "full_name": full_name, "language": language,
-                **extra}
+        return {"account_id": f"acct-{email}", "email": email, "full_name": full_name, "language": language, **extra}
 
     def registered(self, email: str, language: str = "ar") -> Event:
         return Event(type="accounts.account_registered", producer="accounts", data=self.data(email, language))
 
     def code_issued(self, email: str, language: str = "ar", code: str = "482913") -> Event:
-        return Event(type="accounts.verification_code_issued", producer="accounts",
-                     data=self.data(email, language, code=code, expires_at="2026-11-25T10:10:00Z", valid_minutes=10))
+        return Event(
+            type="accounts.verification_code_issued",
+            producer="accounts",
+            data=self.data(email, language, code=code, expires_at="2026-11-25T10:10:00Z", valid_minutes=10),
+        )
 
     def activated(self, email: str, language: str = "ar") -> Event:
         return Event(type="accounts.account_activated", producer="accounts", data=self.data(email, language))
 
     # --- about a request ----------------------------------------------------------------------------
     def about_request(self, type: str, email: str, **data) -> Event:
-        return Event(type=type, producer=type.split(".")[0],
-                     data={"application_number": self.APPLICATION, "account_id": f"acct-{email}", **data})
+        return Event(
+            type=type,
+            producer=type.split(".")[0],
+            data={"application_number": self.APPLICATION, "account_id": f"acct-{email}", **data},
+        )
 
     def invoices(self, *kinds: str, **overrides) -> list[dict]:
         """Unpaid invoices: administrative SAR 200.00 and service SAR 1,250.50 unless told otherwise."""
         made = {
-            "administrative": {"id": "inv-adm", "kind": "administrative", "amount_halalas": 20000, "status": "unpaid",
-                               "due_at": self.DUE, "sadad_bill_number": "100200300401"},
-            "service": {"id": "inv-svc", "kind": "service", "amount_halalas": 125050, "status": "unpaid",
-                        "due_at": self.DUE, "sadad_bill_number": "100200300402"},
+            "administrative": {
+                "id": "inv-adm",
+                "kind": "administrative",
+                "amount_halalas": 20000,
+                "status": "unpaid",
+                "due_at": self.DUE,
+                "sadad_bill_number": "100200300401",
+            },
+            "service": {
+                "id": "inv-svc",
+                "kind": "service",
+                "amount_halalas": 125050,
+                "status": "unpaid",
+                "due_at": self.DUE,
+                "sadad_bill_number": "100200300402",
+            },
         }
         return [{**made[kind], **overrides.get(kind, {})} for kind in (kinds or ("administrative", "service"))]
 
@@ -79,62 +107,128 @@ class Events:
         return self.about_request("billing.fees_assessed", email, invoices=invoices or self.invoices(), due_at=self.DUE)
 
     def reminder_due(self, email: str, before_deadline: str = "P7D") -> Event:
-        return self.about_request("billing.payment_reminder_due", email, due_at=self.DUE,
-                                  before_deadline=before_deadline, invoices=self.invoices("service"))
+        return self.about_request(
+            "billing.payment_reminder_due",
+            email,
+            due_at=self.DUE,
+            before_deadline=before_deadline,
+            invoices=self.invoices("service"),
+        )
 
     def payment_received(self, email: str, method: str = "sadad") -> Event:
-        return self.about_request("billing.payment_received", email, invoice_id="inv-adm", kind="administrative",
-                                  payment_id="pay-91c2", method=method, amount_halalas=20000,
-                                  paid_at="2026-11-30T09:15:00Z")
+        return self.about_request(
+            "billing.payment_received",
+            email,
+            invoice_id="inv-adm",
+            kind="administrative",
+            payment_id="pay-91c2",
+            method=method,
+            amount_halalas=20000,
+            paid_at="2026-11-30T09:15:00Z",
+        )
 
     def cancelled(self, email: str, reason: str = "payment_deadline_expired") -> Event:
-        return self.about_request("applications.application_cancelled", email, reason=reason,
-                                  cancelled_at="2026-12-24T21:00:05Z")
+        return self.about_request(
+            "applications.application_cancelled", email, reason=reason, cancelled_at="2026-12-24T21:00:05Z"
+        )
 
     def exemption_decided(self, email: str, decision: str = "approve", reason: str | None = None) -> Event:
-        return self.about_request("billing.exemption_decided", email, exemption_id="ex-1", kind="martyr_relative",
-                                  decision=decision, reason=reason)
+        return self.about_request(
+            "billing.exemption_decided",
+            email,
+            exemption_id="ex-1",
+            kind="martyr_relative",
+            decision=decision,
+            reason=reason,
+        )
 
     def waiver_granted(self, email: str, kinds: tuple = ("administrative", "service")) -> Event:
-        return self.about_request("billing.waiver_granted", email, waiver_id="wv-1", decision_number="1447/318",
-                                  kinds=list(kinds))
+        return self.about_request(
+            "billing.waiver_granted", email, waiver_id="wv-1", decision_number="1447/318", kinds=list(kinds)
+        )
 
     def approved(self, email: str, membership_number: str = "MEM-2026-004217") -> Event:
-        return self.about_request("applications.application_approved", email, membership_number=membership_number,
-                                  decided_at="2026-12-01T08:00:00Z")
+        return self.about_request(
+            "applications.application_approved",
+            email,
+            membership_number=membership_number,
+            decided_at="2026-12-01T08:00:00Z",
+        )
 
     def rejected(self, email: str, reason: str = "The qualification is not recognised.") -> Event:
-        return self.about_request("applications.application_rejected", email, reason=reason,
-                                  decided_at="2026-12-01T08:00:00Z")
+        return self.about_request(
+            "applications.application_rejected", email, reason=reason, decided_at="2026-12-01T08:00:00Z"
+        )
 
-    def refund_decided(self, email: str, status: str = "approved", rule: str = "withdrawn_within_window",
-                       amount_halalas: int = 62525, reason: str | None = None) -> Event:
+    def refund_decided(
+        self,
+        email: str,
+        status: str = "approved",
+        rule: str = "withdrawn_within_window",
+        amount_halalas: int = 62525,
+        reason: str | None = None,
+    ) -> Event:
         """Half the SAR 1,250.50 service fee, unless told otherwise."""
-        return self.about_request("billing.refund_decided", email, refund_id="rf-51d0", invoice_id="inv-svc",
-                                  status=status, amount_halalas=amount_halalas, rule=rule, reason=reason)
+        return self.about_request(
+            "billing.refund_decided",
+            email,
+            refund_id="rf-51d0",
+            invoice_id="inv-svc",
+            status=status,
+            amount_halalas=amount_halalas,
+            rule=rule,
+            reason=reason,
+        )
 
     def refund_paid(self, email: str) -> Event:
-        return self.about_request("billing.refund_paid", email, refund_id="rf-51d0", invoice_id="inv-svc",
-                                  amount_halalas=62525, paid_at="2026-12-03T10:30:00Z")
+        return self.about_request(
+            "billing.refund_paid",
+            email,
+            refund_id="rf-51d0",
+            invoice_id="inv-svc",
+            amount_halalas=62525,
+            paid_at="2026-12-03T10:30:00Z",
+        )
 
     def refund_escalated(self, email: str) -> Event:
-        return self.about_request("billing.refund_escalated", email, refund_id="rf-51d0", invoice_id="inv-svc",
-                                  amount_halalas=62525, claimed_at="2026-12-01T08:00:00Z",
-                                  decide_by="2026-12-16T08:00:00Z")
+        return self.about_request(
+            "billing.refund_escalated",
+            email,
+            refund_id="rf-51d0",
+            invoice_id="inv-svc",
+            amount_halalas=62525,
+            claimed_at="2026-12-01T08:00:00Z",
+            decide_by="2026-12-16T08:00:00Z",
+        )
 
     def update_submitted(self, email: str, fields_changed: tuple = ("mobile", "employer")) -> Event:
-        return self.about_request("applications.data_update_submitted", email, update_id="upd-3f1",
-                                  membership_number=self.MEMBERSHIP, fields_changed=list(fields_changed),
-                                  submitted_at="2027-01-10T07:30:00Z")
+        return self.about_request(
+            "applications.data_update_submitted",
+            email,
+            update_id="upd-3f1",
+            membership_number=self.MEMBERSHIP,
+            fields_changed=list(fields_changed),
+            submitted_at="2027-01-10T07:30:00Z",
+        )
 
     def update_approved(self, email: str) -> Event:
-        return self.about_request("applications.data_update_approved", email, update_id="upd-3f1",
-                                  membership_number=self.MEMBERSHIP, decided_at="2027-01-12T08:00:00Z")
+        return self.about_request(
+            "applications.data_update_approved",
+            email,
+            update_id="upd-3f1",
+            membership_number=self.MEMBERSHIP,
+            decided_at="2027-01-12T08:00:00Z",
+        )
 
     def update_rejected(self, email: str, reason: str = "The employer letter is not signed.") -> Event:
-        return self.about_request("applications.data_update_rejected", email, update_id="upd-3f1",
-                                  membership_number=self.MEMBERSHIP, reason=reason,
-                                  decided_at="2027-01-12T08:00:00Z")
+        return self.about_request(
+            "applications.data_update_rejected",
+            email,
+            update_id="upd-3f1",
+            membership_number=self.MEMBERSHIP,
+            reason=reason,
+            decided_at="2027-01-12T08:00:00Z",
+        )
 
     def subject_names(self, template: str) -> str:
         """The number an e-mail's subject names: the membership's or the request's."""
@@ -152,11 +246,14 @@ def events() -> Events:
 @pytest.fixture
 def deliveries():
     """The delivery rows of a runtime's database matching `column=value` filters, oldest first."""
+
     def rows(runtime: Runtime, **where) -> list:
         table = deliveries_table
         with runtime.db.transaction() as session:
-            return session.execute(select(table).where(*(table.c[k] == v for k, v in where.items()))
-                                   .order_by(table.c.created_at)).all()
+            return session.execute(
+                select(table).where(*(table.c[k] == v for k, v in where.items())).order_by(table.c.created_at)
+            ).all()
+
     return rows
 
 
@@ -207,8 +304,9 @@ class Running:
     channel: object
 
     def publish(self, event: Event) -> None:
-        self.channel.basic_publish(EXCHANGE, event.type, event.to_json().encode(),
-                                   properties=persistent(event.id, event.type), mandatory=True)
+        self.channel.basic_publish(
+            EXCHANGE, event.type, event.to_json().encode(), properties=persistent(event.id, event.type), mandatory=True
+        )
 
 
 @pytest.fixture

@@ -2,6 +2,7 @@
 each e-mail arrives once, in the recipient's language (for events about a request, the language and
 address the accounts events gave), waits out an SMTP outage, and a broken event is parked without
 holding up the ones behind it."""
+
 import pytest
 
 from mumaris_shared import parking
@@ -39,8 +40,9 @@ def test_a_welcome_reaches_an_english_speaker_in_english(running, events):
     assert '<html dir="ltr" lang="en">' in mail["html"] and "Hello Sara Alqahtani" in mail["text"]
 
 
-def test_the_fees_of_a_sent_request_reach_the_applicant_with_both_amounts_and_sadad_numbers(running, events,
-                                                                                          deliveries):
+def test_the_fees_of_a_sent_request_reach_the_applicant_with_both_amounts_and_sadad_numbers(
+    running, events, deliveries
+):
     running.mail.start()
     running.publish(events.registered("payer@example.com", "ar"))
     fees = events.fees_assessed("payer@example.com")
@@ -85,8 +87,11 @@ def test_while_smtp_is_down_the_email_waits_and_goes_out_once_it_is_back(running
     code = events.code_issued("patient@example.com")
     running.publish(code)
 
-    wait_until(lambda: [(d.status, d.attempts > 0) for d in deliveries(running.runtime, event_id=code.id)]
-               == [("pending", True)])
+    wait_until(
+        lambda: (
+            [(d.status, d.attempts > 0) for d in deliveries(running.runtime, event_id=code.id)] == [("pending", True)]
+        )
+    )
     assert running.mail.messages() == []
     running.mail.start()
 
@@ -98,8 +103,7 @@ def test_while_smtp_is_down_the_email_waits_and_goes_out_once_it_is_back(running
     assert len(running.mail.messages()) == 1
 
 
-def test_a_broken_event_is_retried_then_parked_while_the_next_is_delivered(running, events, deliveries,
-                                                                           rabbitmq_url):
+def test_a_broken_event_is_retried_then_parked_while_the_next_is_delivered(running, events, deliveries, rabbitmq_url):
     running.mail.start()
     good = events.code_issued("after@example.com")
     broken = Event(type=good.type, producer="accounts", data=events.data("broken@example.com"))  # no code, no validity
@@ -115,8 +119,7 @@ def test_a_broken_event_is_retried_then_parked_while_the_next_is_delivered(runni
     assert not any(_to("broken@example.com")(m) for m in running.mail.messages())
 
 
-def test_a_refund_decision_reaches_the_applicant_with_the_amount_and_what_the_rule_means(running, events,
-                                                                                         deliveries):
+def test_a_refund_decision_reaches_the_applicant_with_the_amount_and_what_the_rule_means(running, events, deliveries):
     running.mail.start()
     running.publish(events.registered("withdrawn@example.com", "ar"))
     decided = events.refund_decided("withdrawn@example.com", rule="withdrawn_within_window")

@@ -1,4 +1,5 @@
 """Every e-mail, rendered in Arabic (right to left) and English, as text and HTML."""
+
 import html
 import re
 
@@ -6,11 +7,28 @@ import pytest
 from jinja2 import UndefinedError
 
 from mumaris_shared.contracts import LANGUAGES
-from notifications.domain.emails import (APPLICATION_APPROVED, APPLICATION_CANCELLED, APPLICATION_REJECTED,
-                                         DATA_UPDATE_APPROVED, DATA_UPDATE_RECEIVED, DATA_UPDATE_REJECTED,
-                                         EXEMPTION_DECIDED, PAYMENT_RECEIVED, PAYMENT_REMINDER, REFUND_DECIDED,
-                                         REFUND_ESCALATED, REFUND_PAID, REQUEST_SENT, STAFF_TEMPLATES, TEMPLATES,
-                                         VERIFICATION_CODE, WELCOME, WAIVER_GRANTED, minutes, render)
+from notifications.domain.emails import (
+    APPLICATION_APPROVED,
+    APPLICATION_CANCELLED,
+    APPLICATION_REJECTED,
+    DATA_UPDATE_APPROVED,
+    DATA_UPDATE_RECEIVED,
+    DATA_UPDATE_REJECTED,
+    EXEMPTION_DECIDED,
+    PAYMENT_RECEIVED,
+    PAYMENT_REMINDER,
+    REFUND_DECIDED,
+    REFUND_ESCALATED,
+    REFUND_PAID,
+    REQUEST_SENT,
+    STAFF_TEMPLATES,
+    TEMPLATES,
+    VERIFICATION_CODE,
+    WAIVER_GRANTED,
+    WELCOME,
+    minutes,
+    render,
+)
 from notifications.domain.formatting import REFUND_RULES
 
 pytestmark = pytest.mark.unit
@@ -87,10 +105,17 @@ def test_missing_data_is_an_error_not_a_blank():
         render(VERIFICATION_CODE, "ar", {"full_name": "Sara", "valid_minutes": 10})
 
 
-@pytest.mark.parametrize("count, arabic, english", [
-    (1, "دقيقة واحدة", "1 minute"), (2, "دقيقتين", "2 minutes"), (3, "3 دقائق", "3 minutes"),
-    (10, "10 دقائق", "10 minutes"), (11, "11 دقيقة", "11 minutes"), (15, "15 دقيقة", "15 minutes"),
-])
+@pytest.mark.parametrize(
+    "count, arabic, english",
+    [
+        (1, "دقيقة واحدة", "1 minute"),
+        (2, "دقيقتين", "2 minutes"),
+        (3, "3 دقائق", "3 minutes"),
+        (10, "10 دقائق", "10 minutes"),
+        (11, "11 دقيقة", "11 minutes"),
+        (15, "15 دقيقة", "15 minutes"),
+    ],
+)
 def test_minutes_are_counted_as_each_language_counts_them(count, arabic, english):
     assert minutes(count, "ar") == arabic
     assert minutes(count, "en") == english
@@ -98,10 +123,12 @@ def test_minutes_are_counted_as_each_language_counts_them(count, arabic, english
 
 # --- E-mails about a request ----------------------------------------------------------------------
 @pytest.mark.parametrize("template", sorted(set(TEMPLATES) - {VERIFICATION_CODE, WELCOME} - set(STAFF_TEMPLATES)))
-@pytest.mark.parametrize("language, direction, greeting", [("ar", "rtl", "مرحبًا سارة القحطاني،"),
-                                                           ("en", "ltr", "Hello Sara Alqahtani,")])
-def test_every_request_email_greets_names_the_request_and_faces_the_right_way(events, template, language,
-                                                                            direction, greeting):
+@pytest.mark.parametrize(
+    "language, direction, greeting", [("ar", "rtl", "مرحبًا سارة القحطاني،"), ("en", "ltr", "Hello Sara Alqahtani,")]
+)
+def test_every_request_email_greets_names_the_request_and_faces_the_right_way(
+    events, template, language, direction, greeting
+):
     email = render(template, language, _about_request(events, template, language=language))
 
     assert f'<html dir="{direction}" lang="{language}">' in email.html
@@ -138,10 +165,13 @@ def test_request_sent_in_english(events):
         assert "SADAD at any bank" in body and "mada, credit card or Apple Pay" in body
 
 
-@pytest.mark.parametrize("language, waived, total", [("ar", "(تم الإعفاء منها)", "الإجمالي المستحق: 1,250.50 ر.س"),
-                                                      ("en", "(waived)", "Total due: SAR 1,250.50")])
+@pytest.mark.parametrize(
+    "language, waived, total",
+    [("ar", "(تم الإعفاء منها)", "الإجمالي المستحق: 1,250.50 ر.س"), ("en", "(waived)", "Total due: SAR 1,250.50")],
+)
 def test_request_sent_shows_a_fee_waived_before_the_invoices_as_waived_and_leaves_it_out_of_the_total(
-        events, language, waived, total):
+    events, language, waived, total
+):
     invoices = events.invoices(administrative={"status": "waived"})
     event = events.fees_assessed("sara@example.com", invoices=invoices)
     email = render(REQUEST_SENT, language, _about_request(events, REQUEST_SENT, language=language, event=event))
@@ -150,10 +180,13 @@ def test_request_sent_shows_a_fee_waived_before_the_invoices_as_waived_and_leave
     assert total in email.text and "100200300401" not in email.html
 
 
-@pytest.mark.parametrize("language, nothing_to_pay, not_said", [
-    ("ar", "فلا يلزمك سداد شيء، وسيُحال طلبك إلى المراجعة", ["الإجمالي المستحق", "طرق السداد", "سيُلغى الطلب"]),
-    ("en", "there is nothing to pay: it goes to review", ["Total due", "How to pay", "cancelled automatically"]),
-])
+@pytest.mark.parametrize(
+    "language, nothing_to_pay, not_said",
+    [
+        ("ar", "فلا يلزمك سداد شيء، وسيُحال طلبك إلى المراجعة", ["الإجمالي المستحق", "طرق السداد", "سيُلغى الطلب"]),
+        ("en", "there is nothing to pay: it goes to review", ["Total due", "How to pay", "cancelled automatically"]),
+    ],
+)
 def test_request_sent_with_every_fee_waived_asks_for_nothing(events, language, nothing_to_pay, not_said):
     invoices = events.invoices(administrative={"status": "waived"}, service={"status": "waived"})
     event = events.fees_assessed("sara@example.com", invoices=invoices)
@@ -165,16 +198,18 @@ def test_request_sent_with_every_fee_waived_asks_for_nothing(events, language, n
         assert "100200300401" not in body and "100200300402" not in body
 
 
-@pytest.mark.parametrize("language, before, subject", [
-    ("ar", "P7D", "تذكير: تنتهي مهلة سداد رسوم طلبك رقم MR-7Q4K-2XWP بعد 7 أيام"),
-    ("ar", "P1D", "تذكير: تنتهي مهلة سداد رسوم طلبك رقم MR-7Q4K-2XWP بعد يوم واحد"),
-    ("en", "P7D", "Reminder: 7 days left to pay the fees of request MR-7Q4K-2XWP"),
-    ("en", "P1D", "Reminder: 1 day left to pay the fees of request MR-7Q4K-2XWP"),
-])
+@pytest.mark.parametrize(
+    "language, before, subject",
+    [
+        ("ar", "P7D", "تذكير: تنتهي مهلة سداد رسوم طلبك رقم MR-7Q4K-2XWP بعد 7 أيام"),
+        ("ar", "P1D", "تذكير: تنتهي مهلة سداد رسوم طلبك رقم MR-7Q4K-2XWP بعد يوم واحد"),
+        ("en", "P7D", "Reminder: 7 days left to pay the fees of request MR-7Q4K-2XWP"),
+        ("en", "P1D", "Reminder: 1 day left to pay the fees of request MR-7Q4K-2XWP"),
+    ],
+)
 def test_a_reminder_says_how_long_is_left_what_is_unpaid_and_when_it_ends(events, language, before, subject):
     event = events.reminder_due("sara@example.com", before_deadline=before)
-    email = render(PAYMENT_REMINDER, language, _about_request(events, PAYMENT_REMINDER, language=language,
-                                                              event=event))
+    email = render(PAYMENT_REMINDER, language, _about_request(events, PAYMENT_REMINDER, language=language, event=event))
 
     assert email.subject == subject
     for body in _both(email):
@@ -183,26 +218,51 @@ def test_a_reminder_says_how_long_is_left_what_is_unpaid_and_when_it_ends(events
         assert ("الخميس 24 ديسمبر 2026" if language == "ar" else "Thursday 24 December 2026") in body
 
 
-@pytest.mark.parametrize("language, expected", [
-    ("ar", ["استلمنا دفعتك عن الرسوم الإدارية", "المبلغ: 200.00 ر.س", "طريقة الدفع: مدى", "pay-91c2",
-            "الاثنين 30 نوفمبر 2026، الساعة 12:15 ظهرًا بتوقيت الرياض"]),
-    ("en", ["received your payment of the administrative fee", "Amount: SAR 200.00", "Payment method: mada",
-            "pay-91c2", "Monday 30 November 2026 at 12:15 PM Riyadh time"]),
-])
+@pytest.mark.parametrize(
+    "language, expected",
+    [
+        (
+            "ar",
+            [
+                "استلمنا دفعتك عن الرسوم الإدارية",
+                "المبلغ: 200.00 ر.س",
+                "طريقة الدفع: مدى",
+                "pay-91c2",
+                "الاثنين 30 نوفمبر 2026، الساعة 12:15 ظهرًا بتوقيت الرياض",
+            ],
+        ),
+        (
+            "en",
+            [
+                "received your payment of the administrative fee",
+                "Amount: SAR 200.00",
+                "Payment method: mada",
+                "pay-91c2",
+                "Monday 30 November 2026 at 12:15 PM Riyadh time",
+            ],
+        ),
+    ],
+)
 def test_payment_received_says_which_fee_how_much_and_how(events, language, expected):
     event = events.payment_received("sara@example.com", method="mada")
-    email = render(PAYMENT_RECEIVED, language, _about_request(events, PAYMENT_RECEIVED, language=language,
-                                                              event=event))
+    email = render(PAYMENT_RECEIVED, language, _about_request(events, PAYMENT_RECEIVED, language=language, event=event))
 
     for phrase in expected:
         assert phrase in email.text
     assert "200.00" in email.html and ("مدى" in email.html if language == "ar" else "mada" in email.html)
 
 
-@pytest.mark.parametrize("language, subject, why", [
-    ("ar", "تم إلغاء طلبك رقم MR-7Q4K-2XWP لعدم سداد الرسوم في المهلة المحددة", "لانتهاء مهلة السداد دون سداد رسومه"),
-    ("en", "Request MR-7Q4K-2XWP cancelled: the fees were not paid in time", "the payment deadline passed"),
-])
+@pytest.mark.parametrize(
+    "language, subject, why",
+    [
+        (
+            "ar",
+            "تم إلغاء طلبك رقم MR-7Q4K-2XWP لعدم سداد الرسوم في المهلة المحددة",
+            "لانتهاء مهلة السداد دون سداد رسومه",
+        ),
+        ("en", "Request MR-7Q4K-2XWP cancelled: the fees were not paid in time", "the payment deadline passed"),
+    ],
+)
 def test_cancellation_for_non_payment_says_why(events, language, subject, why):
     email = render(APPLICATION_CANCELLED, language, _about_request(events, APPLICATION_CANCELLED, language=language))
 
@@ -220,12 +280,21 @@ def test_a_cancellation_for_another_reason_does_not_blame_the_fees(events):
         assert "مهلة السداد" not in email.text and "payment deadline" not in email.text
 
 
-@pytest.mark.parametrize("language, subject, expected", [
-    ("ar", "تمت الموافقة على طلب إعفاء ذوي الشهداء لطلبك رقم MR-7Q4K-2XWP",
-     ["أُعفيت من الرسوم الإدارية", "رسوم الخدمة واجبة السداد"]),
-    ("en", "Your martyr's-relative exemption for request MR-7Q4K-2XWP is approved",
-     ["exempted from the administrative fee", "the service fee is still to be paid"]),
-])
+@pytest.mark.parametrize(
+    "language, subject, expected",
+    [
+        (
+            "ar",
+            "تمت الموافقة على طلب إعفاء ذوي الشهداء لطلبك رقم MR-7Q4K-2XWP",
+            ["أُعفيت من الرسوم الإدارية", "رسوم الخدمة واجبة السداد"],
+        ),
+        (
+            "en",
+            "Your martyr's-relative exemption for request MR-7Q4K-2XWP is approved",
+            ["exempted from the administrative fee", "the service fee is still to be paid"],
+        ),
+    ],
+)
 def test_an_approved_exemption_says_what_is_left_to_pay(events, language, subject, expected):
     email = render(EXEMPTION_DECIDED, language, _about_request(events, EXEMPTION_DECIDED, language=language))
 
@@ -234,11 +303,17 @@ def test_an_approved_exemption_says_what_is_left_to_pay(events, language, subjec
         assert all(phrase in body for phrase in expected)
 
 
-@pytest.mark.parametrize("language, subject, reason_line", [
-    ("ar", "تم رفض طلب إعفاء ذوي الشهداء لطلبك رقم MR-7Q4K-2XWP", "سبب الرفض: الوثيقة المرفقة غير مقروءة"),
-    ("en", "Your martyr's-relative exemption for request MR-7Q4K-2XWP is not approved",
-     "Reason: الوثيقة المرفقة غير مقروءة"),
-])
+@pytest.mark.parametrize(
+    "language, subject, reason_line",
+    [
+        ("ar", "تم رفض طلب إعفاء ذوي الشهداء لطلبك رقم MR-7Q4K-2XWP", "سبب الرفض: الوثيقة المرفقة غير مقروءة"),
+        (
+            "en",
+            "Your martyr's-relative exemption for request MR-7Q4K-2XWP is not approved",
+            "Reason: الوثيقة المرفقة غير مقروءة",
+        ),
+    ],
+)
 def test_a_rejected_exemption_gives_the_reason(events, language, subject, reason_line):
     event = events.exemption_decided("sara@example.com", decision="reject", reason="الوثيقة المرفقة غير مقروءة")
     email = render(EXEMPTION_DECIDED, language, _about_request(events, "", language=language, event=event))
@@ -254,16 +329,31 @@ def test_a_rejected_exemption_without_a_reason_has_no_empty_reason_line(events):
         assert "None" not in email.text and "سبب الرفض" not in email.text and "Reason:" not in email.text
 
 
-@pytest.mark.parametrize("language, kinds, expected", [
-    ("ar", ("administrative", "service"), ["قرار الأمين العام رقم 1447/318", "الرسوم الإدارية ورسوم الخدمة",
-                                           "لم تعد على طلبك رسوم مستحقة"]),
-    ("ar", ("service",), ["قرار الأمين العام رقم 1447/318", "تم إعفاؤك من رسوم الخدمة",
-                          "وإن بقيت على الطلب رسوم أخرى"]),
-    ("en", ("administrative", "service"), ["decision No. 1447/318", "the administrative fee and the service fee",
-                                           "No fees are due"]),
-    ("en", ("administrative",), ["decision No. 1447/318", "exempted from the administrative fee of",
-                                 "Any other fee"]),
-])
+@pytest.mark.parametrize(
+    "language, kinds, expected",
+    [
+        (
+            "ar",
+            ("administrative", "service"),
+            ["قرار الأمين العام رقم 1447/318", "الرسوم الإدارية ورسوم الخدمة", "لم تعد على طلبك رسوم مستحقة"],
+        ),
+        (
+            "ar",
+            ("service",),
+            ["قرار الأمين العام رقم 1447/318", "تم إعفاؤك من رسوم الخدمة", "وإن بقيت على الطلب رسوم أخرى"],
+        ),
+        (
+            "en",
+            ("administrative", "service"),
+            ["decision No. 1447/318", "the administrative fee and the service fee", "No fees are due"],
+        ),
+        (
+            "en",
+            ("administrative",),
+            ["decision No. 1447/318", "exempted from the administrative fee of", "Any other fee"],
+        ),
+    ],
+)
 def test_a_waiver_names_the_decision_and_the_fees_it_waives(events, language, kinds, expected):
     event = events.waiver_granted("sara@example.com", kinds=kinds)
     email = render(WAIVER_GRANTED, language, _about_request(events, "", language=language, event=event))
@@ -272,10 +362,13 @@ def test_a_waiver_names_the_decision_and_the_fees_it_waives(events, language, ki
     assert "1447/318" in email.html
 
 
-@pytest.mark.parametrize("language, subject, phrase", [
-    ("ar", "تهانينا! تمت الموافقة على طلبك رقم MR-7Q4K-2XWP", "رقم عضويتك هو"),
-    ("en", "Congratulations: request MR-7Q4K-2XWP is approved", "Your membership number is"),
-])
+@pytest.mark.parametrize(
+    "language, subject, phrase",
+    [
+        ("ar", "تهانينا! تمت الموافقة على طلبك رقم MR-7Q4K-2XWP", "رقم عضويتك هو"),
+        ("en", "Congratulations: request MR-7Q4K-2XWP is approved", "Your membership number is"),
+    ],
+)
 def test_approval_gives_the_membership_number(events, language, subject, phrase):
     email = render(APPLICATION_APPROVED, language, _about_request(events, APPLICATION_APPROVED, language=language))
 
@@ -285,10 +378,13 @@ def test_approval_gives_the_membership_number(events, language, subject, phrase)
         assert ("الثلاثاء 1 ديسمبر 2026" if language == "ar" else "Tuesday 1 December 2026") in body
 
 
-@pytest.mark.parametrize("language, subject, reason_line", [
-    ("ar", "نتيجة مراجعة طلبك رقم MR-7Q4K-2XWP", "سبب الرفض: The qualification is not recognised."),
-    ("en", "Decision on your request MR-7Q4K-2XWP", "Reason: The qualification is not recognised."),
-])
+@pytest.mark.parametrize(
+    "language, subject, reason_line",
+    [
+        ("ar", "نتيجة مراجعة طلبك رقم MR-7Q4K-2XWP", "سبب الرفض: The qualification is not recognised."),
+        ("en", "Decision on your request MR-7Q4K-2XWP", "Reason: The qualification is not recognised."),
+    ],
+)
 def test_rejection_gives_the_reason(events, language, subject, reason_line):
     email = render(APPLICATION_REJECTED, language, _about_request(events, APPLICATION_REJECTED, language=language))
 
@@ -311,14 +407,33 @@ def _as_read(email) -> list[str]:
     return [email.text, html.unescape(re.sub(r"<[^>]+>", "", email.html))]
 
 
-@pytest.mark.parametrize("language, subject, expected", [
-    ("ar", "تمت الموافقة على استرداد 625.25 ر.س من رسوم طلبك رقم MR-7Q4K-2XWP",
-     ["تمت الموافقة على استرداد مبلغ 625.25 ر.س", "القاعدة المطبقة: سحبت طلبك خلال 30 يومًا من سداد رسومه",
-      "50% من رسوم الخدمة", "إلى وسيلة الدفع التي سددت بها", "rf-51d0"]),
-    ("en", "Refund of SAR 625.25 approved for request MR-7Q4K-2XWP",
-     ["A refund of SAR 625.25", "Rule applied: You withdrew your request within 30 days of paying",
-      "50% of the service fee", "paid back to the payment method you paid with", "rf-51d0"]),
-])
+@pytest.mark.parametrize(
+    "language, subject, expected",
+    [
+        (
+            "ar",
+            "تمت الموافقة على استرداد 625.25 ر.س من رسوم طلبك رقم MR-7Q4K-2XWP",
+            [
+                "تمت الموافقة على استرداد مبلغ 625.25 ر.س",
+                "القاعدة المطبقة: سحبت طلبك خلال 30 يومًا من سداد رسومه",
+                "50% من رسوم الخدمة",
+                "إلى وسيلة الدفع التي سددت بها",
+                "rf-51d0",
+            ],
+        ),
+        (
+            "en",
+            "Refund of SAR 625.25 approved for request MR-7Q4K-2XWP",
+            [
+                "A refund of SAR 625.25",
+                "Rule applied: You withdrew your request within 30 days of paying",
+                "50% of the service fee",
+                "paid back to the payment method you paid with",
+                "rf-51d0",
+            ],
+        ),
+    ],
+)
 def test_an_approved_refund_gives_the_amount_and_what_the_rule_means(events, language, subject, expected):
     email = render(REFUND_DECIDED, language, _about_request(events, REFUND_DECIDED, language=language))
 
@@ -328,12 +443,21 @@ def test_an_approved_refund_gives_the_amount_and_what_the_rule_means(events, lan
         assert "withdrawn_within_window" not in body
 
 
-@pytest.mark.parametrize("language, subject, expected", [
-    ("ar", "نتيجة المطالبة باسترداد رسوم طلبك رقم MR-7Q4K-2XWP",
-     ["لا يُرد أي مبلغ", "القاعدة المطبقة: مضى أكثر من 30 يومًا على سداد الرسوم"]),
-    ("en", "Decision on the refund for request MR-7Q4K-2XWP",
-     ["no amount of the fees", "Rule applied: More than 30 days have passed since the fee was paid"]),
-])
+@pytest.mark.parametrize(
+    "language, subject, expected",
+    [
+        (
+            "ar",
+            "نتيجة المطالبة باسترداد رسوم طلبك رقم MR-7Q4K-2XWP",
+            ["لا يُرد أي مبلغ", "القاعدة المطبقة: مضى أكثر من 30 يومًا على سداد الرسوم"],
+        ),
+        (
+            "en",
+            "Decision on the refund for request MR-7Q4K-2XWP",
+            ["no amount of the fees", "Rule applied: More than 30 days have passed since the fee was paid"],
+        ),
+    ],
+)
 def test_a_refused_refund_names_the_rule_and_promises_nothing(events, language, subject, expected):
     event = events.refund_decided("sara@example.com", status="rejected", rule="refund_window_passed", amount_halalas=0)
     email = render(REFUND_DECIDED, language, _about_request(events, "", language=language, event=event))
@@ -344,22 +468,33 @@ def test_a_refused_refund_names_the_rule_and_promises_nothing(events, language, 
         assert "0.00" not in body and "وسيلة الدفع" not in body and "payment method" not in body
 
 
-@pytest.mark.parametrize("language, reason_line", [("ar", "سبب الرفض: الخدمة قُدمت بالفعل"),
-                                                    ("en", "Reason: الخدمة قُدمت بالفعل")])
+@pytest.mark.parametrize(
+    "language, reason_line", [("ar", "سبب الرفض: الخدمة قُدمت بالفعل"), ("en", "Reason: الخدمة قُدمت بالفعل")]
+)
 def test_a_reviewers_reason_for_a_refund_is_given(events, language, reason_line):
-    event = events.refund_decided("sara@example.com", status="rejected", rule="reviewer_decision", amount_halalas=0,
-                                  reason="الخدمة قُدمت بالفعل")
+    event = events.refund_decided(
+        "sara@example.com", status="rejected", rule="reviewer_decision", amount_halalas=0, reason="الخدمة قُدمت بالفعل"
+    )
     email = render(REFUND_DECIDED, language, _about_request(events, "", language=language, event=event))
 
     assert reason_line in email.text and "الخدمة قُدمت بالفعل" in email.html
 
 
-@pytest.mark.parametrize("language, subject, expected", [
-    ("ar", "مطالبتك باسترداد رسوم طلبك رقم MR-7Q4K-2XWP قيد المراجعة",
-     ["625.25 ر.س", "قيد المراجعة", "لدى أحد المراجعين", "خلال 15 يومًا"]),
-    ("en", "Your refund claim for request MR-7Q4K-2XWP is under review",
-     ["SAR 625.25", "is under review", "with a reviewer", "within 15 days"]),
-])
+@pytest.mark.parametrize(
+    "language, subject, expected",
+    [
+        (
+            "ar",
+            "مطالبتك باسترداد رسوم طلبك رقم MR-7Q4K-2XWP قيد المراجعة",
+            ["625.25 ر.س", "قيد المراجعة", "لدى أحد المراجعين", "خلال 15 يومًا"],
+        ),
+        (
+            "en",
+            "Your refund claim for request MR-7Q4K-2XWP is under review",
+            ["SAR 625.25", "is under review", "with a reviewer", "within 15 days"],
+        ),
+    ],
+)
 def test_a_refund_claim_sent_to_a_reviewer_says_when_it_will_be_decided(events, language, subject, expected):
     event = events.refund_decided("sara@example.com", status="pending_review", rule="needs_review")
     email = render(REFUND_DECIDED, language, _about_request(events, "", language=language, event=event))
@@ -386,13 +521,31 @@ def test_every_refund_rule_is_explained_in_the_email(events, rule, language):
     assert REFUND_RULES[rule][language] in email.text and rule not in email.text
 
 
-@pytest.mark.parametrize("language, subject, expected", [
-    ("ar", "تم رد 625.25 ر.س من رسوم طلبك رقم MR-7Q4K-2XWP",
-     ["تم رد مبلغ 625.25 ر.س", "إلى وسيلة الدفع التي سددت بها", "الخميس 3 ديسمبر 2026، الساعة 1:30 مساءً", "rf-51d0"]),
-    ("en", "Refund of SAR 625.25 paid for request MR-7Q4K-2XWP",
-     ["A refund of SAR 625.25", "paid back to the payment method you paid with",
-      "Thursday 3 December 2026 at 1:30 PM Riyadh time", "rf-51d0"]),
-])
+@pytest.mark.parametrize(
+    "language, subject, expected",
+    [
+        (
+            "ar",
+            "تم رد 625.25 ر.س من رسوم طلبك رقم MR-7Q4K-2XWP",
+            [
+                "تم رد مبلغ 625.25 ر.س",
+                "إلى وسيلة الدفع التي سددت بها",
+                "الخميس 3 ديسمبر 2026، الساعة 1:30 مساءً",
+                "rf-51d0",
+            ],
+        ),
+        (
+            "en",
+            "Refund of SAR 625.25 paid for request MR-7Q4K-2XWP",
+            [
+                "A refund of SAR 625.25",
+                "paid back to the payment method you paid with",
+                "Thursday 3 December 2026 at 1:30 PM Riyadh time",
+                "rf-51d0",
+            ],
+        ),
+    ],
+)
 def test_a_paid_refund_gives_the_amount_and_where_it_went(events, language, subject, expected):
     email = render(REFUND_PAID, language, _about_request(events, REFUND_PAID, language=language))
 
@@ -401,15 +554,35 @@ def test_a_paid_refund_gives_the_amount_and_where_it_went(events, language, subj
         assert all(phrase in body for phrase in expected)
 
 
-@pytest.mark.parametrize("language, subject, expected", [
-    ("ar", "تصعيد: مطالبة استرداد للطلب رقم MR-7Q4K-2XWP لم يُبت فيها، آخر موعد الأربعاء 16 ديسمبر 2026",
-     ["إلى فريق المراجعة", "rf-51d0", "inv-svc", "625.25 ر.س",
-      "الثلاثاء 1 ديسمبر 2026، الساعة 11:00 صباحًا بتوقيت الرياض",
-      "الأربعاء 16 ديسمبر 2026، الساعة 11:00 صباحًا بتوقيت الرياض"]),
-    ("en", "Escalation: refund claim for request MR-7Q4K-2XWP undecided, due Wednesday 16 December 2026",
-     ["To the review team", "rf-51d0", "inv-svc", "SAR 625.25", "Tuesday 1 December 2026 at 11:00 AM Riyadh time",
-      "Wednesday 16 December 2026 at 11:00 AM Riyadh time"]),
-])
+@pytest.mark.parametrize(
+    "language, subject, expected",
+    [
+        (
+            "ar",
+            "تصعيد: مطالبة استرداد للطلب رقم MR-7Q4K-2XWP لم يُبت فيها، آخر موعد الأربعاء 16 ديسمبر 2026",
+            [
+                "إلى فريق المراجعة",
+                "rf-51d0",
+                "inv-svc",
+                "625.25 ر.س",
+                "الثلاثاء 1 ديسمبر 2026، الساعة 11:00 صباحًا بتوقيت الرياض",
+                "الأربعاء 16 ديسمبر 2026، الساعة 11:00 صباحًا بتوقيت الرياض",
+            ],
+        ),
+        (
+            "en",
+            "Escalation: refund claim for request MR-7Q4K-2XWP undecided, due Wednesday 16 December 2026",
+            [
+                "To the review team",
+                "rf-51d0",
+                "inv-svc",
+                "SAR 625.25",
+                "Tuesday 1 December 2026 at 11:00 AM Riyadh time",
+                "Wednesday 16 December 2026 at 11:00 AM Riyadh time",
+            ],
+        ),
+    ],
+)
 def test_an_escalation_tells_the_reviewers_which_claim_how_much_and_by_when(events, language, subject, expected):
     data = events.refund_escalated("sara@example.com").data  # staff mail: no applicant's name to greet
     email = render(REFUND_ESCALATED, language, data)
@@ -421,14 +594,31 @@ def test_an_escalation_tells_the_reviewers_which_claim_how_much_and_by_when(even
 
 
 # --- Data updates ----------------------------------------------------------------------------------
-@pytest.mark.parametrize("language, subject, expected", [
-    ("ar", "استلمنا طلب تحديث بيانات عضويتك رقم MEM-2026-004217",
-     ["البيانات المطلوب تحديثها: رقم الجوال، التخصص وجهة العمل", "MR-7Q4K-2XWP", "يُحال إلى المراجعة",
-      "الأحد 10 يناير 2027"]),
-    ("en", "Data update received for membership MEM-2026-004217",
-     ["Data to update: mobile number, specialty and employer", "MR-7Q4K-2XWP", "goes to review",
-      "Sunday 10 January 2027"]),
-])
+@pytest.mark.parametrize(
+    "language, subject, expected",
+    [
+        (
+            "ar",
+            "استلمنا طلب تحديث بيانات عضويتك رقم MEM-2026-004217",
+            [
+                "البيانات المطلوب تحديثها: رقم الجوال، التخصص وجهة العمل",
+                "MR-7Q4K-2XWP",
+                "يُحال إلى المراجعة",
+                "الأحد 10 يناير 2027",
+            ],
+        ),
+        (
+            "en",
+            "Data update received for membership MEM-2026-004217",
+            [
+                "Data to update: mobile number, specialty and employer",
+                "MR-7Q4K-2XWP",
+                "goes to review",
+                "Sunday 10 January 2027",
+            ],
+        ),
+    ],
+)
 def test_a_data_update_received_names_the_fields_in_the_recipients_language(events, language, subject, expected):
     event = events.update_submitted("sara@example.com", fields_changed=("mobile", "specialty", "employer"))
     email = render(DATA_UPDATE_RECEIVED, language, _about_request(events, "", language=language, event=event))
@@ -438,12 +628,21 @@ def test_a_data_update_received_names_the_fields_in_the_recipients_language(even
         assert all(phrase in body for phrase in expected)
 
 
-@pytest.mark.parametrize("language, subject, expected", [
-    ("ar", "تمت الموافقة على تحديث بيانات عضويتك رقم MEM-2026-004217",
-     ["حلّت البيانات الجديدة محل السابقة", "الثلاثاء 12 يناير 2027", "MR-7Q4K-2XWP"]),
-    ("en", "Data update approved for membership MEM-2026-004217",
-     ["new data now replaces the previous data", "Tuesday 12 January 2027", "MR-7Q4K-2XWP"]),
-])
+@pytest.mark.parametrize(
+    "language, subject, expected",
+    [
+        (
+            "ar",
+            "تمت الموافقة على تحديث بيانات عضويتك رقم MEM-2026-004217",
+            ["حلّت البيانات الجديدة محل السابقة", "الثلاثاء 12 يناير 2027", "MR-7Q4K-2XWP"],
+        ),
+        (
+            "en",
+            "Data update approved for membership MEM-2026-004217",
+            ["new data now replaces the previous data", "Tuesday 12 January 2027", "MR-7Q4K-2XWP"],
+        ),
+    ],
+)
 def test_an_approved_data_update(events, language, subject, expected):
     email = render(DATA_UPDATE_APPROVED, language, _about_request(events, DATA_UPDATE_APPROVED, language=language))
 
@@ -452,14 +651,24 @@ def test_an_approved_data_update(events, language, subject, expected):
         assert all(phrase in body for phrase in expected)
 
 
-@pytest.mark.parametrize("language, subject, reason_line, unchanged", [
-    ("ar", "نتيجة مراجعة تحديث بيانات عضويتك رقم MEM-2026-004217",
-     "سبب الرفض: The employer letter is not signed.", "بقيت بياناتك دون تغيير"),
-    ("en", "Decision on the data update for membership MEM-2026-004217",
-     "Reason: The employer letter is not signed.", "Your data is unchanged"),
-])
-def test_a_rejected_data_update_gives_the_reason_and_changes_nothing(events, language, subject, reason_line,
-                                                                     unchanged):
+@pytest.mark.parametrize(
+    "language, subject, reason_line, unchanged",
+    [
+        (
+            "ar",
+            "نتيجة مراجعة تحديث بيانات عضويتك رقم MEM-2026-004217",
+            "سبب الرفض: The employer letter is not signed.",
+            "بقيت بياناتك دون تغيير",
+        ),
+        (
+            "en",
+            "Decision on the data update for membership MEM-2026-004217",
+            "Reason: The employer letter is not signed.",
+            "Your data is unchanged",
+        ),
+    ],
+)
+def test_a_rejected_data_update_gives_the_reason_and_changes_nothing(events, language, subject, reason_line, unchanged):
     email = render(DATA_UPDATE_REJECTED, language, _about_request(events, DATA_UPDATE_REJECTED, language=language))
 
     assert email.subject == subject

@@ -1,20 +1,35 @@
 """Each handled event becomes the right delivery (or none), in the handler's own transaction; an event
 about a request goes to the recipient `recipients` holds, and waits (fails, to be retried) until there is one."""
+
 from dataclasses import replace
 
 import pytest
 from marshmallow import ValidationError
 from sqlalchemy import select
 
-from mumaris_shared.contracts import (ACCOUNT_ACTIVATED, ACCOUNT_REGISTERED, APPLICATION_APPROVED,
-                                      APPLICATION_CANCELLED, APPLICATION_REJECTED, DATA_UPDATE_APPROVED,
-                                      DATA_UPDATE_REJECTED, DATA_UPDATE_SUBMITTED, EXEMPTION_DECIDED, FEES_ASSESSED,
-                                      PAYMENT_RECEIVED, PAYMENT_REMINDER_DUE, REFUND_DECIDED, REFUND_ESCALATED,
-                                      REFUND_PAID, VERIFICATION_CODE_ISSUED, WAIVER_GRANTED)
+from mumaris_shared.contracts import (
+    ACCOUNT_ACTIVATED,
+    ACCOUNT_REGISTERED,
+    APPLICATION_APPROVED,
+    APPLICATION_CANCELLED,
+    APPLICATION_REJECTED,
+    DATA_UPDATE_APPROVED,
+    DATA_UPDATE_REJECTED,
+    DATA_UPDATE_SUBMITTED,
+    EXEMPTION_DECIDED,
+    FEES_ASSESSED,
+    PAYMENT_RECEIVED,
+    PAYMENT_REMINDER_DUE,
+    REFUND_DECIDED,
+    REFUND_ESCALATED,
+    REFUND_PAID,
+    VERIFICATION_CODE_ISSUED,
+    WAIVER_GRANTED,
+)
 from mumaris_shared.events import Event
 from notifications.adapters.orm import recipients_table
-from notifications.domain.emails import (REFUND_ESCALATED as ESCALATION, STAFF_TEMPLATES, TEMPLATES,
-                                         VERIFICATION_CODE, WELCOME)
+from notifications.domain.emails import REFUND_ESCALATED as ESCALATION
+from notifications.domain.emails import STAFF_TEMPLATES, TEMPLATES, VERIFICATION_CODE, WELCOME
 from notifications.handlers import HANDLERS, RecipientUnknown
 
 pytestmark = pytest.mark.unit
@@ -41,15 +56,20 @@ def test_a_registration_is_remembered_and_sends_nothing(handle, sqlite_runtime, 
 
 
 @pytest.mark.parametrize("make, template", [("code_issued", "verification_code"), ("activated", "welcome")])
-def test_each_account_event_queues_its_email_in_the_recipients_language(handle, sqlite_runtime, events, deliveries,
-                                                                       make, template):
+def test_each_account_event_queues_its_email_in_the_recipients_language(
+    handle, sqlite_runtime, events, deliveries, make, template
+):
     event = getattr(events, make)("sara@example.com", "ar")
 
     assert handle(event)
     [delivery] = deliveries(sqlite_runtime)
     assert (delivery.event_id, delivery.event_type, delivery.template) == (event.id, event.type, template)
     assert (delivery.recipient, delivery.language, delivery.status, delivery.attempts) == (
-        "sara@example.com", "ar", "pending", 0)
+        "sara@example.com",
+        "ar",
+        "pending",
+        0,
+    )
     assert 'dir="rtl"' in delivery.html and delivery.subject and delivery.text
 
 
@@ -63,9 +83,12 @@ def test_the_same_event_twice_queues_one_email(handle, sqlite_runtime, events, d
 
 def test_an_older_event_does_not_overwrite_newer_contact_details(handle, sqlite_runtime, events):
     newer = events.activated("sara@example.com", "en")
-    older = Event(type="accounts.account_registered", producer="accounts",
-                  data={**events.data("old@example.com", "ar"), "account_id": "acct-sara@example.com"},
-                  occurred_at="2020-01-01T00:00:00Z")
+    older = Event(
+        type="accounts.account_registered",
+        producer="accounts",
+        data={**events.data("old@example.com", "ar"), "account_id": "acct-sara@example.com"},
+        occurred_at="2020-01-01T00:00:00Z",
+    )
     handle(newer)
     handle(older)
 
@@ -90,7 +113,8 @@ REQUEST_TEMPLATES = sorted(set(TEMPLATES) - {VERIFICATION_CODE, WELCOME} - set(S
 @pytest.mark.parametrize("template", REQUEST_TEMPLATES)
 @pytest.mark.parametrize("language", ["ar", "en"])
 def test_each_request_event_queues_its_email_to_the_known_recipient_in_their_language(
-        handle, sqlite_runtime, events, deliveries, template, language):
+    handle, sqlite_runtime, events, deliveries, template, language
+):
     handle(events.registered("sara@example.com", language))
     event = events.for_template(template, "sara@example.com")
 
@@ -103,7 +127,8 @@ def test_each_request_event_queues_its_email_to_the_known_recipient_in_their_lan
 
 
 def test_the_request_sent_email_carries_both_amounts_both_sadad_numbers_and_the_deadline(
-        handle, sqlite_runtime, events, deliveries):
+    handle, sqlite_runtime, events, deliveries
+):
     handle(events.registered("sara@example.com", "en"))
     handle(events.fees_assessed("sara@example.com"))
 
@@ -116,18 +141,27 @@ def test_the_request_sent_email_carries_both_amounts_both_sadad_numbers_and_the_
 
 def test_the_latest_contact_details_are_used(handle, sqlite_runtime, events, deliveries):
     handle(events.registered("sara@example.com", "ar"))
-    handle(Event(type="accounts.account_activated", producer="accounts",
-                 data={**events.data("sara.new@example.com", "en"), "account_id": "acct-sara@example.com"}))
+    handle(
+        Event(
+            type="accounts.account_activated",
+            producer="accounts",
+            data={**events.data("sara.new@example.com", "en"), "account_id": "acct-sara@example.com"},
+        )
+    )
     handle(events.approved("sara@example.com"))
 
     [_, approval] = deliveries(sqlite_runtime)
     assert (approval.template, approval.recipient, approval.language) == (
-        "application_approved", "sara.new@example.com", "en")
+        "application_approved",
+        "sara.new@example.com",
+        "en",
+    )
 
 
 @pytest.mark.parametrize("template", REQUEST_TEMPLATES)
-def test_an_unknown_recipient_fails_the_event_so_it_is_retried_not_dropped(handle, sqlite_runtime, events,
-                                                                            deliveries, template):
+def test_an_unknown_recipient_fails_the_event_so_it_is_retried_not_dropped(
+    handle, sqlite_runtime, events, deliveries, template
+):
     event = events.for_template(template, "early@example.com")
 
     with pytest.raises(RecipientUnknown, match="acct-early@example.com"):
@@ -151,17 +185,27 @@ def test_the_same_request_event_twice_queues_one_email(handle, sqlite_runtime, e
     assert len(deliveries(sqlite_runtime, event_id=event.id)) == 1
 
 
-@pytest.mark.parametrize("template, missing", [("request_sent", "invoices"), ("payment_reminder", "due_at"),
-                                               ("payment_received", "method"), ("application_approved",
-                                                                                "membership_number"),
-                                               ("application_rejected", "reason"), ("waiver_granted", "kinds"),
-                                               ("refund_decided", "rule"), ("refund_decided", "amount_halalas"),
-                                               ("refund_paid", "amount_halalas"), ("refund_escalated", "decide_by"),
-                                               ("data_update_received", "fields_changed"),
-                                               ("data_update_approved", "membership_number"),
-                                               ("data_update_rejected", "reason")])
-def test_request_data_breaking_the_contract_fails_before_any_lookup(handle, sqlite_runtime, events, deliveries,
-                                                                   template, missing):
+@pytest.mark.parametrize(
+    "template, missing",
+    [
+        ("request_sent", "invoices"),
+        ("payment_reminder", "due_at"),
+        ("payment_received", "method"),
+        ("application_approved", "membership_number"),
+        ("application_rejected", "reason"),
+        ("waiver_granted", "kinds"),
+        ("refund_decided", "rule"),
+        ("refund_decided", "amount_halalas"),
+        ("refund_paid", "amount_halalas"),
+        ("refund_escalated", "decide_by"),
+        ("data_update_received", "fields_changed"),
+        ("data_update_approved", "membership_number"),
+        ("data_update_rejected", "reason"),
+    ],
+)
+def test_request_data_breaking_the_contract_fails_before_any_lookup(
+    handle, sqlite_runtime, events, deliveries, template, missing
+):
     handle(events.registered("sara@example.com"))
     event = events.for_template(template, "sara@example.com")
     broken = replace(event, data={k: v for k, v in event.data.items() if k != missing})
@@ -173,14 +217,29 @@ def test_request_data_breaking_the_contract_fails_before_any_lookup(handle, sqli
 
 def test_every_event_this_service_is_told_about_has_a_handler():
     assert set(HANDLERS) == {
-        ACCOUNT_REGISTERED, VERIFICATION_CODE_ISSUED, ACCOUNT_ACTIVATED, FEES_ASSESSED, PAYMENT_REMINDER_DUE,
-        PAYMENT_RECEIVED, APPLICATION_CANCELLED, EXEMPTION_DECIDED, WAIVER_GRANTED, APPLICATION_APPROVED,
-        APPLICATION_REJECTED, REFUND_DECIDED, REFUND_PAID, REFUND_ESCALATED, DATA_UPDATE_SUBMITTED,
-        DATA_UPDATE_APPROVED, DATA_UPDATE_REJECTED}
+        ACCOUNT_REGISTERED,
+        VERIFICATION_CODE_ISSUED,
+        ACCOUNT_ACTIVATED,
+        FEES_ASSESSED,
+        PAYMENT_REMINDER_DUE,
+        PAYMENT_RECEIVED,
+        APPLICATION_CANCELLED,
+        EXEMPTION_DECIDED,
+        WAIVER_GRANTED,
+        APPLICATION_APPROVED,
+        APPLICATION_REJECTED,
+        REFUND_DECIDED,
+        REFUND_PAID,
+        REFUND_ESCALATED,
+        DATA_UPDATE_SUBMITTED,
+        DATA_UPDATE_APPROVED,
+        DATA_UPDATE_REJECTED,
+    }
 
 
-def test_a_refund_decision_without_a_reviewers_reason_is_written_without_one(handle, sqlite_runtime, events,
-                                                                            deliveries):
+def test_a_refund_decision_without_a_reviewers_reason_is_written_without_one(
+    handle, sqlite_runtime, events, deliveries
+):
     handle(events.registered("sara@example.com", "en"))
     decided = events.refund_decided("sara@example.com")
     # Optional in the contract: a producer may leave it out.
@@ -194,14 +253,14 @@ def test_a_refund_decision_without_a_reviewers_reason_is_written_without_one(han
 
 # --- Staff e-mails: to the reviewers' mailbox, in Arabic, with no recipient to look up ---------------
 def test_an_escalated_refund_goes_to_the_reviewers_mailbox_in_arabic_without_any_account(
-        handle, sqlite_runtime, events, deliveries, monkeypatch):
+    handle, sqlite_runtime, events, deliveries, monkeypatch
+):
     monkeypatch.delenv("NOTIFICATIONS_REVIEWERS_ADDRESS", raising=False)
     event = events.refund_escalated("nobody-known@example.com")  # no accounts event: none is needed
 
     assert handle(event) is True
     [delivery] = deliveries(sqlite_runtime)
-    assert (delivery.template, delivery.recipient, delivery.language) == (
-        ESCALATION, "reviewers@mumaris.local", "ar")
+    assert (delivery.template, delivery.recipient, delivery.language) == (ESCALATION, "reviewers@mumaris.local", "ar")
     assert 'dir="rtl"' in delivery.html and events.APPLICATION in delivery.subject
     assert "rf-51d0" in delivery.text and "625.25 ر.س" in delivery.text
     assert "nobody-known@example.com" not in delivery.text

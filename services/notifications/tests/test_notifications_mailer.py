@@ -1,5 +1,6 @@
 """The mailer against a real (in-process) SMTP server: sent once with a stable Message-ID, kept
 and retried later while the server is down, given up on when the address is refused for good."""
+
 import socket
 from datetime import timedelta
 
@@ -69,7 +70,7 @@ def test_while_the_server_is_down_the_delivery_waits_with_a_growing_delay(sqlite
 
 
 class _RefusesEveryone:
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802 (aiosmtpd API)
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         return "550 5.1.1 no such mailbox"
 
 

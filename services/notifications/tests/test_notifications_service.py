@@ -1,5 +1,6 @@
 """The service as deployed: its migrations build exactly its tables, and its HTTP face is alive,
 ready, documented, with a delivery log only staff can read."""
+
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -21,8 +22,11 @@ def client(service_runtime, verifier, rabbitmq_url, monkeypatch):
 def handled(service_runtime, events):
     """Three e-mails queued: two to sara (Arabic), one to john (English)."""
     handle = service_runtime.consumer(HANDLERS, url="amqp://never-connected").handle
-    for event in (events.code_issued("sara@example.com"), events.activated("sara@example.com"),
-                  events.code_issued("john@example.com", "en")):
+    for event in (
+        events.code_issued("sara@example.com"),
+        events.activated("sara@example.com"),
+        events.code_issued("john@example.com", "en"),
+    ):
         handle(event)
 
 
@@ -45,9 +49,22 @@ def test_staff_read_the_delivery_log_newest_first(client, handled, bearer):
 
     assert answer.status_code == 200
     assert [(d["template"], d["status"], d["language"]) for d in answer.json] == [
-        ("welcome", "pending", "ar"), ("verification_code", "pending", "ar")]
-    assert set(answer.json[0]) == {"id", "event_type", "template", "recipient", "language", "subject", "status",
-                                   "attempts", "created_at", "sent_at", "last_error"}
+        ("welcome", "pending", "ar"),
+        ("verification_code", "pending", "ar"),
+    ]
+    assert set(answer.json[0]) == {
+        "id",
+        "event_type",
+        "template",
+        "recipient",
+        "language",
+        "subject",
+        "status",
+        "attempts",
+        "created_at",
+        "sent_at",
+        "last_error",
+    }
     assert len(client.get("/v1/deliveries?limit=1", headers=bearer("secretary_general")).json) == 1
     assert len(client.get("/v1/deliveries?status=pending", headers=bearer("reviewer")).json) == 3
 

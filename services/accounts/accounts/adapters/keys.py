@@ -3,6 +3,7 @@ signs with, and publishes, the same keys. The first key is made at first need.
 
 Every stored key is published in the JWKS, active or not, so that a token signed before a key was
 retired keeps verifying until it expires; new tokens are signed with the newest active key."""
+
 from __future__ import annotations
 
 import threading
@@ -55,16 +56,20 @@ class KeyStore:
 
     def _newest_active(self):
         with self.db.transaction() as session:
-            return session.execute(select(keys).where(keys.c.active.is_(True))
-                                   .order_by(keys.c.created_at.desc()).limit(1)).first()
+            return session.execute(
+                select(keys).where(keys.c.active.is_(True)).order_by(keys.c.created_at.desc()).limit(1)
+            ).first()
 
     def _create(self):
         # Two replicas starting at once may each make one: both are published and both verify.
         private = rsa.generate_private_key(public_exponent=65537, key_size=KEY_SIZE)
-        pem = private.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                    serialization.NoEncryption()).decode()
+        pem = private.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        ).decode()
         with self.db.transaction() as session:
-            session.execute(insert(keys).values(kid=uuid.uuid4().hex, private_pem=pem, created_at=utcnow(), active=True))
+            session.execute(
+                insert(keys).values(kid=uuid.uuid4().hex, private_pem=pem, created_at=utcnow(), active=True)
+            )
         return self._newest_active()
 
 

@@ -1,5 +1,6 @@
 """The service's tables. migrations/versions/0001_initial.py creates the same; a test compares them."""
-from sqlalchemy import (JSON, Boolean, Column, ForeignKey, Index, Integer, MetaData, String, Table, Text)
+
+from sqlalchemy import JSON, Boolean, Column, ForeignKey, Index, Integer, MetaData, String, Table, Text
 
 from mumaris_shared.db import UTCDateTime, messaging_tables
 
@@ -7,7 +8,8 @@ metadata = MetaData()
 outbox_table, inbox_table = messaging_tables(metadata)
 
 accounts_table = Table(
-    "accounts", metadata,
+    "accounts",
+    metadata,
     Column("id", String(36), primary_key=True),
     Column("email", String(254), nullable=False, unique=True),  # normalised: trimmed, lower-case
     Column("full_name", String(200), nullable=False),
@@ -22,7 +24,8 @@ accounts_table = Table(
 )
 
 verification_codes_table = Table(
-    "verification_codes", metadata,
+    "verification_codes",
+    metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("account_id", String(36), ForeignKey("accounts.id"), nullable=False),
     Column("code_hash", String(64), nullable=False),
@@ -36,7 +39,8 @@ verification_codes_table = Table(
 Index("ix_verification_codes_account", verification_codes_table.c.account_id, verification_codes_table.c.issued_at)
 
 login_attempts_table = Table(
-    "login_attempts", metadata,
+    "login_attempts",
+    metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("email", String(254), nullable=False),  # as typed, normalised; not necessarily an account
     Column("attempted_at", UTCDateTime, nullable=False),
@@ -45,7 +49,8 @@ login_attempts_table = Table(
 Index("ix_login_attempts_email", login_attempts_table.c.email, login_attempts_table.c.attempted_at)
 
 signing_keys_table = Table(
-    "signing_keys", metadata,
+    "signing_keys",
+    metadata,
     Column("kid", String(64), primary_key=True),
     Column("private_pem", Text, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
@@ -53,7 +58,8 @@ signing_keys_table = Table(
 )
 
 server_secrets_table = Table(
-    "server_secrets", metadata,
+    "server_secrets",
+    metadata,
     Column("name", String(64), primary_key=True),
     Column("value", String(128), nullable=False),
     Column("created_at", UTCDateTime, nullable=False),

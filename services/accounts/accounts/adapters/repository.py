@@ -1,4 +1,5 @@
 """Reading and writing the accounts tables inside a caller's transaction."""
+
 from __future__ import annotations
 
 import secrets
@@ -13,8 +14,10 @@ from sqlalchemy.orm import Session
 from mumaris_shared.db import Database
 
 from ..domain.codes import IssuedCode
-from .orm import (accounts_table as accounts, login_attempts_table as logins, server_secrets_table as secrets_table,
-                  verification_codes_table as codes)
+from .orm import accounts_table as accounts
+from .orm import login_attempts_table as logins
+from .orm import server_secrets_table as secrets_table
+from .orm import verification_codes_table as codes
 
 
 # --- accounts -----------------------------------------------------------------------------------
@@ -44,19 +47,34 @@ def set_password_hash(session: Session, account_id: str, password_hash: str) -> 
 
 
 # --- verification codes ---------------------------------------------------------------------------
-def issue_code(session: Session, account_id: str, code_hash: str, reason: str, now: datetime,
-               expires_at: datetime) -> None:
+def issue_code(
+    session: Session, account_id: str, code_hash: str, reason: str, now: datetime, expires_at: datetime
+) -> None:
     """The new code becomes the account's only valid one: every earlier code is voided."""
-    session.execute(update(codes).where(codes.c.account_id == account_id, codes.c.voided_at.is_(None),
-                                        codes.c.used_at.is_(None)).values(voided_at=now))
-    session.execute(insert(codes).values(account_id=account_id, code_hash=code_hash, reason=reason, issued_at=now,
-                                         expires_at=expires_at, failed_attempts=0))
+    session.execute(
+        update(codes)
+        .where(codes.c.account_id == account_id, codes.c.voided_at.is_(None), codes.c.used_at.is_(None))
+        .values(voided_at=now)
+    )
+    session.execute(
+        insert(codes).values(
+            account_id=account_id,
+            code_hash=code_hash,
+            reason=reason,
+            issued_at=now,
+            expires_at=expires_at,
+            failed_attempts=0,
+        )
+    )
 
 
 def current_code(session: Session, account_id: str) -> tuple[int, IssuedCode] | None:
     row = session.execute(
-        select(codes).where(codes.c.account_id == account_id, codes.c.voided_at.is_(None), codes.c.used_at.is_(None))
-        .order_by(codes.c.issued_at.desc(), codes.c.id.desc()).limit(1)).first()
+        select(codes)
+        .where(codes.c.account_id == account_id, codes.c.voided_at.is_(None), codes.c.used_at.is_(None))
+        .order_by(codes.c.issued_at.desc(), codes.c.id.desc())
+        .limit(1)
+    ).first()
     if row is None:
         return None
     return row.id, IssuedCode(code_hash=row.code_hash, expires_at=row.expires_at, failed_attempts=row.failed_attempts)
@@ -75,14 +93,20 @@ def last_code_issued_at(session: Session, account_id: str) -> datetime | None:
 
 
 def resends_since(session: Session, account_id: str, since: datetime) -> list[datetime]:
-    return list(session.execute(select(codes.c.issued_at).where(
-        codes.c.account_id == account_id, codes.c.reason == "resend", codes.c.issued_at > since)).scalars())
+    return list(
+        session.execute(
+            select(codes.c.issued_at).where(
+                codes.c.account_id == account_id, codes.c.reason == "resend", codes.c.issued_at > since
+            )
+        ).scalars()
+    )
 
 
 # --- login attempts -------------------------------------------------------------------------------
 def login_attempts_since(session: Session, email: str, since: datetime) -> list[tuple[datetime, bool]]:
-    rows = session.execute(select(logins.c.attempted_at, logins.c.succeeded).where(
-        logins.c.email == email, logins.c.attempted_at > since))
+    rows = session.execute(
+        select(logins.c.attempted_at, logins.c.succeeded).where(logins.c.email == email, logins.c.attempted_at > since)
+    )
     return [(row.attempted_at, row.succeeded) for row in rows]
 
 

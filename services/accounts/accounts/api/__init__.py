@@ -1,12 +1,22 @@
 """The HTTP API: `/v1/...` (DESIGN.md section 9) and the public keys at `/.well-known/jwks.json`."""
+
 from flask import current_app
 from flask_smorest import Blueprint
 
 from mumaris_shared.auth import current_principal, require_roles
 
 from ..service import AccountService
-from .schemas import (AccountCreatedSchema, CredentialsSchema, JwksSchema, MeSchema, RegistrationSchema,
-                      ResendSchema, StatusSchema, TokenSchema, VerificationSchema)
+from .schemas import (
+    AccountCreatedSchema,
+    CredentialsSchema,
+    JwksSchema,
+    MeSchema,
+    RegistrationSchema,
+    ResendSchema,
+    StatusSchema,
+    TokenSchema,
+    VerificationSchema,
+)
 
 SERVICE_EXTENSION = "accounts.service"
 

@@ -1,5 +1,6 @@
 """Request and response bodies. Unknown fields are refused; e-mail, name, national ID and mobile
 come out normalised by the shared rules (mumaris_shared/identity.py)."""
+
 from marshmallow import Schema, fields, validate
 
 from mumaris_shared.contracts import LANGUAGES

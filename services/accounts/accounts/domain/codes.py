@@ -1,5 +1,6 @@
 """Verification codes (DESIGN.md section 4): six digits from a secure random source, valid for a
 while, single use, a few wrong tries, a new code voids the old, resends limited."""
+
 from __future__ import annotations
 
 import enum
@@ -11,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from mumaris_shared.identity import ascii_digits
+
 from .throttling import window_wait
 
 HOUR = timedelta(hours=1)
@@ -30,7 +32,7 @@ class CodePolicy:
 
 
 def new_code() -> str:
-    return f"{secrets.randbelow(10 ** 6):06d}"
+    return f"{secrets.randbelow(10**6):06d}"
 
 
 def normalise_code(code: str) -> str:
@@ -64,6 +66,7 @@ class CodeHasher:
 @dataclass(frozen=True)
 class IssuedCode:
     """The account's current code: the latest one issued, neither used nor voided."""
+
     code_hash: str
     expires_at: datetime
     failed_attempts: int
@@ -82,8 +85,9 @@ class CodeCheck:
     attempts_left: int = 0
 
 
-def check_code(issued: IssuedCode | None, submitted: str, hasher: CodeHasher, policy: CodePolicy,
-               now: datetime) -> CodeCheck:
+def check_code(
+    issued: IssuedCode | None, submitted: str, hasher: CodeHasher, policy: CodePolicy, now: datetime
+) -> CodeCheck:
     """The verdict on one try. Spent tries are judged before expiry and before the code itself:
     after `max_attempts` wrong tries even the right code is refused. An expired code is not a
     try, so it spends none."""
@@ -98,8 +102,9 @@ def check_code(issued: IssuedCode | None, submitted: str, hasher: CodeHasher, po
     return CodeCheck(Verdict.WRONG, attempts_left=policy.max_attempts - issued.failed_attempts - 1)
 
 
-def resend_wait(last_issued_at: datetime | None, resends_in_last_hour: list[datetime], policy: CodePolicy,
-                now: datetime) -> timedelta | None:
+def resend_wait(
+    last_issued_at: datetime | None, resends_in_last_hour: list[datetime], policy: CodePolicy, now: datetime
+) -> timedelta | None:
     """How long before another code may be sent; None when it may be sent now. At most one code
     per `resend_interval` (the one sent at registration included) and `resends_per_hour` resends
     in any hour (the registration code not counted)."""

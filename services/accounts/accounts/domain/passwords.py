@@ -1,4 +1,5 @@
 """The password policy and how passwords are kept (argon2id, never the password itself)."""
+
 from __future__ import annotations
 
 import functools

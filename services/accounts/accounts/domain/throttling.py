@@ -1,10 +1,11 @@
 """How many tries are allowed in a sliding window of time, and how long to wait for the next one."""
+
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Iterable
 
 
 def window_wait(moments: Iterable[datetime], limit: int, window: timedelta, now: datetime) -> timedelta | None:
@@ -26,6 +27,7 @@ class LoginThrottle:
     """After `max_failures` failed logins for one e-mail address within `window`, further logins
     for it wait (the right password too: an attacker must not learn it was right). A successful
     login clears the failures before it."""
+
     max_failures: int = 5
     window: timedelta = timedelta(minutes=15)
 
@@ -33,6 +35,5 @@ class LoginThrottle:
         """`attempts`: (when, succeeded) of the logins for one e-mail address."""
         attempts = sorted(attempts)
         last_success = max((at for at, succeeded in attempts if succeeded), default=None)
-        failures = [at for at, succeeded in attempts
-                    if not succeeded and (last_success is None or at > last_success)]
+        failures = [at for at, succeeded in attempts if not succeeded and (last_success is None or at > last_success)]
         return window_wait(failures, self.max_failures, self.window, now)

@@ -1,4 +1,5 @@
 """The service's tables. migrations/versions/ create the same; a test compares them."""
+
 from sqlalchemy import Column, ForeignKey, Index, Integer, MetaData, String, Table, Text, UniqueConstraint, text
 
 from mumaris_shared.db import UTCDateTime, messaging_tables
@@ -7,7 +8,8 @@ metadata = MetaData()
 outbox_table, inbox_table = messaging_tables(metadata)
 
 applications_table = Table(
-    "applications", metadata,
+    "applications",
+    metadata,
     Column("number", String(20), primary_key=True),  # MR-XXXX-XXXX-XXXX, domain/numbers.py
     Column("account_id", String(36), nullable=False),  # the owner: the token's `sub`
     Column("status", String(32), nullable=False),
@@ -37,7 +39,8 @@ Index("ix_applications_account", applications_table.c.account_id, applications_t
 Index("ix_applications_queue", applications_table.c.status, applications_table.c.under_review_at)
 
 timeline_table = Table(
-    "timeline_entries", metadata,
+    "timeline_entries",
+    metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("application_number", String(20), ForeignKey("applications.number"), nullable=False),
     Column("status", String(32), nullable=False),  # a status, or review_started
@@ -50,7 +53,8 @@ Index("ix_timeline_entries_application", timeline_table.c.application_number, ti
 
 # Data updates of approved requests (R11); at most one under review per request.
 data_updates_table = Table(
-    "data_updates", metadata,
+    "data_updates",
+    metadata,
     Column("id", String(36), primary_key=True),  # a UUID
     Column("application_number", String(20), ForeignKey("applications.number"), nullable=False),
     Column("membership_number", String(10), nullable=False),
@@ -65,12 +69,18 @@ data_updates_table = Table(
 )
 Index("ix_data_updates_application", data_updates_table.c.application_number, data_updates_table.c.submitted_at)
 Index("ix_data_updates_queue", data_updates_table.c.status, data_updates_table.c.submitted_at)
-Index("ux_data_updates_one_open", data_updates_table.c.application_number, unique=True,
-      sqlite_where=text("status = 'under_review'"), postgresql_where=text("status = 'under_review'"))
+Index(
+    "ux_data_updates_one_open",
+    data_updates_table.c.application_number,
+    unique=True,
+    sqlite_where=text("status = 'under_review'"),
+    postgresql_where=text("status = 'under_review'"),
+)
 
 # The membership's data as it was before each approved update replaced it.
 membership_versions_table = Table(
-    "membership_versions", metadata,
+    "membership_versions",
+    metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("application_number", String(20), ForeignKey("applications.number"), nullable=False),
     Column("version", Integer, nullable=False),  # 1: the data as approved; n + 1 replaced version n

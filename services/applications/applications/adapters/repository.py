@@ -1,9 +1,10 @@
 """Reading and writing the applications tables inside a caller's transaction."""
+
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import datetime
-from typing import Callable
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Row
@@ -11,8 +12,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ..domain.lifecycle import UNDER_REVIEW
-from .orm import (applications_table as applications, data_updates_table as data_updates,
-                  membership_versions_table as versions, timeline_table as timeline)
+from .orm import applications_table as applications
+from .orm import data_updates_table as data_updates
+from .orm import membership_versions_table as versions
+from .orm import timeline_table as timeline
 
 MEMBERSHIP_NUMBER_TRIES = 5
 
@@ -30,14 +33,20 @@ def application_by_number(session: Session, number: str, for_update: bool = Fals
 
 def applications_of(session: Session, account_id: str) -> list[Row]:
     """The account's requests, newest first."""
-    return session.execute(select(applications).where(applications.c.account_id == account_id)
-                           .order_by(applications.c.created_at.desc(), applications.c.number)).all()
+    return session.execute(
+        select(applications)
+        .where(applications.c.account_id == account_id)
+        .order_by(applications.c.created_at.desc(), applications.c.number)
+    ).all()
 
 
 def review_queue(session: Session) -> list[Row]:
     """Requests under review, in the order they entered review."""
-    return session.execute(select(applications).where(applications.c.status == UNDER_REVIEW)
-                           .order_by(applications.c.under_review_at, applications.c.number)).all()
+    return session.execute(
+        select(applications)
+        .where(applications.c.status == UNDER_REVIEW)
+        .order_by(applications.c.under_review_at, applications.c.number)
+    ).all()
 
 
 def update_application(session: Session, number: str, **values) -> None:
@@ -57,15 +66,20 @@ def issue_membership_number(session: Session, number: str, new_number: Callable[
     raise RuntimeError("no free membership number found; the number space is running out")
 
 
-def add_timeline_entry(session: Session, number: str, status: str, at: datetime, by: str,
-                       reason: str | None, update_id: str | None = None) -> None:
-    session.execute(insert(timeline).values(application_number=number, status=status, at=at, by=by, reason=reason,
-                                            update_id=update_id))
+def add_timeline_entry(
+    session: Session, number: str, status: str, at: datetime, by: str, reason: str | None, update_id: str | None = None
+) -> None:
+    session.execute(
+        insert(timeline).values(
+            application_number=number, status=status, at=at, by=by, reason=reason, update_id=update_id
+        )
+    )
 
 
 def timeline_of(session: Session, number: str) -> list[Row]:
-    return session.execute(select(timeline).where(timeline.c.application_number == number)
-                           .order_by(timeline.c.id)).all()
+    return session.execute(
+        select(timeline).where(timeline.c.application_number == number).order_by(timeline.c.id)
+    ).all()
 
 
 # --- memberships and their data updates ---------------------------------------------------------------
@@ -89,14 +103,20 @@ def data_update_by_id(session: Session, update_id: str, for_update: bool = False
 
 def open_data_update(session: Session, application_number: str) -> Row | None:
     """The request's update still under review, if any (there is at most one)."""
-    return session.execute(select(data_updates).where(data_updates.c.application_number == application_number,
-                                                      data_updates.c.status == UNDER_REVIEW)).first()
+    return session.execute(
+        select(data_updates).where(
+            data_updates.c.application_number == application_number, data_updates.c.status == UNDER_REVIEW
+        )
+    ).first()
 
 
 def data_updates_of(session: Session, application_number: str) -> list[Row]:
     """The request's updates, oldest first."""
-    return session.execute(select(data_updates).where(data_updates.c.application_number == application_number)
-                           .order_by(data_updates.c.submitted_at, data_updates.c.id)).all()
+    return session.execute(
+        select(data_updates)
+        .where(data_updates.c.application_number == application_number)
+        .order_by(data_updates.c.submitted_at, data_updates.c.id)
+    ).all()
 
 
 def update_data_update(session: Session, update_id: str, **values) -> None:
@@ -105,29 +125,46 @@ def update_data_update(session: Session, update_id: str, **values) -> None:
 
 def update_queue(session: Session) -> list[Row]:
     """Updates under review, in the order they were submitted, with their request's category."""
-    return session.execute(select(data_updates, applications.c.category)
-                           .join(applications, applications.c.number == data_updates.c.application_number)
-                           .where(data_updates.c.status == UNDER_REVIEW)
-                           .order_by(data_updates.c.submitted_at, data_updates.c.id)).all()
+    return session.execute(
+        select(data_updates, applications.c.category)
+        .join(applications, applications.c.number == data_updates.c.application_number)
+        .where(data_updates.c.status == UNDER_REVIEW)
+        .order_by(data_updates.c.submitted_at, data_updates.c.id)
+    ).all()
 
 
 def changes_of(update_row: Row) -> dict:
     return json.loads(update_row.changes)
 
 
-def add_version(session: Session, application_number: str, *, version: int, data: dict, replaced_at: datetime,
-                update_id: str) -> None:
-    session.execute(insert(versions).values(application_number=application_number, version=version,
-                                            data=json.dumps(data, sort_keys=True), replaced_at=replaced_at,
-                                            update_id=update_id))
+def add_version(
+    session: Session, application_number: str, *, version: int, data: dict, replaced_at: datetime, update_id: str
+) -> None:
+    session.execute(
+        insert(versions).values(
+            application_number=application_number,
+            version=version,
+            data=json.dumps(data, sort_keys=True),
+            replaced_at=replaced_at,
+            update_id=update_id,
+        )
+    )
 
 
 def versions_of(session: Session, application_number: str) -> list[dict]:
     """The membership's previous versions, oldest first."""
-    rows = session.execute(select(versions).where(versions.c.application_number == application_number)
-                           .order_by(versions.c.version)).all()
-    return [{"version": row.version, "data": json.loads(row.data), "replaced_at": row.replaced_at,
-             "update_id": row.update_id} for row in rows]
+    rows = session.execute(
+        select(versions).where(versions.c.application_number == application_number).order_by(versions.c.version)
+    ).all()
+    return [
+        {
+            "version": row.version,
+            "data": json.loads(row.data),
+            "replaced_at": row.replaced_at,
+            "update_id": row.update_id,
+        }
+        for row in rows
+    ]
 
 
 def membership_data(application: Row) -> dict:
@@ -135,18 +172,33 @@ def membership_data(application: Row) -> dict:
     employer = None
     if application.employer_name is not None:
         employer = {"name": application.employer_name, "city": application.employer_city}
-    return {"email": application.email, "mobile": application.mobile, "address": application.address,
-            "specialty": application.specialty,
-            "qualification": {"degree": application.degree, "institution": application.institution,
-                              "country": application.country, "year": application.graduation_year},
-            "employer": employer}
+    return {
+        "email": application.email,
+        "mobile": application.mobile,
+        "address": application.address,
+        "specialty": application.specialty,
+        "qualification": {
+            "degree": application.degree,
+            "institution": application.institution,
+            "country": application.country,
+            "year": application.graduation_year,
+        },
+        "employer": employer,
+    }
 
 
 def membership_columns(data: dict) -> dict:
     """`membership_data`'s inverse: the columns of the applications table that hold `data`."""
     qualification, employer = data["qualification"], data["employer"] or {}
-    return {"email": data["email"], "mobile": data["mobile"], "address": data["address"],
-            "specialty": data["specialty"], "degree": qualification["degree"],
-            "institution": qualification["institution"], "country": qualification["country"],
-            "graduation_year": qualification["year"], "employer_name": employer.get("name"),
-            "employer_city": employer.get("city")}
+    return {
+        "email": data["email"],
+        "mobile": data["mobile"],
+        "address": data["address"],
+        "specialty": data["specialty"],
+        "degree": qualification["degree"],
+        "institution": qualification["institution"],
+        "country": qualification["country"],
+        "graduation_year": qualification["year"],
+        "employer_name": employer.get("name"),
+        "employer_city": employer.get("city"),
+    }

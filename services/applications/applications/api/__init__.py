@@ -1,4 +1,5 @@
 """The HTTP API: `/v1/...` (DESIGN.md section 9). Roles are checked before the body is read."""
+
 from flask import current_app
 from flask_smorest import Blueprint
 
@@ -7,8 +8,17 @@ from mumaris_shared.errors import error_response
 
 from ..domain.lifecycle import IllegalTransition
 from ..service import ApplicationService
-from .schemas import (ApplicationCreateSchema, ApplicationSchema, ApplicationSummarySchema, DataUpdateCreateSchema,
-                      DataUpdateSchema, DecisionSchema, MembershipSchema, PublicStatusSchema, QueueEntrySchema)
+from .schemas import (
+    ApplicationCreateSchema,
+    ApplicationSchema,
+    ApplicationSummarySchema,
+    DataUpdateCreateSchema,
+    DataUpdateSchema,
+    DecisionSchema,
+    MembershipSchema,
+    PublicStatusSchema,
+    QueueEntrySchema,
+)
 
 SERVICE_EXTENSION = "applications.service"
 
@@ -22,8 +32,12 @@ def _service() -> ApplicationService:
 
 @blueprint.errorhandler(IllegalTransition)
 def _illegal_transition(exc: IllegalTransition):
-    return error_response(409, "illegal_transition", str(exc),
-                          {"current_status": exc.current_status, "review_started": exc.review_started})
+    return error_response(
+        409,
+        "illegal_transition",
+        str(exc),
+        {"current_status": exc.current_status, "review_started": exc.review_started},
+    )
 
 
 @blueprint.post("/applications")

@@ -1,4 +1,5 @@
 """Request and response bodies. Unknown fields are refused; text comes out trimmed."""
+
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
 from mumaris_shared.contracts import CATEGORIES, DECISIONS
@@ -7,8 +8,16 @@ from mumaris_shared.identity import normalise_mobile
 from mumaris_shared.schemas import Normalised, NormalisedEmail, Strict
 
 from ..domain.lifecycle import decision_reason
-from ..domain.updates import (ADDRESS, EMAIL, EMPLOYER, MOBILE, QUALIFICATION, SPECIALTY, UPDATABLE,
-                              an_update_changes_something)
+from ..domain.updates import (
+    ADDRESS,
+    EMAIL,
+    EMPLOYER,
+    MOBILE,
+    QUALIFICATION,
+    SPECIALTY,
+    UPDATABLE,
+    an_update_changes_something,
+)
 
 
 class Text(fields.String):
@@ -44,8 +53,9 @@ class ApplicationCreateSchema(Strict):
     category = fields.String(required=True, validate=validate.OneOf(CATEGORIES))
     specialty = Text(200, required=True)
     qualification = fields.Nested(QualificationSchema, required=True)
-    dataflow_reference = Text(64, validate.Regexp(r"^[A-Za-z0-9][A-Za-z0-9/_.-]*$",
-                                                  error="letters, digits and / _ . - only"), required=True)
+    dataflow_reference = Text(
+        64, validate.Regexp(r"^[A-Za-z0-9][A-Za-z0-9/_.-]*$", error="letters, digits and / _ . - only"), required=True
+    )
 
 
 class DecisionSchema(Strict):
@@ -72,6 +82,7 @@ class EmployerSchema(Strict):
 class ChangesSchema(Strict):
     """The fields a data update may change (domain/updates.UPDATABLE), each optional, none null;
     a qualification or an employer is given whole."""
+
     email = NormalisedEmail(data_key=EMAIL)
     mobile = Normalised(normalise_mobile, data_key=MOBILE)
     address = Text(500, data_key=ADDRESS)
@@ -171,6 +182,7 @@ class MembershipVersionSchema(Schema):
 
 class MembershipSchema(MembershipDataSchema):
     """The current data (MembershipDataSchema's fields) with the request it belongs to."""
+
     membership_number = fields.String()
     number = fields.String()  # the request's
     account_id = fields.String()

@@ -1,4 +1,5 @@
 """Who may see a request: its owner, and staff (reviewers and the secretary-general)."""
+
 from mumaris_shared.auth import STAFF_ROLES
 
 SYSTEM = "system"  # the `by` of timeline entries made by an event, not a person

@@ -2,6 +2,7 @@
 one: their statuses, and for each the one table of which action moves it from which status to
 which. Every change of a request's status goes through `transition`, every change of an update's
 through `update_transition`; anything a table does not allow is an `IllegalTransition`."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -37,10 +38,19 @@ UPDATE_REVIEW_STARTED = "update_review_started"
 UPDATE_APPROVED = "update_approved"
 UPDATE_REJECTED = "update_rejected"
 
-_VERB = {SUBMIT: "submitted", WITHDRAW: "withdrawn", SETTLE_FEES: "sent to review", EXPIRE_DEADLINE: "cancelled",
-         START_REVIEW: "taken for review", APPROVE: "approved", REJECT: "rejected",
-         SUBMIT_UPDATE: "updated", START_UPDATE_REVIEW: "updated", APPROVE_UPDATE: "updated",
-         REJECT_UPDATE: "updated"}
+_VERB = {
+    SUBMIT: "submitted",
+    WITHDRAW: "withdrawn",
+    SETTLE_FEES: "sent to review",
+    EXPIRE_DEADLINE: "cancelled",
+    START_REVIEW: "taken for review",
+    APPROVE: "approved",
+    REJECT: "rejected",
+    SUBMIT_UPDATE: "updated",
+    START_UPDATE_REVIEW: "updated",
+    APPROVE_UPDATE: "updated",
+    REJECT_UPDATE: "updated",
+}
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,7 @@ enumerated: anyone holding a request number may look up its status (R10).
 Request numbers: `MR-` and 12 Crockford base32 characters (60 bits) in groups of four. Crockford's
 alphabet leaves out I, L, O and U, so a number read aloud or copied by hand is read back right.
 Membership numbers: 10 digits, the last a Luhn check digit that catches a mistyped digit."""
+
 from __future__ import annotations
 
 import re
@@ -17,7 +18,7 @@ _LOOK_ALIKES = str.maketrans("OIL", "011")
 
 def new_application_number() -> str:
     chars = "".join(secrets.choice(CROCKFORD) for _ in range(_GROUPS * _GROUP))
-    return "MR-" + "-".join(chars[i:i + _GROUP] for i in range(0, len(chars), _GROUP))
+    return "MR-" + "-".join(chars[i : i + _GROUP] for i in range(0, len(chars), _GROUP))
 
 
 def normalise_application_number(text: str) -> str | None:
@@ -52,5 +53,5 @@ def normalise_membership_number(text: str) -> str | None:
 
 def new_membership_number() -> str:
     # No leading zero: a number that a spreadsheet or a form turns into an integer stays whole.
-    payload = str(1 + secrets.randbelow(9)) + f"{secrets.randbelow(10 ** 8):08d}"
+    payload = str(1 + secrets.randbelow(9)) + f"{secrets.randbelow(10**8):08d}"
     return payload + luhn_check_digit(payload)

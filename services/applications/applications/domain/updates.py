@@ -1,11 +1,19 @@
 """What a practitioner may change with a data update of their approved request (R11), and how the
 changes are checked and applied. The update's statuses are in `lifecycle` (UPDATE_RULES)."""
+
 from __future__ import annotations
 
 # The only fields an update may hold. A qualification and an employer are replaced whole.
 EMAIL, MOBILE, ADDRESS, SPECIALTY, QUALIFICATION, EMPLOYER = (
-    "email", "mobile", "address", "specialty", "qualification", "employer")
+    "email",
+    "mobile",
+    "address",
+    "specialty",
+    "qualification",
+    "employer",
+)
 UPDATABLE = (EMAIL, MOBILE, ADDRESS, SPECIALTY, QUALIFICATION, EMPLOYER)
+
 
 def an_update_changes_something(changes: dict) -> None:
     """An update with no changes is refused (ValueError)."""

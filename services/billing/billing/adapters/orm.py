@@ -1,5 +1,6 @@
 """The service's tables. migrations/versions/0002_billing.py creates the same; a test compares them.
 Amounts are integer halalas; every time is an aware UTC datetime."""
+
 from sqlalchemy import JSON, Column, Index, Integer, MetaData, String, Table, Text, UniqueConstraint
 
 from mumaris_shared.db import UTCDateTime, messaging_tables
@@ -9,7 +10,8 @@ outbox_table, inbox_table = messaging_tables(metadata)
 
 # One row per submitted request: what the scheduler claims (reminders, the deadline).
 fee_accounts_table = Table(
-    "fee_accounts", metadata,
+    "fee_accounts",
+    metadata,
     Column("application_number", String(64), primary_key=True),
     Column("account_id", String(64), nullable=False),
     Column("category", String(32), nullable=False),
@@ -32,7 +34,8 @@ Index("ix_fee_accounts_due", fee_accounts_table.c.status, fee_accounts_table.c.n
 Index("ix_fee_accounts_account", fee_accounts_table.c.account_id)
 
 invoices_table = Table(
-    "invoices", metadata,
+    "invoices",
+    metadata,
     Column("id", String(36), primary_key=True),
     Column("application_number", String(64), nullable=False),
     Column("account_id", String(64), nullable=False),
@@ -52,7 +55,8 @@ invoices_table = Table(
 )
 
 payments_table = Table(
-    "payments", metadata,
+    "payments",
+    metadata,
     Column("id", String(36), primary_key=True),
     Column("invoice_id", String(36), nullable=False),
     Column("account_id", String(64), nullable=False),
@@ -68,7 +72,8 @@ payments_table = Table(
 Index("ix_payments_invoice", payments_table.c.invoice_id)
 
 webhook_events_table = Table(
-    "webhook_events", metadata,
+    "webhook_events",
+    metadata,
     Column("id", String(64), primary_key=True),  # the provider's event id: a repeat is a replay
     Column("provider", String(32), nullable=False),
     Column("payment_id", String(36), nullable=False),
@@ -83,7 +88,8 @@ webhook_events_table = Table(
 )
 
 idempotency_keys_table = Table(
-    "idempotency_keys", metadata,
+    "idempotency_keys",
+    metadata,
     Column("principal_id", String(64), primary_key=True),
     Column("key", String(200), primary_key=True),
     Column("fingerprint", String(64), nullable=False),
@@ -93,7 +99,8 @@ idempotency_keys_table = Table(
 )
 
 exemptions_table = Table(
-    "exemptions", metadata,
+    "exemptions",
+    metadata,
     Column("id", String(36), primary_key=True),
     Column("application_number", String(64), nullable=False),
     Column("account_id", String(64), nullable=False),  # the claimant
@@ -109,7 +116,8 @@ Index("ix_exemptions_application", exemptions_table.c.application_number)
 Index("ix_exemptions_status", exemptions_table.c.status, exemptions_table.c.claimed_at)
 
 waivers_table = Table(
-    "waivers", metadata,
+    "waivers",
+    metadata,
     Column("id", String(36), primary_key=True),
     Column("application_number", String(64), nullable=False),
     Column("decision_number", String(64), nullable=False),
@@ -121,7 +129,8 @@ waivers_table = Table(
 )
 
 refunds_table = Table(
-    "refunds", metadata,
+    "refunds",
+    metadata,
     Column("id", String(36), primary_key=True),
     Column("invoice_id", String(36), nullable=False),
     Column("application_number", String(64), nullable=False),

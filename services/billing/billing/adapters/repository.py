@@ -4,6 +4,7 @@ Locks: whatever changes a request's invoices first locks its fee account row (`l
 `SELECT … FOR UPDATE` on PostgreSQL; SQLite transactions are serial anyway). One lock per request,
 always taken first, so two captures, a capture and the deadline, or a waiver and a capture never
 interleave: an invoice is marked paid once, and the request is settled or expired once."""
+
 from __future__ import annotations
 
 import uuid
@@ -16,10 +17,14 @@ from sqlalchemy.orm import Session
 from ..domain.exemptions import APPROVED, PENDING
 from ..domain.fees import FEE_KINDS
 from ..domain.invoices import new_sadad_bill_number
-from .orm import (exemptions_table as exemptions, fee_accounts_table as fee_accounts,
-                  idempotency_keys_table as idempotency_keys, invoices_table as invoices,
-                  payments_table as payments, refunds_table as refunds, waivers_table as waivers,
-                  webhook_events_table as webhook_events)
+from .orm import exemptions_table as exemptions
+from .orm import fee_accounts_table as fee_accounts
+from .orm import idempotency_keys_table as idempotency_keys
+from .orm import invoices_table as invoices
+from .orm import payments_table as payments
+from .orm import refunds_table as refunds
+from .orm import waivers_table as waivers
+from .orm import webhook_events_table as webhook_events
 
 
 def _one(session: Session, statement, lock: bool) -> Row | None:
@@ -42,8 +47,9 @@ def add_fee_account(session: Session, **values) -> None:
 
 
 def update_fee_account(session: Session, application_number: str, **values) -> None:
-    session.execute(update(fee_accounts).where(fee_accounts.c.application_number == application_number)
-                    .values(**values))
+    session.execute(
+        update(fee_accounts).where(fee_accounts.c.application_number == application_number).values(**values)
+    )
 
 
 # --- invoices ---------------------------------------------------------------------------------------
@@ -102,14 +108,26 @@ def set_webhook_effect(session: Session, event_id: str, effect: str) -> None:
 
 # --- idempotency ------------------------------------------------------------------------------------
 def stored_answer(session: Session, principal_id: str, key: str) -> Row | None:
-    return _one(session, select(idempotency_keys).where(idempotency_keys.c.principal_id == principal_id,
-                                                        idempotency_keys.c.key == key), lock=False)
+    return _one(
+        session,
+        select(idempotency_keys).where(idempotency_keys.c.principal_id == principal_id, idempotency_keys.c.key == key),
+        lock=False,
+    )
 
 
-def store_answer(session: Session, principal_id: str, key: str, fingerprint: str, status_code: int,
-                 response: dict, now: datetime) -> None:
-    session.execute(insert(idempotency_keys).values(principal_id=principal_id, key=key, fingerprint=fingerprint,
-                                                    status_code=status_code, response=response, created_at=now))
+def store_answer(
+    session: Session, principal_id: str, key: str, fingerprint: str, status_code: int, response: dict, now: datetime
+) -> None:
+    session.execute(
+        insert(idempotency_keys).values(
+            principal_id=principal_id,
+            key=key,
+            fingerprint=fingerprint,
+            status_code=status_code,
+            response=response,
+            created_at=now,
+        )
+    )
 
 
 # --- exemptions and waivers -----------------------------------------------------------------------
@@ -127,15 +145,23 @@ def update_exemption(session: Session, exemption_id: str, **values) -> None:
 
 
 def exemptions_of(session: Session, application_number: str) -> list[Row]:
-    return session.execute(select(exemptions).where(exemptions.c.application_number == application_number)
-                           .order_by(exemptions.c.claimed_at)).all()
+    return session.execute(
+        select(exemptions)
+        .where(exemptions.c.application_number == application_number)
+        .order_by(exemptions.c.claimed_at)
+    ).all()
 
 
 def active_claim(session: Session, application_number: str, account_id: str, kind: str) -> Row | None:
     """The claimant's pending or approved exemption of `kind` for the request, if any."""
-    return session.execute(select(exemptions).where(
-        exemptions.c.application_number == application_number, exemptions.c.account_id == account_id,
-        exemptions.c.kind == kind, exemptions.c.status.in_([PENDING, APPROVED]))).first()
+    return session.execute(
+        select(exemptions).where(
+            exemptions.c.application_number == application_number,
+            exemptions.c.account_id == account_id,
+            exemptions.c.kind == kind,
+            exemptions.c.status.in_([PENDING, APPROVED]),
+        )
+    ).first()
 
 
 def exemptions_by_status(session: Session, status: str | None) -> list[Row]:
@@ -146,8 +172,11 @@ def exemptions_by_status(session: Session, status: str | None) -> list[Row]:
 
 
 def waiver_by_decision(session: Session, application_number: str, decision_number: str) -> Row | None:
-    return session.execute(select(waivers).where(waivers.c.application_number == application_number,
-                                                 waivers.c.decision_number == decision_number)).first()
+    return session.execute(
+        select(waivers).where(
+            waivers.c.application_number == application_number, waivers.c.decision_number == decision_number
+        )
+    ).first()
 
 
 def add_waiver(session: Session, **values) -> Row:
@@ -156,8 +185,9 @@ def add_waiver(session: Session, **values) -> Row:
 
 
 def waivers_of(session: Session, application_number: str) -> list[Row]:
-    return session.execute(select(waivers).where(waivers.c.application_number == application_number)
-                           .order_by(waivers.c.granted_at)).all()
+    return session.execute(
+        select(waivers).where(waivers.c.application_number == application_number).order_by(waivers.c.granted_at)
+    ).all()
 
 
 def mark_waiver_announced(session: Session, waiver_id: str, now: datetime) -> None:
@@ -171,8 +201,11 @@ def add_refund(session: Session, **values) -> Row:
 
 
 def refunds_of(session: Session, application_number: str) -> list[Row]:
-    return session.execute(select(refunds).where(refunds.c.application_number == application_number)
-                           .order_by(refunds.c.created_at, refunds.c.id)).all()
+    return session.execute(
+        select(refunds)
+        .where(refunds.c.application_number == application_number)
+        .order_by(refunds.c.created_at, refunds.c.id)
+    ).all()
 
 
 def refund(session: Session, refund_id: str, lock: bool = False) -> Row | None:

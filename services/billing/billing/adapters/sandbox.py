@@ -7,6 +7,7 @@ Refunds: `start_refund` accepts the refund (pending; the reference is derived fr
 so a repeated start is the same refund, as an idempotency key makes it at a real gateway);
 `complete_refund` then plays the bank and sends the signed webhook of kind `refund`. The sandbox
 keeps no state: billing's scheduler tells it which refunds to complete (service.py)."""
+
 from __future__ import annotations
 
 import hashlib
@@ -17,15 +18,24 @@ import secrets
 import urllib.error
 import urllib.request
 import uuid
+from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import Callable, Mapping
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
 from mumaris_shared.events import isoformat
 
-from ..domain.payments import (OUTCOMES, REFUND_NOTICE, REFUND_OUTCOMES, PaymentRequest, RefundRequest,
-                               RefundWebhookEvent, WebhookEvent, sign, verify_signature)
+from ..domain.payments import (
+    OUTCOMES,
+    REFUND_NOTICE,
+    REFUND_OUTCOMES,
+    PaymentRequest,
+    RefundRequest,
+    RefundWebhookEvent,
+    WebhookEvent,
+    sign,
+    verify_signature,
+)
 
 log = logging.getLogger(__name__)
 
@@ -68,8 +78,9 @@ class _RefundWebhookBody(Schema):
 class SandboxProvider:
     name = "sandbox"
 
-    def __init__(self, secret: str, webhook_url: str, clock: Callable[[], datetime],
-                 transport: Transport | None = None):
+    def __init__(
+        self, secret: str, webhook_url: str, clock: Callable[[], datetime], transport: Transport | None = None
+    ):
         self.secret = secret
         self.webhook_url = webhook_url
         self.clock = clock
@@ -97,8 +108,9 @@ class SandboxProvider:
 
     def _notify(self, fields_: dict) -> tuple[int, dict]:
         now = self.clock()
-        body = json.dumps({"id": f"evt_{uuid.uuid4().hex}", **fields_, "occurred_at": isoformat(now)},
-                          separators=(",", ":")).encode()
+        body = json.dumps(
+            {"id": f"evt_{uuid.uuid4().hex}", **fields_, "occurred_at": isoformat(now)}, separators=(",", ":")
+        ).encode()
         headers = {"Content-Type": "application/json", SIGNATURE_HEADER: sign(self.secret, int(now.timestamp()), body)}
         status, answer = self.transport(self.webhook_url, body, headers)
         try:
@@ -112,10 +124,12 @@ class SandboxProvider:
             raw = json.loads(body)
             if isinstance(raw, dict) and raw.get("type") == REFUND_NOTICE:
                 data = _RefundWebhookBody().load(raw)
-                return RefundWebhookEvent(id=data["id"], refund_id=data["refund_id"], outcome=data["outcome"],
-                                          occurred_at=data["occurred_at"])
+                return RefundWebhookEvent(
+                    id=data["id"], refund_id=data["refund_id"], outcome=data["outcome"], occurred_at=data["occurred_at"]
+                )
             data = _WebhookBody().load(raw)
         except (ValueError, ValidationError) as exc:
             raise ValueError(f"the webhook body is malformed: {exc}") from None
-        return WebhookEvent(id=data["id"], payment_id=data["payment_id"], outcome=data["outcome"],
-                            occurred_at=data["occurred_at"])
+        return WebhookEvent(
+            id=data["id"], payment_id=data["payment_id"], outcome=data["outcome"], occurred_at=data["occurred_at"]
+        )

@@ -1,4 +1,5 @@
 """The HTTP API under /v1 (DESIGN.md section 9)."""
+
 from flask import current_app, request
 from flask_smorest import Blueprint
 
@@ -7,18 +8,39 @@ from mumaris_shared.errors import ApiError
 
 from ..domain.idempotency import check_key, fingerprint
 from ..service import BillingService
-from .schemas import (ApplicationQuerySchema, ExemptionClaimSchema, ExemptionDecisionSchema, ExemptionQuerySchema,
-                      ExemptionSchema, InvoiceSchema, PaymentSchema, PaymentStartSchema, RefundClaimSchema,
-                      RefundDecisionSchema, RefundQuerySchema, RefundSchema, SandboxCompletedSchema,
-                      SandboxCompletionSchema, WaiverAnswerSchema, WaiverSchema, WebhookAnswerSchema)
+from .schemas import (
+    ApplicationQuerySchema,
+    ExemptionClaimSchema,
+    ExemptionDecisionSchema,
+    ExemptionQuerySchema,
+    ExemptionSchema,
+    InvoiceSchema,
+    PaymentSchema,
+    PaymentStartSchema,
+    RefundClaimSchema,
+    RefundDecisionSchema,
+    RefundQuerySchema,
+    RefundSchema,
+    SandboxCompletedSchema,
+    SandboxCompletionSchema,
+    WaiverAnswerSchema,
+    WaiverSchema,
+    WebhookAnswerSchema,
+)
 
 SERVICE_EXTENSION = "billing.service"
 BEARER = [{"bearer": []}]
-IDEMPOTENCY_KEY = {"in": "header", "name": "Idempotency-Key", "required": True, "schema": {"type": "string"},
-                   "description": "names this attempt: repeating it gives back the first answer, once"}
+IDEMPOTENCY_KEY = {
+    "in": "header",
+    "name": "Idempotency-Key",
+    "required": True,
+    "schema": {"type": "string"},
+    "description": "names this attempt: repeating it gives back the first answer, once",
+}
 
-blueprint = Blueprint("billing", __name__, url_prefix="/v1",
-                      description="Invoices, payments, exemptions, waivers and refunds")
+blueprint = Blueprint(
+    "billing", __name__, url_prefix="/v1", description="Invoices, payments, exemptions, waivers and refunds"
+)
 
 
 def _service() -> BillingService:
@@ -46,8 +68,9 @@ def start_payment(body, invoice_id):
         key = check_key(request.headers.get("Idempotency-Key"))
     except ValueError as exc:
         raise ApiError(400, "idempotency_key_required", str(exc)) from None
-    status, answer = _service().start_payment(current_principal(), invoice_id, body["method"], key,
-                                              fingerprint("POST", request.path, body))
+    status, answer = _service().start_payment(
+        current_principal(), invoice_id, body["method"], key, fingerprint("POST", request.path, body)
+    )
     return answer, status
 
 
@@ -84,8 +107,9 @@ def sandbox_webhook():
 @require_roles(APPLICANT)
 def claim_exemption(body):
     """Claim an exemption (martyr's first-degree relative) for one's request, with evidence"""
-    return _service().claim_exemption(current_principal(), body["application"], body["kind"],
-                                      body["evidence_reference"])
+    return _service().claim_exemption(
+        current_principal(), body["application"], body["kind"], body["evidence_reference"]
+    )
 
 
 @blueprint.get("/exemptions")
@@ -115,14 +139,15 @@ def decide_exemption(body, exemption_id):
 @require_roles(SECRETARY_GENERAL)
 def grant_waiver(body):
     """Record a secretary-general's waiver decision: the fee kinds it names are waived"""
-    return _service().grant_waiver(current_principal(), body["application"], body["decision_number"],
-                                   body["kinds"])
+    return _service().grant_waiver(current_principal(), body["application"], body["decision_number"], body["kinds"])
 
 
 @blueprint.post("/refunds")
 @blueprint.arguments(RefundClaimSchema)
 @blueprint.response(201, RefundSchema)
-@blueprint.alt_response(200, schema=RefundSchema, description="the invoice's refund was already recorded: it, unchanged")
+@blueprint.alt_response(
+    200, schema=RefundSchema, description="the invoice's refund was already recorded: it, unchanged"
+)
 @blueprint.doc(security=BEARER)
 @require_roles()
 def claim_refund(body):
@@ -158,5 +183,6 @@ def refund(refund_id):
 @require_roles(REVIEWER)
 def decide_refund(body, refund_id):
     """Approve (optionally a smaller amount) or reject (with a reason) a claim waiting for a reviewer"""
-    return _service().decide_refund(current_principal(), refund_id, body["decision"], body.get("reason"),
-                                    body.get("amount_halalas"))
+    return _service().decide_refund(
+        current_principal(), refund_id, body["decision"], body.get("reason"), body.get("amount_halalas")
+    )

@@ -1,5 +1,6 @@
 """Request and response bodies (DESIGN.md section 9: these field names are fixed). Unknown fields
 in a request are refused."""
+
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from mumaris_shared.contracts import DECISIONS
@@ -13,7 +14,6 @@ from ..domain.refunds import REFUND_STATUSES
 
 def _text(max_length: int, **kwargs):
     return fields.String(validate=validate.Length(min=1, max=max_length), **kwargs)
-
 
 
 class ApplicationQuerySchema(Strict):
@@ -46,8 +46,11 @@ class ExemptionDecisionSchema(Strict):
 class WaiverSchema(Strict):
     application = _text(64, required=True)
     decision_number = _text(64, required=True)
-    kinds = fields.List(fields.String(validate=validate.OneOf(FEE_KINDS)), required=True,
-                        validate=validate.Length(min=1, max=len(FEE_KINDS)))
+    kinds = fields.List(
+        fields.String(validate=validate.OneOf(FEE_KINDS)),
+        required=True,
+        validate=validate.Length(min=1, max=len(FEE_KINDS)),
+    )
 
 
 class RefundClaimSchema(Strict):

@@ -6,6 +6,7 @@ A reminder whose moment had already passed when the fees were assessed is not se
 shorter than the offset). When several reminders fell due while no scheduler ran, only the latest
 one (the nearest to the deadline) is sent and the earlier ones are counted as sent: one e-mail
 saying "one day left" is better than two arriving together."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -29,6 +30,7 @@ def parse_reminders(text: str) -> tuple[Reminder, ...]:
 @dataclass(frozen=True)
 class Step:
     """What the scheduler does for one request now."""
+
     remind: Reminder | None  # the reminder to send now, if any
     mark_sent: tuple[str, ...]  # every reminder to count as sent (the one sent and any skipped)
     expire: bool
@@ -44,8 +46,9 @@ class DeadlinePolicy:
         return submitted_at + self.deadline
 
     def _pending(self, assessed_at: datetime, due_at: datetime, sent: set[str]) -> list[tuple[Reminder, datetime]]:
-        return [(r, due_at - r.before) for r in self.reminders
-                if r.name not in sent and due_at - r.before > assessed_at]
+        return [
+            (r, due_at - r.before) for r in self.reminders if r.name not in sent and due_at - r.before > assessed_at
+        ]
 
     def first_check_at(self, assessed_at: datetime, due_at: datetime) -> datetime:
         moments = [moment for _r, moment in self._pending(assessed_at, due_at, set())]
@@ -58,5 +61,9 @@ class DeadlinePolicy:
         passed = [(r, moment) for r, moment in pending if moment <= now]
         later = [moment for _r, moment in pending if moment > now]
         remind = max(passed, key=lambda item: item[1])[0] if passed else None
-        return Step(remind=remind, mark_sent=tuple(r.name for r, _m in passed), expire=False,
-                    next_check_at=min([*later, due_at]))
+        return Step(
+            remind=remind,
+            mark_sent=tuple(r.name for r, _m in passed),
+            expire=False,
+            next_check_at=min([*later, due_at]),
+        )

@@ -2,6 +2,7 @@
 accepts, owes no administrative fee. A secretary-general's decision waives the fee kinds it names.
 Either may come before the invoices exist (it is applied when they are issued) or after (it
 waives what is still unpaid; a fee already paid is refunded in full)."""
+
 from __future__ import annotations
 
 from .fees import ADMINISTRATIVE

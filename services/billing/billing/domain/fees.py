@@ -2,6 +2,7 @@
 fee set by the practitioner's professional category, in integer halalas. The amounts live in a
 JSON file operations can change (`billing/fee_schedule.json`, or the file `BILLING_FEE_SCHEDULE`
 names); it is validated when the service starts, so a bad file stops it rather than a request."""
+
 from __future__ import annotations
 
 import json
@@ -29,8 +30,11 @@ class _ScheduleSchema(Schema):
 
     currency = fields.String(required=True, validate=validate.Equal("SAR"))
     administrative_halalas = fields.Integer(required=True, strict=True, validate=validate.Range(min=0))
-    service_halalas = fields.Dict(keys=fields.String(validate=validate.OneOf(CATEGORIES)),
-                                  values=fields.Integer(strict=True, validate=validate.Range(min=0)), required=True)
+    service_halalas = fields.Dict(
+        keys=fields.String(validate=validate.OneOf(CATEGORIES)),
+        values=fields.Integer(strict=True, validate=validate.Range(min=0)),
+        required=True,
+    )
 
 
 @dataclass(frozen=True)
@@ -39,7 +43,7 @@ class FeeSchedule:
     service_halalas: dict[str, int]
 
     @classmethod
-    def load(cls, path: Path | str = DEFAULT_SCHEDULE) -> "FeeSchedule":
+    def load(cls, path: Path | str = DEFAULT_SCHEDULE) -> FeeSchedule:
         try:
             raw = json.loads(Path(path).read_text(encoding="utf-8"))
             data = _ScheduleSchema().load(raw)

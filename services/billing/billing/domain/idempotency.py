@@ -1,6 +1,7 @@
 """Idempotent money-moving calls (DESIGN.md section 6): a caller's `Idempotency-Key` names one
 attempt. The same key with the same request gives back the first answer; the same key with a
 different request is refused, since the caller has mixed up two attempts."""
+
 from __future__ import annotations
 
 import hashlib

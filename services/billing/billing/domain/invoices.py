@@ -1,10 +1,11 @@
 """Invoices and what settles a request: one invoice per fee kind; the request's fees are settled
 when every invoice is paid or waived. A payment can be started only for an unpaid invoice; money
 captured for an invoice that no longer owes it is an over-payment, refunded in full (R8)."""
+
 from __future__ import annotations
 
 import secrets
-from typing import Iterable
+from collections.abc import Iterable
 
 UNPAID, PAID, WAIVED, EXPIRED, CANCELLED = "unpaid", "paid", "waived", "expired", "cancelled"
 INVOICE_STATUSES = (UNPAID, PAID, WAIVED, EXPIRED, CANCELLED)

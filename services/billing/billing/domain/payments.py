@@ -11,13 +11,15 @@ Refunds go the same way: billing asks the provider to pay back (part of) a captu
 (`start_refund`, idempotent on the refund id, as real gateways' refund calls are); the refund is
 pending there until the provider's signed webhook of kind `refund` says it was `refunded` (or
 `failed`)."""
+
 from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
-from typing import Mapping, Protocol
+from datetime import UTC, datetime, timedelta
+from typing import Protocol
 
 from mumaris_shared.contracts import PAYMENT_METHODS
 
@@ -34,6 +36,7 @@ WEBHOOK_TOLERANCE = timedelta(minutes=5)
 @dataclass(frozen=True)
 class PaymentRequest:
     """What a provider is told when a payment starts."""
+
     id: str
     method: str
     amount_halalas: int
@@ -51,6 +54,7 @@ class WebhookEvent:
 @dataclass(frozen=True)
 class RefundRequest:
     """What a provider is told when a refund starts: `id` doubles as its idempotency key."""
+
     id: str
     payment_id: str
     payment_reference: str  # the captured payment at the provider
@@ -98,8 +102,9 @@ def sign(secret: str, timestamp: int, body: bytes) -> str:
     return f"t={timestamp},v1={_mac(secret, timestamp, body)}"
 
 
-def verify_signature(header: str | None, body: bytes, secret: str, now: datetime,
-                     tolerance: timedelta = WEBHOOK_TOLERANCE) -> int:
+def verify_signature(
+    header: str | None, body: bytes, secret: str, now: datetime, tolerance: timedelta = WEBHOOK_TOLERANCE
+) -> int:
     """The signed timestamp, once the header proves `body` came from the holder of `secret`
     within `tolerance` of `now`."""
     parts = dict(item.strip().partition("=")[::2] for item in (header or "").split(",") if "=" in item)
@@ -110,7 +115,7 @@ def verify_signature(header: str | None, body: bytes, secret: str, now: datetime
         raise InvalidSignature("the signature header is missing or malformed") from None
     if not hmac.compare_digest(given.encode(), _mac(secret, timestamp, body).encode()):
         raise InvalidSignature("the signature does not match the body")
-    signed_at = datetime.fromtimestamp(timestamp, timezone.utc)
+    signed_at = datetime.fromtimestamp(timestamp, UTC)
     if abs(now - signed_at) > tolerance:
         raise StaleWebhook("the webhook was signed too long ago (or in the future)")
     return timestamp

@@ -6,9 +6,11 @@ claim gives its answer, and its name is the `rule` the applicant is told.
 | 1 | `administrative_fee_not_refundable` | the administrative fee: never refunded (R8) |
 | 2 | `request_decided` | the request was approved or rejected: nothing (R7) |
 | 3 | `review_started` | a reviewer had taken the request: the service was rendered, nothing (R8) |
-| 4 | `withdrawn_within_window` | withdrawn at most `window` (P30D) after paying, before review: `share` (50 %) of the fee (R9) |
+| 4 | `withdrawn_within_window` | withdrawn at most `window` (P30D) after paying, before review: |
+|   |                           | `share` (50 %) of the fee (R9) |
 | 5 | `refund_window_passed` | withdrawn later than that: nothing (R9) |
-| 6 | `needs_review` | anything else (a service fee of a request still active, or one that expired unsettled): a reviewer decides |
+| 6 | `needs_review` | anything else (a service fee of a request still active, or one that expired |
+|   |                | unsettled): a reviewer decides |
 
 Over-payments (a duplicate payment, a capture after cancellation, an exemption or waiver after the
 fee was paid) are not claims: they are refunded in full at once (domain/invoices.py).
@@ -18,21 +20,34 @@ halala, so a refund never exceeds the share (0.5 × 90 001 → 45 000).
 
 Every claim is decided by `decide_by` = its creation + `decision_sla` (P15D); one still undecided
 `escalate_before` (P3D) before that is escalated, once."""
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import ROUND_DOWN, Decimal
-from typing import Callable
 
 # Refund statuses: pending_review → approved | rejected; approved → paying → paid (or payout_failed).
 PENDING_REVIEW, APPROVED, REJECTED, PAYING, PAID, PAYOUT_FAILED = (
-    "pending_review", "approved", "rejected", "paying", "paid", "payout_failed")
+    "pending_review",
+    "approved",
+    "rejected",
+    "paying",
+    "paid",
+    "payout_failed",
+)
 REFUND_STATUSES = (PENDING_REVIEW, APPROVED, REJECTED, PAYING, PAID, PAYOUT_FAILED)
 
 # The request's state as billing knows it (from the events of applications and its own deadline).
 OPEN, SETTLED, WITHDRAWN, REQUEST_APPROVED, REQUEST_REJECTED, EXPIRED = (
-    "open", "settled", "withdrawn", "approved", "rejected", "expired")
+    "open",
+    "settled",
+    "withdrawn",
+    "approved",
+    "rejected",
+    "expired",
+)
 REQUEST_STATES = (OPEN, SETTLED, WITHDRAWN, REQUEST_APPROVED, REQUEST_REJECTED, EXPIRED)
 
 ADMINISTRATIVE = "administrative"
@@ -47,6 +62,7 @@ CLAIM, WITHDRAWAL, OVER_PAYMENT = "claim", "withdrawal", "over_payment"
 @dataclass(frozen=True)
 class RefundFacts:
     """What billing knows when it decides: the fee, when it was paid, and the request."""
+
     fee_kind: str  # administrative | service
     amount_paid: int  # halalas
     paid_at: datetime
@@ -110,9 +126,11 @@ def rule(name: str):
         def decide(policy: RefundPolicy, facts: RefundFacts) -> RefundDecision | None:
             outcome = function(policy, facts)
             return None if outcome is None else RefundDecision(name, *outcome)
+
         decide.__name__ = decide.rule_name = name
         RULES.append((name, decide))
         return decide
+
     return register
 
 

@@ -1,4 +1,5 @@
 """The recipients and the delivery log, read and written one way for handlers, mailer and API."""
+
 from __future__ import annotations
 
 import uuid
@@ -29,25 +30,30 @@ def _insert(session: Session, table: Table):
     return (postgresql.insert if _is_postgres(session) else sqlite.insert)(table)
 
 
-def remember_recipient(session: Session, account_id: str, email: str, full_name: str, language: str,
-                       as_of: datetime) -> None:
+def remember_recipient(
+    session: Session, account_id: str, email: str, full_name: str, language: str, as_of: datetime
+) -> None:
     """Insert or update a person's contact details, unless what we hold is newer than `as_of`
     (events can arrive out of order after a retry)."""
     table = recipients_table
-    statement = _insert(session, table).values(account_id=account_id, email=email, full_name=full_name,
-                                               language=language, updated_at=as_of)
-    session.execute(statement.on_conflict_do_update(
-        index_elements=[table.c.account_id],
-        set_={name: statement.excluded[name] for name in ("email", "full_name", "language", "updated_at")},
-        where=table.c.updated_at <= statement.excluded.updated_at,
-    ))
+    statement = _insert(session, table).values(
+        account_id=account_id, email=email, full_name=full_name, language=language, updated_at=as_of
+    )
+    session.execute(
+        statement.on_conflict_do_update(
+            index_elements=[table.c.account_id],
+            set_={name: statement.excluded[name] for name in ("email", "full_name", "language", "updated_at")},
+            where=table.c.updated_at <= statement.excluded.updated_at,
+        )
+    )
 
 
 def find_recipient(session: Session, account_id: str):
     """The person's address, name and language (a row), or None if no accounts event has named them yet."""
     table = recipients_table
-    return session.execute(select(table.c.email, table.c.full_name, table.c.language)
-                           .where(table.c.account_id == account_id)).one_or_none()
+    return session.execute(
+        select(table.c.email, table.c.full_name, table.c.language).where(table.c.account_id == account_id)
+    ).one_or_none()
 
 
 def queue_delivery(session: Session, event: Event, template: str, recipient: str, email: Email) -> None:
@@ -55,11 +61,23 @@ def queue_delivery(session: Session, event: Event, template: str, recipient: str
     is a no-op, so a handler is safe to repeat."""
     table, now = deliveries_table, utcnow()
     statement = _insert(session, table).values(
-        id=str(uuid.uuid4()), event_id=event.id, event_type=event.type, template=template, recipient=recipient,
-        language=email.language, subject=email.subject, text=email.text, html=email.html,
-        status=PENDING, attempts=0, next_attempt_at=now, created_at=now)
-    session.execute(statement.on_conflict_do_nothing(
-        index_elements=[table.c.event_id, table.c.template, table.c.recipient]))
+        id=str(uuid.uuid4()),
+        event_id=event.id,
+        event_type=event.type,
+        template=template,
+        recipient=recipient,
+        language=email.language,
+        subject=email.subject,
+        text=email.text,
+        html=email.html,
+        status=PENDING,
+        attempts=0,
+        next_attempt_at=now,
+        created_at=now,
+    )
+    session.execute(
+        statement.on_conflict_do_nothing(index_elements=[table.c.event_id, table.c.template, table.c.recipient])
+    )
     if _is_postgres(session):
         # Delivered to listeners at commit, together with the row.
         session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": NOTIFY_CHANNEL})

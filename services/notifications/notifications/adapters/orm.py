@@ -1,5 +1,6 @@
 """The service's tables: the messaging tables every service carries, the people it writes to, and
 the delivery log (one row per e-mail, which the mailer drains)."""
+
 from sqlalchemy import Column, Index, Integer, MetaData, String, Table, Text, UniqueConstraint
 
 from mumaris_shared.db import UTCDateTime, messaging_tables
@@ -10,7 +11,8 @@ outbox_table, inbox_table = messaging_tables(metadata)
 # Events from services other than accounts name a person only by account id; this is where the
 # address and language to write to are found.
 recipients_table = Table(
-    "recipients", metadata,
+    "recipients",
+    metadata,
     Column("account_id", String(36), primary_key=True),
     Column("email", String(320), nullable=False),
     Column("full_name", Text, nullable=False),
@@ -20,7 +22,8 @@ recipients_table = Table(
 )
 
 deliveries_table = Table(
-    "deliveries", metadata,
+    "deliveries",
+    metadata,
     Column("id", String(36), primary_key=True),
     Column("event_id", String(36), nullable=False),
     Column("event_type", String(120), nullable=False),

@@ -6,9 +6,12 @@ from mumaris_shared.auth import STAFF_ROLES, require_roles
 from ..adapters.deliveries import delivery_log
 from .schemas import Delivery, DeliveryQuery
 
-blueprint = Blueprint("notifications", __name__, url_prefix="/v1",
-                      description="The delivery log: every e-mail queued, and whether it went out")
-
+blueprint = Blueprint(
+    "notifications",
+    __name__,
+    url_prefix="/v1",
+    description="The delivery log: every e-mail queued, and whether it went out",
+)
 
 
 @blueprint.get("/deliveries")

@@ -11,6 +11,7 @@ Amounts, dates, counts and names are worded by `formatting` through filters (`|m
 Language: a recipient whose language is missing or not one we write in (`contracts.LANGUAGES`) gets
 Arabic, the Commission's own language. Every e-mail exists in every language (a unit test holds it),
 so there is no fallback from one template to another: a missing one is a bug to fix, not to hide."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -20,29 +21,43 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, pass_context, se
 from mumaris_shared.contracts import LANGUAGES
 
 from . import formatting
-from .formatting import minutes  # noqa: F401  (part of this module's interface since the first e-mails)
 
 DEFAULT_LANGUAGE = "ar"
 
 VERIFICATION_CODE = "verification_code"
 WELCOME = "welcome"
-REQUEST_SENT = "request_sent"                    # fees assessed: both invoices, SADAD numbers, deadline
-PAYMENT_REMINDER = "payment_reminder"            # so long before the deadline, what is still unpaid
+REQUEST_SENT = "request_sent"  # fees assessed: both invoices, SADAD numbers, deadline
+PAYMENT_REMINDER = "payment_reminder"  # so long before the deadline, what is still unpaid
 PAYMENT_RECEIVED = "payment_received"
 APPLICATION_CANCELLED = "application_cancelled"  # the deadline passed unpaid
-EXEMPTION_DECIDED = "exemption_decided"          # approved or rejected (with the reason)
+EXEMPTION_DECIDED = "exemption_decided"  # approved or rejected (with the reason)
 WAIVER_GRANTED = "waiver_granted"
-APPLICATION_APPROVED = "application_approved"    # with the membership number
-APPLICATION_REJECTED = "application_rejected"    # with the reason
-REFUND_DECIDED = "refund_decided"                # approved, rejected or with a reviewer: the amount and the rule
-REFUND_PAID = "refund_paid"                      # back to the original payment method
-REFUND_ESCALATED = "refund_escalated"            # to the reviewers: a claim near its decision limit
-DATA_UPDATE_RECEIVED = "data_update_received"    # the fields changed, now under review
+APPLICATION_APPROVED = "application_approved"  # with the membership number
+APPLICATION_REJECTED = "application_rejected"  # with the reason
+REFUND_DECIDED = "refund_decided"  # approved, rejected or with a reviewer: the amount and the rule
+REFUND_PAID = "refund_paid"  # back to the original payment method
+REFUND_ESCALATED = "refund_escalated"  # to the reviewers: a claim near its decision limit
+DATA_UPDATE_RECEIVED = "data_update_received"  # the fields changed, now under review
 DATA_UPDATE_APPROVED = "data_update_approved"
-DATA_UPDATE_REJECTED = "data_update_rejected"    # with the reason
-TEMPLATES = (VERIFICATION_CODE, WELCOME, REQUEST_SENT, PAYMENT_REMINDER, PAYMENT_RECEIVED, APPLICATION_CANCELLED,
-             EXEMPTION_DECIDED, WAIVER_GRANTED, APPLICATION_APPROVED, APPLICATION_REJECTED, REFUND_DECIDED, REFUND_PAID,
-             REFUND_ESCALATED, DATA_UPDATE_RECEIVED, DATA_UPDATE_APPROVED, DATA_UPDATE_REJECTED)
+DATA_UPDATE_REJECTED = "data_update_rejected"  # with the reason
+TEMPLATES = (
+    VERIFICATION_CODE,
+    WELCOME,
+    REQUEST_SENT,
+    PAYMENT_REMINDER,
+    PAYMENT_RECEIVED,
+    APPLICATION_CANCELLED,
+    EXEMPTION_DECIDED,
+    WAIVER_GRANTED,
+    APPLICATION_APPROVED,
+    APPLICATION_REJECTED,
+    REFUND_DECIDED,
+    REFUND_PAID,
+    REFUND_ESCALATED,
+    DATA_UPDATE_RECEIVED,
+    DATA_UPDATE_APPROVED,
+    DATA_UPDATE_REJECTED,
+)
 
 # E-mails to the Commission's staff, not to a person with an account: they go to a team mailbox and
 # are written in `STAFF_LANGUAGE`, Arabic, the Commission's working language (no one's preference
@@ -81,9 +96,11 @@ def render(template: str, language: str | None, data: dict) -> Email:
 
 def _in_language(function):
     """A `formatting` function as a filter: the value first, the e-mail's language from its context."""
+
     @pass_context
     def apply(context, value, *args):
         return function(value, *args, context["language"])
+
     return apply
 
 
@@ -95,16 +112,18 @@ _environment = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
-_environment.filters.update({
-    "minutes": _in_language(lambda count, language: formatting.minutes(int(count), language)),
-    "money": _in_language(formatting.money),              # {{ invoice.amount_halalas|money }}
-    "date": _in_language(formatting.date),                # {{ decided_at|date }}
-    "date_time": _in_language(formatting.date_time),      # {{ due_at|date_time }}
-    "time_left": _in_language(formatting.time_left),      # {{ before_deadline|time_left }}
-    "fee_kind": _in_language(formatting.fee_kind),
-    "fee_kinds": _in_language(formatting.fee_kinds),
-    "payment_method": _in_language(formatting.payment_method),
-    "exemption": _in_language(formatting.exemption),
-    "refund_rule": _in_language(formatting.refund_rule),  # {{ rule|refund_rule }}: what the rule means
-    "profile_fields": _in_language(formatting.profile_fields),  # {{ fields_changed|profile_fields }}
-})
+_environment.filters.update(
+    {
+        "minutes": _in_language(lambda count, language: formatting.minutes(int(count), language)),
+        "money": _in_language(formatting.money),  # {{ invoice.amount_halalas|money }}
+        "date": _in_language(formatting.date),  # {{ decided_at|date }}
+        "date_time": _in_language(formatting.date_time),  # {{ due_at|date_time }}
+        "time_left": _in_language(formatting.time_left),  # {{ before_deadline|time_left }}
+        "fee_kind": _in_language(formatting.fee_kind),
+        "fee_kinds": _in_language(formatting.fee_kinds),
+        "payment_method": _in_language(formatting.payment_method),
+        "exemption": _in_language(formatting.exemption),
+        "refund_rule": _in_language(formatting.refund_rule),  # {{ rule|refund_rule }}: what the rule means
+        "profile_fields": _in_language(formatting.profile_fields),  # {{ fields_changed|profile_fields }}
+    }
+)

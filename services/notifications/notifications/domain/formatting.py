@@ -7,9 +7,10 @@ Money travels in integer halalas (100 to the riyal) and is written with two deci
 separators: "1,250.00 ر.س" in Arabic, "SAR 1,250.00" in English. Instants travel as ISO 8601 (UTC)
 and are written as the recipient's clock in Saudi Arabia shows them (Asia/Riyadh), with the weekday,
 the Gregorian month by name and a 12-hour time."""
+
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from mumaris_shared.config import parse_duration  # the ISO 8601 durations every setting and event uses
@@ -35,10 +36,34 @@ _WEEKDAYS = {
     "en": ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
 }
 _MONTHS = {
-    "ar": ("يناير", "فبراير", "مارس", "أبريل", "مايو", "يونيو", "يوليو", "أغسطس", "سبتمبر", "أكتوبر", "نوفمبر",
-           "ديسمبر"),
-    "en": ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-           "November", "December"),
+    "ar": (
+        "يناير",
+        "فبراير",
+        "مارس",
+        "أبريل",
+        "مايو",
+        "يونيو",
+        "يوليو",
+        "أغسطس",
+        "سبتمبر",
+        "أكتوبر",
+        "نوفمبر",
+        "ديسمبر",
+    ),
+    "en": (
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ),
 }
 
 
@@ -46,7 +71,7 @@ def in_riyadh(instant: str | datetime) -> datetime:
     """An ISO 8601 instant (a trailing Z or an offset; none means UTC) on the clock in Riyadh."""
     moment = datetime.fromisoformat(instant) if isinstance(instant, str) else instant
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
+        moment = moment.replace(tzinfo=UTC)
     return moment.astimezone(RIYADH)
 
 
@@ -129,7 +154,7 @@ def _language(language: str) -> str:
 
 
 def fee_kind(kind: str, language: str) -> str:
-    """"الرسوم الإدارية" / "administrative fee" (a kind outside the contract is an error)."""
+    """ "الرسوم الإدارية" / "administrative fee" (a kind outside the contract is an error)."""
     return _FEE_KINDS[_language(language)][kind]
 
 
@@ -159,10 +184,22 @@ def exemption(kind: str, language: str) -> str:
 # The fields a data update may change (applications' `domain/updates.UPDATABLE`, named in
 # `applications.data_update_submitted` `fields_changed`).
 _PROFILE_FIELDS = {
-    "ar": {"email": "البريد الإلكتروني", "mobile": "رقم الجوال", "address": "العنوان", "specialty": "التخصص",
-           "qualification": "المؤهل", "employer": "جهة العمل"},
-    "en": {"email": "e-mail address", "mobile": "mobile number", "address": "address", "specialty": "specialty",
-           "qualification": "qualification", "employer": "employer"},
+    "ar": {
+        "email": "البريد الإلكتروني",
+        "mobile": "رقم الجوال",
+        "address": "العنوان",
+        "specialty": "التخصص",
+        "qualification": "المؤهل",
+        "employer": "جهة العمل",
+    },
+    "en": {
+        "email": "e-mail address",
+        "mobile": "mobile number",
+        "address": "address",
+        "specialty": "specialty",
+        "qualification": "qualification",
+        "employer": "employer",
+    },
 }
 
 
@@ -191,7 +228,7 @@ REFUND_RULES = {
     "withdrawn_within_window": {
         "ar": "سحبت طلبك خلال 30 يومًا من سداد رسومه وقبل بدء مراجعته، فيُرد إليك 50% من رسوم الخدمة.",
         "en": "You withdrew your request within 30 days of paying and before its review started, so 50% of the "
-              "service fee is refunded.",
+        "service fee is refunded.",
     },
     "refund_window_passed": {
         "ar": "مضى أكثر من 30 يومًا على سداد الرسوم، ولا تُرد الرسوم بعد انقضاء هذه المدة.",
