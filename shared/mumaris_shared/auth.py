@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import jwt
 from flask import current_app, g, request
@@ -28,6 +28,7 @@ class Principal:
     id: str
     roles: tuple[str, ...]
     email: str | None = None
+    claims: dict = field(default_factory=dict, compare=False, repr=False)  # all of the token's, as signed
 
     def has_role(self, *roles: str) -> bool:
         return any(role in self.roles for role in roles)
@@ -63,7 +64,9 @@ class TokenVerifier:
             raise ApiError(503, "auth_unavailable", "the signing keys cannot be fetched right now") from None
         except (jwt.InvalidTokenError, jwt.PyJWKClientError, KeyError, ValueError):
             raise ApiError(401, "invalid_token", "the token is invalid") from None
-        return Principal(id=claims["sub"], roles=tuple(claims.get("roles", ())), email=claims.get("email"))
+        return Principal(
+            id=claims["sub"], roles=tuple(claims.get("roles", ())), email=claims.get("email"), claims=claims
+        )
 
     def _key(self, kid: str | None, token: str):
         if self._jwks is not None:

@@ -24,7 +24,7 @@ from .adapters import repository
 from .adapters.keys import KeyStore
 from .domain import passwords
 from .domain.accounts import ACTIVE, PENDING_VERIFICATION
-from .domain.codes import HOUR, CodeHasher, Verdict, check_code, new_code, resend_wait
+from .domain.codes import ACTIVATION, HOUR, CodeHasher, Verdict, check_code, new_code, resend_wait
 from .domain.throttling import retry_after_seconds
 from .settings import Settings
 
@@ -87,10 +87,8 @@ class AccountService:
         try:
             passwords.check_password_policy(password, email)
         except passwords.WeakPassword as weak:
-            raise ApiError(
-                422, "weak_password", "the password does not meet the policy", {"fields": {"password": weak.problems}}
-            ) from None
-        hasher = self._hasher() if status == PENDING_VERIFICATION else None
+            raise _weak_password(weak) from None
+        hasher = self.code_hasher() if status == PENDING_VERIFICATION else None
         password_hash = passwords.hash_password(password)
         now = self.clock()
         try:
@@ -105,13 +103,13 @@ class AccountService:
                     repository.activate(session, account.id, ACTIVE, now)
                     self.outbox.publish(session, ACCOUNT_ACTIVATED, _account_data(account))
                 else:
-                    self._issue_code(session, hasher, account, "registration", now)
+                    self.issue_code(session, hasher, account, "registration", now)
         except IntegrityError:
             raise _email_taken() from None  # a concurrent registration of the address won
         return account
 
     def verify(self, email: str, code: str) -> dict:
-        policy, hasher, now = self.settings.codes, self._hasher(), self.clock()
+        policy, hasher, now = self.settings.codes, self.code_hasher(), self.clock()
         with self.db.transaction() as session:
             account = repository.account_by_email(session, email, for_update=True)
             if account is None:
@@ -141,7 +139,7 @@ class AccountService:
     def resend_code(self, email: str) -> dict:
         """A new code for a pending account; for any other address nothing happens, and the
         answer is the same, so it does not tell which addresses have accounts."""
-        policy, hasher, now = self.settings.codes, self._hasher(), self.clock()
+        policy, hasher, now = self.settings.codes, self.code_hasher(), self.clock()
         with self.db.transaction() as session:
             account = repository.account_by_email(session, email, for_update=True)
             if account is not None and account.status == PENDING_VERIFICATION:
@@ -153,16 +151,26 @@ class AccountService:
                 )
                 if wait is not None:
                     raise _retry_later(429, "too_soon", "a code was sent moments ago; wait before asking again", wait)
-                self._issue_code(session, hasher, account, "resend", now)
+                self.issue_code(session, hasher, account, "resend", now)
         return {"status": "sent"}
 
-    def _issue_code(self, session, hasher: CodeHasher, account, reason: str, now: datetime) -> None:
+    def issue_code(
+        self,
+        session,
+        hasher: CodeHasher,
+        account,
+        reason: str,
+        now: datetime,
+        purpose: str = ACTIVATION,
+        event_type: str = VERIFICATION_CODE_ISSUED,
+    ) -> None:
+        """A new code for `purpose`, its hash stored and the code itself e-mailed (by event)."""
         policy, code = self.settings.codes, new_code()
         expires_at = now + policy.ttl
-        repository.issue_code(session, account.id, hasher.hash(code), reason, now, expires_at)
+        repository.issue_code(session, account.id, hasher.hash(code), reason, now, expires_at, purpose)
         self.outbox.publish(
             session,
-            VERIFICATION_CODE_ISSUED,
+            event_type,
             {
                 **_account_data(account),
                 "code": code,
@@ -171,7 +179,7 @@ class AccountService:
             },
         )
 
-    def _hasher(self) -> CodeHasher:
+    def code_hasher(self) -> CodeHasher:
         # Fetched before the caller's transaction opens: on SQLite a second one would wait for it.
         if self._code_hasher is None:
             secret = self.settings.code_secret or repository.server_secret(self.db, CODE_SECRET_NAME, utcnow())
@@ -197,9 +205,10 @@ class AccountService:
             raise ApiError(401, "invalid_credentials", "the e-mail address or the password is wrong")
         if account.status != ACTIVE:
             raise ApiError(403, "not_active", "activate the account with the code we e-mailed first")
-        return self._token(account, now)
+        return self.issue_token(account, now)
 
-    def _token(self, account, now: datetime) -> dict:
+    def issue_token(self, account, now: datetime, authenticated_at: datetime | None = None) -> dict:
+        """A signed token for `account`; `authenticated_at` is when the password was typed (now, at login)."""
         kid, key = self.keys.signing_key()
         ttl = self.settings.token_ttl
         claims = {
@@ -210,6 +219,8 @@ class AccountService:
             "roles": list(account.roles),
             "iat": int(now.timestamp()),
             "exp": int((now + ttl).timestamp()),
+            "auth_time": int((authenticated_at or now).timestamp()),
+            "sv": account.session_version,
             "jti": str(uuid.uuid4()),
         }
         return {
@@ -223,15 +234,21 @@ class AccountService:
             account = repository.account_by_id(session, account_id)
         if account is None:
             raise ApiError(404, "not_found", "the account no longer exists")
-        return {
-            "id": account.id,
-            "full_name": account.full_name,
-            "email": account.email,
-            "roles": list(account.roles),
-            "language": account.language,
-            "status": account.status,
-            "mobile": account.mobile,
-        }
+        return account_view(account)
+
+
+def account_view(account) -> dict:
+    """An account as its holder (or staff) reads it: never its password hash or codes."""
+    return {
+        "id": account.id,
+        "full_name": account.full_name,
+        "email": account.email,
+        "roles": list(account.roles),
+        "language": account.language,
+        "status": account.status,
+        "mobile": account.mobile,
+        "national_id": account.national_id,
+    }
 
 
 def _account_data(account) -> dict:
@@ -247,6 +264,12 @@ def _account_data(account) -> dict:
 
 def _email_taken() -> ApiError:
     return ApiError(409, "email_taken", "an account with this e-mail address exists")
+
+
+def _weak_password(weak: passwords.WeakPassword) -> ApiError:
+    return ApiError(
+        422, "weak_password", "the password does not meet the policy", {"fields": {"password": weak.problems}}
+    )
 
 
 def _wrong_code(attempts_left: int) -> ApiError:
