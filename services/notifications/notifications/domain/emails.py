@@ -25,6 +25,7 @@ from . import formatting
 DEFAULT_LANGUAGE = "ar"
 
 VERIFICATION_CODE = "verification_code"
+PASSWORD_RESET_CODE = "password_reset_code"  # a code to set a new password (a forgotten one)
 WELCOME = "welcome"
 REQUEST_SENT = "request_sent"  # fees assessed: both invoices, SADAD numbers, deadline
 PAYMENT_REMINDER = "payment_reminder"  # so long before the deadline, what is still unpaid
@@ -42,6 +43,7 @@ DATA_UPDATE_APPROVED = "data_update_approved"
 DATA_UPDATE_REJECTED = "data_update_rejected"  # with the reason
 TEMPLATES = (
     VERIFICATION_CODE,
+    PASSWORD_RESET_CODE,
     WELCOME,
     REQUEST_SENT,
     PAYMENT_REMINDER,
@@ -58,6 +60,9 @@ TEMPLATES = (
     DATA_UPDATE_APPROVED,
     DATA_UPDATE_REJECTED,
 )
+
+# E-mails about the account itself, written from the accounts event's own data (no request).
+ACCOUNT_TEMPLATES = (VERIFICATION_CODE, PASSWORD_RESET_CODE, WELCOME)
 
 # E-mails to the Commission's staff, not to a person with an account: they go to a team mailbox and
 # are written in `STAFF_LANGUAGE`, Arabic, the Commission's working language (no one's preference
