@@ -190,8 +190,10 @@ class ApplicationService:
         return {"number": application.number, "status": application.status, "updated_at": application.updated_at}
 
     # --- reviewers --------------------------------------------------------------------------------
-    def review_queue(self) -> list[dict]:
-        """Requests and data updates under review, longest waiting first; `kind` tells them apart."""
+    def review_queue(self, accounts: list[str] | None = None) -> list[dict]:
+        """Requests and data updates under review, longest waiting first; `kind` tells them apart.
+        Given `accounts`, only those of these applicants (the portal's search by name or national ID,
+        which accounts resolves to account ids)."""
         now = self.clock()
         with self.db.transaction() as session:
             requests, updates = repository.review_queue(session), repository.update_queue(session)
@@ -199,6 +201,7 @@ class ApplicationService:
             {
                 "kind": "application",
                 **_summary(row),
+                "account_id": row.account_id,
                 "under_review_at": row.under_review_at,
                 "review_started_at": row.review_started_at,
                 "reviewer_id": row.reviewer_id,
@@ -210,6 +213,7 @@ class ApplicationService:
                 "kind": "data_update",
                 "update_id": row.id,
                 "number": row.application_number,
+                "account_id": row.account_id,
                 "status": row.status,
                 "membership_number": row.membership_number,
                 "category": row.category,
@@ -220,6 +224,8 @@ class ApplicationService:
             }
             for row in updates
         ]
+        if accounts is not None:
+            entries = [entry for entry in entries if entry["account_id"] in accounts]
         entries.sort(key=lambda entry: entry["under_review_at"])  # stable: requests first at the same moment
         for entry in entries:
             entry["waiting_seconds"] = max(0, int((now - entry["under_review_at"]).total_seconds()))
