@@ -71,6 +71,7 @@ from .domain.payments import (
     RefundWebhookEvent,
     StaleWebhook,
 )
+from .refund_facts import full_key, policy_key, recorded_refund, refund_facts
 from .settings import Settings
 
 Publish = Callable[[str, dict], Event]
@@ -563,7 +564,7 @@ class BillingService:
         it still waiting for a reviewer becomes that refund; one already approved is topped up to
         the full amount, never beyond it."""
         paid = repo.payment(session, invoice.paid_by_payment).amount_halalas
-        claimed = repo.refund_by_key(session, _policy_key(invoice.id))
+        claimed = repo.refund_by_key(session, policy_key(invoice.id))
         if claimed is not None and claimed.status == rf.PENDING_REVIEW:
             repo.update_refund(
                 session,
@@ -610,7 +611,7 @@ class BillingService:
             created_at=now,
             decided_at=now,
             decided_by=BY_RULES,
-            dedupe_key=_full_key(payment_id),
+            dedupe_key=full_key(payment_id),
             origin=rf.OVER_PAYMENT,
             decide_by=self.settings.refunds.decide_by(now),
         )
@@ -632,27 +633,6 @@ class BillingService:
         )
 
     # --- refunds by the policy (domain/refunds.py) ---------------------------------------------------
-    def _facts(self, session: Session, account, invoice, now: datetime) -> rf.RefundFacts:
-        paid = repo.payment(session, invoice.paid_by_payment)
-        return rf.RefundFacts(
-            fee_kind=invoice.kind,
-            amount_paid=paid.amount_halalas if paid else invoice.amount_halalas,
-            paid_at=invoice.paid_at,
-            request_state=_request_state(account),
-            now=now,
-            withdrawn_at=account.withdrawn_at,
-            review_started_at=account.review_started_at,
-            decided_at=account.decided_at,
-        )
-
-    @staticmethod
-    def _refund_of_fee(session: Session, invoice):
-        """The refund already recorded for the fee paid for `invoice`: a full refund of its payment
-        (exemption or waiver after payment) if there is one, else the policy's (a claim's or a
-        withdrawal's)."""
-        found = repo.refund_by_key(session, _full_key(invoice.paid_by_payment)) if invoice.paid_by_payment else None
-        return found or repo.refund_by_key(session, _policy_key(invoice.id))
-
     def _policy_refund(
         self,
         session: Session,
@@ -665,7 +645,7 @@ class BillingService:
         claim_reason: str | None = None,
     ):
         """Decide the fee paid for `invoice` by the policy, record the decision and announce it."""
-        decision = self.settings.refunds.decide(self._facts(session, account, invoice, now))
+        decision = self.settings.refunds.decide(refund_facts(session, account, invoice, now))
         decided = decision.status != rf.PENDING_REVIEW
         refund = repo.add_refund(
             session,
@@ -680,7 +660,7 @@ class BillingService:
             created_at=now,
             decided_at=now if decided else None,
             decided_by=BY_RULES if decided else None,
-            dedupe_key=_policy_key(invoice.id),
+            dedupe_key=policy_key(invoice.id),
             origin=origin,
             claimed_by=claimed_by,
             claim_reason=claim_reason,
@@ -695,7 +675,7 @@ class BillingService:
         for invoice in repo.invoices_of(session, account.application_number):
             if invoice.status != PAID:
                 continue
-            existing = self._refund_of_fee(session, invoice)
+            existing = recorded_refund(session, invoice)
             if existing is None:
                 self._policy_refund(session, publish, account, invoice, now, rf.WITHDRAWAL)
         self._decide_pending_claims(session, publish, account, now)
@@ -713,7 +693,7 @@ class BillingService:
             invoice = repo.invoice(session, refund.invoice_id)
             if invoice.status != PAID:
                 continue
-            decision = self.settings.refunds.decide(self._facts(session, account, invoice, now))
+            decision = self.settings.refunds.decide(refund_facts(session, account, invoice, now))
             if by_rules_refused:
                 if decision.status == rf.REJECTED and decision.rule != refund.rule:
                     repo.update_refund(session, refund.id, rule=decision.rule)
@@ -746,7 +726,7 @@ class BillingService:
                     raise ApiError(403, "forbidden", "this invoice is not yours")
                 account = repo.fee_account(session, invoice.application_number, lock=True)
                 invoice = repo.invoice(session, invoice_id)  # as it is now that no one else changes it
-                existing = self._refund_of_fee(session, invoice)
+                existing = recorded_refund(session, invoice)
                 if existing is not None:
                     return 200, self._refund_views(session, [existing])[0]
                 if invoice.status != PAID:
@@ -763,7 +743,7 @@ class BillingService:
         except IntegrityError:
             # The same claim, made concurrently (or the withdrawal evaluated meanwhile): one refund.
             with self.db.transaction() as session:
-                existing = self._refund_of_fee(session, repo.invoice(session, invoice_id))
+                existing = recorded_refund(session, repo.invoice(session, invoice_id))
                 if existing is None:
                     raise
                 return 200, self._refund_views(session, [existing])[0]
@@ -1079,24 +1059,7 @@ def _parse(text: str | None) -> datetime | None:
     return datetime.fromisoformat(text.replace("Z", "+00:00")) if text else None
 
 
-def _policy_key(invoice_id: str) -> str:
-    return f"policy:{invoice_id}"
-
-
-def _full_key(payment_id: str) -> str:
-    return f"full:{payment_id}"
-
-
 _PAYING_BACK = (rf.APPROVED, rf.PAYING, rf.PAID)
-
-
-def _request_state(account) -> str:
-    """The request as billing knows it, for the refund policy."""
-    if account.decision is not None:
-        return account.decision  # approved | rejected
-    if account.withdrawn_at is not None:
-        return rf.WITHDRAWN
-    return {ACCOUNT_EXPIRED: rf.EXPIRED, SETTLED: rf.SETTLED}.get(account.status, rf.OPEN)
 
 
 def waiver_view(row) -> dict:

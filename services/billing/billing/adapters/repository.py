@@ -42,6 +42,15 @@ def fee_account(session: Session, application_number: str, lock: bool = False) -
     return _one(session, select(fee_accounts).where(fee_accounts.c.application_number == application_number), lock)
 
 
+def fee_accounts_of(session: Session, account_id: str) -> list[Row]:
+    """An applicant's requests as billing knows them, newest first."""
+    return session.execute(
+        select(fee_accounts)
+        .where(fee_accounts.c.account_id == account_id)
+        .order_by(fee_accounts.c.submitted_at.desc(), fee_accounts.c.application_number)
+    ).all()
+
+
 def add_fee_account(session: Session, **values) -> None:
     session.execute(insert(fee_accounts).values(**values))
 

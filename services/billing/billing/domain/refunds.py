@@ -24,7 +24,7 @@ Every claim is decided by `decide_by` = its creation + `decision_sla` (P15D); on
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from decimal import ROUND_DOWN, Decimal
 
@@ -71,6 +71,13 @@ class RefundFacts:
     withdrawn_at: datetime | None = None
     review_started_at: datetime | None = None
     decided_at: datetime | None = None
+
+    def if_withdrawn(self, at: datetime) -> RefundFacts:
+        """The same facts had the applicant withdrawn the request at `at`: what the refund preview
+        judges. A decided or already withdrawn request stays as it is."""
+        if self.request_state in (REQUEST_APPROVED, REQUEST_REJECTED, WITHDRAWN):
+            return self
+        return replace(self, request_state=WITHDRAWN, withdrawn_at=at, now=at)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,92 @@
+"""Read-only views for the applicant's pages, answered from what billing holds and changing nothing:
+
+- the refund preview: what withdrawing a request now would refund, fee by fee, and by which rule —
+  the same named rules (domain/refunds.py) that decide when the withdrawal happens, fed the same
+  facts (refund_facts.py), with the request taken as withdrawn at this moment;
+- the caller's fee accounts: each request's payment deadline and what is still unpaid, in one call
+  (the portal's list of requests shows the days left to pay)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from mumaris_shared.auth import STAFF_ROLES, Principal
+from mumaris_shared.errors import ApiError
+from mumaris_shared.events import isoformat
+from mumaris_shared.runtime import Runtime
+
+from .adapters import repository as repo
+from .domain import refunds as rf
+from .domain.invoices import PAID, UNPAID
+from .refund_facts import recorded_refund, refund_facts
+
+REFUNDED = (rf.APPROVED, rf.PAYING, rf.PAID)  # statuses in which the amount is paid back
+
+
+class Overview:
+    def __init__(self, runtime: Runtime, policy: rf.RefundPolicy, clock: Callable[[], datetime]):
+        self.db, self.policy, self.clock = runtime.db, policy, clock
+
+    def refund_preview(self, principal: Principal, application_number: str) -> dict:
+        """Each paid fee: what was paid, what a withdrawal now would refund and the rule that says
+        so. A fee whose refund is already decided shows that decision (`recorded`: true); one
+        claimed and waiting for a reviewer is judged as the withdrawal would judge it."""
+        now = self.clock()
+        with self.db.transaction() as session:
+            account = self._readable(session, principal, application_number)
+            fees = []
+            for invoice in repo.invoices_of(session, application_number):
+                if invoice.status != PAID:
+                    continue
+                facts = refund_facts(session, account, invoice, now)
+                recorded = recorded_refund(session, invoice)
+                if recorded is not None and recorded.status != rf.PENDING_REVIEW:
+                    rule, status, amount = recorded.rule, recorded.status, recorded.amount_halalas
+                else:
+                    decision = self.policy.decide(facts.if_withdrawn(now))
+                    rule, status, amount = decision.rule, decision.status, decision.amount_halalas
+                fees.append(
+                    {
+                        "invoice": invoice.id,
+                        "kind": invoice.kind,
+                        "amount_paid_halalas": facts.amount_paid,
+                        "paid_at": isoformat(invoice.paid_at),
+                        "amount_halalas": amount,
+                        "status": status,
+                        "rule": rule,
+                        "recorded": recorded is not None and recorded.status != rf.PENDING_REVIEW,
+                    }
+                )
+        return {
+            "application": application_number,
+            "at": isoformat(now),
+            "fees": fees,
+            "total_halalas": sum(fee["amount_halalas"] for fee in fees if fee["status"] in REFUNDED),
+        }
+
+    def fee_accounts(self, principal: Principal) -> list[dict]:
+        """The caller's requests as billing knows them, newest first."""
+        with self.db.transaction() as session:
+            accounts = repo.fee_accounts_of(session, principal.id)
+            return [
+                {
+                    "application": account.application_number,
+                    "status": account.status,
+                    "due_at": isoformat(account.due_at),
+                    "settled_at": None if account.settled_at is None else isoformat(account.settled_at),
+                    "unpaid_halalas": sum(
+                        invoice.amount_halalas
+                        for invoice in repo.invoices_of(session, account.application_number)
+                        if invoice.status == UNPAID
+                    ),
+                }
+                for account in accounts
+            ]
+
+    @staticmethod
+    def _readable(session, principal: Principal, application_number: str):
+        account = repo.fee_account(session, application_number)
+        if account is None or not (account.account_id == principal.id or principal.has_role(*STAFF_ROLES)):
+            raise ApiError(404, "not_found", "no such request")
+        return account
