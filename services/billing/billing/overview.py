@@ -4,7 +4,8 @@
   the same named rules (domain/refunds.py) that decide when the withdrawal happens, fed the same
   facts (refund_facts.py), with the request taken as withdrawn at this moment;
 - the caller's fee accounts: each request's payment deadline and what is still unpaid, in one call
-  (the portal's list of requests shows the days left to pay)."""
+  (the portal's list of requests shows the days left to pay);
+- the fee schedule, public: what a request of each category will owe, shown before it is sent."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from mumaris_shared.auth import STAFF_ROLES, Principal
+from mumaris_shared.contracts import CATEGORIES
 from mumaris_shared.errors import ApiError
 from mumaris_shared.events import isoformat
 from mumaris_shared.runtime import Runtime
@@ -20,13 +22,18 @@ from .adapters import repository as repo
 from .domain import refunds as rf
 from .domain.invoices import PAID, UNPAID
 from .refund_facts import recorded_refund, refund_facts
+from .settings import Settings
 
 REFUNDED = (rf.APPROVED, rf.PAYING, rf.PAID)  # statuses in which the amount is paid back
 
 
 class Overview:
-    def __init__(self, runtime: Runtime, policy: rf.RefundPolicy, clock: Callable[[], datetime]):
-        self.db, self.policy, self.clock = runtime.db, policy, clock
+    def __init__(self, runtime: Runtime, settings: Settings, clock: Callable[[], datetime]):
+        self.db, self.policy, self.fees, self.clock = runtime.db, settings.refunds, settings.fees, clock
+
+    def fee_schedule(self) -> list[dict]:
+        """The fees of a request of each category, in halalas, in the order of the categories."""
+        return [{"category": category, "fees": self.fees.fees_for(category)} for category in CATEGORIES]
 
     def refund_preview(self, principal: Principal, application_number: str) -> dict:
         """Each paid fee: what was paid, what a withdrawal now would refund and the rule that says

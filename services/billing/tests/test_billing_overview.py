@@ -89,3 +89,11 @@ def test_the_callers_fee_accounts_show_each_deadline_and_what_is_unpaid(billing)
         ("REQ-1", "open", 90000),
     ]
     assert mine[1]["due_at"] == invoices["service"]["due_at"]
+
+
+def test_the_fee_schedule_is_public_and_is_what_a_request_is_charged(billing):
+    schedule = {row["category"]: row["fees"] for row in billing.client.get("/v1/fee-schedule").json}
+    assert schedule["consultant"] == {"administrative": 20000, "service": 160000}
+    billing.submit("REQ-1", OWNER, category="technician")
+    charged = {kind: invoice["amount_halalas"] for kind, invoice in billing.invoices("REQ-1", OWNER).items()}
+    assert charged == schedule["technician"]

@@ -13,7 +13,9 @@ from .schemas import ApplicationQuerySchema
 OVERVIEW_EXTENSION = "billing.overview"
 BEARER = [{"bearer": []}]
 
-overview = Blueprint("overview", __name__, url_prefix="/v1", description="Refund preview and payment deadlines")
+overview = Blueprint(
+    "overview", __name__, url_prefix="/v1", description="Refund preview, payment deadlines and the fee schedule"
+)
 
 
 class PreviewedFeeSchema(Schema):
@@ -42,6 +44,11 @@ class FeeAccountSchema(Schema):
     unpaid_halalas = fields.Integer()
 
 
+class CategoryFeesSchema(Schema):
+    category = fields.String()
+    fees = fields.Dict(keys=fields.String(), values=fields.Integer())  # {kind: amount in halalas}
+
+
 def _overview() -> Overview:
     return current_app.extensions[OVERVIEW_EXTENSION]
 
@@ -63,3 +70,10 @@ def refund_preview(query):
 def fee_accounts():
     """The caller's requests as billing knows them: payment deadline and what is still unpaid, newest first"""
     return _overview().fee_accounts(current_principal())
+
+
+@overview.get("/fee-schedule")
+@overview.response(200, CategoryFeesSchema(many=True))
+def fee_schedule():
+    """Anyone: the two fees a request of each professional category owes (halalas)"""
+    return _overview().fee_schedule()
