@@ -39,10 +39,11 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 GATEWAY_DIR = ROOT / "gateway"
+PORTAL_STATIC = ROOT / "services" / "portal" / "portal" / "static"
 INFRA_SH = ROOT / "ops" / "infra.sh"
 
-SERVICES = ("accounts", "applications", "billing", "notifications")
-DEFAULT_PORTS = {"accounts": 8101, "applications": 8102, "billing": 8103, "notifications": 8104}
+SERVICES = ("accounts", "applications", "billing", "notifications", "portal")
+DEFAULT_PORTS = {"accounts": 8101, "applications": 8102, "billing": 8103, "notifications": 8104, "portal": 8105}
 DEFAULT_GATEWAY_PORT = 8080
 DEFAULT_MAILCATCHER_SMTP_PORT = 1025
 DEFAULT_MAILCATCHER_HTTP_PORT = 8025
@@ -99,6 +100,7 @@ PROCESSES: tuple[Proc, ...] = (
     web("applications"),
     web("billing"),
     web("notifications"),
+    web("portal"),  # the web pages: a web process only, no events
     worker("accounts", "relay"),
     worker("applications", "relay"),
     worker("billing", "relay"),
@@ -192,7 +194,7 @@ def compose_gateway_values() -> dict[str, str]:
         "ACCESS_LOG": "/dev/stdout",
         "TEMP_DIR": "/tmp",
         "LISTEN": "80",
-        "STATIC_ROOT": "/usr/share/nginx/html",
+        "PORTAL_STATIC": "/usr/share/nginx/portal-static/",
     }
     for service in SERVICES:
         values[f"{service.upper()}_UPSTREAM"] = f"server {service}:8000;"
@@ -498,7 +500,7 @@ class Platform:
             "ACCESS_LOG": str(self.log_dir / "gateway-access.log"),
             "TEMP_DIR": str(temp),
             "LISTEN": f"{HOST}:{self.gateway_port}",
-            "STATIC_ROOT": str(GATEWAY_DIR),
+            "PORTAL_STATIC": str(PORTAL_STATIC) + "/",
         }
         for service in SERVICES:
             # a service not run here still needs an upstream: it answers 502 in the JSON shape
@@ -651,13 +653,15 @@ def _local(url: str) -> bool:
 
 
 def _print_table(p: Platform) -> None:
-    rows = [("gateway", p.gateway_url + "/")]
+    rows = [("portal", f"http://localhost:{p.gateway_port}/  (open this in a browser)")]
+    rows.append(("gateway", p.gateway_url + "/api/<service>/"))
     if p.mailcatcher_url:
         rows.append(("mail catcher", f"{p.mailcatcher_url}/  (SMTP {HOST}:{p.mc_smtp_port})"))
     else:
         rows.append(("SMTP", f"{p.child_env.get('SMTP_HOST')}:{p.child_env.get('SMTP_PORT', '')}"))
     for service, ports in p.web_ports.items():
-        rows.append((service, ", ".join(f"http://{HOST}:{port}" for port in ports) + f"  (gateway: /api/{service}/)"))
+        behind = "/" if service == "portal" else f"/api/{service}/"
+        rows.append((service, ", ".join(f"http://{HOST}:{port}" for port in ports) + f"  (gateway: {behind})"))
     rows.append(("RabbitMQ", p.child_env["RABBITMQ_URL"].split("@")[-1]))
     rows.append(("processes", ", ".join(n for n in p.processes)))
     rows.append(("logs", str(p.log_dir)))

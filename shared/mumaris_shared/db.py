@@ -3,6 +3,7 @@ inbox tables every service carries, and row claiming that lets replicas share wo
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC
@@ -18,10 +19,12 @@ from sqlalchemy import (
     Text,
     create_engine,
     event,
+    insert,
     select,
     text,
 )
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -130,3 +133,19 @@ def claim(session: Session, db: Database, table: Table, *conditions, order_by, l
     if db.is_postgres:
         statement = statement.with_for_update(skip_locked=True)
     return session.execute(statement).all()
+
+
+def server_secret(db: Database, table: Table, name: str, now) -> str:
+    """The secret called `name` in `table` (name, value, created_at), made at first need and then
+    shared by every replica of the service."""
+    with db.transaction() as session:
+        value = session.execute(select(table.c.value).where(table.c.name == name)).scalar()
+    if value is not None:
+        return value
+    try:
+        with db.transaction() as session:
+            session.execute(insert(table).values(name=name, value=secrets.token_hex(32), created_at=now))
+    except IntegrityError:
+        pass  # another replica made it first: use theirs
+    with db.transaction() as session:
+        return session.execute(select(table.c.value).where(table.c.name == name)).scalar_one()

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import secrets
 import uuid
 from datetime import datetime
 
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.engine import Row
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from mumaris_shared.db import Database
+from mumaris_shared.db import server_secret as shared_server_secret
 
 from ..domain.codes import ACTIVATION, IssuedCode
 from .orm import accounts_table as accounts
@@ -169,14 +168,4 @@ def record_login_attempt(session: Session, email: str, now: datetime, succeeded:
 # --- server secrets -------------------------------------------------------------------------------
 def server_secret(db: Database, name: str, now: datetime) -> str:
     """The secret called `name`, made at first need and then shared by every replica."""
-    with db.transaction() as session:
-        value = session.execute(select(secrets_table.c.value).where(secrets_table.c.name == name)).scalar()
-    if value is not None:
-        return value
-    try:
-        with db.transaction() as session:
-            session.execute(insert(secrets_table).values(name=name, value=secrets.token_hex(32), created_at=now))
-    except IntegrityError:
-        pass  # another replica made it first: use theirs
-    with db.transaction() as session:
-        return session.execute(select(secrets_table.c.value).where(secrets_table.c.name == name)).scalar_one()
+    return shared_server_secret(db, secrets_table, name, now)
