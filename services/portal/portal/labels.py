@@ -87,6 +87,12 @@ REFUND_RULES = {
     "waiver_after_payment": _l("The fee was waived after it was paid: refunded in full."),
 }
 
+# Why the system moved a request (timeline entries `by: "system"`); a person's reason is shown as written.
+SYSTEM_REASONS = {
+    "fees settled": _l("Both fees are settled."),
+    "payment_deadline_expired": _l("The fees were not paid by the deadline."),
+}
+
 EXEMPTION_KINDS = {"martyr_relative": _l("First-degree relative of a martyr")}
 EXEMPTION_STATUSES = {"pending": _l("Waiting for a reviewer"), "approved": _l("Approved"), "rejected": _l("Rejected")}
 
@@ -115,6 +121,7 @@ TABLES = {
     "exemption_status": EXEMPTION_STATUSES,
     "role": ROLES,
     "update_field": UPDATE_FIELDS,
+    "system_reason": SYSTEM_REASONS,
 }
 
 

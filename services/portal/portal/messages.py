@@ -96,6 +96,19 @@ FIELD_HINTS = {
 }
 FIELD_INVALID = _l("Check this field.")
 
+# Errors about one field that the API answers without naming it: their message goes beside it.
+ERROR_FIELDS = {
+    "wrong_code": "code",
+    "code_expired": "code",
+    "too_many_attempts": "code",
+    "email_taken": "email",
+    "invalid_credentials": "password",
+    "wrong_password": "current_password",
+    "update_already_open": "changes",
+    "waiver_exists": "decision_number",
+    "exemption_exists": "evidence_reference",
+}
+
 
 def error_message(error: ApiError) -> str:
     """The whole-form message for an API error, with what its details add (tries left, a wait)."""
@@ -121,4 +134,6 @@ def field_errors(error: ApiError, prefix: str = "") -> dict[str, str]:
                 found[dotted] = str(FIELD_HINTS.get(dotted, FIELD_INVALID))
 
     walk(error.fields, prefix)
+    if error.code in ERROR_FIELDS:
+        found.setdefault(ERROR_FIELDS[error.code], error_message(error))
     return found
