@@ -45,15 +45,19 @@ def staff_world(gateway, platform):
         json={"application": claimed, "kind": "martyr_relative", "evidence_reference": "MOD-CERT-2026-0042"},
     )
     assert exemption.status_code == 201, exemption.text
-    approved = gateway.new_request(token)
-    invoices = gateway.invoices(token, approved)
+    waiting = gateway.new_request(token)  # paid and under review: a refund claim waits for a reviewer
+    invoices = gateway.invoices(token, waiting)
     for invoice in invoices.values():
         gateway.pay(token, invoice["id"], "mada")
-    gateway.status_becomes(token, approved, "under_review")
+    gateway.status_becomes(token, waiting, "under_review")
     refund = gateway.call(
         "POST", "/api/billing/v1/refunds", token=token, json={"invoice": invoices["service"]["id"], "reason": "moving"}
     )
     assert refund.status_code == 201 and refund.json()["status"] == "pending_review", refund.text
+    approved = gateway.new_request(token)
+    for invoice in gateway.invoices(token, approved).values():
+        gateway.pay(token, invoice["id"], "sadad")
+    gateway.status_becomes(token, approved, "under_review")
     gateway.call("POST", f"/api/applications/v1/applications/{approved}/review", token=reviewer)
     decided = gateway.call(
         "POST", f"/api/applications/v1/applications/{approved}/decision", token=reviewer, json={"decision": "approve"}
@@ -109,7 +113,7 @@ def test_every_page_in_both_languages(visitor, platform, staff_world, language):
         ("/staff/refunds", "staff-refunds"),
     ):
         reviewer.open(path)
-        expect(reviewer.page.locator("form[method=post]").first).to_be_visible()
+        expect(reviewer.page.locator("main form[method=post]").first).to_be_visible()
         reviewer.check(name)
     reviewer.open(f"/staff/queue?q={person['full_name'].split()[0]}")
     reviewer.check("staff-queue-search")

@@ -51,7 +51,10 @@ def money(halalas: int | None) -> str:
     """Integer halalas as Saudi riyals, written as the page's language writes them."""
     if halalas is None:
         return ""
-    return format_currency(Decimal(halalas) / 100, "SAR")
+    amount = Decimal(halalas) / 100
+    if language() == "en":  # Babel's English pattern glues the code to the number: SAR1,600.00
+        return format_currency(amount, "SAR", "¤\u00a0#,##0.00")
+    return format_currency(amount, "SAR")
 
 
 def date(value) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 
 from .adapters.services import ApiError
 
@@ -117,7 +118,10 @@ def error_message(error: ApiError) -> str:
     if "attempts_left" in details:
         message += " " + _("Tries left: %(count)s.", count=details["attempts_left"])
     if "retry_after_seconds" in details:
-        message += " " + _("You can try again in %(seconds)s seconds.", seconds=details["retry_after_seconds"])
+        seconds = int(details["retry_after_seconds"])
+        message += " " + ngettext(
+            "You can try again in %(num)d second.", "You can try again in %(num)d seconds.", seconds
+        )
     return message
 
 

@@ -155,7 +155,7 @@ def decide_exemption(exemption_id):
 def _updates_page(error: ApiError | None = None):
     apps = services().applications
     queued = [entry for entry in apps.review_queue(token()) if entry["kind"] == "data_update"]
-    updates = [{**entry, "update": apps.update(token(), entry["update_id"])} for entry in queued]
+    updates = [{**entry, "data_update": apps.update(token(), entry["update_id"])} for entry in queued]
     return _page("staff/updates.html", error, updates=updates, people=_people(u["account_id"] for u in updates))
 
 
