@@ -76,20 +76,22 @@ class Overview:
         """The caller's requests as billing knows them, newest first."""
         with self.db.transaction() as session:
             accounts = repo.fee_accounts_of(session, principal.id)
-            return [
-                {
-                    "application": account.application_number,
-                    "status": account.status,
-                    "due_at": isoformat(account.due_at),
-                    "settled_at": None if account.settled_at is None else isoformat(account.settled_at),
-                    "unpaid_halalas": sum(
-                        invoice.amount_halalas
-                        for invoice in repo.invoices_of(session, account.application_number)
-                        if invoice.status == UNPAID
-                    ),
-                }
-                for account in accounts
-            ]
+            unpaid: dict[str, int] = {}
+            for invoice in repo.invoices_of_requests(session, [a.application_number for a in accounts]):
+                if invoice.status == UNPAID:
+                    unpaid[invoice.application_number] = (
+                        unpaid.get(invoice.application_number, 0) + invoice.amount_halalas
+                    )
+        return [
+            {
+                "application": account.application_number,
+                "status": account.status,
+                "due_at": isoformat(account.due_at),
+                "settled_at": None if account.settled_at is None else isoformat(account.settled_at),
+                "unpaid_halalas": unpaid.get(account.application_number, 0),
+            }
+            for account in accounts
+        ]
 
     @staticmethod
     def _readable(session, principal: Principal, application_number: str):

@@ -67,6 +67,13 @@ def invoices_of(session: Session, application_number: str) -> list[Row]:
     return sorted(rows, key=lambda row: FEE_KINDS.index(row.kind))
 
 
+def invoices_of_requests(session: Session, application_numbers: list[str]) -> list[Row]:
+    """The invoices of several requests, in one query."""
+    if not application_numbers:
+        return []
+    return session.execute(select(invoices).where(invoices.c.application_number.in_(application_numbers))).all()
+
+
 def invoice(session: Session, invoice_id: str) -> Row | None:
     return _one(session, select(invoices).where(invoices.c.id == invoice_id), lock=False)
 
