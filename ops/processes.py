@@ -33,7 +33,6 @@ class Proc:
     argv: tuple[str, ...]
     module: str  # must be importable, else the service is reported as missing
     web: bool = False  # has an HTTP port and answers /healthz
-    optional: bool = False  # started only when ``module`` exists (e.g. not written yet)
 
 
 def web(service: str) -> Proc:
@@ -61,9 +60,9 @@ def web(service: str) -> Proc:
     )
 
 
-def worker(service: str, role: str, optional: bool = False) -> Proc:
+def worker(service: str, role: str) -> Proc:
     module = f"{service}.{role}"
-    return Proc(f"{service}-{role}", service, ("{python}", "-m", module), module=module, optional=optional)
+    return Proc(f"{service}-{role}", service, ("{python}", "-m", module), module=module)
 
 
 # Start order; stop is the reverse. The gateway (nginx) starts after all of these.
@@ -75,12 +74,11 @@ PROCESSES: tuple[Proc, ...] = (
     worker("accounts", "relay"),
     worker("applications", "relay"),
     worker("billing", "relay"),
-    worker("accounts", "consumer"),
     worker("applications", "consumer"),
     worker("billing", "consumer"),
     worker("notifications", "consumer"),
     worker("notifications", "mailer"),
-    worker("billing", "scheduler", optional=True),  # started once billing.scheduler exists
+    worker("billing", "scheduler"),
 )
 
 MIGRATION = ("{python}", "-m", "{service}.migrate")

@@ -167,8 +167,6 @@ class Platform:
         for proc in PROCESSES:
             if proc.service not in self.services:
                 continue
-            if proc.optional and not module_exists(proc.module):
-                continue
             for index in range(self.replica_count[proc.service]):
                 name = proc.name if index == 0 else f"{proc.name}-{index + 1}"
                 out.append((name, proc, self.web_ports[proc.service][index] if proc.web else None))
@@ -178,7 +176,7 @@ class Platform:
         missing = []
         for service in self.services:
             needed = [f"{service}.migrate"] if self.migrate else []
-            needed += [p.module for p in PROCESSES if p.service == service and not p.optional]
+            needed += [p.module for p in PROCESSES if p.service == service]
             absent = [m for m in needed if not module_exists(m)]
             if absent:
                 hint = (
