@@ -1,4 +1,4 @@
-"""The HTTP API: `/v1/...` (DESIGN.md section 9). Roles are checked before the body is read."""
+"""The HTTP API: `/v1/...` (docs/api.md). Roles are checked before the body is read."""
 
 from flask import current_app
 from flask_smorest import Blueprint
