@@ -12,7 +12,7 @@ from mumaris_shared.outbox import backoff
 pytestmark = pytest.mark.unit
 
 
-def test_envelope_carries_every_field_of_the_design():
+def test_envelope_carries_every_documented_field():
     event = Event(type="billing.invoice_issued", data={"amount_halalas": 20000}, producer="billing")
     assert set(json.loads(event.to_json())) == {
         "id",

@@ -159,7 +159,7 @@ def test_refund_settings_are_read_from_the_environment(monkeypatch):
     assert settings.sandbox_resend_after == timedelta(seconds=5)
 
 
-def test_refund_settings_default_to_the_design():
+def test_refund_settings_default_to_thirty_days_half_and_fifteen_days():
     assert Settings.from_env().refunds == RefundPolicy(
         window=30 * DAY, share=Decimal("0.5"), decision_sla=15 * DAY, escalate_before=3 * DAY
     )

@@ -1,6 +1,6 @@
-"""The life of a registration request (DESIGN.md section 3) and of a data update of an approved
-one: their statuses, and for each the one table of which action moves it from which status to
-which. Every change of a request's status goes through `transition`, every change of an update's
+"""The life of a registration request and of a data update of an approved one (docs/rules.md,
+"The request's life"): their statuses, and for each the one table of which action moves it from
+which status to which. Every change of a request's status goes through `transition`, every change of an update's
 through `update_transition`; anything a table does not allow is an `IllegalTransition`."""
 
 from __future__ import annotations
