@@ -39,6 +39,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 GATEWAY_DIR = ROOT / "gateway"
+KUBERNETES_GATEWAY_DIR = ROOT / "deploy" / "kubernetes" / "base" / "gateway"
 INFRA_SH = ROOT / "ops" / "infra.sh"
 
 SERVICES = ("accounts", "applications", "billing", "notifications")
@@ -184,7 +185,10 @@ def render_gateway_config(values: Mapping[str, str], template: Path = GATEWAY_DI
 
 
 def compose_gateway_values() -> dict[str, str]:
-    """Values for the docker compose variant (gateway/nginx.compose.conf)."""
+    """Values for the docker compose variant (gateway/nginx.compose.conf). Each web process is
+    found by its compose service name through Docker's DNS, again every 5 seconds, so replicas
+    added or removed with `--scale` are followed without restarting the gateway (`resolve` needs
+    nginx >= 1.27.3, and a shared-memory zone per upstream)."""
     values = {
         "USER_DIRECTIVE": "user nginx;",
         "PID_PATH": "/tmp/nginx.pid",
@@ -193,10 +197,58 @@ def compose_gateway_values() -> dict[str, str]:
         "TEMP_DIR": "/tmp",
         "LISTEN": "80",
         "STATIC_ROOT": "/usr/share/nginx/html",
+        "RESOLVER": "resolver 127.0.0.11 valid=5s ipv6=off;",
     }
     for service in SERVICES:
-        values[f"{service.upper()}_UPSTREAM"] = f"server {service}:8000;"
+        values[f"{service.upper()}_UPSTREAM"] = f"zone {service} 64k; server {service}-web:8000 resolve;"
     return values
+
+
+def kubernetes_gateway_values() -> dict[str, str]:
+    """Values for the Kubernetes variant (deploy/kubernetes/base/gateway/nginx.conf): nginx as an
+    unprivileged user, each web process by its Service's name (a stable cluster IP, resolved
+    once); the configuration and the page are mounted from one ConfigMap."""
+    values = {
+        "USER_DIRECTIVE": "",
+        "PID_PATH": "/tmp/nginx.pid",
+        "ERROR_LOG": "stderr",
+        "ACCESS_LOG": "/dev/stdout",
+        "TEMP_DIR": "/tmp",
+        "LISTEN": "8080",
+        "STATIC_ROOT": "/etc/mumaris-gateway",
+        "RESOLVER": "# Services' names: resolved at start (a Service's cluster IP does not change)",
+    }
+    for service in SERVICES:
+        values[f"{service.upper()}_UPSTREAM"] = f"server {service}-web:8000;"
+    return values
+
+
+# command -> (its configuration file, its values, the directory that also gets the page)
+RENDERED_GATEWAYS = {
+    "render-compose-gateway": (GATEWAY_DIR / "nginx.compose.conf", compose_gateway_values, None),
+    "render-kubernetes-gateway": (
+        KUBERNETES_GATEWAY_DIR / "nginx.conf",
+        kubernetes_gateway_values,
+        KUBERNETES_GATEWAY_DIR,
+    ),
+}
+
+
+def rendered_gateway(command: str) -> dict[Path, str]:
+    """The files `python -m ops.launcher <command>` writes, by path, with their text."""
+    config, values, page_dir = RENDERED_GATEWAYS[command]
+    header = f"# GENERATED from gateway/nginx.conf.template by `python -m ops.launcher {command}`.\n"
+    files = {config: header + render_gateway_config(values())}
+    if page_dir is not None:  # a ConfigMap may only hold files from its own directory
+        files[page_dir / "index.html"] = (GATEWAY_DIR / "index.html").read_text()
+    return files
+
+
+def write_rendered_gateway(command: str) -> list[Path]:
+    files = rendered_gateway(command)
+    for path, text in files.items():
+        path.write_text(text)
+    return list(files)
 
 
 def load_dotenv_file(path: Path = ROOT / ".env") -> dict[str, str]:
@@ -499,6 +551,7 @@ class Platform:
             "TEMP_DIR": str(temp),
             "LISTEN": f"{HOST}:{self.gateway_port}",
             "STATIC_ROOT": str(GATEWAY_DIR),
+            "RESOLVER": "# addresses: nothing to resolve",
         }
         for service in SERVICES:
             # a service not run here still needs an upstream: it answers 502 in the JSON shape
@@ -670,16 +723,14 @@ def _print_table(p: Platform) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m ops.launcher", description="Run the Mumaris platform.")
-    parser.add_argument("command", nargs="?", default="run", choices=["run", "render-compose-gateway"])
+    parser.add_argument("command", nargs="?", default="run", choices=["run", *RENDERED_GATEWAYS])
     parser.add_argument("--services", default=",".join(SERVICES), help="comma-separated subset")
     parser.add_argument("--no-infra", action="store_true", help="do not call ops/infra.sh")
     args = parser.parse_args(argv)
 
-    if args.command == "render-compose-gateway":
-        out = GATEWAY_DIR / "nginx.compose.conf"
-        header = "# GENERATED from gateway/nginx.conf.template by `python -m ops.launcher render-compose-gateway`.\n"
-        out.write_text(header + render_gateway_config(compose_gateway_values()))
-        print(f"wrote {out}")
+    if args.command in RENDERED_GATEWAYS:
+        for path in write_rendered_gateway(args.command):
+            print(f"wrote {path}")
         return 0
 
     env = dict(os.environ)
