@@ -26,6 +26,18 @@ def parse_duration(text: str) -> timedelta:
     return timedelta(**parts)
 
 
+def format_duration(duration: timedelta) -> str:
+    """The ISO 8601 form `parse_duration` reads: P30D, PT10M, P1DT2H, PT0.5S (P0D for nothing)."""
+    seconds = duration.total_seconds()
+    if seconds < 0:
+        raise ValueError("a negative duration has no ISO 8601 form here")
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, rest = divmod(rest, 60)
+    time = "".join(f"{value:g}{unit}" for value, unit in ((hours, "H"), (minutes, "M"), (rest, "S")) if value)
+    return f"P{int(days)}D" if not time else f"P{f'{int(days)}D' if days else ''}T{time}"
+
+
 def env(name: str, default: str | None = None) -> str | None:
     value = os.environ.get(name)
     return value if value not in (None, "") else default

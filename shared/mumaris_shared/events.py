@@ -1,4 +1,4 @@
-"""The one event envelope every message on `mumaris.events` carries (DESIGN.md section 5)."""
+"""The one event envelope every message on `mumaris.events` carries (docs/events.md)."""
 
 from __future__ import annotations
 

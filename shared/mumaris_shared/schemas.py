@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
+from .events import isoformat
 from .identity import normalise_email
 
 
@@ -37,3 +38,20 @@ class NormalisedEmail(fields.Email):
 
     def _deserialize(self, value, attr, data, **kwargs):
         return normalise_email(super()._deserialize(value, attr, data, **kwargs))
+
+
+class Text(fields.String):
+    """Trimmed, not empty, at most `max_length` characters."""
+
+    def __init__(self, max_length: int, *validators, **kwargs):
+        super().__init__(validate=[validate.Length(min=1, max=max_length), *validators], **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        return super()._deserialize(value, attr, data, **kwargs).strip()
+
+
+class Moment(fields.DateTime):
+    """UTC, written like the events' times: 2026-11-25T10:00:00Z."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return None if value is None else isoformat(value)

@@ -17,7 +17,7 @@ from .auth import TokenVerifier
 from .broker import connection_parameters
 from .config import rabbitmq_url
 from .db import Database
-from .errors import ApiError, error_response
+from .errors import DomainError, error_response, refusal_response
 from .outbox import Outbox
 
 log = logging.getLogger(__name__)
@@ -71,9 +71,9 @@ def create_service_app(
 
 
 def _register_error_handlers(app: Flask) -> None:
-    @app.errorhandler(ApiError)
-    def _api_error(exc: ApiError):
-        return error_response(exc.status, exc.code, exc.message, exc.details, exc.headers)
+    @app.errorhandler(DomainError)
+    def _refused(exc: DomainError):
+        return refusal_response(exc)
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):

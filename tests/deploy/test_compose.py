@@ -11,7 +11,8 @@ from pathlib import Path
 import compose
 import pytest
 
-from ops.launcher import PROCESSES, RENDERED_GATEWAYS, SERVICES, rendered_gateway
+from ops.gateway import RENDERED_GATEWAYS, rendered_gateway
+from ops.processes import PROCESSES, SERVICES
 
 pytestmark = pytest.mark.unit
 

@@ -15,7 +15,7 @@ import kubernetes_validate
 import pytest
 import yaml
 
-from ops.launcher import PROCESSES
+from ops.processes import PROCESSES
 
 pytestmark = pytest.mark.unit
 

@@ -1,6 +1,6 @@
 """What the applications service does, one method per use: each runs in one transaction,
-publishes its events through the outbox in that transaction, and answers failures with an
-`ApiError` (or the domain's `IllegalTransition`, a 409), so a refused request changes nothing."""
+publishes its events through the outbox in that transaction, and refuses with a `domain.errors`
+exception (the lifecycle's `IllegalTransition` among them), so a refused request changes nothing."""
 
 from __future__ import annotations
 
@@ -23,12 +23,17 @@ from mumaris_shared.contracts import (
     DATA_UPDATE_REJECTED,
     DATA_UPDATE_SUBMITTED,
 )
-from mumaris_shared.errors import ApiError
 from mumaris_shared.events import isoformat, utcnow
 from mumaris_shared.runtime import Runtime
 
 from .adapters import repository
-from .domain.access import may_read
+from .domain.errors import (
+    NoSuchMembership,
+    NoSuchRequest,
+    NoSuchUpdate,
+    TakenByAnotherReviewer,
+    UpdateAlreadyOpen,
+)
 from .domain.lifecycle import (
     APPROVE,
     DECISIONS,
@@ -177,8 +182,8 @@ class ApplicationService:
     def read(self, caller: Principal, number: str) -> dict:
         with self.db.transaction() as session:
             application = self._find(session, number)
-            if application is None or not may_read(caller.id, caller.roles, application.account_id):
-                raise _not_found()
+            if application is None or not caller.may_see(application.account_id):
+                raise NoSuchRequest()
             return self._detail(session, application)
 
     def public_status(self, number: str) -> dict:
@@ -186,7 +191,7 @@ class ApplicationService:
         with self.db.transaction() as session:
             application = self._find(session, number)
         if application is None:
-            raise _not_found()
+            raise NoSuchRequest()
         return {"number": application.number, "status": application.status, "updated_at": application.updated_at}
 
     # --- reviewers --------------------------------------------------------------------------------
@@ -233,7 +238,7 @@ class ApplicationService:
             if application.review_started_at is not None and application.reviewer_id == reviewer.id:
                 return self._detail(session, application)
             if application.review_started_at is not None:
-                raise _taken_by_another(application)
+                raise TakenByAnotherReviewer("request", application.status, application.reviewer_id)
             move(
                 session,
                 application,
@@ -256,7 +261,7 @@ class ApplicationService:
         with self.db.transaction() as session:
             application = self._existing(session, number)
             if application.review_started_at is not None and application.reviewer_id != reviewer.id:
-                raise _taken_by_another(application)
+                raise TakenByAnotherReviewer("request", application.status, application.reviewer_id)
             move(session, application, action, by=reviewer.id, at=now, reason=reason, decided_at=now)
             data = {**request_data(application), "decided_at": isoformat(now)}
             if action == APPROVE:
@@ -277,12 +282,7 @@ class ApplicationService:
             application = self._owned_membership(session, owner, membership_number)
             already_open = repository.open_data_update(session, application.number)
             if already_open is not None:
-                raise ApiError(
-                    409,
-                    "update_already_open",
-                    "this membership already has an update under review",
-                    {"update_id": already_open.id},
-                )
+                raise UpdateAlreadyOpen(already_open.id)
             update_id = str(uuid.uuid4())
             repository.add_data_update(
                 session,
@@ -314,7 +314,7 @@ class ApplicationService:
             if data_update.review_started_at is not None and data_update.reviewer_id == reviewer.id:
                 return _update_detail(data_update)
             if data_update.review_started_at is not None:
-                raise _taken_by_another(data_update, "data update")
+                raise TakenByAnotherReviewer("data update", data_update.status, data_update.reviewer_id)
             move_update(
                 session,
                 data_update,
@@ -334,7 +334,7 @@ class ApplicationService:
         with self.db.transaction() as session:
             data_update, application = self._existing_update(session, update_id)
             if data_update.review_started_at is not None and data_update.reviewer_id != reviewer.id:
-                raise _taken_by_another(data_update, "data update")
+                raise TakenByAnotherReviewer("data update", data_update.status, data_update.reviewer_id)
             move_update(
                 session, data_update, application, action, by=reviewer.id, at=now, reason=reason, decided_at=now
             )
@@ -362,8 +362,8 @@ class ApplicationService:
         with self.db.transaction() as session:
             normalised = normalise_membership_number(membership_number)
             application = normalised and repository.application_by_membership_number(session, normalised)
-            if not application or not may_read(caller.id, caller.roles, application.account_id):
-                raise _no_membership()
+            if not application or not caller.may_see(application.account_id):
+                raise NoSuchMembership()
             history = repository.versions_of(session, application.number)
             return {
                 "membership_number": application.membership_number,
@@ -380,8 +380,8 @@ class ApplicationService:
     def read_update(self, caller: Principal, update_id: str) -> dict:
         with self.db.transaction() as session:
             data_update = repository.data_update_by_id(session, update_id)
-            if data_update is None or not may_read(caller.id, caller.roles, data_update.account_id):
-                raise _no_update()
+            if data_update is None or not caller.may_see(data_update.account_id):
+                raise NoSuchUpdate()
             return _update_detail(data_update)
 
     def _owned_membership(self, session: Session, owner: Principal, membership_number: str) -> Row:
@@ -389,7 +389,7 @@ class ApplicationService:
         normalised = normalise_membership_number(membership_number)
         application = normalised and repository.application_by_membership_number(session, normalised, for_update=True)
         if not application or application.account_id != owner.id:
-            raise _no_membership()
+            raise NoSuchMembership()
         return application
 
     @staticmethod
@@ -397,7 +397,7 @@ class ApplicationService:
         """The update and its request, both locked (the request first, as every change of it does)."""
         data_update = repository.data_update_by_id(session, update_id)
         if data_update is None:
-            raise _no_update()
+            raise NoSuchUpdate()
         application = repository.application_by_number(session, data_update.application_number, for_update=True)
         return repository.data_update_by_id(session, update_id, for_update=True), application
 
@@ -410,14 +410,14 @@ class ApplicationService:
     def _existing(self, session: Session, number: str) -> Row:
         application = self._find(session, number, for_update=True)
         if application is None:
-            raise _not_found()
+            raise NoSuchRequest()
         return application
 
     def _owned(self, session: Session, owner: Principal, number: str) -> Row:
         # Someone else's request is answered exactly like one that does not exist.
         application = self._find(session, number, for_update=True)
         if application is None or application.account_id != owner.id:
-            raise _not_found()
+            raise NoSuchRequest()
         return application
 
     @staticmethod
@@ -483,25 +483,3 @@ def _summary(application: Row) -> dict:
         "created_at": application.created_at,
         "updated_at": application.updated_at,
     }
-
-
-def _not_found() -> ApiError:
-    return ApiError(404, "not_found", "no request with this number")
-
-
-def _no_membership() -> ApiError:
-    return ApiError(404, "not_found", "no membership with this number")
-
-
-def _no_update() -> ApiError:
-    return ApiError(404, "not_found", "no data update with this id")
-
-
-def _taken_by_another(taken: Row, what: str = "request") -> ApiError:
-    """A request or a data update another reviewer has taken."""
-    return ApiError(
-        409,
-        "taken_by_another_reviewer",
-        f"another reviewer has taken this {what}",
-        {"current_status": taken.status, "reviewer_id": taken.reviewer_id},
-    )

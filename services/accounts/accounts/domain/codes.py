@@ -1,4 +1,4 @@
-"""Verification codes (DESIGN.md section 4): six digits from a secure random source, valid for a
+"""Verification codes (R1): six digits from a secure random source, valid for a
 while, single use, a few wrong tries, a new code voids the old, resends limited."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Idempotent money-moving calls (DESIGN.md section 6): a caller's `Idempotency-Key` names one
+"""Idempotent money-moving calls (docs/api.md): a caller's `Idempotency-Key` names one
 attempt. The same key with the same request gives back the first answer; the same key with a
 different request is refused, since the caller has mixed up two attempts."""
 

@@ -27,36 +27,43 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import ROUND_DOWN, Decimal
+from enum import StrEnum
 
-# Refund statuses: pending_review → approved | rejected; approved → paying → paid (or payout_failed).
-PENDING_REVIEW, APPROVED, REJECTED, PAYING, PAID, PAYOUT_FAILED = (
-    "pending_review",
-    "approved",
-    "rejected",
-    "paying",
-    "paid",
-    "payout_failed",
-)
-REFUND_STATUSES = (PENDING_REVIEW, APPROVED, REJECTED, PAYING, PAID, PAYOUT_FAILED)
+from mumaris_shared.contracts import FeeKind
 
-# The request's state as billing knows it (from the events of applications and its own deadline).
-OPEN, SETTLED, WITHDRAWN, REQUEST_APPROVED, REQUEST_REJECTED, EXPIRED = (
-    "open",
-    "settled",
-    "withdrawn",
-    "approved",
-    "rejected",
-    "expired",
-)
-REQUEST_STATES = (OPEN, SETTLED, WITHDRAWN, REQUEST_APPROVED, REQUEST_REJECTED, EXPIRED)
 
-ADMINISTRATIVE = "administrative"
+class RefundStatus(StrEnum):
+    """pending_review → approved | rejected; approved → paying → paid (or payout_failed)."""
+
+    PENDING_REVIEW = "pending_review"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    PAYING = "paying"
+    PAID = "paid"
+    PAYOUT_FAILED = "payout_failed"
+
+
+class RequestState(StrEnum):
+    """The request as billing knows it (from the events of applications and its own deadline)."""
+
+    OPEN = "open"
+    SETTLED = "settled"
+    WITHDRAWN = "withdrawn"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    EXPIRED = "expired"
+
+
+class RefundOrigin(StrEnum):
+    """Where a refund record came from."""
+
+    CLAIM = "claim"
+    WITHDRAWAL = "withdrawal"
+    OVER_PAYMENT = "over_payment"
+
 
 # The rule a reviewer's decision of a `needs_review` claim is recorded under (not a policy rule).
 REVIEWER_DECISION = "reviewer_decision"
-
-# Where a refund record came from.
-CLAIM, WITHDRAWAL, OVER_PAYMENT = "claim", "withdrawal", "over_payment"
 
 
 @dataclass(frozen=True)
@@ -66,7 +73,7 @@ class RefundFacts:
     fee_kind: str  # administrative | service
     amount_paid: int  # halalas
     paid_at: datetime
-    request_state: str  # one of REQUEST_STATES
+    request_state: RequestState
     now: datetime
     withdrawn_at: datetime | None = None
     review_started_at: datetime | None = None
@@ -76,7 +83,7 @@ class RefundFacts:
 @dataclass(frozen=True)
 class RefundDecision:
     rule: str
-    status: str  # approved | rejected | pending_review
+    status: RefundStatus  # approved | rejected | pending_review
     amount_halalas: int  # what is paid back if approved (for pending_review: what is claimed)
 
 
@@ -108,12 +115,13 @@ class RefundPolicy:
     def decide_by(self, claimed_at: datetime) -> datetime:
         return claimed_at + self.decision_sla
 
-    def escalate_at(self, decide_by: datetime) -> datetime:
-        """When a claim still undecided is escalated: `escalate_before` ahead of its limit."""
-        return decide_by - self.escalate_before
+    def escalation_horizon(self, now: datetime) -> datetime:
+        """A claim still undecided is escalated once its limit is within `escalate_before` of now:
+        it is due when its `decide_by` is at or before this moment (the scheduler's query)."""
+        return now + self.escalate_before
 
     def due_for_escalation(self, decide_by: datetime, now: datetime) -> bool:
-        return now >= self.escalate_at(decide_by)
+        return decide_by <= self.escalation_horizon(now)
 
 
 # --- the rules, in order ----------------------------------------------------------------------------
@@ -134,18 +142,18 @@ def rule(name: str):
     return register
 
 
-def _rejected() -> tuple[str, int]:
-    return REJECTED, 0
+def _rejected() -> tuple[RefundStatus, int]:
+    return RefundStatus.REJECTED, 0
 
 
 @rule("administrative_fee_not_refundable")
 def administrative_fee_not_refundable(policy: RefundPolicy, facts: RefundFacts):
-    return _rejected() if facts.fee_kind == ADMINISTRATIVE else None
+    return _rejected() if facts.fee_kind == FeeKind.ADMINISTRATIVE else None
 
 
 @rule("request_decided")
 def request_decided(policy: RefundPolicy, facts: RefundFacts):
-    return _rejected() if facts.request_state in (REQUEST_APPROVED, REQUEST_REJECTED) else None
+    return _rejected() if facts.request_state in (RequestState.APPROVED, RequestState.REJECTED) else None
 
 
 @rule("review_started")
@@ -156,21 +164,21 @@ def review_started(policy: RefundPolicy, facts: RefundFacts):
 
 @rule("withdrawn_within_window")
 def withdrawn_within_window(policy: RefundPolicy, facts: RefundFacts):
-    if facts.request_state != WITHDRAWN or facts.withdrawn_at is None:
+    if facts.request_state != RequestState.WITHDRAWN or facts.withdrawn_at is None:
         return None
     if facts.withdrawn_at - facts.paid_at <= policy.window:
-        return APPROVED, policy.share_of(facts.amount_paid)
+        return RefundStatus.APPROVED, policy.share_of(facts.amount_paid)
     return None
 
 
 @rule("refund_window_passed")
 def refund_window_passed(policy: RefundPolicy, facts: RefundFacts):
-    return _rejected() if facts.request_state == WITHDRAWN else None
+    return _rejected() if facts.request_state == RequestState.WITHDRAWN else None
 
 
 @rule("needs_review")
 def needs_review(policy: RefundPolicy, facts: RefundFacts):
-    return PENDING_REVIEW, facts.amount_paid
+    return RefundStatus.PENDING_REVIEW, facts.amount_paid
 
 
 RULE_NAMES = tuple(name for name, _rule in RULES)

@@ -5,8 +5,8 @@ Templates (Jinja2) live in `notifications/templates/`:
     layout.<lang>.txt, layout.<lang>.html        the frame every e-mail in that language shares
     <template>/subject.<lang>.txt                 one line
     <template>/body.<lang>.txt, body.<lang>.html  the message itself
-Amounts, dates, counts and names are worded by `formatting` through filters (`|money`, `|date_time`,
-`|time_left`, `|fee_kind`, ...) in the e-mail's language, never in a template.
+Amounts, dates and counts are written by `formatting`, names and rules by `wording`, through filters
+(`|money`, `|date_time`, `|time_left`, `|fee_kind`, ...) in the e-mail's language, never in a template.
 
 Language: a recipient whose language is missing or not one we write in (`contracts.LANGUAGES`) gets
 Arabic, the Commission's own language. Every e-mail exists in every language (a unit test holds it),
@@ -20,7 +20,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, pass_context, se
 
 from mumaris_shared.contracts import LANGUAGES
 
-from . import formatting
+from . import formatting, wording
 
 DEFAULT_LANGUAGE = "ar"
 
@@ -119,11 +119,11 @@ _environment.filters.update(
         "date": _in_language(formatting.date),  # {{ decided_at|date }}
         "date_time": _in_language(formatting.date_time),  # {{ due_at|date_time }}
         "time_left": _in_language(formatting.time_left),  # {{ before_deadline|time_left }}
-        "fee_kind": _in_language(formatting.fee_kind),
-        "fee_kinds": _in_language(formatting.fee_kinds),
-        "payment_method": _in_language(formatting.payment_method),
-        "exemption": _in_language(formatting.exemption),
-        "refund_rule": _in_language(formatting.refund_rule),  # {{ rule|refund_rule }}: what the rule means
-        "profile_fields": _in_language(formatting.profile_fields),  # {{ fields_changed|profile_fields }}
+        "fee_kind": _in_language(wording.fee_kind),
+        "fee_kinds": _in_language(wording.fee_kinds),
+        "payment_method": _in_language(wording.payment_method),
+        "exemption": _in_language(wording.exemption),
+        "refund_rule": _in_language(wording.refund_rule),  # {{ rule|refund_rule(terms) }}: what the rule means
+        "profile_fields": _in_language(wording.profile_fields),  # {{ fields_changed|profile_fields }}
     }
 )
