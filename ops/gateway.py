@@ -43,10 +43,14 @@ def render_gateway_config(values: Mapping[str, str], template: Path = GATEWAY_DI
     return re.sub(r"\{\{([A-Z_]+)\}\}", sub, text)
 
 
-def _in_a_container(**values: str) -> dict[str, str]:
-    """Values shared by the gateways that run nginx's official image: logs to the container's
-    output, temporary files and pid under /tmp (the only writable place on Kubernetes)."""
-    return {"PID_PATH": "/tmp/nginx.pid", "ACCESS_LOG": "/dev/stdout", "TEMP_DIR": "/tmp", **values}
+def _in_a_container(upstream: str, **values: str) -> dict[str, str]:
+    """Values of a gateway on nginx's official image: logs to the container's output, temporary
+    files and pid under /tmp (the only writable place on Kubernetes), each service's upstream
+    from ``upstream`` with {service} filled in."""
+    values = {"PID_PATH": "/tmp/nginx.pid", "ACCESS_LOG": "/dev/stdout", "TEMP_DIR": "/tmp", **values}
+    for service in SERVICES:
+        values[f"{service.upper()}_UPSTREAM"] = upstream.format(service=service)
+    return values
 
 
 def compose_gateway_values() -> dict[str, str]:
@@ -54,32 +58,28 @@ def compose_gateway_values() -> dict[str, str]:
     found by its compose service name through Docker's DNS, again every 5 seconds, so replicas
     added or removed with `--scale` are followed without restarting the gateway (`resolve` needs
     nginx >= 1.27.3, and a shared-memory zone per upstream)."""
-    values = _in_a_container(
+    return _in_a_container(
+        "zone {service} 64k; server {service}-web:8000 resolve;",
         USER_DIRECTIVE="user nginx;",
         ERROR_LOG="/dev/stderr",
         LISTEN="80",
         STATIC_ROOT="/usr/share/nginx/html",
         RESOLVER="resolver 127.0.0.11 valid=5s ipv6=off;",
     )
-    for service in SERVICES:
-        values[f"{service.upper()}_UPSTREAM"] = f"zone {service} 64k; server {service}-web:8000 resolve;"
-    return values
 
 
 def kubernetes_gateway_values() -> dict[str, str]:
     """Values for the Kubernetes variant (deploy/kubernetes/base/gateway/nginx.conf): nginx as an
     unprivileged user on port 8080, each web process by its Service's name (a stable cluster IP,
     resolved once); the configuration and the page are mounted from one ConfigMap."""
-    values = _in_a_container(
+    return _in_a_container(
+        "server {service}-web:8000;",
         USER_DIRECTIVE="",
         ERROR_LOG="stderr",
         LISTEN="8080",
         STATIC_ROOT="/etc/mumaris-gateway",
         RESOLVER="# Services' names: resolved at start (a Service's cluster IP does not change)",
     )
-    for service in SERVICES:
-        values[f"{service.upper()}_UPSTREAM"] = f"server {service}-web:8000;"
-    return values
 
 
 # `python -m ops.launcher <command>` -> (the configuration it writes, its values, and the directory
