@@ -6,6 +6,7 @@ import os
 import re
 from datetime import timedelta
 from pathlib import Path
+from typing import overload
 
 from dotenv import load_dotenv
 
@@ -38,9 +39,18 @@ def format_duration(duration: timedelta) -> str:
     return f"P{int(days)}D" if not time else f"P{f'{int(days)}D' if days else ''}T{time}"
 
 
+@overload
+def env(name: str) -> str | None: ...
+
+
+@overload
+def env(name: str, default: str) -> str: ...
+
+
 def env(name: str, default: str | None = None) -> str | None:
+    """The setting `name` from the environment; unset or empty, `default`."""
     value = os.environ.get(name)
-    return value if value not in (None, "") else default
+    return value if value else default
 
 
 def env_duration(name: str, default: str) -> timedelta:
