@@ -10,10 +10,10 @@ from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
 
+from applications import handlers
 from applications.domain import lifecycle
 from billing.domain import exemptions, invoices, payments, refunds
-from billing.domain.fees import FEE_KINDS
-from mumaris_shared.contracts import CATEGORIES
+from mumaris_shared.contracts import CATEGORIES, FEE_KINDS
 from portal import labels
 from portal.messages import ERRORS
 
@@ -21,9 +21,12 @@ pytestmark = pytest.mark.unit
 
 ROOT = Path(__file__).resolve().parents[2]
 TRANSLATIONS = ROOT / "services" / "portal" / "portal" / "translations"
-# ApiError(409, "code" ...), error_response(409, "code" ...), _retry_later(429, "code" ...), and
-# exception classes declaring `code = "..."`.
-RAISED = re.compile(r'\b[1-5]\d\d,\s*"([a-z_]+)"|^\s+code\s*=\s*"([a-z_]+)"', re.MULTILINE)
+# Where the services name their error codes: domain errors (`code = "..."` on the class, `code="..."`
+# on one instance, `RetryLater("too_soon", ...)`), and answers built with a status and a code
+# (`error_response(409, "code", ...)`).
+RAISED = re.compile(
+    r'^\s+code\s*=\s*"([a-z_]+)"|\bcode="([a-z_]+)"|RetryLater\(\s*"([a-z_]+)"|\b[1-5]\d\d,\s*"([a-z_]+)"', re.MULTILINE
+)
 
 
 def codes_the_services_answer_with() -> set[str]:
@@ -32,7 +35,7 @@ def codes_the_services_answer_with() -> set[str]:
         if "migrations" in path.parts or "tests" in path.parts or "portal" in path.parts[-3:-1]:
             continue
         for match in RAISED.finditer(path.read_text()):
-            found.add(match.group(1) or match.group(2))
+            found.add(next(group for group in match.groups() if group))
     return found
 
 
@@ -60,21 +63,13 @@ def test_every_error_code_a_service_answers_with_has_a_message():
         ("category", set(CATEGORIES)),
         ("fee_kind", set(FEE_KINDS)),
         ("method", set(payments.METHODS)),
-        ("invoice_status", {invoices.UNPAID, invoices.PAID, invoices.WAIVED, invoices.EXPIRED, invoices.CANCELLED}),
-        ("refund_status", set(refunds.REFUND_STATUSES)),
-        (
-            "refund_rule",
-            {
-                *refunds.RULE_NAMES,
-                refunds.REVIEWER_DECISION,
-                invoices.DUPLICATE_PAYMENT,
-                invoices.PAYMENT_AFTER_CANCELLATION,
-                invoices.EXEMPTION_AFTER_PAYMENT,
-                invoices.WAIVER_AFTER_PAYMENT,
-            },
-        ),
-        ("exemption_kind", set(exemptions.EXEMPTION_KINDS)),
-        ("exemption_status", set(exemptions.EXEMPTION_STATUSES)),
+        ("invoice_status", set(invoices.InvoiceStatus)),
+        ("payment_status", set(payments.PaymentStatus)),
+        ("refund_status", set(refunds.RefundStatus)),
+        ("refund_rule", {*refunds.RULE_NAMES, refunds.REVIEWER_DECISION, *invoices.FullRefundRule}),
+        ("exemption_kind", set(exemptions.ExemptionKind)),
+        ("exemption_status", set(exemptions.ExemptionStatus)),
+        ("system_reason", {handlers.FEES_SETTLED_REASON, handlers.DEADLINE_EXPIRED_REASON}),
     ],
 )
 def test_every_code_of_the_services_has_a_label(table, codes):

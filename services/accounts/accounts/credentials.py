@@ -13,13 +13,13 @@ from datetime import datetime
 
 from mumaris_shared.auth import Principal
 from mumaris_shared.contracts import PASSWORD_RESET_CODE_ISSUED
-from mumaris_shared.errors import ApiError
 
 from .adapters import repository
 from .domain import passwords, sessions
 from .domain.accounts import ACTIVE
 from .domain.codes import HOUR, PASSWORD_RESET, Verdict, check_code, resend_wait
-from .service import AccountService, _retry_later, _weak_password, _wrong_code, account_view
+from .domain.errors import CodeExpired, RetryLater, SessionEnded, TooManyCodeAttempts, WrongCode, WrongPassword
+from .service import AccountService, account_view
 
 RESET_REASON = "reset"
 
@@ -59,27 +59,25 @@ class CredentialService:
         """The code, used once, sets the new password and ends every session. The policy is
         checked first, so a weak password spends no try. An address without an account, or
         without a reset code, is answered like a wrong code."""
-        try:
-            passwords.check_password_policy(password, email)
-        except passwords.WeakPassword as weak:
-            raise _weak_password(weak) from None
+        passwords.check_password_policy(password, email)
         policy, hasher, now = self.settings.codes, self.accounts.code_hasher(), self.accounts.clock()
         password_hash = passwords.hash_password(password)
         with self.db.transaction() as session:
             account = repository.account_by_email(session, email, for_update=True)
             found = repository.current_code(session, account.id, PASSWORD_RESET) if account is not None else None
+            failure: WrongCode | None
             if found is None:
-                failure = _wrong_code(policy.max_attempts - 1)
+                failure = WrongCode(policy.max_attempts - 1)
             else:
                 code_id, issued = found
                 check = check_code(issued, code, hasher, policy, now)
                 if check.verdict is Verdict.EXHAUSTED:
-                    raise ApiError(429, "too_many_attempts", "too many wrong codes; ask for a new code")
+                    raise TooManyCodeAttempts()
                 if check.verdict is Verdict.EXPIRED:
-                    raise ApiError(410, "code_expired", "the code has expired; ask for a new code")
+                    raise CodeExpired()
                 if check.verdict is Verdict.WRONG:
                     repository.count_wrong_try(session, code_id)
-                    failure = _wrong_code(check.attempts_left)
+                    failure = WrongCode(check.attempts_left)
                 else:
                     failure = None
                     repository.use_code(session, code_id, now)
@@ -97,20 +95,12 @@ class CredentialService:
             account = self._current(session, principal)
             wait = throttle.wait(repository.login_attempts_since(session, account.email, now - throttle.window), now)
             if wait is not None:
-                raise _retry_later(429, "too_many_attempts", "too many failed logins; try again later", wait)
+                raise RetryLater("too_many_attempts", "too many failed logins; try again later", wait)
             right = passwords.verify_password(account.password_hash, current_password)
             repository.record_login_attempt(session, account.email, now, right, keep_since=now - throttle.window)
         if not right:
-            raise ApiError(
-                422,
-                "wrong_password",
-                "the current password is wrong",
-                {"fields": {"current_password": ["the current password is wrong"]}},
-            )
-        try:
-            passwords.check_password_policy(password, account.email)
-        except passwords.WeakPassword as weak:
-            raise _weak_password(weak) from None
+            raise WrongPassword()
+        passwords.check_password_policy(password, account.email)
         with self.db.transaction() as session:
             repository.replace_password(session, account.id, passwords.hash_password(password))
             account = repository.account_by_id(session, account.id)
@@ -123,7 +113,7 @@ class CredentialService:
             account = self._current(session, principal)
         authenticated_at = datetime.fromtimestamp(principal.claims.get("auth_time") or 0, now.tzinfo)
         if not sessions.may_renew(authenticated_at, now, self.settings.session_max_age):
-            raise _session_ended("the session is too old to renew; log in again")
+            raise SessionEnded("the session is too old to renew; log in again")
         return self.accounts.issue_token(account, now, authenticated_at)
 
     def set_language(self, principal: Principal, language: str) -> dict:
@@ -141,7 +131,7 @@ class CredentialService:
     def _current(session, principal: Principal):
         account = repository.account_by_id(session, principal.id)
         if account is None or not sessions.is_current(principal.claims.get("sv"), account.session_version):
-            raise _session_ended("this session has ended (the password was changed); log in again")
+            raise SessionEnded()
         return account
 
     # --- staff ------------------------------------------------------------------------------------
@@ -149,7 +139,3 @@ class CredentialService:
         with self.db.transaction() as session:
             found = repository.find_accounts(session, ids=ids, national_id=national_id, name=name)
         return [account_view(account) for account in found]
-
-
-def _session_ended(message: str) -> ApiError:
-    return ApiError(401, "session_ended", message, headers={"WWW-Authenticate": "Bearer"})

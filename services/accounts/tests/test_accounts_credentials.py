@@ -8,8 +8,8 @@ import pytest
 
 from accounts.api import SERVICE_EXTENSION
 from accounts.api.credentials import CREDENTIALS_EXTENSION
+from accounts.domain.errors import SessionEnded
 from mumaris_shared.auth import Principal
-from mumaris_shared.errors import ApiError
 from mumaris_shared.testing import assert_error
 
 pytestmark = pytest.mark.integration
@@ -127,7 +127,7 @@ def test_a_session_is_renewed_until_its_maximum_age(service):
     assert renewed.status_code == 200
     credentials = service.client.application.extensions[CREDENTIALS_EXTENSION]
     too_old = service.clock() - timedelta(hours=12)
-    with pytest.raises(ApiError) as ended:
+    with pytest.raises(SessionEnded) as ended:
         credentials.renew_session(
             Principal(account_id, ("applicant",), claims={"sv": 0, "auth_time": too_old.timestamp()})
         )

@@ -37,5 +37,5 @@ def create_app(
         blueprints=[blueprint, overview],
     )
     app.extensions[SERVICE_EXTENSION] = service
-    app.extensions[OVERVIEW_EXTENSION] = Overview(runtime, service.settings, service.clock)
+    app.extensions[OVERVIEW_EXTENSION] = Overview(runtime.db, service.billing.settings, service.billing.clock)
     return app

@@ -2,7 +2,7 @@
 
 - the refund preview: what withdrawing a request now would refund, fee by fee, and by which rule —
   the same named rules (domain/refunds.py) that decide when the withdrawal happens, fed the same
-  facts (refund_facts.py), with the request taken as withdrawn at this moment;
+  facts (`service.refunds.facts`), with the request taken as withdrawn at this moment;
 - the caller's fee accounts: each request's payment deadline and what is still unpaid, in one call
   (the portal's list of requests shows the days left to pay);
 - the fee schedule, public: what a request of each category will owe, shown before it is sent."""
@@ -12,24 +12,24 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from mumaris_shared.auth import STAFF_ROLES, Principal
+from mumaris_shared.auth import Principal
 from mumaris_shared.contracts import CATEGORIES
-from mumaris_shared.errors import ApiError
+from mumaris_shared.db import Database
 from mumaris_shared.events import isoformat
-from mumaris_shared.runtime import Runtime
 
 from .adapters import repository as repo
-from .domain import refunds as rf
-from .domain.invoices import PAID, UNPAID
-from .refund_facts import recorded_refund, refund_facts
+from .domain.invoices import InvoiceStatus
+from .domain.refunds import RefundStatus
+from .service.context import visible_to
+from .service.refunds import facts, refund_of_fee
 from .settings import Settings
 
-REFUNDED = (rf.APPROVED, rf.PAYING, rf.PAID)  # statuses in which the amount is paid back
+REFUNDED = (RefundStatus.APPROVED, RefundStatus.PAYING, RefundStatus.PAID)  # the amount is paid back
 
 
 class Overview:
-    def __init__(self, runtime: Runtime, settings: Settings, clock: Callable[[], datetime]):
-        self.db, self.policy, self.fees, self.clock = runtime.db, settings.refunds, settings.fees, clock
+    def __init__(self, db: Database, settings: Settings, clock: Callable[[], datetime]):
+        self.db, self.policy, self.fees, self.clock = db, settings.refunds, settings.fees, clock
 
     def fee_schedule(self) -> list[dict]:
         """The fees of a request of each category, in halalas, in the order of the categories."""
@@ -41,28 +41,29 @@ class Overview:
         claimed and waiting for a reviewer is judged as the withdrawal would judge it."""
         now = self.clock()
         with self.db.transaction() as session:
-            account = self._readable(session, principal, application_number)
+            account = visible_to(principal, repo.fee_account(session, application_number), "request")
             fees = []
             for invoice in repo.invoices_of(session, application_number):
-                if invoice.status != PAID:
+                if invoice.status != InvoiceStatus.PAID:
                     continue
-                facts = refund_facts(session, account, invoice, now)
-                recorded = recorded_refund(session, invoice)
-                if recorded is not None and recorded.status != rf.PENDING_REVIEW:
+                known = facts(session, account, invoice, now)
+                recorded = refund_of_fee(session, invoice)
+                decided = recorded is not None and recorded.status != RefundStatus.PENDING_REVIEW
+                if decided:
                     rule, status, amount = recorded.rule, recorded.status, recorded.amount_halalas
                 else:
-                    decision = self.policy.decide(facts.if_withdrawn(now))
+                    decision = self.policy.decide(known.if_withdrawn(now))
                     rule, status, amount = decision.rule, decision.status, decision.amount_halalas
                 fees.append(
                     {
                         "invoice": invoice.id,
                         "kind": invoice.kind,
-                        "amount_paid_halalas": facts.amount_paid,
+                        "amount_paid_halalas": known.amount_paid,
                         "paid_at": isoformat(invoice.paid_at),
                         "amount_halalas": amount,
-                        "status": status,
+                        "status": str(status),
                         "rule": rule,
-                        "recorded": recorded is not None and recorded.status != rf.PENDING_REVIEW,
+                        "recorded": decided,
                     }
                 )
         return {
@@ -78,7 +79,7 @@ class Overview:
             accounts = repo.fee_accounts_of(session, principal.id)
             unpaid: dict[str, int] = {}
             for invoice in repo.invoices_of_requests(session, [a.application_number for a in accounts]):
-                if invoice.status == UNPAID:
+                if invoice.status == InvoiceStatus.UNPAID:
                     unpaid[invoice.application_number] = (
                         unpaid.get(invoice.application_number, 0) + invoice.amount_halalas
                     )
@@ -92,10 +93,3 @@ class Overview:
             }
             for account in accounts
         ]
-
-    @staticmethod
-    def _readable(session, principal: Principal, application_number: str):
-        account = repo.fee_account(session, application_number)
-        if account is None or not (account.account_id == principal.id or principal.has_role(*STAFF_ROLES)):
-            raise ApiError(404, "not_found", "no such request")
-        return account

@@ -62,6 +62,9 @@ ERRORS = {
     "internal_error": _l("Something went wrong on our side; nothing was changed. Please try again."),
     "not_ready": _l("The service is busy. Please try again in a moment."),
     "csrf_failed": _l("This form has expired. Please try again."),
+    "unavailable": _l("The service is busy. Please try again in a moment."),
+    "upstream_failed": _l("The service is busy. Please try again in a moment."),
+    "error": _l("This could not be done. Please try again."),
 }
 UNKNOWN_ERROR = _l("This could not be done. Please try again.")
 

@@ -8,7 +8,7 @@ from flask import current_app
 from flask_smorest import Blueprint
 
 from mumaris_shared.auth import STAFF_ROLES, current_principal, require_roles
-from mumaris_shared.errors import ApiError
+from mumaris_shared.errors import Invalid
 
 from ..credentials import CredentialService
 from .schemas import (
@@ -102,10 +102,5 @@ def set_language(body):
 def find_accounts(query):
     """Staff: accounts by id (repeatable), national ID or part of the name, by name (at most 100)"""
     if not (query.get("id") or query.get("national_id") or query.get("name")):
-        raise ApiError(
-            422,
-            "validation_failed",
-            "name an id, a national ID or a name",
-            {"fields": {"name": ["give at least one of id, national_id, name"]}},
-        )
+        raise Invalid("name an id, a national ID or a name", {"name": ["give at least one of id, national_id, name"]})
     return _credentials().find_accounts(query.get("id") or [], query.get("national_id"), query.get("name"))
