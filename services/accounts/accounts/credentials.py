@@ -17,8 +17,8 @@ from mumaris_shared.contracts import PASSWORD_RESET_CODE_ISSUED
 from .adapters import repository
 from .domain import passwords, sessions
 from .domain.accounts import ACTIVE
-from .domain.codes import HOUR, PASSWORD_RESET, Verdict, check_code, resend_wait
-from .domain.errors import CodeExpired, RetryLater, SessionEnded, TooManyCodeAttempts, WrongCode, WrongPassword
+from .domain.codes import HOUR, PASSWORD_RESET, resend_wait
+from .domain.errors import RetryLater, SessionEnded, WrongCode, WrongPassword
 from .service import AccountService, account_view
 
 RESET_REASON = "reset"
@@ -65,22 +65,11 @@ class CredentialService:
         with self.db.transaction() as session:
             account = repository.account_by_email(session, email, for_update=True)
             found = repository.current_code(session, account.id, PASSWORD_RESET) if account is not None else None
-            failure: WrongCode | None
             if found is None:
-                failure = WrongCode(policy.max_attempts - 1)
+                failure: WrongCode | None = WrongCode(policy.max_attempts - 1)
             else:
-                code_id, issued = found
-                check = check_code(issued, code, hasher, policy, now)
-                if check.verdict is Verdict.EXHAUSTED:
-                    raise TooManyCodeAttempts()
-                if check.verdict is Verdict.EXPIRED:
-                    raise CodeExpired()
-                if check.verdict is Verdict.WRONG:
-                    repository.count_wrong_try(session, code_id)
-                    failure = WrongCode(check.attempts_left)
-                else:
-                    failure = None
-                    repository.use_code(session, code_id, now)
+                failure = self.accounts.spend_code(session, found, code, hasher, now)
+                if failure is None:
                     repository.replace_password(session, account.id, password_hash)
         if failure is not None:
             raise failure

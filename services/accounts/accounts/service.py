@@ -23,7 +23,7 @@ from .adapters import repository
 from .adapters.keys import KeyStore
 from .domain import passwords
 from .domain.accounts import ACTIVE, PENDING_VERIFICATION
-from .domain.codes import ACTIVATION, HOUR, CodeHasher, Verdict, check_code, new_code, resend_wait
+from .domain.codes import ACTIVATION, HOUR, CodeHasher, IssuedCode, Verdict, check_code, new_code, resend_wait
 from .domain.errors import (
     AccountGone,
     AlreadyActive,
@@ -120,23 +120,31 @@ class AccountService:
             elif account.status == ACTIVE:
                 raise AlreadyActive()
             else:
-                code_id, issued = repository.current_code(session, account.id) or (None, None)
-                check = check_code(issued, code, hasher, policy, now)
-                if check.verdict is Verdict.EXHAUSTED:
-                    raise TooManyCodeAttempts()
-                if check.verdict is Verdict.EXPIRED:
-                    raise CodeExpired()
-                if check.verdict is Verdict.WRONG:
-                    repository.count_wrong_try(session, code_id)
-                    failure = WrongCode(check.attempts_left)
-                else:
-                    failure = None
-                    repository.use_code(session, code_id, now)
+                failure = self.spend_code(session, repository.current_code(session, account.id), code, hasher, now)
+                if failure is None:
                     repository.activate(session, account.id, ACTIVE, now)
                     self.outbox.publish(session, ACCOUNT_ACTIVATED, _account_data(account))
         if failure is not None:
             raise failure
         return {"status": ACTIVE}
+
+    def spend_code(
+        self, session, found: tuple[int, IssuedCode] | None, code: str, hasher: CodeHasher, now: datetime
+    ) -> WrongCode | None:
+        """One try of `code` against the account's current code (`found`, of any purpose). A
+        right code is used (None); a wrong one spends a try and is returned, for the caller to
+        raise once the try is committed; an exhausted or expired code is refused at once."""
+        code_id, issued = found or (None, None)
+        check = check_code(issued, code, hasher, self.settings.codes, now)
+        if check.verdict is Verdict.EXHAUSTED:
+            raise TooManyCodeAttempts()
+        if check.verdict is Verdict.EXPIRED:
+            raise CodeExpired()
+        if check.verdict is Verdict.WRONG:
+            repository.count_wrong_try(session, code_id)
+            return WrongCode(check.attempts_left)
+        repository.use_code(session, code_id, now)
+        return None
 
     def resend_code(self, email: str) -> dict:
         """A new code for a pending account; for any other address nothing happens, and the
