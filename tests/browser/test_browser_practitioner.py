@@ -110,3 +110,11 @@ def test_a_practitioner_goes_from_registration_to_a_membership_number(visitor, p
     expect(practitioner.page.locator("tbody tr")).to_have_count(1)
     expect(practitioner.page.locator("tbody")).to_contain_text(membership_number)
     practitioner.check("requests")
+
+    practitioner.open(f"/requests/{number}")  # the data update (R11): it goes to a reviewer
+    practitioner.press(f"a[href='/memberships/{membership_number}/update']")
+    practitioner.fill("input[name=address]", "Riyadh, Olaya Street 12")
+    practitioner.submit(f"/memberships/{membership_number}/update")
+    expect(practitioner.page).to_have_url(re.compile(rf"/requests/{number}$"))
+    expect(practitioner.page.locator(".alert--success")).to_be_visible()
+    practitioner.check("request-update-sent")
