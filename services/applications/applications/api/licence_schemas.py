@@ -4,7 +4,6 @@ from flask_smorest.fields import Upload
 from marshmallow import Schema, ValidationError, fields, validate, validates
 
 from mumaris_shared.contracts import DECISIONS
-from mumaris_shared.events import utcnow
 from mumaris_shared.schemas import Moment, Strict, Text
 
 from ..domain.cpd import valid_hours
@@ -16,11 +15,6 @@ class CpdActivityCreateSchema(Strict):
     provider = Text(200, required=True)
     date = fields.Date(required=True)
     hours = fields.Decimal(required=True, places=2, as_string=True)
-
-    @validates("date")
-    def _not_in_the_future(self, value, **_kwargs):
-        if value > utcnow().date():
-            raise ValidationError("an activity cannot take place in the future")
 
     @validates("hours")
     def _hours(self, value, **_kwargs):

@@ -77,3 +77,9 @@ def valid_hours(hours: Decimal) -> None:
     """An activity's hours: more than 0, at most MAX_HOURS_PER_ACTIVITY, in quarter hours (ValueError)."""
     if not Decimal(0) < hours <= MAX_HOURS_PER_ACTIVITY or (hours * 4) % 1:
         raise ValueError(f"hours must be more than 0 and at most {MAX_HOURS_PER_ACTIVITY}, in quarter hours")
+
+
+def took_place(on: date, today: date) -> None:
+    """An activity is recorded once it took place, not before (ValueError)."""
+    if on > today:
+        raise ValueError("an activity cannot take place in the future")

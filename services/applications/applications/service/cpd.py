@@ -12,10 +12,11 @@ from sqlalchemy.orm import Session
 
 from mumaris_shared.auth import Principal
 from mumaris_shared.contracts import CPD_ACTIVITY_DECIDED, CPD_ACTIVITY_RECORDED, Decision
+from mumaris_shared.errors import Invalid
 from mumaris_shared.events import isoformat
 
 from ..adapters import licensing, repository
-from ..domain.cpd import Activity, CpdStatus, hours_counted, shortfall
+from ..domain.cpd import Activity, CpdStatus, hours_counted, shortfall, took_place
 from ..domain.errors import ActivityAlreadyDecided, CpdHoursMissing, NoSuchActivity
 from .context import Applications, owned_membership, request_data, visible_membership
 
@@ -49,6 +50,10 @@ def licence_event(licence: Row, application: Row) -> dict:
 
 def record(a: Applications, owner: Principal, membership_number: str, body: dict) -> Row:
     now = a.clock()
+    try:
+        took_place(body["date"], now.date())
+    except ValueError as exc:
+        raise Invalid(str(exc), {"date": [str(exc)]}) from None
     with a.db.transaction() as session:
         application = owned_membership(session, owner, membership_number)
         licence = licensing.licence(session, application.membership_number)
