@@ -190,3 +190,24 @@ def service(database_url, tmp_path) -> Service:
     app = create_app(runtime, verifier=TOKENS.verifier, service=ApplicationService(runtime, clock, settings))
     yield Service(app.test_client(), runtime, clock, app.extensions["applications.service"])
     runtime.db.dispose()
+
+
+@pytest.fixture(scope="session")
+def s3_server():
+    """An S3-compatible server for the object-storage tests: `MUMARIS_TEST_S3_URL` (e.g. a MinIO,
+    with MUMARIS_TEST_S3_ACCESS_KEY / _SECRET_KEY), else moto's server, which `make install` puts in
+    .venv (no MinIO server is packaged for pip or apt), on a free port of this machine."""
+    from mumaris_shared.config import env
+
+    if env("MUMARIS_TEST_S3_URL"):
+        yield env("MUMARIS_TEST_S3_URL"), env("MUMARIS_TEST_S3_ACCESS_KEY"), env("MUMARIS_TEST_S3_SECRET_KEY")
+        return
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0)
+    server.start()
+    host, port = server.get_host_and_port()
+    try:
+        yield f"{host}:{port}", "test-access-key", "test-secret-key"
+    finally:
+        server.stop()
