@@ -2,7 +2,7 @@
 dependencies (`Applications`, service/context.py):
 
     requests   create, edit, send (again), withdraw, delete a draft, read; the public status
-    reviews    the queue, taking a request, Dataflow, classification, return, decision
+    review     the queue, taking a request, Dataflow, classification, return, decision
     updates    data updates of a membership (R11)
     documents  uploads, lists with signed links, reading through a link, deletion
     cpd        CPD activities: recorded by the holder, decided by a reviewer; the hours counted
@@ -28,7 +28,7 @@ from mumaris_shared.runtime import Runtime
 from ..adapters.storage import Storage, storage_for
 from ..domain.documents import Attached
 from ..settings import Settings
-from . import cpd, documents, jobs, licences, requests, reviews, updates
+from . import cpd, documents, jobs, licences, requests, review, updates
 from .context import Applications
 
 
@@ -71,22 +71,22 @@ class ApplicationService:
 
     # --- reviewers ---------------------------------------------------------------------------------
     def review_queue(self) -> list[dict]:
-        return reviews.review_queue(self.a)
+        return review.review_queue(self.a)
 
     def start_review(self, reviewer: Principal, number: str) -> dict:
-        return reviews.start_review(self.a, reviewer, number)
+        return review.start_review(self.a, reviewer, number)
 
     def record_dataflow(self, reviewer: Principal, number: str, outcome: str, note: str | None) -> dict:
-        return reviews.record_dataflow(self.a, reviewer, number, outcome, note)
+        return review.record_dataflow(self.a, reviewer, number, outcome, note)
 
     def classify(self, reviewer: Principal, number: str, category: str) -> dict:
-        return reviews.classify(self.a, reviewer, number, category)
+        return review.classify(self.a, reviewer, number, category)
 
     def return_for_corrections(self, reviewer: Principal, number: str, reason: str, items: list[str]) -> dict:
-        return reviews.return_for_corrections(self.a, reviewer, number, reason, items)
+        return review.return_for_corrections(self.a, reviewer, number, reason, items)
 
     def decide(self, reviewer: Principal, number: str, decision: str, reason: str | None) -> dict:
-        return reviews.decide(self.a, reviewer, number, decision, reason)
+        return review.decide(self.a, reviewer, number, decision, reason)
 
     # --- data updates (R11) ------------------------------------------------------------------------
     def submit_update(self, owner: Principal, membership_number: str, changes: dict) -> dict:
