@@ -66,4 +66,7 @@ class BatchScheduler:
                 log.info("%s: %d item(s) handled", self.name, handled)
             return False
 
-        keep_working(step, stop, lambda stopped: stopped.wait(self.interval), self.name)
+        def idle(stopped: threading.Event) -> None:
+            stopped.wait(self.interval)
+
+        keep_working(step, stop, idle, self.name)

@@ -76,7 +76,7 @@ class RequiredDocuments:
     def load(cls, path: Path | str = DEFAULT_REQUIRED) -> RequiredDocuments:
         try:
             raw = json.loads(Path(path).read_text(encoding="utf-8"))
-            kinds = {kind: {cat: tuple(raw[kind][cat]) for cat in CATEGORIES} for kind in REQUEST_KINDS}
+            kinds = {str(kind): {cat: tuple(map(str, raw[kind][cat])) for cat in CATEGORIES} for kind in REQUEST_KINDS}
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise InvalidRequiredDocuments(f"required documents {path}: {exc}") from exc
         unknown = {d for per_category in kinds.values() for listed in per_category.values() for d in listed}

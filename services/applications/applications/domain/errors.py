@@ -87,8 +87,8 @@ class DocumentsMissing(Invalid):
 class UnacceptableFile(Invalid):
     """Not a PDF, JPEG or PNG by its content, or too big, or empty."""
 
-    def __init__(self, code: str, message: str, **details):
-        super().__init__(message, {"file": [message]}, code=code, details=details)
+    def __init__(self, code: str, message: str, **details: int):
+        super().__init__(message, {"file": [message]}, code=code, details=dict(details))
 
 
 class NoSuchDocument(NotFound):

@@ -162,7 +162,7 @@ def administrative_fee_not_refundable(policy: RefundPolicy, facts: RefundFacts) 
 
 
 @rule("classification_lowered")
-def classification_lowered(policy: RefundPolicy, facts: RefundFacts):
+def classification_lowered(policy: RefundPolicy, facts: RefundFacts) -> Outcome:
     return (RefundStatus.APPROVED, min(facts.lowered_by, facts.amount_paid)) if facts.lowered_by > 0 else None
 
 
