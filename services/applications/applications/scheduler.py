@@ -10,15 +10,11 @@ every APPLICATIONS_SCHEDULER_INTERVAL (PT1S)."""
 
 from __future__ import annotations
 
-import logging
-
 from mumaris_shared.loop import BatchScheduler
-from mumaris_shared.runtime import configure_logging, run_until_signalled
+from mumaris_shared.runtime import main_scheduler
 
 from .bootstrap import runtime
 from .service import ApplicationService
-
-log = logging.getLogger(__name__)
 
 
 class Scheduler(BatchScheduler):
@@ -33,10 +29,7 @@ class Scheduler(BatchScheduler):
 
 
 def main() -> None:
-    configure_logging()
-    scheduler = Scheduler(ApplicationService(runtime()))
-    log.info("scheduler: every %.1fs", scheduler.interval)
-    run_until_signalled(scheduler.run)
+    main_scheduler(Scheduler(ApplicationService(runtime())))
 
 
 if __name__ == "__main__":
