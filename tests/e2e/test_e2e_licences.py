@@ -13,7 +13,7 @@ from mumaris_shared.testing import wait_until
 
 pytestmark = pytest.mark.e2e
 
-PDF = b"%PDF-1.4\n% scanned\n"
+PDF = b"%PDF-1.4\n% scanned\n"  # what Gateway.upload sends
 COMPRESSED = {
     "LICENCE_VALIDITY": "PT60S",
     "LICENCE_RENEWAL_WINDOW": "PT45S",
@@ -28,25 +28,6 @@ def licences(start_another_platform, gateway_for):
         yield gateway_for(platform)
 
 
-def _upload(gateway, token, path, kind, content=PDF, name="scan.pdf"):
-    return requests.post(
-        gateway.base + path,
-        data={"kind": kind},
-        files={"file": (name, content)},
-        headers={"Authorization": f"Bearer {token}"},
-        timeout=60,
-    )
-
-
-def _request(gateway, token, category="technician"):
-    number = gateway.new_request(token, category=category, submit=False)
-    for kind in ("degree", "identity"):
-        assert _upload(gateway, token, f"/api/applications/v1/applications/{number}/documents", kind).status_code == 201
-    sent = gateway.call("POST", f"/api/applications/v1/applications/{number}/submit", token=token)
-    assert sent.status_code == 200, sent.text
-    return number
-
-
 def _paid(gateway, token, number):
     for invoice in gateway.invoices(token, number).values():
         gateway.pay(token, invoice["id"], "mada")
@@ -56,13 +37,7 @@ def _paid(gateway, token, number):
 def _taken(gateway, reviewer, number, verify=True):
     assert gateway.call("POST", f"/api/applications/v1/applications/{number}/review", token=reviewer).status_code == 200
     if verify:
-        verified = gateway.call(
-            "POST",
-            f"/api/applications/v1/applications/{number}/dataflow",
-            token=reviewer,
-            json={"outcome": "verified", "note": "confirmed at source"},
-        )
-        assert verified.status_code == 200, verified.text
+        gateway.verify(reviewer, number)
 
 
 def _approved(gateway, reviewer, number):
@@ -90,7 +65,10 @@ def test_a_licence_is_renewed_with_cpd_hours_and_another_lapses(licences):
     lapsing, lapsing_token = gateway.active_account(language="en")
     _email, reviewer = gateway.staff("reviewer")
 
-    numbers = [_request(gateway, token), _request(gateway, lapsing_token)]
+    numbers = [
+        gateway.new_request(token, category="technician"),
+        gateway.new_request(lapsing_token, category="technician"),
+    ]
     for owner_token, number in zip((token, lapsing_token), numbers, strict=True):
         _paid(gateway, owner_token, number)
         _taken(gateway, reviewer, number)
@@ -114,8 +92,7 @@ def test_a_licence_is_renewed_with_cpd_hours_and_another_lapses(licences):
         json={"title": "Radiation safety", "provider": "SCFHS", "date": today, "hours": "30"},
     )
     assert activity.status_code == 201, activity.text
-    certificate = _upload(
-        gateway,
+    certificate = gateway.upload(
         token,
         f"/api/applications/v1/memberships/{membership_number}/cpd/{activity.json()['id']}/documents",
         "cpd_certificate",
@@ -125,9 +102,7 @@ def test_a_licence_is_renewed_with_cpd_hours_and_another_lapses(licences):
     assert renewal.status_code == 201, renewal.text
     assert (renewal.json()["status"], renewal.json()["kind"]) == ("draft", "renewal")
     number = renewal.json()["number"]
-    assert (
-        _upload(gateway, token, f"/api/applications/v1/applications/{number}/documents", "identity").status_code == 201
-    )
+    assert gateway.upload(token, f"/api/applications/v1/applications/{number}/documents", "identity").status_code == 201
     assert gateway.call("POST", f"/api/applications/v1/applications/{number}/submit", token=token).status_code == 200
     invoices = gateway.invoices(token, number)
     assert set(invoices) == {"administrative", "renewal"}
@@ -151,7 +126,10 @@ def test_a_return_answered_is_reviewed_again_and_one_not_answered_is_cancelled(l
     gateway = licences
     person, token = gateway.active_account()
     _email, reviewer = gateway.staff("reviewer")
-    answered, ignored = _request(gateway, token), _request(gateway, token)
+    answered, ignored = (
+        gateway.new_request(token, category="technician"),
+        gateway.new_request(token, category="technician"),
+    )
     for number in (answered, ignored):
         _paid(gateway, token, number)
         _taken(gateway, reviewer, number, verify=False)
@@ -165,8 +143,7 @@ def test_a_return_answered_is_reviewed_again_and_one_not_answered_is_cancelled(l
         gateway.mail_about(person["email"], f"Request {number} returned for corrections")
 
     assert (
-        _upload(gateway, token, f"/api/applications/v1/applications/{answered}/documents", "identity").status_code
-        == 201
+        gateway.upload(token, f"/api/applications/v1/applications/{answered}/documents", "identity").status_code == 201
     )
     again = gateway.call("POST", f"/api/applications/v1/applications/{answered}/submit", token=token)
     assert again.status_code == 200 and again.json()["status"] == "under_review", again.text
@@ -187,12 +164,12 @@ def test_bad_uploads_are_refused_and_documents_are_read_through_short_lived_link
     number = gateway.new_request(token, submit=False)
     path = f"/api/applications/v1/applications/{number}/documents"
     gateway.expect_error(
-        _upload(gateway, token, path, "degree", b"GIF89a...", "degree.pdf"), 422, "unsupported_file_type"
+        gateway.upload(token, path, "degree", b"GIF89a...", "degree.pdf"), 422, "unsupported_file_type"
     )
     too_big = b"%PDF-" + b"0" * (10 * 1024 * 1024)
-    gateway.expect_error(_upload(gateway, token, path, "degree", too_big), 422, "file_too_large")
-    gateway.expect_error(_upload(gateway, other_token, path, "degree"), 404, "not_found")
-    uploaded = _upload(gateway, token, path, "degree")
+    gateway.expect_error(gateway.upload(token, path, "degree", too_big), 422, "file_too_large")
+    gateway.expect_error(gateway.upload(other_token, path, "degree"), 404, "not_found")
+    uploaded = gateway.upload(token, path, "degree")
     assert uploaded.status_code == 201 and uploaded.json()["content_type"] == "application/pdf"
     [listed] = gateway.call("GET", path, token=token).json()
     assert requests.get(listed["url"], timeout=30).content == PDF  # no token: the link is the permission
@@ -204,7 +181,7 @@ def test_the_card_and_the_public_register(licences, tmp_path):
     gateway = licences
     person, token = gateway.active_account(language="en")
     _email, reviewer = gateway.staff("reviewer")
-    number = _request(gateway, token)
+    number = gateway.new_request(token, category="technician")
     _paid(gateway, token, number)
     _taken(gateway, reviewer, number)
     membership_number = _approved(gateway, reviewer, number)["membership_number"]
