@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Install what Mumaris needs, idempotently:
-#   1. the system servers rabbitmq-server, postgresql and nginx (apt, only when a binary is missing);
+#   1. the system servers rabbitmq-server, postgresql and nginx, what the registration card needs:
+#      the Amiri font (fonts-hosny-amiri) and, for its test, pdftoppm/pdftotext (poppler-utils), and
+#      Chromium for the browser tests and npm for the portal's assets (apt, only when missing);
 #   2. the portal's browser assets (services/portal/vendor.txt) from the npm registry, with their
-#      licences, and Chromium for the browser tests (apt, when missing);
+#      licences;
 #   3. .venv at the repo root with requirements-dev.txt (the runtime requirements.txt plus the test
 #      and lint tools) and, editable and --no-deps, shared/ and
 #      services/<name>/ (each only once it has a pyproject.toml).
@@ -44,6 +46,8 @@ if [ "${SKIP_APT:-0}" != 1 ]; then
     have rabbitmq-server || missing+=(rabbitmq-server)
     have_postgres || missing+=(postgresql)
     have nginx || missing+=(nginx)
+    have pdftoppm || missing+=(poppler-utils)
+    ls /usr/share/fonts/*/fonts-hosny-amiri/Amiri-Regular.ttf >/dev/null 2>&1 || missing+=(fonts-hosny-amiri)
     have chromium || missing+=(chromium)  # the browser tests drive it (Playwright's own download is not used)
     have npm || missing+=(npm)  # vendors the portal's browser assets
     if [ ${#missing[@]} -gt 0 ]; then
