@@ -118,6 +118,19 @@ class Visitor:
                 self.page.keyboard.press("ArrowDown")
         raise AssertionError(f"{selector} cannot be chosen with the arrow keys")
 
+    def pick(self, selector: str, value: str) -> None:
+        """An option of a <select>: Tab reaches it, the arrow keys move to the option."""
+        field = self.page.locator(selector)
+        if not self.keyboard_only:
+            field.select_option(value)
+            return
+        self._tab_to(field)
+        for _ in range(12):
+            if field.input_value() == value:
+                return
+            self.page.keyboard.press("ArrowDown")
+        raise AssertionError(f"{value} cannot be chosen in {selector} with the arrow keys")
+
     def press(self, selector: str) -> None:
         """A link or a button."""
         target = self.page.locator(selector)

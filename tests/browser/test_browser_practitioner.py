@@ -46,6 +46,16 @@ def send_a_request(person) -> str:
     expect(person.page).to_have_url(re.compile(r"/requests/MR-[0-9A-Z-]+$"))
     number = person.page.url.rsplit("/", 1)[1]
     person.check("request-draft")
+    for kind in ("degree", "identity", "specialty_certificate"):  # what a consultant's request needs
+        person.pick("select[name=kind]", kind)
+        # the file is chosen in the system's dialog, outside the page: set it as that dialog would
+        person.page.set_input_files(
+            "input[name=file]",
+            files=[{"name": f"{kind}.pdf", "mimeType": "application/pdf", "buffer": b"%PDF-1.4\n% scanned\n"}],
+        )
+        person.submit(f"/requests/{number}/documents")
+        expect(person.page.locator(f"li[data-document-kind={kind}]")).to_have_count(1)
+    person.check("request-draft-documents")
     person.submit(f"/requests/{number}/submit")
     person.reload_until("form.pay")
     person.check("request-awaiting-payment")
@@ -73,6 +83,10 @@ def review_and_approve(reviewer, platform, national_id: str, number: str) -> Non
     reviewer.page.locator(f"a[href='/staff/requests/{number}']").click()
     reviewer.check("staff-request-under-review")
     reviewer.page.locator(f"form[action='/staff/requests/{number}/review'] button").click()
+    reviewer.page.locator("input[name=outcome][value=verified]").check()
+    reviewer.page.fill("input[name=note]", "confirmed at source")
+    reviewer.page.locator(f"form[action='/staff/requests/{number}/dataflow'] button").click()
+    expect(reviewer.page.locator(f"form[action='/staff/requests/{number}/dataflow']")).to_have_count(0)
     reviewer.page.locator("input[name=decision][value=approve]").check()
     reviewer.page.fill("textarea[name=reason]", "qualifications verified")
     reviewer.check("staff-request-taken")

@@ -59,6 +59,7 @@ def staff_world(gateway, platform):
         gateway.pay(token, invoice["id"], "sadad")
     gateway.status_becomes(token, approved, "under_review")
     gateway.call("POST", f"/api/applications/v1/applications/{approved}/review", token=reviewer)
+    gateway.verify(reviewer, approved)
     decided = gateway.call(
         "POST", f"/api/applications/v1/applications/{approved}/decision", token=reviewer, json={"decision": "approve"}
     )

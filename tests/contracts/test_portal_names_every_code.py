@@ -53,6 +53,11 @@ def test_every_error_code_a_service_answers_with_has_a_message():
             {
                 *lifecycle.STATUSES,
                 lifecycle.REVIEW_STARTED,
+                lifecycle.EDITED,
+                lifecycle.RESUBMITTED,
+                lifecycle.DATAFLOW_RECORDED,
+                lifecycle.CLASSIFIED,
+                lifecycle.DIFFERENCE_SETTLED,
                 lifecycle.UPDATE_SUBMITTED,
                 lifecycle.UPDATE_REVIEW_STARTED,
                 lifecycle.UPDATE_APPROVED,

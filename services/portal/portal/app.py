@@ -43,7 +43,7 @@ def create_app(
     app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # behind the nginx gateway
     app.config.update(
         SECRET_KEY=settings.secret_key or server_secret(db, secrets_table, COOKIE_SECRET_NAME, utcnow()),
-        MAX_CONTENT_LENGTH=1024 * 1024,
+        MAX_CONTENT_LENGTH=12 * 1024 * 1024,  # a document (applications takes up to 10 MB) and its form
         PORTAL_RENEW_BEFORE=settings.renew_before,
         PORTAL_SANDBOX_PAYMENTS=settings.sandbox_payments,
         BABEL_TRANSLATION_DIRECTORIES=str(PACKAGE / "translations"),

@@ -21,11 +21,17 @@ STATUSES = {
     "draft": _l("Draft"),
     "awaiting_payment": _l("Awaiting payment"),
     "under_review": _l("Under review"),
+    "returned": _l("Returned for corrections"),
     "review_started": _l("Taken for review"),
     "approved": _l("Approved"),
     "rejected": _l("Rejected"),
     "withdrawn": _l("Withdrawn"),
     "cancelled": _l("Cancelled"),
+    "edited": _l("Changed by the applicant"),
+    "resubmitted": _l("Sent again after corrections"),
+    "dataflow_recorded": _l("Qualification checked at its source (Dataflow)"),
+    "classified": _l("Classified"),
+    "fees_settled": _l("Classification fee difference settled"),
     "update_submitted": _l("Data update sent"),
     "update_review_started": _l("Data update taken for review"),
     "update_approved": _l("Data update approved"),
@@ -37,6 +43,7 @@ NEXT_STEPS = {
     "draft": _l("Confirm and send the request"),
     "awaiting_payment": _l("Pay both fees"),
     "under_review": _l("Wait for the reviewer's decision"),
+    "returned": _l("Correct what the reviewer names, then send it again"),
     "approved": _l("Your membership is active"),
     "rejected": _l("Read the reason on the request"),
     "withdrawn": _l("Nothing: the request is withdrawn"),
@@ -44,7 +51,12 @@ NEXT_STEPS = {
 }
 CLOSED = ("approved", "rejected", "withdrawn", "cancelled")
 
-FEE_KINDS = {"administrative": _l("Administrative fee"), "service": _l("Service (classification) fee")}
+FEE_KINDS = {
+    "administrative": _l("Administrative fee"),
+    "service": _l("Service (classification) fee"),
+    "renewal": _l("Renewal fee"),
+    "classification_difference": _l("Classification fee difference"),
+}
 
 INVOICE_STATUSES = {
     "unpaid": _l("Unpaid"),
@@ -85,6 +97,7 @@ REFUND_RULES = {
     "payment_after_cancellation": _l("A payment made after the request closed is refunded in full."),
     "exemption_after_payment": _l("The fee was exempted after it was paid: refunded in full."),
     "waiver_after_payment": _l("The fee was waived after it was paid: refunded in full."),
+    "classification_lowered": _l("The reviewer classified the request lower: the difference is refunded."),
 }
 
 # Why the system moved a request (timeline entries `by: "system"`); a person's reason is shown as written.
@@ -92,6 +105,17 @@ SYSTEM_REASONS = {
     "fees settled": _l("Both fees are settled."),
     "payment_deadline_expired": _l("The fees were not paid by the deadline."),
 }
+
+DOCUMENT_KINDS = {
+    "degree": _l("Degree certificate"),
+    "identity": _l("Passport or national ID"),
+    "specialty_certificate": _l("Specialty certificate"),
+    "exemption_proof": _l("Proof for an exemption"),
+    "cpd_certificate": _l("CPD certificate"),
+    "supporting": _l("Other supporting document"),
+}
+
+DATAFLOW_OUTCOMES = {"verified": _l("Verified at its source"), "discrepancy": _l("Discrepancy found")}
 
 EXEMPTION_KINDS = {"martyr_relative": _l("First-degree relative of a martyr")}
 EXEMPTION_STATUSES = {"pending": _l("Waiting for a reviewer"), "approved": _l("Approved"), "rejected": _l("Rejected")}
@@ -122,6 +146,8 @@ TABLES = {
     "role": ROLES,
     "update_field": UPDATE_FIELDS,
     "system_reason": SYSTEM_REASONS,
+    "document_kind": DOCUMENT_KINDS,
+    "dataflow": DATAFLOW_OUTCOMES,
 }
 
 

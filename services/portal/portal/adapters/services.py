@@ -100,8 +100,15 @@ class Applications(ServiceClient):
         return self.call("GET", f"/v1/applications/{number}", token)
 
     def act(self, token: str, number: str, action: str, body: dict | None = None) -> dict:
-        """submit | withdraw | review | decision (with `body`)."""
+        """submit | withdraw | review | dataflow | decision (the last two with `body`)."""
         return self.call("POST", f"/v1/applications/{number}/{action}", token, json=body)
+
+    def documents(self, token: str, number: str) -> list[dict]:
+        return self.call("GET", f"/v1/applications/{number}/documents", token)
+
+    def upload_document(self, token: str, number: str, kind: str, name: str, content: bytes, content_type: str) -> dict:
+        files = {"file": (name, content, content_type)}
+        return self.call("POST", f"/v1/applications/{number}/documents", token, data={"kind": kind}, files=files)
 
     def public_status(self, number: str) -> dict:
         return self.call("GET", f"/v1/status/{number}")

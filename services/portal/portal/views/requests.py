@@ -13,11 +13,14 @@ from mumaris_shared.auth import APPLICANT
 
 from ..adapters.services import ApiError
 from ..forms import kept, refused, request_body
-from ..labels import CLOSED
+from ..labels import CLOSED, label
 from ..messages import error_message, field_errors
 from ..security import roles_required, services, token
 
 requests_ = Blueprint("requests", __name__)
+
+# What an applicant attaches to a request (applications says which its kind and category need).
+UPLOADABLE = ("degree", "identity", "specialty_certificate", "exemption_proof", "supporting")
 
 
 def _fee_schedule() -> dict[str, dict]:
@@ -62,6 +65,8 @@ def request_page(number: str, error: ApiError | None = None, template: str = "re
     page = render_template(
         template,
         request_=found,
+        documents=apps.documents(token(), found["number"]),
+        document_kinds=[(kind, label("document_kind", kind)) for kind in UPLOADABLE],
         invoices=invoices,
         refunds=refunds,
         fees=_fee_schedule().get(found["category"], {}) if not sent else {},
@@ -102,6 +107,24 @@ def submit(number):
         number,
         lambda: services().applications.act(token(), number, "submit"),
         _("Your request is sent. Its two fees are due: pay them below."),
+    )
+
+
+@requests_.post("/requests/<number>/documents")
+@roles_required(APPLICANT)
+def upload_document(number):
+    upload = request.files.get("file")
+    return _acted(
+        number,
+        lambda: services().applications.upload_document(
+            token(),
+            number,
+            request.form.get("kind", ""),
+            (upload.filename if upload else "") or "document",
+            upload.read() if upload else b"",
+            (upload.mimetype if upload else "") or "application/octet-stream",
+        ),
+        _("Your document is attached."),
     )
 
 

@@ -91,6 +91,7 @@ def _request_page(number: str, error: ApiError | None = None):
         "staff/request.html",
         error,
         request_=found,
+        documents=apps.documents(token(), found["number"]),
         applicant=_people([found["account_id"]]).get(found["account_id"]),
         invoices=billing.invoices(token(), found["number"]) if sent else [],
         refunds=billing.refunds(token(), found["number"]) if sent else [],
@@ -110,6 +111,18 @@ def take(number):
     return _acted(
         lambda: services().applications.act(token(), number, "review"),
         _("You have taken this request: decide it when you are ready."),
+        url_for("staff.one_request", number=number),
+        lambda error: _request_page(number, error),
+    )
+
+
+@staff.post("/requests/<number>/dataflow")
+@roles_required(REVIEWER)
+def record_dataflow(number):
+    body = {"outcome": request.form.get("outcome", ""), "note": request.form.get("note", "").strip() or None}
+    return _acted(
+        lambda: services().applications.act(token(), number, "dataflow", body),
+        _("The Dataflow outcome is recorded."),
         url_for("staff.one_request", number=number),
         lambda error: _request_page(number, error),
     )
