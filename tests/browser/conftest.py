@@ -60,7 +60,12 @@ class Visitor:
 
     def __init__(self, browser, base_url: str, language: str, mail, keyboard_only: bool = False):
         self.base_url, self.language, self.mail, self.keyboard_only = base_url, language, mail, keyboard_only
-        self.context = browser.new_context(base_url=base_url, viewport={"width": 1280, "height": 900})
+        self.context = browser.new_context(
+            base_url=base_url,
+            viewport={"width": 1280, "height": 900},
+            locale="ar-SA" if language == "ar" else "en-GB",  # the browser's own controls in that language too
+            timezone_id="Asia/Riyadh",
+        )
         self.context.set_default_timeout(20_000)
         if language != "ar":
             self.context.add_cookies([{"name": "lang", "value": language, "url": base_url}])
