@@ -9,6 +9,8 @@ from flask import render_template
 from flask_babel import lazy_gettext as _l
 from marshmallow import EXCLUDE, Schema, ValidationError, fields
 
+from mumaris_shared.identity import ascii_digits
+
 from .adapters.services import ApiError
 from .messages import error_message, field_errors
 
@@ -41,6 +43,19 @@ def request_body(form) -> tuple[dict, dict]:
     qualification = {name: data.get(name) for name in QUALIFICATION if data.get(name) not in (None, "")}
     body = {name: data[name] for name in ("category", "specialty", "dataflow_reference") if data[name]}
     return {**body, "qualification": qualification}, {}
+
+
+def edit_body(form) -> dict:
+    """The body of `PATCH /v1/applications/<number>`: the fields the form shows (a returned request
+    shows those the reviewer named), a qualification whole. Emptied fields are sent as they are, for
+    the API to refuse beside them."""
+    body = {name: form[name].strip() for name in ("category", "specialty", "dataflow_reference") if name in form}
+    if any(f"qualification.{part}" in form for part in QUALIFICATION):
+        qualification = {part: form.get(f"qualification.{part}", "").strip() for part in QUALIFICATION}
+        year = ascii_digits(qualification["year"])
+        qualification["year"] = int(year) if year.isdigit() else year
+        body["qualification"] = qualification
+    return body
 
 
 def update_changes(form, current: dict) -> dict:
