@@ -209,8 +209,8 @@ class Gateway:
     def mails_to(self, email):
         return [m for m in self.mail.messages() if email in m["to"]]
 
-    def active_account(self, language="en"):
-        person, response = self.register(language)
+    def active_account(self, language="en", **overrides):
+        person, response = self.register(language, **overrides)
         assert response.status_code == 201, response.text
         verified = self.call(
             "POST",

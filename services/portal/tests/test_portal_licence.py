@@ -208,7 +208,7 @@ def test_the_licence_shows_its_state_valid_until_and_cpd_hours_counted_against_r
     log_in(client)
     page = client.get(f"/memberships/{MEMBERSHIP}").get_data(as_text=True)
     assert 'data-licence-status="expiring"' in page and "November 25, 2028" in page
-    assert '<span class="cpd-counted">12.5</span> / <span class="cpd-required">100</span>' in page
+    assert '<span class="cpd-counted">12.5</span> of <span class="cpd-required">100</span> hours' in page
     assert "Radiation safety" in page and 'data-cpd-status="pending"' in page
     for name in ("title", "provider", "date", "hours", "file"):
         assert re.search(rf'<input id="f-{name}" name="{name}"', page), name
