@@ -52,8 +52,7 @@ def edit_body(form) -> dict:
     body = {name: form[name].strip() for name in ("category", "specialty", "dataflow_reference") if name in form}
     if any(f"qualification.{part}" in form for part in QUALIFICATION):
         qualification = {part: form.get(f"qualification.{part}", "").strip() for part in QUALIFICATION}
-        year = ascii_digits(qualification["year"])
-        qualification["year"] = int(year) if year.isdigit() else year
+        qualification["year"] = _year(qualification["year"])
         body["qualification"] = qualification
     return body
 
@@ -70,10 +69,17 @@ def update_changes(form, current: dict) -> dict:
         given = {part: form.get(f"{group}.{part}", "").strip() for part in parts}
         now = {part: str((current.get(group) or {}).get(part) or "") for part in parts}
         if any(given.values()) and given != now:
-            if group == "qualification" and given["year"].isdigit():
-                given["year"] = int(given["year"])
+            if group == "qualification":
+                given["year"] = _year(given["year"])
             changes[group] = given
     return changes
+
+
+def _year(typed: str) -> int | str:
+    """A year as the API takes it (a number), digits typed on an Arabic keyboard too; anything else
+    as typed, for the API to refuse beside its field."""
+    digits = ascii_digits(typed)
+    return int(digits) if digits.isdigit() else typed
 
 
 def kept(form) -> dict:

@@ -114,27 +114,28 @@ def one_request(number):
     return _request_page(number)
 
 
+def _reviewed(number: str, action: str, success, body: dict | None = None):
+    """A reviewer's step on one request (applications' `action`), then back to its page; refused,
+    the page again with the error beside that step's form."""
+    return _acted(
+        lambda: services().applications.act(token(), number, action, body),
+        success,
+        url_for("staff.one_request", number=number),
+        lambda error: _request_page(number, error, action),
+    )
+
+
 @staff.post("/requests/<number>/review")
 @roles_required(REVIEWER)
 def take(number):
-    return _acted(
-        lambda: services().applications.act(token(), number, "review"),
-        _("You have taken this request: decide it when you are ready."),
-        url_for("staff.one_request", number=number),
-        lambda error: _request_page(number, error),
-    )
+    return _reviewed(number, "review", _("You have taken this request: decide it when you are ready."))
 
 
 @staff.post("/requests/<number>/dataflow")
 @roles_required(REVIEWER)
 def record_dataflow(number):
     body = {"outcome": request.form.get("outcome", ""), "note": request.form.get("note", "").strip() or None}
-    return _acted(
-        lambda: services().applications.act(token(), number, "dataflow", body),
-        _("The Dataflow outcome is recorded."),
-        url_for("staff.one_request", number=number),
-        lambda error: _request_page(number, error, "dataflow"),
-    )
+    return _reviewed(number, "dataflow", _("The Dataflow outcome is recorded."), body)
 
 
 @staff.post("/requests/<number>/classification")
@@ -142,24 +143,14 @@ def record_dataflow(number):
 def classify(number):
     """The final classification; billing invoices or refunds a change of the category fee."""
     body = {"category": request.form.get("category", "")}
-    return _acted(
-        lambda: services().applications.act(token(), number, "classification", body),
-        _("The classification is recorded."),
-        url_for("staff.one_request", number=number),
-        lambda error: _request_page(number, error, "classification"),
-    )
+    return _reviewed(number, "classification", _("The classification is recorded."), body)
 
 
 @staff.post("/requests/<number>/return")
 @roles_required(REVIEWER)
 def return_for_corrections(number):
     body = {"reason": request.form.get("reason", "").strip(), "items": request.form.getlist("items")}
-    return _acted(
-        lambda: services().applications.act(token(), number, "return", body),
-        _("The request is returned to the applicant, with what to correct."),
-        url_for("staff.one_request", number=number),
-        lambda error: _request_page(number, error, "return"),
-    )
+    return _reviewed(number, "return", _("The request is returned to the applicant, with what to correct."), body)
 
 
 def _decided(result: dict) -> str:
@@ -173,13 +164,7 @@ def _decided(result: dict) -> str:
 @staff.post("/requests/<number>/decision")
 @roles_required(REVIEWER)
 def decide(number):
-    body = _decision(request.form)
-    return _acted(
-        lambda: services().applications.act(token(), number, "decision", body),
-        _decided,
-        url_for("staff.one_request", number=number),
-        lambda error: _request_page(number, error, "decision"),
-    )
+    return _reviewed(number, "decision", _decided, _decision(request.form))
 
 
 # --- exemptions, data updates, refunds --------------------------------------------------------------
