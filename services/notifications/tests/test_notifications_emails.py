@@ -26,10 +26,9 @@ from notifications.domain.emails import (
     VERIFICATION_CODE,
     WAIVER_GRANTED,
     WELCOME,
-    minutes,
     render,
 )
-from notifications.domain.formatting import REFUND_RULES
+from notifications.domain.formatting import REFUND_RULES, minutes
 
 pytestmark = pytest.mark.unit
 
