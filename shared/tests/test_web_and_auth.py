@@ -151,6 +151,8 @@ def test_alg_none_token_is_401(tmp_path):
         _token(aud="another-system"),  # meant for someone else
         _token(iss="someone-else"),
     ],
+    # named, not shown: each xdist worker signs its own tokens, and all must collect the same tests
+    ids=["another key", "unknown kid", "another audience", "another issuer"],
 )
 def test_tokens_not_ours_are_401(tmp_path, token):
     _assert_error(_app(tmp_path).get("/v1/whoami", headers=_bearer(token)), 401, "invalid_token")
