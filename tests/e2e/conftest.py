@@ -44,7 +44,9 @@ def pytest_collection_modifyitems(items):
 
 @pytest.fixture(scope="package")
 def platform(broker, tmp_path_factory):
-    with start_platform(broker.url, tmp_path_factory.mktemp("platform")) as running:
+    # A virtual host of its own: the queues it declares (with e2e retry delays) outlive it, and
+    # the integration tests that run on this worker use the worker's own.
+    with start_platform(broker.new_url(), tmp_path_factory.mktemp("platform")) as running:
         yield running
 
 

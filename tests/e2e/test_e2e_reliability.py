@@ -61,13 +61,13 @@ def test_a_process_killed_mid_work_loses_and_doubles_nothing(gateway, platform, 
     _exactly_one_code_mail_each(gateway, emails)
 
 
-def test_an_event_whose_handler_always_fails_is_parked_and_others_still_flow(gateway, platform, broker):
+def test_an_event_whose_handler_always_fails_is_parked_and_others_still_flow(gateway, platform):
     poison = Event(
         type="accounts.verification_code_issued",
         producer="accounts",
         data={"account_id": str(uuid.uuid4()), "email": "nobody@example.sa"},
     )  # no code, no name
-    connection = pika.BlockingConnection(connection_parameters(broker.url))
+    connection = pika.BlockingConnection(connection_parameters(platform.child_env["RABBITMQ_URL"]))
     try:
         channel = connection.channel()
         channel.confirm_delivery()
