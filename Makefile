@@ -50,8 +50,9 @@ test: install
 	$(call with_infra,--durations=15)
 
 # No server: unit tests never touch RabbitMQ or PostgreSQL (the test plugin refuses one that does).
+# In one process: they are quick and compute-bound, so workers would cost more than they save.
 unit: install
-	@$(call run_pytest,-m unit)
+	@$(call run_pytest,-m unit -n 0)
 
 integration: install
 	$(call with_infra,-m integration)
