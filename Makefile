@@ -39,10 +39,12 @@ define with_infra
 	exit $$rc
 endef
 
-# Lint and format check (ruff), with the settings of pyproject.toml.
+# Lint, format check (ruff) and types (mypy: strict on shared/ and every domain/), with the
+# settings of pyproject.toml.
 lint: install
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+	$(PY) -m mypy
 
 # Everything, slow tier included; the 15 slowest tests are listed at the end (the suite's budget
 # is five minutes on two cores).

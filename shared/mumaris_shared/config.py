@@ -6,6 +6,7 @@ import os
 import re
 from datetime import timedelta
 from pathlib import Path
+from typing import overload
 
 from dotenv import load_dotenv
 
@@ -26,9 +27,30 @@ def parse_duration(text: str) -> timedelta:
     return timedelta(**parts)
 
 
+def format_duration(duration: timedelta) -> str:
+    """The ISO 8601 form `parse_duration` reads: P30D, PT10M, P1DT2H, PT0.5S (P0D for nothing)."""
+    seconds = duration.total_seconds()
+    if seconds < 0:
+        raise ValueError("a negative duration has no ISO 8601 form here")
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, rest = divmod(rest, 60)
+    time = "".join(f"{value:g}{unit}" for value, unit in ((hours, "H"), (minutes, "M"), (rest, "S")) if value)
+    return f"P{int(days)}D" if not time else f"P{f'{int(days)}D' if days else ''}T{time}"
+
+
+@overload
+def env(name: str) -> str | None: ...
+
+
+@overload
+def env(name: str, default: str) -> str: ...
+
+
 def env(name: str, default: str | None = None) -> str | None:
+    """The setting `name` from the environment; unset or empty, `default`."""
     value = os.environ.get(name)
-    return value if value not in (None, "") else default
+    return value if value else default
 
 
 def env_duration(name: str, default: str) -> timedelta:

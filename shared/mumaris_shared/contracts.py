@@ -4,13 +4,34 @@ contract change shows up in both services' tests."""
 
 from __future__ import annotations
 
+from enum import StrEnum
+from typing import Any
+
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, missing, validate
 
 LANGUAGES = ("ar", "en")
 CATEGORIES = ("technician", "specialist", "general_practitioner", "resident", "pharmacist", "registrar", "consultant")
-FEE_KINDS = ("administrative", "service")
 PAYMENT_METHODS = ("sadad", "mada", "credit_card", "apple_pay")
-DECISIONS = ("approve", "reject")
+
+
+class FeeKind(StrEnum):
+    """The two fees of every request (R3), in the order they are issued and listed."""
+
+    ADMINISTRATIVE = "administrative"
+    SERVICE = "service"
+
+
+FEE_KINDS = tuple(FeeKind)
+
+
+class Decision(StrEnum):
+    """What a reviewer (or the secretary-general) decides."""
+
+    APPROVE = "approve"
+    REJECT = "reject"
+
+
+DECISIONS = tuple(Decision)
 
 
 class _Data(Schema):
@@ -129,6 +150,15 @@ class WaiverGrantedData(RequestData):
     kinds = fields.List(fields.String(validate=validate.OneOf(FEE_KINDS)), required=True)
 
 
+class RefundTermsData(_Data):
+    """The refund settings a decision was made under, so whoever tells the applicant says what the
+    rules said (R9): the window after paying, the share refunded, the decision limit."""
+
+    window = fields.String(required=True)  # ISO 8601 duration: P30D
+    share = fields.String(required=True)  # a decimal between 0 and 1: "0.5"
+    decision_sla = fields.String(required=True)  # ISO 8601 duration: P15D
+
+
 class RefundDecidedData(RequestData):
     refund_id = fields.String(required=True)
     invoice_id = fields.String(required=True)
@@ -136,6 +166,7 @@ class RefundDecidedData(RequestData):
     amount_halalas = fields.Integer(required=True)
     rule = fields.String(required=True)
     reason = fields.String(allow_none=True, load_default=None)  # a reviewer's words, when one decided
+    terms = fields.Nested(RefundTermsData, required=True)
 
 
 class RefundPaidData(RequestData):
@@ -227,7 +258,7 @@ SCHEMAS: dict[str, type[Schema]] = {
 }
 
 
-def validated(event_type: str, data: dict) -> dict:
+def validated(event_type: str, data: dict[str, Any]) -> dict[str, Any]:
     """`data` checked against the contract of `event_type` (raises marshmallow.ValidationError),
     with the contract's defaults for optional fields the producer left out, so a consumer can tell
     "none given" from a field it does not know."""

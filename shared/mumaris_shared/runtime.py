@@ -8,6 +8,7 @@ import signal
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import Table
 
@@ -30,7 +31,7 @@ class Runtime:
         db = Database(url or database_url(service))
         return cls(service, db, Outbox(db, outbox_table, service), inbox_table)
 
-    def consumer(self, handlers: Mapping[str, Handler], url: str | None = None, **options) -> Consumer:
+    def consumer(self, handlers: Mapping[str, Handler], url: str | None = None, **options: Any) -> Consumer:
         return Consumer(
             self.service, self.db, self.inbox, handlers, url or rabbitmq_url(), outbox=self.outbox, **options
         )

@@ -4,7 +4,7 @@ from datetime import timedelta
 import pytest
 from marshmallow import ValidationError
 
-from mumaris_shared.config import parse_duration
+from mumaris_shared.config import format_duration, parse_duration
 from mumaris_shared.contracts import VERIFICATION_CODE_ISSUED, validated
 from mumaris_shared.events import Event, MalformedEvent
 from mumaris_shared.outbox import backoff
@@ -12,7 +12,7 @@ from mumaris_shared.outbox import backoff
 pytestmark = pytest.mark.unit
 
 
-def test_envelope_carries_every_field_of_the_design():
+def test_envelope_carries_every_documented_field():
     event = Event(type="billing.invoice_issued", data={"amount_halalas": 20000}, producer="billing")
     assert set(json.loads(event.to_json())) == {
         "id",
@@ -59,6 +59,20 @@ def test_durations_are_iso_8601(text, expected):
     assert parse_duration(text) == expected
 
 
+@pytest.mark.parametrize(
+    "duration, text",
+    [
+        (timedelta(days=30), "P30D"),
+        (timedelta(minutes=10), "PT10M"),
+        (timedelta(days=1, hours=2), "P1DT2H"),
+        (timedelta(seconds=0.5), "PT0.5S"),
+        (timedelta(0), "P0D"),
+    ],
+)
+def test_a_duration_is_written_in_the_form_it_is_read_in(duration, text):
+    assert format_duration(duration) == text and parse_duration(text) == duration
+
+
 @pytest.mark.parametrize("text", ["30 days", "P", "PT", "P1M", "-P1D", ""])
 def test_anything_else_is_not_a_duration(text):
     with pytest.raises(ValueError):
@@ -96,5 +110,6 @@ def test_a_consumer_gets_the_contracts_defaults_for_optional_fields_left_out():
         "status": "approved",
         "amount_halalas": 100,
         "rule": "duplicate_payment",
+        "terms": {"window": "P30D", "share": "0.5", "decision_sla": "P15D"},
     }
     assert validated(REFUND_DECIDED, data) == {**data, "reason": None}

@@ -1,2 +1,2 @@
 """Who may use Mumaris: accounts, their activation by e-mailed code, roles, and the signed tokens
-every other service trusts (DESIGN.md sections 2, 4 and 6)."""
+every other service trusts."""

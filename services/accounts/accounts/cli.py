@@ -10,7 +10,7 @@ from marshmallow import ValidationError, validate
 
 from mumaris_shared.auth import STAFF_ROLES
 from mumaris_shared.contracts import LANGUAGES
-from mumaris_shared.errors import ApiError
+from mumaris_shared.errors import DomainError
 from mumaris_shared.identity import normalise_email, normalise_full_name
 
 from .bootstrap import runtime
@@ -46,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
             language=args.language,
             full_name=normalise_full_name(args.full_name or email.partition("@")[0]),
         )
-    except ApiError as error:
+    except DomainError as error:
         problems = error.details.get("fields", {}).get("password", [])
         print(f"error: {'; '.join([error.message, *problems])} ({error.code})", file=sys.stderr)
         return 1

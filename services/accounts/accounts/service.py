@@ -1,5 +1,5 @@
 """What the accounts service does, one method per use: each runs in one transaction, publishes
-its events through the outbox in that transaction, and answers failures with an `ApiError`.
+its events through the outbox in that transaction, and refuses with a `domain.errors` exception.
 
 Failures roll back everything, except the two that must be remembered for the limits to mean
 anything: a wrong verification code spends a try, and a failed login is recorded."""
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import jwt
 from sqlalchemy.exc import IntegrityError
@@ -16,7 +16,6 @@ from sqlalchemy.exc import IntegrityError
 from mumaris_shared.auth import ALGORITHM, APPLICANT, STAFF_ROLES
 from mumaris_shared.config import TOKEN_AUDIENCE, TOKEN_ISSUER
 from mumaris_shared.contracts import ACCOUNT_ACTIVATED, ACCOUNT_REGISTERED, VERIFICATION_CODE_ISSUED
-from mumaris_shared.errors import ApiError
 from mumaris_shared.events import isoformat, utcnow
 from mumaris_shared.runtime import Runtime
 
@@ -25,7 +24,18 @@ from .adapters.keys import KeyStore
 from .domain import passwords
 from .domain.accounts import ACTIVE, PENDING_VERIFICATION
 from .domain.codes import HOUR, CodeHasher, Verdict, check_code, new_code, resend_wait
-from .domain.throttling import retry_after_seconds
+from .domain.errors import (
+    AccountGone,
+    AlreadyActive,
+    CodeExpired,
+    EmailTaken,
+    InvalidCredentials,
+    NotActive,
+    NotAStaffRole,
+    RetryLater,
+    TooManyCodeAttempts,
+    WrongCode,
+)
 from .settings import Settings
 
 CODE_SECRET_NAME = "verification_code_hmac"
@@ -66,12 +76,7 @@ class AccountService:
     def create_staff(self, *, email: str, password: str, role: str, full_name: str, language: str) -> str:
         """An active staff account, announced to the other services as registered and activated."""
         if role not in STAFF_ROLES:
-            raise ApiError(
-                422,
-                "validation_failed",
-                f"a staff role is one of {', '.join(STAFF_ROLES)}",
-                {"fields": {"role": [f"must be one of {', '.join(STAFF_ROLES)}"]}},
-            )
+            raise NotAStaffRole(STAFF_ROLES)
         return self._create(
             email=email,
             password=password,
@@ -84,19 +89,14 @@ class AccountService:
         ).id
 
     def _create(self, *, email: str, password: str, status: str, **values):
-        try:
-            passwords.check_password_policy(password, email)
-        except passwords.WeakPassword as weak:
-            raise ApiError(
-                422, "weak_password", "the password does not meet the policy", {"fields": {"password": weak.problems}}
-            ) from None
+        passwords.check_password_policy(password, email)
         hasher = self._hasher() if status == PENDING_VERIFICATION else None
         password_hash = passwords.hash_password(password)
         now = self.clock()
         try:
             with self.db.transaction() as session:
                 if repository.account_by_email(session, email) is not None:
-                    raise _email_taken()
+                    raise EmailTaken()
                 account = repository.add_account(
                     session, email=email, password_hash=password_hash, status=status, created_at=now, **values
                 )
@@ -107,7 +107,7 @@ class AccountService:
                 else:
                     self._issue_code(session, hasher, account, "registration", now)
         except IntegrityError:
-            raise _email_taken() from None  # a concurrent registration of the address won
+            raise EmailTaken() from None  # a concurrent registration of the address won
         return account
 
     def verify(self, email: str, code: str) -> dict:
@@ -116,19 +116,19 @@ class AccountService:
             account = repository.account_by_email(session, email, for_update=True)
             if account is None:
                 # Answered like a wrong code, so the answer does not tell whether the address has an account.
-                failure = _wrong_code(policy.max_attempts - 1)
+                failure = WrongCode(policy.max_attempts - 1)
             elif account.status == ACTIVE:
-                raise ApiError(409, "already_active", "this account is already active; log in")
+                raise AlreadyActive()
             else:
                 code_id, issued = repository.current_code(session, account.id) or (None, None)
                 check = check_code(issued, code, hasher, policy, now)
                 if check.verdict is Verdict.EXHAUSTED:
-                    raise ApiError(429, "too_many_attempts", "too many wrong codes; ask for a new code")
+                    raise TooManyCodeAttempts()
                 if check.verdict is Verdict.EXPIRED:
-                    raise ApiError(410, "code_expired", "the code has expired; ask for a new code")
+                    raise CodeExpired()
                 if check.verdict is Verdict.WRONG:
                     repository.count_wrong_try(session, code_id)
-                    failure = _wrong_code(check.attempts_left)
+                    failure = WrongCode(check.attempts_left)
                 else:
                     failure = None
                     repository.use_code(session, code_id, now)
@@ -152,7 +152,7 @@ class AccountService:
                     now,
                 )
                 if wait is not None:
-                    raise _retry_later(429, "too_soon", "a code was sent moments ago; wait before asking again", wait)
+                    raise RetryLater("too_soon", "a code was sent moments ago; wait before asking again", wait)
                 self._issue_code(session, hasher, account, "resend", now)
         return {"status": "sent"}
 
@@ -184,7 +184,7 @@ class AccountService:
         with self.db.transaction() as session:
             wait = throttle.wait(repository.login_attempts_since(session, email, now - throttle.window), now)
             if wait is not None:
-                raise _retry_later(429, "too_many_attempts", "too many failed logins; try again later", wait)
+                raise RetryLater("too_many_attempts", "too many failed logins; try again later", wait)
             account = repository.account_by_email(session, email)
             if account is None:
                 right = passwords.verify_without_account(password)
@@ -194,9 +194,9 @@ class AccountService:
             if right and passwords.needs_rehash(account.password_hash):
                 repository.set_password_hash(session, account.id, passwords.hash_password(password))
         if not right:
-            raise ApiError(401, "invalid_credentials", "the e-mail address or the password is wrong")
+            raise InvalidCredentials()
         if account.status != ACTIVE:
-            raise ApiError(403, "not_active", "activate the account with the code we e-mailed first")
+            raise NotActive()
         return self._token(account, now)
 
     def _token(self, account, now: datetime) -> dict:
@@ -222,7 +222,7 @@ class AccountService:
         with self.db.transaction() as session:
             account = repository.account_by_id(session, account_id)
         if account is None:
-            raise ApiError(404, "not_found", "the account no longer exists")
+            raise AccountGone()
         return {
             "id": account.id,
             "full_name": account.full_name,
@@ -243,16 +243,3 @@ def _account_data(account) -> dict:
         "language": account.language,
         "roles": list(account.roles),
     }
-
-
-def _email_taken() -> ApiError:
-    return ApiError(409, "email_taken", "an account with this e-mail address exists")
-
-
-def _wrong_code(attempts_left: int) -> ApiError:
-    return ApiError(422, "wrong_code", "the code is wrong", {"attempts_left": attempts_left})
-
-
-def _retry_later(status: int, code: str, message: str, wait: timedelta) -> ApiError:
-    seconds = retry_after_seconds(wait)
-    return ApiError(status, code, message, {"retry_after_seconds": seconds}, {"Retry-After": str(seconds)})

@@ -1,4 +1,4 @@
-"""The accounts settings (DESIGN.md section 4), read from the environment once per app or command."""
+"""The accounts settings (docs/rules.md), read from the environment once per app or command."""
 
 from __future__ import annotations
 

@@ -11,8 +11,7 @@ from mumaris_shared.contracts import APPLICATION_CANCELLED, FEES_SETTLED, PAYMEN
 from mumaris_shared.events import isoformat, utcnow
 
 from .adapters import repository
-from .domain.access import SYSTEM
-from .domain.lifecycle import EXPIRE_DEADLINE, SETTLE_FEES, allows
+from .domain.lifecycle import EXPIRE_DEADLINE, SETTLE_FEES, SYSTEM, allows
 from .service import move, request_data
 
 log = logging.getLogger(__name__)

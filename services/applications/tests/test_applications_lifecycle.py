@@ -138,7 +138,7 @@ STAGES = [(status, False) for status in STATUSES] + [
 ]
 
 
-def test_the_table_allows_exactly_the_transitions_of_the_design():
+def test_the_table_allows_exactly_the_transitions_of_the_state_machine():
     for action, (status, started) in itertools.product(ACTIONS + UPDATE_ACTIONS, STAGES):
         if (action, status, started) in ALLOWED:
             assert transition(action, status, started) == ALLOWED[(action, status, started)]

@@ -55,7 +55,7 @@ def test_a_decided_update_is_final(status):
         assert refused.value.current_status == status
 
 
-def test_the_update_table_allows_exactly_the_transitions_of_the_design():
+def test_the_update_table_allows_exactly_the_transitions_of_its_state_machine():
     assert UPDATE_STATUSES == (UNDER_REVIEW, APPROVED, REJECTED)
     for action, status, started in itertools.product(ACTIONS, UPDATE_STATUSES, (False, True)):
         if (action, status, started) in ALLOWED:

@@ -1,1 +1,2 @@
-"""Fees, invoices, payments, exemptions, waivers and refunds (DESIGN.md section 4). Issue 3 fills this in."""
+"""The billing service: the fee schedule, invoices, payments through a provider, exemptions, waivers,
+refunds by named rules, and the scheduler of reminders, deadlines, payouts and escalations."""

@@ -1,4 +1,4 @@
-"""The billing settings (DESIGN.md section 4), read from the environment once per process.
+"""The billing settings (docs/rules.md), read from the environment once per process.
 
 BILLING_FEE_SCHEDULE     the fee schedule file (default: billing/fee_schedule.json, shipped)
 BILLING_PAYMENT_DEADLINE P30D

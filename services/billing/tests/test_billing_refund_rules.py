@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from billing.domain.refunds import APPROVED, PENDING_REVIEW, REJECTED, RULE_NAMES, RefundFacts, RefundPolicy
+from billing.domain.refunds import RULE_NAMES, RefundFacts, RefundPolicy, RefundStatus
 from billing.settings import Settings
 
 pytestmark = pytest.mark.unit
@@ -51,30 +51,38 @@ def test_the_rules_are_tried_in_this_order():
 def test_administrative_fee_not_refundable(state):
     assert decided(fee_kind="administrative", amount_paid=20000, request_state=state) == (
         "administrative_fee_not_refundable",
-        REJECTED,
+        RefundStatus.REJECTED,
         0,
     )
 
 
 @pytest.mark.parametrize("state", ["approved", "rejected"])
 def test_request_decided(state):
-    assert decided(request_state=state, withdrawn_at=None, decided_at=PAID_AT + DAY) == ("request_decided", REJECTED, 0)
+    assert decided(request_state=state, withdrawn_at=None, decided_at=PAID_AT + DAY) == (
+        "request_decided",
+        RefundStatus.REJECTED,
+        0,
+    )
 
 
 def test_review_started():
-    assert decided(review_started_at=PAID_AT + DAY) == ("review_started", REJECTED, 0)  # withdrawn after it
+    assert decided(review_started_at=PAID_AT + DAY) == (
+        "review_started",
+        RefundStatus.REJECTED,
+        0,
+    )  # withdrawn after it
     assert decided(request_state="settled", withdrawn_at=None, review_started_at=PAID_AT + DAY) == (
         "review_started",
-        REJECTED,
+        RefundStatus.REJECTED,
         0,
     )
 
 
 def test_withdrawn_within_window():
-    assert decided() == ("withdrawn_within_window", APPROVED, 45000)
+    assert decided() == ("withdrawn_within_window", RefundStatus.APPROVED, 45000)
     assert decided(withdrawn_at=PAID_AT + 30 * DAY, now=PAID_AT + 40 * DAY) == (
         "withdrawn_within_window",
-        APPROVED,
+        RefundStatus.APPROVED,
         45000,
     )  # the last moment of the window still counts
 
@@ -82,7 +90,7 @@ def test_withdrawn_within_window():
 def test_refund_window_passed():
     assert decided(withdrawn_at=PAID_AT + 30 * DAY + timedelta(seconds=1), now=PAID_AT + 31 * DAY) == (
         "refund_window_passed",
-        REJECTED,
+        RefundStatus.REJECTED,
         0,
     )
 
@@ -91,7 +99,7 @@ def test_refund_window_passed():
 def test_needs_review(state):
     """A service fee of a request neither withdrawn, taken for review nor decided: a reviewer decides;
     the amount shown is what is claimed, the whole fee paid."""
-    assert decided(request_state=state, withdrawn_at=None) == ("needs_review", PENDING_REVIEW, SERVICE_FEE)
+    assert decided(request_state=state, withdrawn_at=None) == ("needs_review", RefundStatus.PENDING_REVIEW, SERVICE_FEE)
 
 
 # --- the order matters -------------------------------------------------------------------------------
@@ -132,7 +140,7 @@ def test_every_claim_is_decided_within_fifteen_days_and_escalated_three_days_bef
     claimed = PAID_AT
     decide_by = POLICY.decide_by(claimed)
     assert decide_by == claimed + 15 * DAY
-    assert POLICY.escalate_at(decide_by) == claimed + 12 * DAY
+    assert POLICY.escalation_horizon(claimed + 12 * DAY) == decide_by
     assert not POLICY.due_for_escalation(decide_by, claimed + 12 * DAY - timedelta(seconds=1))
     assert POLICY.due_for_escalation(decide_by, claimed + 12 * DAY)
 
@@ -151,7 +159,7 @@ def test_refund_settings_are_read_from_the_environment(monkeypatch):
     assert settings.sandbox_resend_after == timedelta(seconds=5)
 
 
-def test_refund_settings_default_to_the_design():
+def test_refund_settings_default_to_thirty_days_half_and_fifteen_days():
     assert Settings.from_env().refunds == RefundPolicy(
         window=30 * DAY, share=Decimal("0.5"), decision_sla=15 * DAY, escalate_before=3 * DAY
     )

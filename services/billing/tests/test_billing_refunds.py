@@ -27,7 +27,7 @@ class Payouts:
         self.started: list[str] = []
         self.notices: list[tuple[bytes, dict]] = []
         for service in services:
-            self._watch(service.provider)
+            self._watch(service.billing.provider)
 
     def _watch(self, provider):
         start, transport = provider.start_refund, provider.transport
@@ -363,14 +363,14 @@ def test_a_replayed_refund_webhook_is_refused_and_pays_nothing(billing, payouts)
 
     # The provider telling it again under a new id: acknowledged, the paid refund left as it is.
     refund_id = billing.refunds("REQ-1", OWNER)["service"]["id"]
-    status, answer = billing.service.provider.complete_refund(refund_id)
+    status, answer = billing.service.billing.provider.complete_refund(refund_id)
     assert (status, answer["effect"]) == (200, "ignored")
     assert len(billing.events("billing.refund_paid")) == 1 and len(payouts.started) == 1
 
 
 def test_a_refund_webhook_for_an_unknown_refund_changes_nothing(billing):
     before = billing.snapshot()
-    status, answer = billing.service.provider.complete_refund("no-such-refund")
+    status, answer = billing.service.billing.provider.complete_refund("no-such-refund")
     assert status == 404 and answer["error"]["code"] == "not_found"
     assert billing.snapshot() == before
 
@@ -379,7 +379,7 @@ def test_a_refund_webhook_for_an_unknown_refund_changes_nothing(billing):
 def test_an_unacknowledged_refund_webhook_is_sent_again_later(billing, payouts):
     _paid_request(billing)
     billing.withdraw("REQ-1", OWNER)
-    provider = billing.service.provider
+    provider = billing.service.billing.provider
     working = provider.transport
 
     def unreachable(url, body, headers):
@@ -433,7 +433,9 @@ def test_two_replicas_evaluating_the_same_withdrawal_and_two_schedulers_pay_out_
         assert billing.claim_refund(invoices["service"]["id"], f"acct-{number}").status_code == 201
 
     replica = make_runtime(url)
-    second = BillingService(replica, billing.service.settings, billing.clock, billing.service.provider.transport)
+    second = BillingService(
+        replica, billing.service.settings, billing.clock, billing.service.billing.provider.transport
+    )
     payouts = Payouts(billing.service, second)
     consumers = [
         billing.consumer,
@@ -490,7 +492,7 @@ def test_two_replicas_evaluating_the_same_withdrawal_and_two_schedulers_pay_out_
     assert set(paid) == {r.id for r in approved} and set(paid.values()) == {1}
     escalated = Counter(e["refund_id"] for e in billing.events("billing.refund_escalated"))
     assert len(escalated) == len(pending) and set(escalated.values()) == {1}
-    second.db.dispose()
+    second.billing.db.dispose()
 
 
 def test_a_refusal_by_the_rules_is_refined_when_the_request_is_decided(billing):

@@ -6,18 +6,17 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from billing.domain.deadlines import DeadlinePolicy, parse_reminders
+from billing.domain.errors import InvalidSignature, InvoiceNotPayable, StaleWebhook
 from billing.domain.fees import DEFAULT_SCHEDULE, FeeSchedule, InvalidFeeSchedule
 from billing.domain.idempotency import check_key, fingerprint
 from billing.domain.invoices import (
-    DUPLICATE_PAYMENT,
-    PAYMENT_AFTER_CANCELLATION,
-    NotPayable,
+    FullRefundRule,
     check_payable,
     fees_settled,
     new_sadad_bill_number,
     over_payment_rule,
 )
-from billing.domain.payments import InvalidSignature, StaleWebhook, sign, verify_signature
+from billing.domain.payments import sign, verify_signature
 from billing.settings import Settings
 
 pytestmark = pytest.mark.unit
@@ -153,15 +152,15 @@ def test_fees_are_settled_when_every_invoice_is_paid_or_waived(statuses, settled
 )
 def test_only_an_unpaid_invoice_can_be_paid(status, code):
     check_payable("unpaid")
-    with pytest.raises(NotPayable) as refused:
+    with pytest.raises(InvoiceNotPayable) as refused:
         check_payable(status)
     assert refused.value.code == code
 
 
 def test_money_captured_for_an_invoice_that_no_longer_owes_it_is_refunded_in_full():
     assert over_payment_rule("unpaid") is None
-    assert over_payment_rule("paid") == over_payment_rule("waived") == DUPLICATE_PAYMENT
-    assert over_payment_rule("expired") == over_payment_rule("cancelled") == PAYMENT_AFTER_CANCELLATION
+    assert over_payment_rule("paid") == over_payment_rule("waived") == FullRefundRule.DUPLICATE_PAYMENT
+    assert over_payment_rule("expired") == over_payment_rule("cancelled") == FullRefundRule.PAYMENT_AFTER_CANCELLATION
 
 
 def test_sadad_bill_numbers_are_twelve_random_digits():

@@ -114,4 +114,4 @@ def test_two_schedulers_on_postgresql_never_remind_or_expire_twice(billing_at, m
     expired = Counter(e["application_number"] for e in billing.events("billing.payment_deadline_expired"))
     assert set(expired) == set(requests) and set(expired.values()) == {1}
     assert {row.status for row in billing.rows("fee_accounts")} == {"expired"}
-    second.db.dispose()
+    second.billing.db.dispose()

@@ -28,6 +28,10 @@ from ops.mailcatcher import MailCatcher
 FAST_RETRIES = [timedelta(milliseconds=100)] * 2
 
 
+# billing's default refund settings (BILLING_REFUND_WINDOW, _SHARE, _DECISION_SLA), as its events carry them
+DEFAULT_REFUND_TERMS = {"window": "P30D", "share": "0.5", "decision_sla": "P15D"}
+
+
 class Events:
     """The events this service handles, with valid data unless a test overrides it. Account events
     carry the person; the others name them only as `acct-<email>`, the account id given here."""
@@ -167,8 +171,9 @@ class Events:
         rule: str = "withdrawn_within_window",
         amount_halalas: int = 62525,
         reason: str | None = None,
+        terms: dict | None = None,
     ) -> Event:
-        """Half the SAR 1,250.50 service fee, unless told otherwise."""
+        """Half the SAR 1,250.50 service fee, unless told otherwise, under the default terms."""
         return self.about_request(
             "billing.refund_decided",
             email,
@@ -178,6 +183,7 @@ class Events:
             amount_halalas=amount_halalas,
             rule=rule,
             reason=reason,
+            terms=terms or DEFAULT_REFUND_TERMS,
         )
 
     def refund_paid(self, email: str) -> Event:

@@ -28,7 +28,8 @@ from notifications.domain.emails import (
     WELCOME,
     render,
 )
-from notifications.domain.formatting import REFUND_RULES, minutes
+from notifications.domain.formatting import minutes
+from notifications.domain.wording import REFUND_RULES, refund_rule
 
 pytestmark = pytest.mark.unit
 
@@ -517,7 +518,7 @@ def test_every_refund_rule_is_explained_in_the_email(events, rule, language):
     event = events.refund_decided("sara@example.com", rule=rule)
     email = render(REFUND_DECIDED, language, _about_request(events, "", language=language, event=event))
 
-    assert REFUND_RULES[rule][language] in email.text and rule not in email.text
+    assert refund_rule(rule, event.data["terms"], language) in email.text and rule not in email.text
 
 
 @pytest.mark.parametrize(

@@ -5,24 +5,21 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from mumaris_shared.contracts import LANGUAGES
-from notifications.domain.formatting import (
+from notifications.domain.formatting import count, date, date_time, in_riyadh, money, percent, time_left
+from notifications.domain.wording import (
     REFUND_RULES,
-    count,
-    date,
-    date_time,
     exemption,
     fee_kind,
     fee_kinds,
-    in_riyadh,
-    money,
     payment_method,
     profile_field,
     profile_fields,
     refund_rule,
-    time_left,
 )
 
 pytestmark = pytest.mark.unit
+
+TERMS = {"window": "P30D", "share": "0.5", "decision_sla": "P15D"}  # billing's defaults
 
 
 @pytest.mark.parametrize(
@@ -194,7 +191,7 @@ def test_every_refund_rule_of_the_policy_is_explained_in_every_language():
     for rule, wording in REFUND_RULES.items():
         assert set(wording) == set(LANGUAGES), rule
         assert all(text.strip() and text != rule for text in wording.values()), rule
-        assert refund_rule(rule, "ar") != refund_rule(rule, "en")
+        assert refund_rule(rule, TERMS, "ar") != refund_rule(rule, TERMS, "en")
 
 
 @pytest.mark.parametrize(
@@ -207,13 +204,30 @@ def test_every_refund_rule_of_the_policy_is_explained_in_every_language():
     ],
 )
 def test_a_refund_rule_says_what_it_means(rule, arabic, english):
-    assert arabic in refund_rule(rule, "ar")
-    assert english in refund_rule(rule, "en")
+    assert arabic in refund_rule(rule, TERMS, "ar")
+    assert english in refund_rule(rule, TERMS, "en")
+
+
+def test_a_refund_rule_says_the_terms_billing_decided_it_under():
+    """The figures are billing's settings, carried on its event: changed there, the e-mail follows."""
+    terms = {"window": "P14D", "share": "0.25", "decision_sla": "P10D"}
+    assert "within 14 days of paying" in refund_rule("withdrawn_within_window", terms, "en")
+    assert "25% of the service fee" in refund_rule("withdrawn_within_window", terms, "en")
+    assert "خلال 14 يومًا" in refund_rule("withdrawn_within_window", terms, "ar")
+    assert "25% من رسوم الخدمة" in refund_rule("withdrawn_within_window", terms, "ar")
+    assert "More than 14 days" in refund_rule("refund_window_passed", terms, "en")
+    assert "within 10 days" in refund_rule("needs_review", terms, "en")
+    assert "خلال 10 أيام" in refund_rule("needs_review", terms, "ar")
+
+
+@pytest.mark.parametrize("share, written", [("0.5", "50%"), ("1", "100%"), ("0.333", "33.3%"), ("0", "0%")])
+def test_a_share_is_written_as_a_percentage(share, written):
+    assert percent(share) == written
 
 
 def test_a_refund_rule_not_known_yet_reads_as_its_own_name():
-    assert refund_rule("partial_goodwill", "ar") == "partial_goodwill"
-    assert refund_rule("partial_goodwill", "en") == "partial_goodwill"
+    assert refund_rule("partial_goodwill", TERMS, "ar") == "partial_goodwill"
+    assert refund_rule("partial_goodwill", TERMS, "en") == "partial_goodwill"
 
 
 def test_membership_data_fields_are_named_in_each_language():

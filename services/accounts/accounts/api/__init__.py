@@ -1,4 +1,4 @@
-"""The HTTP API: `/v1/...` (DESIGN.md section 9) and the public keys at `/.well-known/jwks.json`."""
+"""The HTTP API: `/v1/...` (docs/api.md) and the public keys at `/.well-known/jwks.json`."""
 
 from flask import current_app
 from flask_smorest import Blueprint

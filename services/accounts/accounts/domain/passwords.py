@@ -8,18 +8,14 @@ import secrets
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from .errors import WeakPassword
+
 MIN_LENGTH = 10
 MAX_LENGTH = 128
 # A local part this short ("al@…") would rule out every password holding those letters.
 SHORTEST_LOCAL_PART_CHECKED = 3
 
 _hasher = PasswordHasher()  # argon2id with the library's defaults (RFC 9106's low-memory profile)
-
-
-class WeakPassword(ValueError):
-    def __init__(self, problems: list[str]):
-        super().__init__("; ".join(problems))
-        self.problems = problems
 
 
 def password_problems(password: str, email: str) -> list[str]:

@@ -1,12 +1,10 @@
-"""The HTTP API: `/v1/...` (DESIGN.md section 9). Roles are checked before the body is read."""
+"""The HTTP API: `/v1/...` (docs/api.md). Roles are checked before the body is read."""
 
 from flask import current_app
 from flask_smorest import Blueprint
 
 from mumaris_shared.auth import APPLICANT, REVIEWER, current_principal, require_roles
-from mumaris_shared.errors import error_response
 
-from ..domain.lifecycle import IllegalTransition
 from ..service import ApplicationService
 from .schemas import (
     ApplicationCreateSchema,
@@ -28,16 +26,6 @@ BEARER = [{"bearer": []}]
 
 def _service() -> ApplicationService:
     return current_app.extensions[SERVICE_EXTENSION]
-
-
-@blueprint.errorhandler(IllegalTransition)
-def _illegal_transition(exc: IllegalTransition):
-    return error_response(
-        409,
-        "illegal_transition",
-        str(exc),
-        {"current_status": exc.current_status, "review_started": exc.review_started},
-    )
 
 
 @blueprint.post("/applications")

@@ -3,9 +3,9 @@
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
 from mumaris_shared.contracts import CATEGORIES, DECISIONS
-from mumaris_shared.events import isoformat, utcnow
+from mumaris_shared.events import utcnow
 from mumaris_shared.identity import normalise_mobile
-from mumaris_shared.schemas import Normalised, NormalisedEmail, Strict
+from mumaris_shared.schemas import Moment, Normalised, NormalisedEmail, Strict, Text
 
 from ..domain.lifecycle import decision_reason
 from ..domain.updates import (
@@ -18,23 +18,6 @@ from ..domain.updates import (
     UPDATABLE,
     an_update_changes_something,
 )
-
-
-class Text(fields.String):
-    """Trimmed, not empty, at most `max_length` characters."""
-
-    def __init__(self, max_length: int, *validators, **kwargs):
-        super().__init__(validate=[validate.Length(min=1, max=max_length), *validators], **kwargs)
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        return super()._deserialize(value, attr, data, **kwargs).strip()
-
-
-class Moment(fields.DateTime):
-    """UTC, written like the events' times: 2026-11-25T10:00:00Z."""
-
-    def _serialize(self, value, attr, obj, **kwargs):
-        return None if value is None else isoformat(value)
 
 
 def _not_in_the_future(year: int) -> None:

@@ -1,11 +1,13 @@
-"""The life of a registration request (DESIGN.md section 3) and of a data update of an approved
-one: their statuses, and for each the one table of which action moves it from which status to
-which. Every change of a request's status goes through `transition`, every change of an update's
+"""The life of a registration request and of a data update of an approved one (docs/rules.md,
+"The request's life"): their statuses, and for each the one table of which action moves it from
+which status to which. Every change of a request's status goes through `transition`, every change of an update's
 through `update_transition`; anything a table does not allow is an `IllegalTransition`."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from .errors import IllegalTransition
 
 DRAFT = "draft"
 AWAITING_PAYMENT = "awaiting_payment"
@@ -15,6 +17,8 @@ REJECTED = "rejected"
 WITHDRAWN = "withdrawn"
 CANCELLED = "cancelled"
 STATUSES = (DRAFT, AWAITING_PAYMENT, UNDER_REVIEW, APPROVED, REJECTED, WITHDRAWN, CANCELLED)
+
+SYSTEM = "system"  # the `by` of timeline entries made by an event, not a person
 
 # A reviewer taking the request is recorded on the timeline under this name; the status stays
 # under_review (refunds depend on the moment, so it is kept and published).
@@ -99,20 +103,14 @@ class Step:
     records: str  # what the timeline entry says
 
 
-class IllegalTransition(Exception):
-    def __init__(self, action: str, current_status: str, review_started: bool, subject: str = "request"):
-        self.action = action
-        self.current_status = current_status
-        self.review_started = review_started
-        state = f"{current_status} (review started)" if review_started else current_status
-        super().__init__(f"a {subject} that is {state} cannot be {_VERB.get(action, action)}")
-
-
 def _apply(rules: tuple[Rule, ...], subject: str, action: str, status: str, review_started: bool) -> Step:
     for rule in rules:
         if (rule.action, rule.source) == (action, status) and rule.review_started in (None, review_started):
             return Step(rule.target, rule.records or rule.target)
-    raise IllegalTransition(action, status, review_started, subject)
+    state = f"{status} (review started)" if review_started else status
+    raise IllegalTransition(
+        f"a {subject} that is {state} cannot be {_VERB.get(action, action)}", action, status, review_started
+    )
 
 
 def transition(action: str, status: str, review_started: bool = False) -> Step:

@@ -14,8 +14,9 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.orm import Session
 
-from ..domain.exemptions import APPROVED, PENDING
-from ..domain.fees import FEE_KINDS
+from mumaris_shared.contracts import FEE_KINDS
+
+from ..domain.exemptions import ExemptionStatus
 from ..domain.invoices import new_sadad_bill_number
 from .orm import exemptions_table as exemptions
 from .orm import fee_accounts_table as fee_accounts
@@ -159,7 +160,7 @@ def active_claim(session: Session, application_number: str, account_id: str, kin
             exemptions.c.application_number == application_number,
             exemptions.c.account_id == account_id,
             exemptions.c.kind == kind,
-            exemptions.c.status.in_([PENDING, APPROVED]),
+            exemptions.c.status.in_([ExemptionStatus.PENDING, ExemptionStatus.APPROVED]),
         )
     ).first()
 
@@ -195,25 +196,30 @@ def mark_waiver_announced(session: Session, waiver_id: str, now: datetime) -> No
 
 
 # --- refunds ----------------------------------------------------------------------------------------
+# A refund is read with the kind of the fee it gives back (administrative | service).
+_REFUNDS = select(refunds, invoices.c.kind).join(invoices, invoices.c.id == refunds.c.invoice_id)
+
+
 def add_refund(session: Session, **values) -> Row:
     session.execute(insert(refunds).values(**values))
-    return session.execute(select(refunds).where(refunds.c.id == values["id"])).first()
+    return refund(session, values["id"])
 
 
 def refunds_of(session: Session, application_number: str) -> list[Row]:
     return session.execute(
-        select(refunds)
-        .where(refunds.c.application_number == application_number)
-        .order_by(refunds.c.created_at, refunds.c.id)
+        _REFUNDS.where(refunds.c.application_number == application_number).order_by(refunds.c.created_at, refunds.c.id)
     ).all()
 
 
 def refund(session: Session, refund_id: str, lock: bool = False) -> Row | None:
-    return _one(session, select(refunds).where(refunds.c.id == refund_id), lock)
+    statement = _REFUNDS.where(refunds.c.id == refund_id)
+    if lock:
+        statement = statement.with_for_update(of=refunds)
+    return session.execute(statement).first()
 
 
 def refund_by_key(session: Session, dedupe_key: str) -> Row | None:
-    return session.execute(select(refunds).where(refunds.c.dedupe_key == dedupe_key)).first()
+    return session.execute(_REFUNDS.where(refunds.c.dedupe_key == dedupe_key)).first()
 
 
 def update_refund(session: Session, refund_id: str, **values) -> None:
@@ -222,14 +228,7 @@ def update_refund(session: Session, refund_id: str, **values) -> None:
 
 def refunds_by_status(session: Session, status: str | None) -> list[Row]:
     """Oldest first: the reviewers' queue for `pending_review`."""
-    statement = select(refunds).order_by(refunds.c.created_at, refunds.c.id)
+    statement = _REFUNDS.order_by(refunds.c.created_at, refunds.c.id)
     if status is not None:
         statement = statement.where(refunds.c.status == status)
     return session.execute(statement).all()
-
-
-def invoice_kinds(session: Session, invoice_ids) -> dict[str, str]:
-    ids = list(set(invoice_ids))
-    if not ids:
-        return {}
-    return dict(session.execute(select(invoices.c.id, invoices.c.kind).where(invoices.c.id.in_(ids))).all())

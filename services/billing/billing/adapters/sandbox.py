@@ -6,7 +6,7 @@ as a gateway would — the webhook does not know or care that the caller is the 
 Refunds: `start_refund` accepts the refund (pending; the reference is derived from the refund id,
 so a repeated start is the same refund, as an idempotency key makes it at a real gateway);
 `complete_refund` then plays the bank and sends the signed webhook of kind `refund`. The sandbox
-keeps no state: billing's scheduler tells it which refunds to complete (service.py)."""
+keeps no state: billing's scheduler tells it which refunds to complete (service/jobs.py)."""
 
 from __future__ import annotations
 
@@ -25,6 +25,7 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
 from mumaris_shared.events import isoformat
 
+from ..domain.errors import MalformedWebhook
 from ..domain.payments import (
     OUTCOMES,
     REFUND_NOTICE,
@@ -129,7 +130,7 @@ class SandboxProvider:
                 )
             data = _WebhookBody().load(raw)
         except (ValueError, ValidationError) as exc:
-            raise ValueError(f"the webhook body is malformed: {exc}") from None
+            raise MalformedWebhook(f"the webhook body is malformed: {exc}") from None
         return WebhookEvent(
             id=data["id"], payment_id=data["payment_id"], outcome=data["outcome"], occurred_at=data["occurred_at"]
         )

@@ -1,11 +1,12 @@
-"""The HTTP API under /v1 (DESIGN.md section 9)."""
+"""The HTTP API under /v1 (docs/api.md). Views render the service's rows through the response
+schemas; refusals are the service's domain errors, answered by the shared error handler."""
 
-from flask import current_app, request
+from flask import current_app, jsonify, request
 from flask_smorest import Blueprint
 
 from mumaris_shared.auth import APPLICANT, REVIEWER, SECRETARY_GENERAL, current_principal, require_roles
-from mumaris_shared.errors import ApiError
 
+from ..domain.errors import IdempotencyKeyRequired
 from ..domain.idempotency import check_key, fingerprint
 from ..service import BillingService
 from .schemas import (
@@ -67,11 +68,18 @@ def start_payment(body, invoice_id):
     try:
         key = check_key(request.headers.get("Idempotency-Key"))
     except ValueError as exc:
-        raise ApiError(400, "idempotency_key_required", str(exc)) from None
+        raise IdempotencyKeyRequired(str(exc)) from None
     status, answer = _service().start_payment(
-        current_principal(), invoice_id, body["method"], key, fingerprint("POST", request.path, body)
+        current_principal(),
+        invoice_id,
+        body["method"],
+        key,
+        fingerprint("POST", request.path, body),
+        answer=PaymentSchema().dump,
     )
-    return answer, status
+    response = jsonify(answer)  # rendered once, when first answered: a repeat answers the same
+    response.status_code = status
+    return response
 
 
 @blueprint.get("/payments/<payment_id>")
@@ -152,8 +160,8 @@ def grant_waiver(body):
 @require_roles()
 def claim_refund(body):
     """Claim a paid fee back (the invoice's owner): decided at once by the rules, or queued for a reviewer"""
-    status, answer = _service().claim_refund(current_principal(), body["invoice"], body["reason"])
-    return answer, status
+    status, refund = _service().claim_refund(current_principal(), body["invoice"], body["reason"])
+    return refund, status
 
 
 @blueprint.get("/refunds")

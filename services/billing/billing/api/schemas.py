@@ -1,23 +1,18 @@
-"""Request and response bodies (DESIGN.md section 9: these field names are fixed). Unknown fields
-in a request are refused."""
+"""Request and response bodies (the field names of docs/api.md's contract are fixed). Unknown fields
+in a request are refused. Response schemas render the service's rows: they are billing's views."""
 
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import Schema, ValidationError, fields, post_dump, validate, validates_schema
 
-from mumaris_shared.contracts import DECISIONS
-from mumaris_shared.schemas import Strict
+from mumaris_shared.contracts import DECISIONS, FEE_KINDS
+from mumaris_shared.schemas import Moment, Strict, Text
 
-from ..domain.exemptions import EXEMPTION_KINDS, EXEMPTION_STATUSES
-from ..domain.fees import FEE_KINDS
-from ..domain.payments import METHODS, OUTCOMES
-from ..domain.refunds import REFUND_STATUSES
-
-
-def _text(max_length: int, **kwargs):
-    return fields.String(validate=validate.Length(min=1, max=max_length), **kwargs)
+from ..domain.exemptions import EXEMPTION_KINDS, ExemptionStatus
+from ..domain.payments import METHODS, OUTCOMES, SADAD
+from ..domain.refunds import RefundStatus
 
 
 class ApplicationQuerySchema(Strict):
-    application = _text(64, required=True)
+    application = Text(64, required=True)
 
 
 class PaymentStartSchema(Strict):
@@ -29,13 +24,13 @@ class SandboxCompletionSchema(Strict):
 
 
 class ExemptionClaimSchema(Strict):
-    application = _text(64, required=True)
+    application = Text(64, required=True)
     kind = fields.String(required=True, validate=validate.OneOf(EXEMPTION_KINDS))
-    evidence_reference = _text(200, required=True)
+    evidence_reference = Text(200, required=True)
 
 
 class ExemptionQuerySchema(Strict):
-    status = fields.String(validate=validate.OneOf(EXEMPTION_STATUSES))
+    status = fields.String(validate=validate.OneOf(tuple(ExemptionStatus)))
 
 
 class ExemptionDecisionSchema(Strict):
@@ -44,8 +39,8 @@ class ExemptionDecisionSchema(Strict):
 
 
 class WaiverSchema(Strict):
-    application = _text(64, required=True)
-    decision_number = _text(64, required=True)
+    application = Text(64, required=True)
+    decision_number = Text(64, required=True)
     kinds = fields.List(
         fields.String(validate=validate.OneOf(FEE_KINDS)),
         required=True,
@@ -54,13 +49,13 @@ class WaiverSchema(Strict):
 
 
 class RefundClaimSchema(Strict):
-    invoice = _text(64, required=True)
-    reason = _text(2000, required=True)  # the applicant's words: why they ask for it
+    invoice = Text(64, required=True)
+    reason = Text(2000, required=True)  # the applicant's words: why they ask for it
 
 
 class RefundQuerySchema(Strict):
-    application = _text(64)  # a request's refunds (its owner or staff)
-    status = fields.String(validate=validate.OneOf(REFUND_STATUSES))  # alone: staff; pending_review is the queue
+    application = Text(64)  # a request's refunds (its owner or staff)
+    status = fields.String(validate=validate.OneOf(tuple(RefundStatus)))  # alone: staff; pending_review is the queue
 
     @validates_schema
     def _one_filter(self, data, **kwargs):
@@ -77,33 +72,33 @@ class RefundDecisionSchema(Strict):
 
 class RefundSchema(Schema):
     id = fields.String()
-    invoice = fields.String()
-    application = fields.String()
+    invoice = fields.String(attribute="invoice_id")
+    application = fields.String(attribute="application_number")
     kind = fields.String(allow_none=True)  # the fee: administrative | service
     status = fields.String()  # pending_review | approved | rejected | paying | paid | payout_failed
     amount_halalas = fields.Integer()  # paid back (approved and after); claimed (pending_review); 0 (rejected)
     rule = fields.String()  # the rule that decided (domain/refunds.py), or reviewer_decision
     origin = fields.String()  # claim | withdrawal | over_payment
-    payment = fields.String(allow_none=True)  # the payment refunded
+    payment = fields.String(attribute="payment_id", allow_none=True)  # the payment refunded
     claim_reason = fields.String(allow_none=True)
     reason = fields.String(allow_none=True)  # the reviewer's
-    created_at = fields.String()
-    decide_by = fields.String(allow_none=True)
-    decided_at = fields.String(allow_none=True)
-    escalated_at = fields.String(allow_none=True)
-    paid_at = fields.String(allow_none=True)
+    created_at = Moment()
+    decide_by = Moment(allow_none=True)
+    decided_at = Moment(allow_none=True)
+    escalated_at = Moment(allow_none=True)
+    paid_at = Moment(allow_none=True)
 
 
 class InvoiceSchema(Schema):
     id = fields.String()
-    application = fields.String()
+    application = fields.String(attribute="application_number")
     kind = fields.String()
     amount_halalas = fields.Integer()
     status = fields.String()
-    due_at = fields.String()
+    due_at = Moment()
     sadad_bill_number = fields.String()
-    issued_at = fields.String()
-    paid_at = fields.String(allow_none=True)
+    issued_at = Moment()
+    paid_at = Moment(allow_none=True)
     waived_by = fields.String(allow_none=True)  # exemption | waiver
     waiver_reference = fields.String(allow_none=True)  # the exemption id or the decision number
 
@@ -111,14 +106,20 @@ class InvoiceSchema(Schema):
 class PaymentSchema(Schema):
     id = fields.String()
     status = fields.String()
-    invoice = fields.String()
+    invoice = fields.String(attribute="invoice_id")
     method = fields.String()
     amount_halalas = fields.Integer()
     provider = fields.String()
     provider_reference = fields.String()
     bill_number = fields.String()  # SADAD only: the bill number to pay at any bank
-    created_at = fields.String()
-    completed_at = fields.String(allow_none=True)
+    created_at = Moment()
+    completed_at = Moment(allow_none=True)
+
+    @post_dump(pass_original=True)
+    def _sadad_only(self, data, payment, **kwargs):
+        if payment.method != SADAD:
+            data.pop("bill_number", None)
+        return data
 
 
 class SandboxCompletedSchema(Schema):
@@ -136,19 +137,19 @@ class WebhookAnswerSchema(Schema):
 
 class ExemptionSchema(Schema):
     id = fields.String()
-    application = fields.String()
+    application = fields.String(attribute="application_number")
     account_id = fields.String()
     kind = fields.String()
     evidence_reference = fields.String()
     status = fields.String()
     reason = fields.String(allow_none=True)
-    claimed_at = fields.String()
-    decided_at = fields.String(allow_none=True)
+    claimed_at = Moment()
+    decided_at = Moment(allow_none=True)
 
 
 class WaiverAnswerSchema(Schema):
     id = fields.String()
-    application = fields.String()
+    application = fields.String(attribute="application_number")
     decision_number = fields.String()
     kinds = fields.List(fields.String())
-    granted_at = fields.String()
+    granted_at = Moment()

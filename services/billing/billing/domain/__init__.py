@@ -1,1 +1,1 @@
-"""Billing's rules, free of Flask, SQLAlchemy and pika: each module names one rule of DESIGN.md section 4."""
+"""Billing's rules, free of Flask, SQLAlchemy and pika: each module holds one rule of docs/rules.md."""

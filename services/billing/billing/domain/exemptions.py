@@ -5,18 +5,32 @@ waives what is still unpaid; a fee already paid is refunded in full)."""
 
 from __future__ import annotations
 
-from .fees import ADMINISTRATIVE
+from enum import StrEnum
 
-MARTYR_RELATIVE = "martyr_relative"
-EXEMPTION_KINDS = (MARTYR_RELATIVE,)
-WAIVED_BY_EXEMPTION = {MARTYR_RELATIVE: (ADMINISTRATIVE,)}  # exemption kind -> the fee kinds it waives
+from mumaris_shared.contracts import FeeKind
 
-PENDING, APPROVED, REJECTED = "pending", "approved", "rejected"
-EXEMPTION_STATUSES = (PENDING, APPROVED, REJECTED)
-APPROVE, REJECT = "approve", "reject"
 
-# Waived-by markers on invoices: what waived them.
-BY_EXEMPTION, BY_WAIVER = "exemption", "waiver"
+class ExemptionKind(StrEnum):
+    MARTYR_RELATIVE = "martyr_relative"
 
-# An exemption claimed before billing knew the request, by someone other than its owner.
+
+EXEMPTION_KINDS = tuple(ExemptionKind)
+# exemption kind -> the fee kinds it waives
+WAIVED_BY_EXEMPTION: dict[str, tuple[FeeKind, ...]] = {ExemptionKind.MARTYR_RELATIVE: (FeeKind.ADMINISTRATIVE,)}
+
+
+class ExemptionStatus(StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+
+class WaivedBy(StrEnum):
+    """What waived an invoice (kept on it, with the exemption id or the decision number)."""
+
+    EXEMPTION = "exemption"
+    WAIVER = "waiver"
+
+
+# Why an exemption claimed before billing knew the request is refused when the request arrives.
 NOT_THE_OWNER = "the claimant is not the owner of the request"

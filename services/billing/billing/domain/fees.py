@@ -11,11 +11,7 @@ from pathlib import Path
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
-from mumaris_shared.contracts import CATEGORIES
-
-ADMINISTRATIVE = "administrative"
-SERVICE = "service"
-FEE_KINDS = (ADMINISTRATIVE, SERVICE)  # the order invoices are issued and listed in
+from mumaris_shared.contracts import CATEGORIES, FeeKind
 
 DEFAULT_SCHEDULE = Path(__file__).resolve().parent.parent / "fee_schedule.json"
 
@@ -54,6 +50,6 @@ class FeeSchedule:
             raise InvalidFeeSchedule(f"fee schedule {path}: no service fee for {', '.join(missing)}")
         return cls(data["administrative_halalas"], dict(data["service_halalas"]))
 
-    def fees_for(self, category: str) -> dict[str, int]:
+    def fees_for(self, category: str) -> dict[FeeKind, int]:
         """The two fees of a request of `category`: {kind: amount in halalas}."""
-        return {ADMINISTRATIVE: self.administrative_halalas, SERVICE: self.service_halalas[category]}
+        return {FeeKind.ADMINISTRATIVE: self.administrative_halalas, FeeKind.SERVICE: self.service_halalas[category]}

@@ -1,4 +1,4 @@
-"""Idempotent money-moving calls (DESIGN.md section 6): a caller's `Idempotency-Key` names one
+"""Idempotent money-moving calls (docs/api.md): a caller's `Idempotency-Key` names one
 attempt. The same key with the same request gives back the first answer; the same key with a
 different request is refused, since the caller has mixed up two attempts."""
 
@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+from typing import Any
 
 MAX_KEY_LENGTH = 200
 
 
-def fingerprint(method: str, path: str, body: dict) -> str:
+def fingerprint(method: str, path: str, body: dict[str, Any]) -> str:
     """What makes two requests "the same": method, path and body, whatever the key order."""
     canonical = json.dumps({"method": method, "path": path, "body": body}, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()

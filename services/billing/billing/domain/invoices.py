@@ -6,19 +6,46 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Iterable
+from enum import StrEnum
 
-UNPAID, PAID, WAIVED, EXPIRED, CANCELLED = "unpaid", "paid", "waived", "expired", "cancelled"
-INVOICE_STATUSES = (UNPAID, PAID, WAIVED, EXPIRED, CANCELLED)
-SETTLED_STATUSES = frozenset({PAID, WAIVED})
+from .errors import InvoiceNotPayable
+from .exemptions import WaivedBy
 
-# The request's fee account (what the scheduler watches).
-OPEN, SETTLED, ACCOUNT_EXPIRED, CLOSED = "open", "settled", "expired", "closed"
 
-# Refund rules this service decides by itself, in full and at once.
-DUPLICATE_PAYMENT = "duplicate_payment"  # captured for an invoice already paid or waived
-PAYMENT_AFTER_CANCELLATION = "payment_after_cancellation"  # captured after expiry or cancellation
-EXEMPTION_AFTER_PAYMENT = "exemption_after_payment"  # the exemption came after the fee was paid
-WAIVER_AFTER_PAYMENT = "waiver_after_payment"  # the waiver came after the fee was paid
+class InvoiceStatus(StrEnum):
+    UNPAID = "unpaid"
+    PAID = "paid"
+    WAIVED = "waived"
+    EXPIRED = "expired"  # the payment deadline passed with it unpaid
+    CANCELLED = "cancelled"  # the request was withdrawn or decided with it unpaid
+
+
+SETTLED_STATUSES = frozenset({InvoiceStatus.PAID, InvoiceStatus.WAIVED})
+
+
+class FeeAccountStatus(StrEnum):
+    """A request's fees as a whole: what the scheduler watches."""
+
+    OPEN = "open"  # invoices outstanding, the deadline ahead
+    SETTLED = "settled"  # every invoice paid or waived
+    EXPIRED = "expired"  # the deadline passed unsettled: the request is cancelled
+    CLOSED = "closed"  # withdrawn, approved or rejected while open: nothing more falls due
+
+
+class FullRefundRule(StrEnum):
+    """Refund rules this service decides by itself, in full and at once."""
+
+    DUPLICATE_PAYMENT = "duplicate_payment"  # captured for an invoice already paid or waived
+    PAYMENT_AFTER_CANCELLATION = "payment_after_cancellation"  # captured after expiry or cancellation
+    EXEMPTION_AFTER_PAYMENT = "exemption_after_payment"  # the exemption came after the fee was paid
+    WAIVER_AFTER_PAYMENT = "waiver_after_payment"  # the waiver came after the fee was paid
+
+
+# A fee waived after it was paid is refunded in full, under the rule of what waived it.
+AFTER_PAYMENT = {
+    WaivedBy.EXEMPTION: FullRefundRule.EXEMPTION_AFTER_PAYMENT,
+    WaivedBy.WAIVER: FullRefundRule.WAIVER_AFTER_PAYMENT,
+}
 
 SADAD_BILL_DIGITS = 12
 
@@ -29,29 +56,26 @@ def fees_settled(statuses: Iterable[str]) -> bool:
     return bool(statuses) and all(status in SETTLED_STATUSES for status in statuses)
 
 
-class NotPayable(Exception):
-    def __init__(self, code: str, message: str):
-        super().__init__(message)
-        self.code = code
-        self.message = message
-
-
 def check_payable(status: str) -> None:
-    """Raises NotPayable unless a payment may be started for an invoice in `status`."""
+    """Raises InvoiceNotPayable unless a payment may be started for an invoice in `status`."""
     if status in SETTLED_STATUSES:
-        raise NotPayable("invoice_settled", f"this invoice is already {status}")
-    if status == EXPIRED:
-        raise NotPayable("invoice_expired", "the payment deadline has passed; this invoice can no longer be paid")
-    if status == CANCELLED:
-        raise NotPayable("invoice_cancelled", "the request was withdrawn or closed; this invoice can no longer be paid")
+        raise InvoiceNotPayable("invoice_settled", f"this invoice is already {status}", status)
+    if status == InvoiceStatus.EXPIRED:
+        raise InvoiceNotPayable(
+            "invoice_expired", "the payment deadline has passed; this invoice can no longer be paid", status
+        )
+    if status == InvoiceStatus.CANCELLED:
+        raise InvoiceNotPayable(
+            "invoice_cancelled", "the request was withdrawn or closed; this invoice can no longer be paid", status
+        )
 
 
-def over_payment_rule(status: str) -> str | None:
+def over_payment_rule(status: str) -> FullRefundRule | None:
     """The refund rule for money captured for an invoice in `status`; None when it is owed."""
     if status in SETTLED_STATUSES:
-        return DUPLICATE_PAYMENT
-    if status in (EXPIRED, CANCELLED):
-        return PAYMENT_AFTER_CANCELLATION
+        return FullRefundRule.DUPLICATE_PAYMENT
+    if status in (InvoiceStatus.EXPIRED, InvoiceStatus.CANCELLED):
+        return FullRefundRule.PAYMENT_AFTER_CANCELLATION
     return None
 
 

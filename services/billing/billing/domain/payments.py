@@ -19,16 +19,26 @@ import hmac
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from enum import StrEnum
 from typing import Protocol
 
 from mumaris_shared.contracts import PAYMENT_METHODS
 
+from .errors import InvalidSignature, StaleWebhook
+
 SADAD = "sadad"
 METHODS = PAYMENT_METHODS
-PENDING, CAPTURED, FAILED = "pending", "captured", "failed"
-OUTCOMES = (CAPTURED, FAILED)
+
+
+class PaymentStatus(StrEnum):
+    PENDING = "pending"
+    CAPTURED = "captured"
+    FAILED = "failed"
+
+
+OUTCOMES = (PaymentStatus.CAPTURED, PaymentStatus.FAILED)  # what a payment notice says
 REFUNDED = "refunded"
-REFUND_OUTCOMES = (REFUNDED, FAILED)
+REFUND_OUTCOMES = (REFUNDED, PaymentStatus.FAILED)  # what a refund notice says
 PAYMENT_NOTICE, REFUND_NOTICE = "payment", "refund"  # webhook kinds
 WEBHOOK_TOLERANCE = timedelta(minutes=5)
 
@@ -70,18 +80,6 @@ class RefundWebhookEvent:
     kind: str = REFUND_NOTICE
 
 
-class WebhookRefused(Exception):
-    code = "invalid_webhook"
-
-
-class InvalidSignature(WebhookRefused):
-    code = "invalid_signature"
-
-
-class StaleWebhook(WebhookRefused):
-    code = "stale_webhook"
-
-
 class PaymentProvider(Protocol):
     name: str
 
@@ -94,7 +92,7 @@ class PaymentProvider(Protocol):
 
     def verify_webhook(self, headers: Mapping[str, str], body: bytes) -> WebhookEvent | RefundWebhookEvent:
         """The event a webhook call carries, once its signature and age are proven; raises
-        InvalidSignature, StaleWebhook, or ValueError for a well-signed but malformed body."""
+        InvalidSignature, StaleWebhook, or MalformedWebhook for a well-signed but malformed body."""
 
 
 def sign(secret: str, timestamp: int, body: bytes) -> str:

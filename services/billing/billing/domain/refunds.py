@@ -27,36 +27,43 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import ROUND_DOWN, Decimal
+from enum import StrEnum
 
-# Refund statuses: pending_review → approved | rejected; approved → paying → paid (or payout_failed).
-PENDING_REVIEW, APPROVED, REJECTED, PAYING, PAID, PAYOUT_FAILED = (
-    "pending_review",
-    "approved",
-    "rejected",
-    "paying",
-    "paid",
-    "payout_failed",
-)
-REFUND_STATUSES = (PENDING_REVIEW, APPROVED, REJECTED, PAYING, PAID, PAYOUT_FAILED)
+from mumaris_shared.contracts import FeeKind
 
-# The request's state as billing knows it (from the events of applications and its own deadline).
-OPEN, SETTLED, WITHDRAWN, REQUEST_APPROVED, REQUEST_REJECTED, EXPIRED = (
-    "open",
-    "settled",
-    "withdrawn",
-    "approved",
-    "rejected",
-    "expired",
-)
-REQUEST_STATES = (OPEN, SETTLED, WITHDRAWN, REQUEST_APPROVED, REQUEST_REJECTED, EXPIRED)
 
-ADMINISTRATIVE = "administrative"
+class RefundStatus(StrEnum):
+    """pending_review → approved | rejected; approved → paying → paid (or payout_failed)."""
+
+    PENDING_REVIEW = "pending_review"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    PAYING = "paying"
+    PAID = "paid"
+    PAYOUT_FAILED = "payout_failed"
+
+
+class RequestState(StrEnum):
+    """The request as billing knows it (from the events of applications and its own deadline)."""
+
+    OPEN = "open"
+    SETTLED = "settled"
+    WITHDRAWN = "withdrawn"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    EXPIRED = "expired"
+
+
+class RefundOrigin(StrEnum):
+    """Where a refund record came from."""
+
+    CLAIM = "claim"
+    WITHDRAWAL = "withdrawal"
+    OVER_PAYMENT = "over_payment"
+
 
 # The rule a reviewer's decision of a `needs_review` claim is recorded under (not a policy rule).
 REVIEWER_DECISION = "reviewer_decision"
-
-# Where a refund record came from.
-CLAIM, WITHDRAWAL, OVER_PAYMENT = "claim", "withdrawal", "over_payment"
 
 
 @dataclass(frozen=True)
@@ -66,7 +73,7 @@ class RefundFacts:
     fee_kind: str  # administrative | service
     amount_paid: int  # halalas
     paid_at: datetime
-    request_state: str  # one of REQUEST_STATES
+    request_state: RequestState
     now: datetime
     withdrawn_at: datetime | None = None
     review_started_at: datetime | None = None
@@ -76,7 +83,7 @@ class RefundFacts:
 @dataclass(frozen=True)
 class RefundDecision:
     rule: str
-    status: str  # approved | rejected | pending_review
+    status: RefundStatus  # approved | rejected | pending_review
     amount_halalas: int  # what is paid back if approved (for pending_review: what is claimed)
 
 
@@ -87,7 +94,7 @@ class RefundPolicy:
     decision_sla: timedelta = timedelta(days=15)  # BILLING_REFUND_DECISION_SLA
     escalate_before: timedelta = timedelta(days=3)  # BILLING_REFUND_ESCALATE_BEFORE
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         object.__setattr__(self, "share", Decimal(str(self.share)))
         if not Decimal(0) <= self.share <= Decimal(1):
             raise ValueError("BILLING_REFUND_SHARE must be between 0 and 1")
@@ -108,12 +115,13 @@ class RefundPolicy:
     def decide_by(self, claimed_at: datetime) -> datetime:
         return claimed_at + self.decision_sla
 
-    def escalate_at(self, decide_by: datetime) -> datetime:
-        """When a claim still undecided is escalated: `escalate_before` ahead of its limit."""
-        return decide_by - self.escalate_before
+    def escalation_horizon(self, now: datetime) -> datetime:
+        """A claim still undecided is escalated once its limit is within `escalate_before` of now:
+        it is due when its `decide_by` is at or before this moment (the scheduler's query)."""
+        return now + self.escalate_before
 
     def due_for_escalation(self, decide_by: datetime, now: datetime) -> bool:
-        return now >= self.escalate_at(decide_by)
+        return decide_by <= self.escalation_horizon(now)
 
 
 # --- the rules, in order ----------------------------------------------------------------------------
@@ -121,56 +129,61 @@ Rule = Callable[[RefundPolicy, RefundFacts], "RefundDecision | None"]
 RULES: list[tuple[str, Rule]] = []
 
 
-def rule(name: str):
-    def register(function: Callable[[RefundPolicy, RefundFacts], tuple[str, int] | None]) -> Rule:
+Outcome = tuple[RefundStatus, int] | None  # what a rule says: a status and an amount, or nothing
+
+
+def rule(name: str) -> Callable[[Callable[[RefundPolicy, RefundFacts], Outcome]], Rule]:
+    """Register the function as the next rule, under `name` (the `rule` a decision is told by)."""
+
+    def register(function: Callable[[RefundPolicy, RefundFacts], Outcome]) -> Rule:
         def decide(policy: RefundPolicy, facts: RefundFacts) -> RefundDecision | None:
             outcome = function(policy, facts)
             return None if outcome is None else RefundDecision(name, *outcome)
 
-        decide.__name__ = decide.rule_name = name
+        decide.__name__ = name
         RULES.append((name, decide))
         return decide
 
     return register
 
 
-def _rejected() -> tuple[str, int]:
-    return REJECTED, 0
+def _rejected() -> tuple[RefundStatus, int]:
+    return RefundStatus.REJECTED, 0
 
 
 @rule("administrative_fee_not_refundable")
-def administrative_fee_not_refundable(policy: RefundPolicy, facts: RefundFacts):
-    return _rejected() if facts.fee_kind == ADMINISTRATIVE else None
+def administrative_fee_not_refundable(policy: RefundPolicy, facts: RefundFacts) -> Outcome:
+    return _rejected() if facts.fee_kind == FeeKind.ADMINISTRATIVE else None
 
 
 @rule("request_decided")
-def request_decided(policy: RefundPolicy, facts: RefundFacts):
-    return _rejected() if facts.request_state in (REQUEST_APPROVED, REQUEST_REJECTED) else None
+def request_decided(policy: RefundPolicy, facts: RefundFacts) -> Outcome:
+    return _rejected() if facts.request_state in (RequestState.APPROVED, RequestState.REJECTED) else None
 
 
 @rule("review_started")
-def review_started(policy: RefundPolicy, facts: RefundFacts):
+def review_started(policy: RefundPolicy, facts: RefundFacts) -> Outcome:
     started, until = facts.review_started_at, facts.withdrawn_at or facts.now
     return _rejected() if started is not None and started <= until else None
 
 
 @rule("withdrawn_within_window")
-def withdrawn_within_window(policy: RefundPolicy, facts: RefundFacts):
-    if facts.request_state != WITHDRAWN or facts.withdrawn_at is None:
+def withdrawn_within_window(policy: RefundPolicy, facts: RefundFacts) -> Outcome:
+    if facts.request_state != RequestState.WITHDRAWN or facts.withdrawn_at is None:
         return None
     if facts.withdrawn_at - facts.paid_at <= policy.window:
-        return APPROVED, policy.share_of(facts.amount_paid)
+        return RefundStatus.APPROVED, policy.share_of(facts.amount_paid)
     return None
 
 
 @rule("refund_window_passed")
-def refund_window_passed(policy: RefundPolicy, facts: RefundFacts):
-    return _rejected() if facts.request_state == WITHDRAWN else None
+def refund_window_passed(policy: RefundPolicy, facts: RefundFacts) -> Outcome:
+    return _rejected() if facts.request_state == RequestState.WITHDRAWN else None
 
 
 @rule("needs_review")
-def needs_review(policy: RefundPolicy, facts: RefundFacts):
-    return PENDING_REVIEW, facts.amount_paid
+def needs_review(policy: RefundPolicy, facts: RefundFacts) -> Outcome:
+    return RefundStatus.PENDING_REVIEW, facts.amount_paid
 
 
 RULE_NAMES = tuple(name for name, _rule in RULES)

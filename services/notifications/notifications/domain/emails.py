@@ -5,8 +5,8 @@ Templates (Jinja2) live in `notifications/templates/`:
     layout.<lang>.txt, layout.<lang>.html        the frame every e-mail in that language shares
     <template>/subject.<lang>.txt                 one line
     <template>/body.<lang>.txt, body.<lang>.html  the message itself
-Amounts, dates, counts and names are worded by `formatting` through filters (`|money`, `|date_time`,
-`|time_left`, `|fee_kind`, ...) in the e-mail's language, never in a template.
+Amounts, dates and counts are written by `formatting`, names and rules by `wording`, through filters
+(`|money`, `|date_time`, `|time_left`, `|fee_kind`, ...) in the e-mail's language, never in a template.
 
 Language: a recipient whose language is missing or not one we write in (`contracts.LANGUAGES`) gets
 Arabic, the Commission's own language. Every e-mail exists in every language (a unit test holds it),
@@ -14,13 +14,16 @@ so there is no fallback from one template to another: a missing one is a bug to 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, pass_context, select_autoescape
+from jinja2.runtime import Context
 
 from mumaris_shared.contracts import LANGUAGES
 
-from . import formatting
+from . import formatting, wording
 
 DEFAULT_LANGUAGE = "ar"
 
@@ -75,10 +78,10 @@ class Email:
 
 
 def language_of(requested: str | None) -> str:
-    return requested if requested in LANGUAGES else DEFAULT_LANGUAGE
+    return requested if requested is not None and requested in LANGUAGES else DEFAULT_LANGUAGE
 
 
-def render(template: str, language: str | None, data: dict) -> Email:
+def render(template: str, language: str | None, data: dict[str, Any]) -> Email:
     """`template` in the recipient's language, filled with `data` (a variable a template uses and
     `data` lacks is an error, never a blank in a sent e-mail)."""
     language = language_of(language)
@@ -94,11 +97,11 @@ def render(template: str, language: str | None, data: dict) -> Email:
     )
 
 
-def _in_language(function):
+def _in_language(function: Callable[..., str]) -> Callable[..., str]:
     """A `formatting` function as a filter: the value first, the e-mail's language from its context."""
 
     @pass_context
-    def apply(context, value, *args):
+    def apply(context: Context, value: Any, *args: Any) -> str:
         return function(value, *args, context["language"])
 
     return apply
@@ -119,11 +122,11 @@ _environment.filters.update(
         "date": _in_language(formatting.date),  # {{ decided_at|date }}
         "date_time": _in_language(formatting.date_time),  # {{ due_at|date_time }}
         "time_left": _in_language(formatting.time_left),  # {{ before_deadline|time_left }}
-        "fee_kind": _in_language(formatting.fee_kind),
-        "fee_kinds": _in_language(formatting.fee_kinds),
-        "payment_method": _in_language(formatting.payment_method),
-        "exemption": _in_language(formatting.exemption),
-        "refund_rule": _in_language(formatting.refund_rule),  # {{ rule|refund_rule }}: what the rule means
-        "profile_fields": _in_language(formatting.profile_fields),  # {{ fields_changed|profile_fields }}
+        "fee_kind": _in_language(wording.fee_kind),
+        "fee_kinds": _in_language(wording.fee_kinds),
+        "payment_method": _in_language(wording.payment_method),
+        "exemption": _in_language(wording.exemption),
+        "refund_rule": _in_language(wording.refund_rule),  # {{ rule|refund_rule(terms) }}: what the rule means
+        "profile_fields": _in_language(wording.profile_fields),  # {{ fields_changed|profile_fields }}
     }
 )

@@ -1,0 +1,91 @@
+"""What the platform is made of: the services, their default ports, and the process table.
+
+The processes are one data table, ``PROCESSES``: add a line to add a process."""
+
+from __future__ import annotations
+
+import importlib.util
+from dataclasses import dataclass
+from pathlib import Path
+
+from .net import HOST
+
+ROOT = Path(__file__).resolve().parent.parent
+
+SERVICES = ("accounts", "applications", "billing", "notifications")
+DEFAULT_PORTS = {"accounts": 8101, "applications": 8102, "billing": 8103, "notifications": 8104}
+DEFAULT_GATEWAY_PORT = 8080
+DEFAULT_MAILCATCHER_SMTP_PORT = 1025
+DEFAULT_MAILCATCHER_HTTP_PORT = 8025
+DEFAULT_RABBITMQ_URL = "amqp://guest:guest@127.0.0.1:5672/%2F"
+
+
+class PlatformError(RuntimeError):
+    pass
+
+
+@dataclass(frozen=True)
+class Proc:
+    """One long-running process. ``argv`` may use {python} and {port} (the service's web port)."""
+
+    name: str
+    service: str
+    argv: tuple[str, ...]
+    module: str  # must be importable, else the service is reported as missing
+    web: bool = False  # has an HTTP port and answers /healthz
+
+
+def web(service: str) -> Proc:
+    return Proc(
+        f"{service}-web",
+        service,
+        (
+            "{python}",
+            "-m",
+            "gunicorn",
+            "--bind",
+            HOST + ":{port}",
+            "--workers",
+            "1",
+            "--threads",
+            "8",
+            "--access-logfile",
+            "-",
+            # gunicorn 27 otherwise shares one control socket (~/.gunicorn/gunicorn.ctl) among all
+            "--no-control-socket",
+            f"{service}.wsgi:app",
+        ),
+        module=f"{service}.wsgi",
+        web=True,
+    )
+
+
+def worker(service: str, role: str) -> Proc:
+    module = f"{service}.{role}"
+    return Proc(f"{service}-{role}", service, ("{python}", "-m", module), module=module)
+
+
+# Start order; stop is the reverse. The gateway (nginx) starts after all of these.
+PROCESSES: tuple[Proc, ...] = (
+    web("accounts"),
+    web("applications"),
+    web("billing"),
+    web("notifications"),
+    worker("accounts", "relay"),
+    worker("applications", "relay"),
+    worker("billing", "relay"),
+    worker("applications", "consumer"),
+    worker("billing", "consumer"),
+    worker("notifications", "consumer"),
+    worker("notifications", "mailer"),
+    worker("billing", "scheduler"),
+)
+
+MIGRATION = ("{python}", "-m", "{service}.migrate")
+
+
+def module_exists(module: str) -> bool:
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):
+        return False

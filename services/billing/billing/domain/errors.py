@@ -1,0 +1,120 @@
+"""Every refusal of billing's rules, by name. Each is a kind of `mumaris_shared.errors.DomainError`,
+which the web layer answers with its status and the one error shape."""
+
+from __future__ import annotations
+
+from mumaris_shared.errors import BadRequest, Conflict, Forbidden, Invalid, NotFound, Unauthenticated, UpstreamFailed
+
+
+class NoSuch(NotFound):
+    """Unknown, or someone else's: the same answer either way, so it gives no hint."""
+
+    def __init__(self, what: str):
+        super().__init__(f"no such {what}")
+
+
+class NotYours(Forbidden):
+    def __init__(self, message: str):
+        super().__init__(message)
+
+
+class IdempotencyKeyRequired(BadRequest):
+    code = "idempotency_key_required"
+
+
+class IdempotencyKeyReused(Invalid):
+    code = "idempotency_key_reused"
+
+    def __init__(self) -> None:
+        super().__init__("this Idempotency-Key was used for a different request; use a new key")
+
+
+class InvoiceNotPayable(Conflict):
+    """No payment may start for an invoice in this status."""
+
+    def __init__(self, code: str, message: str, status: str):
+        super().__init__(message, {"status": status}, code=code)
+
+
+class PaymentNotPending(Conflict):
+    code = "payment_not_pending"
+
+    def __init__(self, status: str):
+        super().__init__(f"this payment is already {status}", {"status": status})
+
+
+class WebhookRefused(Unauthenticated):
+    """A webhook call that does not prove it comes from the provider."""
+
+    code = "invalid_webhook"
+
+
+class InvalidSignature(WebhookRefused):
+    code = "invalid_signature"
+
+
+class StaleWebhook(WebhookRefused):
+    code = "stale_webhook"
+
+
+class MalformedWebhook(Invalid):
+    pass
+
+
+class WebhookReplayed(Conflict):
+    code = "webhook_replayed"
+
+    def __init__(self) -> None:
+        super().__init__("this webhook event was already processed")
+
+
+class WebhookUnreachable(UpstreamFailed):
+    code = "webhook_unreachable"
+
+    def __init__(self, url: str, error: str):
+        super().__init__("the sandbox could not reach billing's webhook", {"url": url, "error": error})
+
+
+class RequestClosed(Conflict):
+    code = "request_closed"
+
+    def __init__(self, status: str):
+        super().__init__(f"the request's fees are {status}; nothing can change them now", {"status": status})
+
+
+class ExemptionExists(Conflict):
+    code = "exemption_exists"
+
+    def __init__(self) -> None:
+        super().__init__("you already claimed this exemption for this request")
+
+
+class WaiverExists(Conflict):
+    code = "waiver_exists"
+
+    def __init__(self) -> None:
+        super().__init__("this decision was already recorded for this request")
+
+
+class AlreadyDecided(Conflict):
+    code = "already_decided"
+
+    def __init__(self, what: str, status: str, **details: str):
+        super().__init__(f"this {what} is already {status}", {"status": status, **details})
+
+
+class InvoiceNotPaid(Conflict):
+    code = "invoice_not_paid"
+
+    def __init__(self, status: str):
+        super().__init__(f"this invoice is {status}; only a paid fee can be refunded", {"status": status})
+
+
+class ReasonRequired(Invalid):
+    def __init__(self) -> None:
+        super().__init__("a rejection needs a reason", {"reason": ["required to reject"]})
+
+
+class AmountNotAllowed(Invalid):
+    def __init__(self, message: str, problem: str):
+        super().__init__(message, {"amount_halalas": [problem]})

@@ -1,0 +1,145 @@
+"""A request's fees over its life, as billing learns of it from applications' events: assessed
+when it is sent (two invoices, with exemptions and waivers already decided applied), closed when
+it is withdrawn or decided, and the moment its review started remembered (R8). Each runs in the
+consumer's transaction, with the inbox row."""
+
+from __future__ import annotations
+
+from sqlalchemy.engine import Row
+from sqlalchemy.orm import Session
+
+from mumaris_shared.auth import Principal
+from mumaris_shared.contracts import FEES_ASSESSED, INVOICE_ISSUED
+from mumaris_shared.events import isoformat
+
+from ..adapters import repository as repo
+from ..domain.exemptions import NOT_THE_OWNER, WAIVED_BY_EXEMPTION, ExemptionStatus, WaivedBy
+from ..domain.invoices import FeeAccountStatus, InvoiceStatus
+from .context import BY_RULES, Billing, Publish, invoice_data, parse_instant, request_data, visible_to
+from .refunds import decide_pending_claims, evaluate_withdrawal
+from .settlement import settle_if_done
+from .waivers import announce_waiver
+
+WITHDRAWN = "withdrawn"  # closed_by of a withdrawal; a decision is closed by "approved" or "rejected"
+
+
+def assess_fees(b: Billing, session: Session, publish: Publish, data: dict) -> None:
+    """A request was submitted: its two invoices, due after the deadline, with the exemptions
+    and waivers already decided for it applied. A repeat submission of a known request is
+    ignored (it was assessed once)."""
+    number, owner = data["application_number"], data["account_id"]
+    if repo.fee_account(session, number, lock=True) is not None:
+        return
+    now, policy = b.clock(), b.settings.deadlines
+    submitted_at = parse_instant(data["submitted_at"])
+    due_at = policy.due_at(submitted_at)
+    repo.add_fee_account(
+        session,
+        application_number=number,
+        account_id=owner,
+        category=data["category"],
+        submitted_at=submitted_at,
+        assessed_at=now,
+        due_at=due_at,
+        status=FeeAccountStatus.OPEN,
+        reminders_sent=[],
+        next_check_at=policy.first_check_at(submitted_at, due_at),
+    )
+    waived: dict[str, tuple[WaivedBy, str]] = {}  # fee kind -> (by, reference)
+    for claim_row in repo.exemptions_of(session, number):
+        if claim_row.status in (ExemptionStatus.PENDING, ExemptionStatus.APPROVED) and claim_row.account_id != owner:
+            repo.update_exemption(
+                session,
+                claim_row.id,
+                status=ExemptionStatus.REJECTED,
+                reason=NOT_THE_OWNER,
+                decided_at=now,
+                decided_by=BY_RULES,
+            )
+        elif claim_row.status == ExemptionStatus.APPROVED:
+            waived.update({kind: (WaivedBy.EXEMPTION, claim_row.id) for kind in WAIVED_BY_EXEMPTION[claim_row.kind]})
+    waivers = repo.waivers_of(session, number)
+    for waiver in waivers:
+        waived.update({kind: (WaivedBy.WAIVER, waiver.decision_number) for kind in waiver.kinds})
+    issued = []
+    for kind, amount in b.settings.fees.fees_for(data["category"]).items():
+        by, reference = waived.get(kind, (None, None))
+        issued.append(
+            repo.add_invoice(
+                session,
+                application_number=number,
+                account_id=owner,
+                kind=kind,
+                amount_halalas=amount,
+                status=InvoiceStatus.WAIVED if by else InvoiceStatus.UNPAID,
+                due_at=due_at,
+                issued_at=now,
+                waived_at=now if by else None,
+                waived_by=by,
+                waiver_reference=reference,
+            )
+        )
+    for invoice in issued:
+        publish(INVOICE_ISSUED, {**request_data(number, owner), "invoice": invoice_data(invoice)})
+    publish(
+        FEES_ASSESSED,
+        {**request_data(number, owner), "invoices": [invoice_data(i) for i in issued], "due_at": isoformat(due_at)},
+    )
+    for waiver in waivers:
+        announce_waiver(session, publish, waiver, owner, now)
+    settle_if_done(b, session, publish, repo.fee_account(session, number), now)
+
+
+def close_fees(
+    b: Billing, session: Session, publish: Publish, data: dict, closed_by: str, decided: bool = False
+) -> None:
+    """The request was withdrawn, approved or rejected: nothing more falls due (unpaid invoices
+    are cancelled, no reminder, no expiry). A decision is recorded, since no refund is due after
+    one. A withdrawal is then evaluated for refunds, each paid invoice by the policy, with no
+    claim needed; a decision settles the claims still waiting for a reviewer."""
+    number = data["application_number"]
+    account = repo.fee_account(session, number, lock=True)
+    if account is None:
+        return  # a draft billing never knew
+    now = b.clock()
+    if decided and account.decision is None:
+        repo.update_fee_account(session, number, decided_at=now, decision=closed_by)
+    if closed_by == WITHDRAWN and account.withdrawn_at is None:
+        repo.update_fee_account(
+            session,
+            number,
+            withdrawn_at=parse_instant(data["withdrawn_at"]),
+            review_started_at=account.review_started_at or parse_instant(data.get("review_started_at")),
+        )
+    closable = (FeeAccountStatus.OPEN, FeeAccountStatus.SETTLED) if closed_by == WITHDRAWN else (FeeAccountStatus.OPEN,)
+    if account.status in closable:
+        for invoice in repo.invoices_of(session, number):
+            if invoice.status == InvoiceStatus.UNPAID:
+                repo.update_invoice(session, invoice.id, status=InvoiceStatus.CANCELLED, closed_at=now)
+        repo.update_fee_account(
+            session, number, status=FeeAccountStatus.CLOSED, closed_at=now, closed_by=closed_by, next_check_at=None
+        )
+    account = repo.fee_account(session, number)
+    if closed_by == WITHDRAWN:
+        evaluate_withdrawal(b, session, publish, account, now)
+    else:
+        decide_pending_claims(b, session, publish, account, now)
+
+
+def record_review_started(b: Billing, session: Session, publish: Publish, data: dict) -> None:
+    """A reviewer took the request: no refund from now on (R8). Claims still waiting for a
+    reviewer are now decided by the rules."""
+    account = repo.fee_account(session, data["application_number"], lock=True)
+    if account is None:
+        return
+    if account.review_started_at is None:
+        repo.update_fee_account(
+            session, account.application_number, review_started_at=parse_instant(data["started_at"])
+        )
+    decide_pending_claims(b, session, publish, repo.fee_account(session, account.application_number), b.clock())
+
+
+def invoices(b: Billing, principal: Principal, application_number: str) -> list[Row]:
+    with b.db.transaction() as session:
+        visible_to(principal, repo.fee_account(session, application_number), "request")
+        return repo.invoices_of(session, application_number)
