@@ -27,7 +27,7 @@ from .waiting import EventWaiter
 
 TIERS = ("unit", "integration", "e2e")
 BACKENDS = ("sqlite", "postgresql")
-POSTGRES_FIXTURES = {"postgres_admin_url", "make_postgres_database"}
+POSTGRES_FIXTURES = {"postgres_admin_url", "postgres_databases", "make_postgres_database"}
 SERVER_FIXTURES = POSTGRES_FIXTURES | {"broker", "private_broker", "rabbitmq_url", "event_waiter"}
 
 
@@ -136,12 +136,25 @@ def postgres_admin_url() -> Iterator[str]:
         yield url
 
 
-@pytest.fixture
-def make_postgres_database(postgres_admin_url: str) -> Iterator[Callable[[], str]]:
-    """Creates fresh, empty databases; drops them when the test ends."""
+@pytest.fixture(scope="session")
+def postgres_databases(postgres_admin_url: str) -> Iterator[Databases]:
     databases = Databases(postgres_admin_url)
-    yield databases.make
+    yield databases
     databases.close()
+
+
+@pytest.fixture
+def make_postgres_database(postgres_databases: Databases) -> Iterator[Callable[[], str]]:
+    """`make_postgres_database()`: the URL of a fresh, empty database, the test's alone."""
+    taken: list[str] = []
+
+    def make() -> str:
+        taken.append(postgres_databases.take())
+        return taken[-1]
+
+    yield make
+    for url in taken:
+        postgres_databases.give_back(url)
 
 
 @pytest.fixture

@@ -1,5 +1,5 @@
 """PostgreSQL for tests: fresh, empty databases on a server that `make test` started (or in a
-container), each dropped when the test that made it ends."""
+container)."""
 
 from __future__ import annotations
 
@@ -25,24 +25,52 @@ def postgres_server(use_docker: bool) -> Iterator[str]:
 
 
 class Databases:
-    """Makes databases with `admin_url`'s rights; `close()` drops those it made."""
+    """Fresh, empty databases, made with `admin_url`'s rights. Dropping a database is dear:
+    PostgreSQL checkpoints at every DROP DATABASE, i.e. waits until every page any client of the
+    server changed is on disk, which takes tens of seconds while a scale test writes. So a database
+    a test is done with is emptied instead (its connections ended, its schema dropped and made
+    again: nothing of the test's is left) and handed to the next test; `close()` drops them all,
+    once."""
 
     def __init__(self, admin_url: str):
         self.admin_url = admin_url
-        self.admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
+        self.admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
         self.made: list[str] = []
+        self.free: list[str] = []
 
-    def make(self) -> str:
+    def url(self, name: str) -> str:
+        return sa.engine.make_url(self.admin_url).set(database=name).render_as_string(hide_password=False)
+
+    def take(self) -> str:
+        """The URL of an empty database no one else uses until it is given back."""
+        if self.free:
+            return self.url(self.free.pop())
         name = f"test_{uuid.uuid4().hex[:16]}"
         with self.admin.connect() as connection:
             connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
         self.made.append(name)
-        return sa.engine.make_url(self.admin_url).set(database=name).render_as_string(hide_password=False)
+        return self.url(name)
+
+    def give_back(self, url: str) -> None:
+        name = sa.engine.make_url(url).database
+        with self.admin.connect() as connection:  # a process the test left running, an undisposed engine
+            connection.execute(
+                sa.text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :name"),
+                {"name": name},
+            )
+        engine = sa.create_engine(url, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
+        try:
+            with engine.connect() as connection:
+                connection.execute(sa.text("DROP SCHEMA public CASCADE"))
+                connection.execute(sa.text("CREATE SCHEMA public"))
+        finally:
+            engine.dispose()
+        self.free.append(name)
 
     def close(self) -> None:
         """Drop every database made here."""
-        # FORCE: a connection a test left open (a killed process, an undisposed engine) must not block.
         with self.admin.connect() as connection:
             while self.made:
+                # FORCE: a connection left open (a killed process, an undisposed engine) must not block.
                 connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{self.made.pop()}" WITH (FORCE)'))
-        self.admin.dispose()
+        self.free.clear()
