@@ -51,6 +51,11 @@ class Databases:
         self.made.append(name)
         return self.url(name)
 
+    def adopt(self, url: str) -> None:
+        """A database a test made itself, handed on and dropped like the others."""
+        self.made.append(sa.engine.make_url(url).database)
+        self.give_back(url)
+
     def give_back(self, url: str) -> None:
         name = sa.engine.make_url(url).database
         with self.admin.connect() as connection:  # a process the test left running, an undisposed engine
