@@ -41,12 +41,14 @@ def test_a_thousand_deadlines_passing_together_cancel_each_request_exactly_once(
             numbers = list(pool.map(lambda _n: gateway.new_request(token, category="specialist"), range(REQUESTS)))
         assert len(set(numbers)) == REQUESTS
 
-        events.wait_for("applications.application_cancelled", count=REQUESTS, timeout=240)
+        # Generous waits: this is not where speed is measured (bench/ is), and the machine may be
+        # busy with the rest of the suite.
+        events.wait_for("applications.application_cancelled", count=REQUESTS, timeout=600)
 
         def cancellation_mails():
             return gateway.mails_about(person["email"], "cancelled: the fees were not paid in time")
 
-        wait_until(lambda: len(cancellation_mails()) >= REQUESTS, timeout=240, interval=1)
+        wait_until(lambda: len(cancellation_mails()) >= REQUESTS, timeout=600, interval=1)
 
         # every scheduler and consumer has gone quiet: nothing more may arrive for these requests
         marker = gateway.new_request(token, category="specialist")
