@@ -6,7 +6,7 @@ VAR   := $(or $(MUMARIS_VAR_DIR),var)
 TEST_PATHS := $(wildcard shared/tests services/*/tests tests)
 PYTEST_ARGS ?=
 
-.PHONY: install run test lint unit integration e2e slow staff bench clean
+.PHONY: install run test lint unit integration e2e browser slow staff bench clean
 
 install:
 	@ops/install.sh
@@ -61,6 +61,9 @@ integration: install
 
 e2e: install
 	$(call with_infra,-m e2e)
+
+browser: install
+	$(call with_infra,-m browser)
 
 # The scale and replica tests alone (`make test` runs them too).
 slow: install

@@ -23,12 +23,21 @@ from mumaris_shared.contracts import (
     ACCOUNT_REGISTERED,
     APPLICATION_APPROVED,
     APPLICATION_CANCELLED,
+    APPLICATION_CLASSIFIED,
     APPLICATION_REJECTED,
+    APPLICATION_RESUBMITTED,
+    APPLICATION_RETURNED,
+    CPD_ACTIVITY_DECIDED,
+    CPD_ACTIVITY_RECORDED,
     DATA_UPDATE_APPROVED,
     DATA_UPDATE_REJECTED,
     DATA_UPDATE_SUBMITTED,
+    DATAFLOW_RECORDED,
     EXEMPTION_DECIDED,
     FEES_ASSESSED,
+    LICENCE_EXPIRED,
+    LICENCE_REMINDER_DUE,
+    PASSWORD_RESET_CODE_ISSUED,
     PAYMENT_RECEIVED,
     PAYMENT_REMINDER_DUE,
     REFUND_DECIDED,
@@ -41,7 +50,7 @@ from mumaris_shared.contracts import (
 
 from .adapters.deliveries import find_recipient, queue_delivery, remember_recipient
 from .domain import emails
-from .domain.emails import STAFF_LANGUAGE, VERIFICATION_CODE, WELCOME, render
+from .domain.emails import PASSWORD_RESET_CODE, STAFF_LANGUAGE, VERIFICATION_CODE, WELCOME, render
 
 REVIEWERS_ADDRESS = "reviewers@mumaris.local"
 
@@ -80,6 +89,10 @@ def account_registered(ctx: HandlerContext) -> None:
 
 def verification_code_issued(ctx: HandlerContext) -> None:
     _email(ctx, VERIFICATION_CODE, _account(ctx))
+
+
+def password_reset_code_issued(ctx: HandlerContext) -> None:
+    _email(ctx, PASSWORD_RESET_CODE, _account(ctx))
 
 
 def account_activated(ctx: HandlerContext) -> None:
@@ -128,6 +141,14 @@ refund_paid = _to_account_holder(emails.REFUND_PAID)
 data_update_submitted = _to_account_holder(emails.DATA_UPDATE_RECEIVED)  # the fields changed
 data_update_approved = _to_account_holder(emails.DATA_UPDATE_APPROVED)
 data_update_rejected = _to_account_holder(emails.DATA_UPDATE_REJECTED)  # with the reason
+application_returned = _to_account_holder(emails.APPLICATION_RETURNED)  # what to correct, by when
+application_resubmitted = _to_account_holder(emails.APPLICATION_RESUBMITTED)
+dataflow_recorded = _to_account_holder(emails.DATAFLOW_RECORDED)
+application_classified = _to_account_holder(emails.APPLICATION_CLASSIFIED)
+licence_reminder_due = _to_account_holder(emails.LICENCE_REMINDER)  # in the holder's language
+licence_expired = _to_account_holder(emails.LICENCE_EXPIRED)
+cpd_activity_recorded = _to_account_holder(emails.CPD_ACTIVITY_RECORDED)
+cpd_activity_decided = _to_account_holder(emails.CPD_ACTIVITY_DECIDED)
 
 
 def refund_escalated(ctx: HandlerContext) -> None:
@@ -144,6 +165,7 @@ def refund_escalated(ctx: HandlerContext) -> None:
 HANDLERS: dict[str, Handler] = {
     ACCOUNT_REGISTERED: account_registered,
     VERIFICATION_CODE_ISSUED: verification_code_issued,
+    PASSWORD_RESET_CODE_ISSUED: password_reset_code_issued,
     ACCOUNT_ACTIVATED: account_activated,
     FEES_ASSESSED: fees_assessed,
     PAYMENT_REMINDER_DUE: payment_reminder_due,
@@ -159,4 +181,12 @@ HANDLERS: dict[str, Handler] = {
     DATA_UPDATE_SUBMITTED: data_update_submitted,
     DATA_UPDATE_APPROVED: data_update_approved,
     DATA_UPDATE_REJECTED: data_update_rejected,
+    APPLICATION_RETURNED: application_returned,
+    APPLICATION_RESUBMITTED: application_resubmitted,
+    DATAFLOW_RECORDED: dataflow_recorded,
+    APPLICATION_CLASSIFIED: application_classified,
+    LICENCE_REMINDER_DUE: licence_reminder_due,
+    LICENCE_EXPIRED: licence_expired,
+    CPD_ACTIVITY_RECORDED: cpd_activity_recorded,
+    CPD_ACTIVITY_DECIDED: cpd_activity_decided,
 }

@@ -5,7 +5,7 @@ Real servers always: testcontainers when a Docker engine answers, otherwise the 
 PostgreSQL that `make test` started on this machine. Session-scoped fixtures live once per pytest
 process, i.e. once per xdist worker: each worker has its own virtual hosts and databases.
 
-Tiers: every test is exactly one of `unit` (no server), `integration` or `e2e`. A test marked
+Tiers: every test is exactly one of `unit` (no server), `integration`, `e2e` or `browser`. A test marked
 `postgres` (or taking a PostgreSQL fixture) needs PostgreSQL; one that takes `database_url` then
 runs on SQLite and on PostgreSQL, every other test on SQLite only."""
 
@@ -25,7 +25,7 @@ from .postgres import Databases, postgres_server
 from .tokens import TestTokens
 from .waiting import EventWaiter
 
-TIERS = ("unit", "integration", "e2e")
+TIERS = ("unit", "integration", "e2e", "browser")
 BACKENDS = ("sqlite", "postgresql")
 POSTGRES_FIXTURES = {"postgres_admin_url", "postgres_databases", "make_postgres_database"}
 SERVER_FIXTURES = POSTGRES_FIXTURES | {"broker", "private_broker", "rabbitmq_url", "event_waiter"}
@@ -47,7 +47,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize("database_url", BACKENDS, indirect=True)
 
 
-LONGEST_FIRST = ("slow", "e2e", "integration")  # then unit
+LONGEST_FIRST = ("slow", "e2e", "browser", "integration")  # then unit
 
 
 def _order(item: pytest.Item) -> int:
@@ -63,6 +63,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         uses = set(getattr(item, "fixturenames", ()))
         if uses & POSTGRES_FIXTURES:
             item.add_marker(pytest.mark.postgres)
+        if "platform" in uses:
+            # A package's `platform` (every process of every service, and nginx) is shared by its
+            # tests: under xdist they all go to one worker, so that it starts once.
+            item.add_marker(pytest.mark.xdist_group(f"platform-{item.path.parent.name}"))
         tiers = [tier for tier in TIERS if item.get_closest_marker(tier)]
         if len(tiers) != 1:
             problems.append(f"{item.nodeid}: marked {tiers or 'with no tier'}; a test is one of {', '.join(TIERS)}")
