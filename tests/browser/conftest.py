@@ -41,7 +41,8 @@ LICENCE_DURATIONS = {"LICENCE_VALIDITY": "P400D", "LICENCE_RENEWAL_WINDOW": "P39
 
 @pytest.fixture(scope="package")
 def platform(broker, tmp_path_factory):
-    with start_platform(broker.url, tmp_path_factory.mktemp("platform"), **LICENCE_DURATIONS) as running:
+    # A virtual host of its own, as the e2e package's platform (tests/e2e/conftest.py).
+    with start_platform(broker.new_url(), tmp_path_factory.mktemp("platform"), **LICENCE_DURATIONS) as running:
         yield running
 
 

@@ -5,7 +5,7 @@ from datetime import timedelta
 
 import pytest
 
-from mumaris_shared.testing import assert_error
+from mumaris_testing import assert_error
 
 pytestmark = pytest.mark.integration
 
