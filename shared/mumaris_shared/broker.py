@@ -26,16 +26,27 @@ def connection_parameters(url: str) -> pika.URLParameters:
     return params
 
 
-def declare_exchange(channel) -> None:
-    channel.exchange_declare(EXCHANGE, exchange_type="topic", durable=True)
+def declare_exchange(channel, create: bool = False) -> None:
+    """Check that the shared exchange exists. Services may not create it (broker_access: they
+    configure only their own names); the broker's provisioning does, and `create` (an
+    administrator's connection: test fixtures)."""
+    channel.exchange_declare(EXCHANGE, exchange_type="topic", durable=True, passive=not create)
 
 
-def persistent(message_id: str, event_type: str, headers: dict | None = None) -> pika.BasicProperties:
+def connection_user(url: str) -> str:
+    """The user a URL connects as: what RabbitMQ checks every message's `user_id` against."""
+    return connection_parameters(url).credentials.username
+
+
+def persistent(message_id: str, event_type: str, user_id: str, headers: dict | None = None) -> pika.BasicProperties:
+    """A message's properties. `user_id` must be the connection's user (RabbitMQ refuses
+    anything else), so a consumer knows who published it (broker_access.vouched_user)."""
     return pika.BasicProperties(
         delivery_mode=pika.DeliveryMode.Persistent,
         content_type="application/json",
         message_id=message_id,
         type=event_type,
+        user_id=user_id,
         headers=headers or {},
     )
 
@@ -74,6 +85,7 @@ class ConfirmingPublisher:
 
     def __init__(self, url: str, reconnect_delay: float = 0.5, max_reconnect_delay: float = 10.0):
         self._params = connection_parameters(url)
+        self._user = self._params.credentials.username
         self._reconnect_delay = reconnect_delay
         self._max_reconnect_delay = max_reconnect_delay
         self._connection: pika.SelectConnection | None = None
@@ -172,6 +184,7 @@ class ConfirmingPublisher:
             EXCHANGE,
             exchange_type="topic",
             durable=True,
+            passive=True,  # provisioned with the broker's users (broker_access); services may not create it
             callback=lambda _frame: channel.confirm_delivery(
                 ack_nack_callback=self._on_confirm, callback=lambda _f: self._on_confirming(channel)
             ),
@@ -209,7 +222,7 @@ class ConfirmingPublisher:
                 EXCHANGE,
                 message.routing_key,
                 message.body.encode(),
-                properties=persistent(message.message_id, message.routing_key),
+                properties=persistent(message.message_id, message.routing_key, self._user),
                 mandatory=True,
             )
 

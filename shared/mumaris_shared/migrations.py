@@ -4,13 +4,15 @@ the service's DATABASE_URL, and `python -m <service>.migrate` upgrades to head."
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterable
 
 import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
 
-from .config import database_url
+from .config import Checked, database_url
 from .db import messaging_tables
+from .runtime import check_settings
 
 
 def alembic_config(service: str, url: str | None = None) -> Config:
@@ -74,6 +76,7 @@ def create_messaging_tables(op) -> None:
     metadata.create_all(op.get_bind())
 
 
-def main(service: str) -> None:
+def main(service: str, checks: Iterable[Checked] = ()) -> None:
+    check_settings(service, checks)
     upgrade(service)
     print(f"{service}: database at head", file=sys.stderr)

@@ -4,7 +4,9 @@
     python -m mumaris_shared.parking replay <service> [--id EVENT_ID ...] [--all]
 
 A replayed message goes back to `<service>.events` with its attempts reset; it leaves the parking
-queue only after the broker confirmed the copy."""
+queue only after the broker confirmed the copy. The command connects as the service's own broker
+user (broker_access): a service's parked messages are its own, and so is the copy, which keeps who
+published the original, so the consumer judges it as it judged the original."""
 
 from __future__ import annotations
 
@@ -14,8 +16,8 @@ import sys
 
 import pika
 
-from .broker import connection_parameters, persistent
-from .config import rabbitmq_url
+from .broker import connection_parameters, connection_user, persistent
+from .broker_access import PUBLISHER_HEADER, own_exchange, service_url, vouched_user
 from .consumer import ATTEMPT_HEADER, ERROR_HEADER, queue_names
 
 
@@ -28,7 +30,7 @@ def _drain(channel, queue: str):
         yield method, properties, body
 
 
-def _describe(properties, body: bytes) -> dict:
+def _describe(properties, body: bytes, own_user: str) -> dict:
     headers = properties.headers or {}
     try:
         event = json.loads(body)
@@ -40,6 +42,7 @@ def _describe(properties, body: bytes) -> dict:
         "error": headers.get(ERROR_HEADER),
         "attempts": headers.get(ATTEMPT_HEADER),
         "parked_at": headers.get("x-mumaris-parked-at"),
+        "publisher": vouched_user(properties, own_user),
         "event": event,
     }
 
@@ -50,7 +53,7 @@ def list_parked(url: str, service: str) -> list[dict]:
     try:
         channel = connection.channel()
         channel.queue_declare(dead, durable=True)
-        found = [_describe(p, b) for _m, p, b in _drain(channel, dead)]
+        found = [_describe(p, b, connection_user(url)) for _m, p, b in _drain(channel, dead)]
         channel.basic_recover(requeue=True)
         return found
     finally:
@@ -60,6 +63,7 @@ def list_parked(url: str, service: str) -> list[dict]:
 def replay(url: str, service: str, ids: set[str] | None) -> int:
     """Send parked messages (all, or those whose id is in `ids`) back to the service's queue."""
     queue, _retries, dead = queue_names(service, 0)
+    own_user = connection_user(url)
     connection = pika.BlockingConnection(connection_parameters(url))
     replayed = 0
     try:
@@ -70,8 +74,13 @@ def replay(url: str, service: str, ids: set[str] | None) -> int:
             if ids is not None and properties.message_id not in ids:
                 continue
             headers = {k: v for k, v in (properties.headers or {}).items() if not k.startswith("x-mumaris-")}
+            headers[PUBLISHER_HEADER] = vouched_user(properties, own_user) or ""
             channel.basic_publish(
-                "", queue, body, properties=persistent(properties.message_id, properties.type, headers), mandatory=True
+                own_exchange(service),
+                queue,
+                body,
+                properties=persistent(properties.message_id, properties.type, own_user, headers),
+                mandatory=True,
             )
             channel.basic_ack(method.delivery_tag)
             replayed += 1
@@ -93,12 +102,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--all", action="store_true", help="replay every parked message")
     args = parser.parse_args(argv)
     if args.command == "list":
-        for item in list_parked(rabbitmq_url(), args.service):
+        for item in list_parked(service_url(args.service), args.service):
             print(json.dumps(item, ensure_ascii=False))
         return 0
     if not args.ids and not args.all:
         parser.error("replay needs --id or --all")
-    print(f"replayed {replay(rabbitmq_url(), args.service, None if args.all else set(args.ids))}")
+    print(f"replayed {replay(service_url(args.service), args.service, None if args.all else set(args.ids))}")
     return 0
 
 

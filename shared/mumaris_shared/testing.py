@@ -5,6 +5,7 @@ RabbitMQ and PostgreSQL that `make test` installed and started on this machine."
 from __future__ import annotations
 
 import json
+import shlex
 import shutil
 import subprocess
 import threading
@@ -18,7 +19,8 @@ import pika
 import pytest
 import sqlalchemy as sa
 
-from .broker import connection_parameters, declare_exchange
+from .broker import connection_parameters, connection_user, declare_exchange, persistent
+from .broker_access import definitions, service_url
 from .config import env
 from .events import EXCHANGE, Event
 
@@ -38,7 +40,12 @@ def docker_available() -> bool:
 @dataclass
 class Broker:
     """A broker for tests: `url` on a fresh virtual host; `stop()`/`start()` to play an outage;
-    `new_url()` for another fresh virtual host (a second platform that must not share queues)."""
+    `new_url()` for another fresh virtual host (a second platform that must not share queues).
+
+    Each virtual host is provisioned as `ops/infra.sh` provisions the broker (broker_access): the
+    services' own users with their permissions, and the exchange; `url`'s user (an administrator)
+    may do anything there. Services under test connect as their own users
+    (`broker_access.service_url(service, url)`), so tests exercise the real boundary."""
 
     url: str
     stop: Callable[[], None]
@@ -46,8 +53,12 @@ class Broker:
     new_url: Callable[[], str]
 
 
-def _rabbitmqctl(*args: str) -> None:
-    subprocess.run(["rabbitmqctl", "-q", *args], check=True, capture_output=True, timeout=120)
+def _rabbitmqctl(*args: str, given: str | None = None) -> None:
+    subprocess.run(["rabbitmqctl", "-q", *args], input=given, text=True, check=True, capture_output=True, timeout=120)
+
+
+def _import_locally(provisioned: dict) -> None:
+    _rabbitmqctl("import_definitions", given=json.dumps(provisioned))  # read from standard input
 
 
 def _wait_for_broker(url: str, timeout: float = 60) -> None:
@@ -62,16 +73,17 @@ def _wait_for_broker(url: str, timeout: float = 60) -> None:
             time.sleep(0.2)
 
 
-def _vhosts(ctl: Callable[..., None], base_url: str):
-    """`add()` makes a fresh virtual host and answers its URL; `remove_all()` deletes them."""
+def _vhosts(import_definitions: Callable[[dict], None], ctl: Callable[..., None], base_url: str):
+    """`add()` makes a fresh, provisioned virtual host and answers its URL; `remove_all()`
+    deletes them (the services' users, shared by every test session, stay)."""
     made: list[str] = []
 
     def add() -> str:
         vhost = f"test-{uuid.uuid4().hex[:12]}"
-        ctl("add_vhost", vhost)
-        ctl("set_permissions", "-p", vhost, "guest", ".*", ".*", ".*")
+        url = f"{base_url}/{quote(vhost, safe='')}"
+        import_definitions(definitions(vhost, full_access=[connection_user(url)]))
         made.append(vhost)
-        return f"{base_url}/{quote(vhost, safe='')}"
+        return url
 
     def remove_all() -> None:
         for vhost in made:
@@ -100,7 +112,12 @@ def broker() -> Iterator[Broker]:
             def ctl(*args: str) -> None:
                 container.exec(["rabbitmqctl", "-q", *args])
 
-            add, _remove = _vhosts(ctl, f"amqp://guest:guest@{params.host}:{params.port}")
+            def import_definitions(provisioned: dict) -> None:
+                path = "/tmp/mumaris-definitions.json"
+                written = f"printf %s {shlex.quote(json.dumps(provisioned))} > {path}"
+                container.exec(["sh", "-c", f"{written} && rabbitmqctl -q import_definitions {path}"])
+
+            add, _remove = _vhosts(import_definitions, ctl, f"amqp://guest:guest@{params.host}:{params.port}")
             url = add()
             yield Broker(
                 url,
@@ -109,7 +126,7 @@ def broker() -> Iterator[Broker]:
                 new_url=add,
             )
         return
-    add, remove_all = _vhosts(_rabbitmqctl, "amqp://guest:guest@127.0.0.1:5672")
+    add, remove_all = _vhosts(_import_locally, _rabbitmqctl, "amqp://guest:guest@127.0.0.1:5672")
     url = add()
 
     def start():
@@ -126,6 +143,20 @@ def broker() -> Iterator[Broker]:
 @pytest.fixture(scope="session")
 def rabbitmq_url(broker: Broker) -> str:
     return broker.url
+
+
+def publish_as_producer(url: str, event: Event, body: bytes | None = None) -> None:
+    """Publish `event` (or `body` in its stead) on the exchange of `url`'s virtual host as the
+    service its type names does: as that service's own broker user, `user_id` stamped, confirmed."""
+    producer_url = service_url(event.type.partition(".")[0], url)
+    connection = pika.BlockingConnection(connection_parameters(producer_url))
+    try:
+        channel = connection.channel()
+        channel.confirm_delivery()
+        properties = persistent(event.id, event.type, connection_user(producer_url))
+        channel.basic_publish(EXCHANGE, event.type, body or event.to_json().encode(), properties, mandatory=True)
+    finally:
+        connection.close()
 
 
 # --- PostgreSQL -------------------------------------------------------------------------------------
@@ -199,7 +230,7 @@ class EventWaiter:
             try:
                 connection = pika.BlockingConnection(connection_parameters(self.url))
                 channel = connection.channel()
-                declare_exchange(channel)
+                declare_exchange(channel, create=True)
                 queue = channel.queue_declare("", exclusive=True, auto_delete=True).method.queue
                 channel.queue_bind(queue, EXCHANGE, routing_key=self.binding)
                 channel.basic_consume(queue, self._on_message, auto_ack=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 
 import pika
 from flask import Blueprint, Flask, Response, g, jsonify, request
@@ -15,7 +16,8 @@ from werkzeug.exceptions import HTTPException
 
 from .auth import TokenVerifier
 from .broker import connection_parameters
-from .config import rabbitmq_url
+from .broker_access import service_url
+from .config import InsecureSetting
 from .db import Database
 from .errors import DomainError, error_response, refusal_response
 from .outbox import Outbox
@@ -65,7 +67,7 @@ def create_service_app(
     for blueprint in blueprints:
         api.register_blueprint(blueprint)
     _register_error_handlers(app)
-    app.register_blueprint(_health_blueprint(db))
+    app.register_blueprint(_health_blueprint(service, db))
     _install_metrics(app, service, outbox)
     return app
 
@@ -106,7 +108,19 @@ def _flatten(messages: dict) -> dict:
     return flat
 
 
-def _health_blueprint(db: Database) -> Blueprint:
+def wsgi_app(create_app: Callable[[], Flask]) -> Flask:
+    """The app gunicorn serves. A setting production refuses stops the server with its one line
+    (gunicorn prints an AppImportError's message and halts, where another exit would only make it
+    start the worker again)."""
+    try:
+        return create_app()
+    except InsecureSetting as refusal:
+        from gunicorn.errors import AppImportError
+
+        raise AppImportError(str(refusal.code)) from None
+
+
+def _health_blueprint(service: str, db: Database) -> Blueprint:
     health = Blueprint("health", __name__)
 
     @health.get("/healthz")
@@ -115,7 +129,7 @@ def _health_blueprint(db: Database) -> Blueprint:
 
     @health.get("/readyz")
     def readyz():
-        checks = {"database": _check(db.ping), "broker": _check(_ping_broker)}
+        checks = {"database": _check(db.ping), "broker": _check(lambda: _ping_broker(service))}
         if all(result == "ok" for result in checks.values()):
             return jsonify(status="ready", checks=checks)
         return error_response(503, "not_ready", "a dependency is unreachable", {"checks": checks})
@@ -131,8 +145,8 @@ def _check(probe) -> str:
         return f"unreachable: {type(exc).__name__}"
 
 
-def _ping_broker() -> None:
-    params = connection_parameters(rabbitmq_url())
+def _ping_broker(service: str) -> None:
+    params = connection_parameters(service_url(service))
     params.socket_timeout = 2
     pika.BlockingConnection(params).close()
 

@@ -5,10 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from mumaris_shared.config import env, env_duration, env_int
+from mumaris_shared.config import Secret, env_duration, env_int
 
 from .domain.codes import CodePolicy
 from .domain.throttling import LoginThrottle
+
+# Keys the verification-code hashes. Unset in development, a random one is made once and kept in
+# the database; production requires it, so a copy of the database alone does not reveal codes.
+CODE_SECRET = Secret("ACCOUNTS_CODE_SECRET")
 
 
 @dataclass(frozen=True)
@@ -16,9 +20,7 @@ class Settings:
     codes: CodePolicy = field(default_factory=CodePolicy)
     logins: LoginThrottle = field(default_factory=LoginThrottle)
     token_ttl: timedelta = timedelta(minutes=15)
-    # Keys the verification-code hashes. Unset, a random one is made once and kept in the
-    # database; set it in production so a copy of the database alone does not reveal codes.
-    code_secret: str | None = None
+    code_secret: str | None = None  # CODE_SECRET
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -34,5 +36,5 @@ class Settings:
                 window=env_duration("ACCOUNTS_LOGIN_WINDOW", "PT15M"),
             ),
             token_ttl=env_duration("ACCOUNTS_TOKEN_TTL", "PT15M"),
-            code_secret=env("ACCOUNTS_CODE_SECRET"),
+            code_secret=CODE_SECRET.value(),
         )

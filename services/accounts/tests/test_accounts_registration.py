@@ -5,6 +5,7 @@ from datetime import timedelta
 import pytest
 
 from mumaris_shared.broker import ConfirmingPublisher
+from mumaris_shared.broker_access import service_url
 from mumaris_shared.outbox import Relay
 from mumaris_shared.testing import assert_error
 
@@ -61,7 +62,7 @@ def test_register_verify_login_and_see_oneself(service):
 
 def test_registration_events_reach_the_broker_through_the_relay(service, rabbitmq_url, event_waiter):
     account_id = service.register().json["id"]
-    publisher = ConfirmingPublisher(rabbitmq_url).start()
+    publisher = ConfirmingPublisher(service_url("accounts", rabbitmq_url)).start()
     try:
         assert publisher.wait_ready(30)
         assert Relay(service.runtime.outbox, publisher).relay_once() == 2

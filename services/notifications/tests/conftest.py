@@ -13,11 +13,13 @@ import pytest
 from sqlalchemy import select
 
 from mumaris_shared.auth import TokenVerifier
-from mumaris_shared.broker import connection_parameters, declare_exchange, persistent
+from mumaris_shared.broker import connection_parameters
+from mumaris_shared.broker_access import service_url
 from mumaris_shared.consumer import Consumer
-from mumaris_shared.events import EXCHANGE, Event
+from mumaris_shared.events import Event
 from mumaris_shared.migrations import upgrade
 from mumaris_shared.runtime import Runtime
+from mumaris_shared.testing import publish_as_producer
 from notifications.adapters.orm import deliveries_table
 from notifications.bootstrap import SERVICE
 from notifications.bootstrap import runtime as make_runtime
@@ -309,10 +311,10 @@ class Running:
     mail: MailCatcher  # not listening until the test calls `mail.start()`
     channel: object
 
+    url: str
+
     def publish(self, event: Event) -> None:
-        self.channel.basic_publish(
-            EXCHANGE, event.type, event.to_json().encode(), properties=persistent(event.id, event.type), mandatory=True
-        )
+        publish_as_producer(self.url, event)
 
 
 @pytest.fixture
@@ -320,16 +322,16 @@ def running(service_runtime, rabbitmq_url):
     """The consumer and the mailer running; the SMTP server is down until `running.mail.start()`."""
     smtp_port = _free_port()
     mail = MailCatcher(smtp_port=smtp_port, http_port=None)
-    consumer = service_runtime.consumer(HANDLERS, url=rabbitmq_url, retry_delays=FAST_RETRIES)
+    consumer = service_runtime.consumer(
+        HANDLERS, url=service_url("notifications", rabbitmq_url), retry_delays=FAST_RETRIES
+    )
     mailer = Mailer(service_runtime.db, MailerSettings(smtp_port=smtp_port, retry_base=timedelta(milliseconds=200)))
     connection = pika.BlockingConnection(connection_parameters(rabbitmq_url))
     channel = connection.channel()
-    channel.confirm_delivery()
-    declare_exchange(channel)
     loops = [_Loop(consumer.run), _Loop(mailer.run)]
     try:
         assert consumer.ready.wait(30), "consumer did not bind its queue"
-        yield Running(service_runtime, consumer, mail, channel)
+        yield Running(service_runtime, consumer, mail, channel, rabbitmq_url)
     finally:
         for loop in loops:
             loop.close()
