@@ -76,7 +76,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     if args.command == "render-compose-gateway":
-        print(f"wrote {write_compose_config()}")
+        for path in write_compose_config():
+            print(f"wrote {path}")
         return 0
 
     env = dict(os.environ)
@@ -105,6 +106,7 @@ def main(argv: list[str] | None = None) -> int:
             components.append("postgres")
     code = 0
     try:
+        platform.check()  # before anything starts: a refusal is one line, and nothing to stop
         if components:
             _infra("up", components, infra_state, env)
         print("starting the platform ...", flush=True)

@@ -13,6 +13,9 @@ E2E_SETTINGS = {
     "CONSUMER_RETRY_DELAYS": "PT0.2S,PT0.4S",  # the retry ladder in under a second
     "MAILER_RETRY_BASE": "PT0.5S",
     "ACCOUNTS_RESEND_INTERVAL": "PT1M",
+    # every test signs in from 127.0.0.1: the per-client limit is tested on a gateway of its own
+    "GATEWAY_AUTH_RATE": "1000r/s",
+    "GATEWAY_AUTH_BURST": "1000",
     "LOG_LEVEL": "INFO",
 }
 
