@@ -27,7 +27,7 @@ COMPOSE_TLS = ("/etc/nginx/tls/tls.crt", "/etc/nginx/tls/tls.key")
 
 # In production the public gateway does not route the services' operational endpoints (they stay
 # on the services' own ports) nor the sandbox provider, which production refuses anyway.
-PRIVATE_ROUTES = r"""        # Production: operators' endpoints stay on the services' own ports; the sandbox has no routes.
+PRIVATE_ROUTES = r"""        # Production: operators' endpoints stay on the services' own ports; no sandbox routes.
         location ~ ^/api/[a-z_]+/(metrics|readyz|openapi\.json)$ { return 404; }
         location ^~ /api/billing/v1/sandbox/ { return 404; }
 """
