@@ -1,6 +1,7 @@
 """The gateway's nginx configuration, rendered from ``gateway/nginx.conf.template``: for the
-launcher (services on local ports) and for docker compose (``gateway/nginx.compose.conf``, and
-``gateway/nginx.compose.prod.conf`` for ``docker-compose.prod.yml``).
+launcher (services on local ports), for docker compose (``gateway/nginx.compose.conf``, and
+``gateway/nginx.compose.prod.conf`` for ``docker-compose.prod.yml``) and for Kubernetes
+(``deploy/kubernetes/base/gateway/``).
 
 Settings (docs/security.md): GATEWAY_TLS_CERT and GATEWAY_TLS_KEY (PEM files: TLS on the
 gateway's port, with HSTS); GATEWAY_AUTH_RATE (10r/m) and GATEWAY_AUTH_BURST (10), the rate of
@@ -13,7 +14,7 @@ import math
 import os
 import re
 import subprocess
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from .net import HOST
@@ -24,6 +25,7 @@ COMPOSE_CONFIG = GATEWAY_DIR / "nginx.compose.conf"
 COMPOSE_PRODUCTION_CONFIG = GATEWAY_DIR / "nginx.compose.prod.conf"
 # Where docker-compose.prod.yml mounts the certificate and its key in the gateway's container.
 COMPOSE_TLS = ("/etc/nginx/tls/tls.crt", "/etc/nginx/tls/tls.key")
+KUBERNETES_GATEWAY_DIR = ROOT / "deploy" / "kubernetes" / "base" / "gateway"
 
 # In production the public gateway does not route the services' operational endpoints (they stay
 # on the services' own ports) nor the sandbox provider, which production refuses anyway.
@@ -90,29 +92,91 @@ def security_values(listen: str, settings: Mapping[str, str]) -> dict[str, str]:
     }
 
 
-def compose_gateway_values(production: bool = False) -> dict[str, str]:
-    """Values for the docker compose variants: gateway/nginx.compose.conf, and with `production`
-    (TLS on 443, the private routes kept off) gateway/nginx.compose.prod.conf."""
-    settings = {"MUMARIS_ENV": "production", "GATEWAY_TLS_CERT": COMPOSE_TLS[0], "GATEWAY_TLS_KEY": COMPOSE_TLS[1]}
+def _in_a_container(upstream: str, listen: str, settings: Mapping[str, str], **values: str) -> dict[str, str]:
+    """Values of a gateway on nginx's official image: logs to the container's output, temporary
+    files and pid under /tmp (the only writable place on Kubernetes), each service's upstream
+    from ``upstream`` with {service} filled in, listening on ``listen`` as ``settings`` say."""
     values = {
-        "USER_DIRECTIVE": "user nginx;",
         "PID_PATH": "/tmp/nginx.pid",
-        "ERROR_LOG": "/dev/stderr",
         "ACCESS_LOG": "/dev/stdout",
         "TEMP_DIR": "/tmp",
-        "STATIC_ROOT": "/usr/share/nginx/html",
-        **(security_values("443", settings) if production else security_values("80", {})),
+        **values,
+        **security_values(listen, settings),
     }
     for service in SERVICES:
-        values[f"{service.upper()}_UPSTREAM"] = f"server {service}:8000;"
+        values[f"{service.upper()}_UPSTREAM"] = upstream.format(service=service)
     return values
 
 
-def write_compose_config() -> list[Path]:
-    header = "# GENERATED from gateway/nginx.conf.template by `python -m ops.launcher render-compose-gateway`.\n"
-    for path, production in ((COMPOSE_CONFIG, False), (COMPOSE_PRODUCTION_CONFIG, True)):
-        path.write_text(header + render_gateway_config(compose_gateway_values(production)))
-    return [COMPOSE_CONFIG, COMPOSE_PRODUCTION_CONFIG]
+def compose_gateway_values(settings: Mapping[str, str] | None = None, listen: str = "80") -> dict[str, str]:
+    """Values for the docker compose variant (gateway/nginx.compose.conf). Each web process is
+    found by its compose service name through Docker's DNS, again every 5 seconds, so replicas
+    added or removed with `--scale` are followed without restarting the gateway (`resolve` needs
+    nginx >= 1.27.3, and a shared-memory zone per upstream)."""
+    return _in_a_container(
+        "zone {service} 64k; server {service}-web:8000 resolve;",
+        listen,
+        settings or {},
+        USER_DIRECTIVE="user nginx;",
+        ERROR_LOG="/dev/stderr",
+        STATIC_ROOT="/usr/share/nginx/html",
+        RESOLVER="resolver 127.0.0.11 valid=5s ipv6=off;",
+    )
+
+
+def compose_production_gateway_values() -> dict[str, str]:
+    """Values for docker-compose.prod.yml (gateway/nginx.compose.prod.conf): TLS on 443 with the
+    mounted certificate, the operators' endpoints and the sandbox not routed."""
+    production = {"MUMARIS_ENV": "production", "GATEWAY_TLS_CERT": COMPOSE_TLS[0], "GATEWAY_TLS_KEY": COMPOSE_TLS[1]}
+    return compose_gateway_values(production, listen="443")
+
+
+def kubernetes_gateway_values() -> dict[str, str]:
+    """Values for the Kubernetes variant (deploy/kubernetes/base/gateway/nginx.conf): nginx as an
+    unprivileged user on port 8080, each web process by its Service's name (a stable cluster IP,
+    resolved once); the configuration and the page are mounted from one ConfigMap. TLS ends at
+    the cluster's ingress; the operators' endpoints are reached on the services' own Services, so
+    this gateway never routes them (as in production)."""
+    return _in_a_container(
+        "server {service}-web:8000;",
+        "8080",
+        {"MUMARIS_ENV": "production"},
+        USER_DIRECTIVE="",
+        ERROR_LOG="stderr",
+        STATIC_ROOT="/etc/mumaris-gateway",
+        RESOLVER="# Services' names: resolved at start (a Service's cluster IP does not change)",
+    )
+
+
+# `python -m ops.launcher <command>` -> (the configurations it writes with their values, and the
+# directory that also gets the page: a ConfigMap may only hold files from its own directory)
+RENDERED_GATEWAYS: dict[str, tuple[dict[Path, Callable[[], dict[str, str]]], Path | None]] = {
+    "render-compose-gateway": (
+        {COMPOSE_CONFIG: compose_gateway_values, COMPOSE_PRODUCTION_CONFIG: compose_production_gateway_values},
+        None,
+    ),
+    "render-kubernetes-gateway": (
+        {KUBERNETES_GATEWAY_DIR / "nginx.conf": kubernetes_gateway_values},
+        KUBERNETES_GATEWAY_DIR,
+    ),
+}
+
+
+def rendered_gateway(command: str) -> dict[Path, str]:
+    """The files `python -m ops.launcher <command>` writes, by path, with their text."""
+    configs, page_dir = RENDERED_GATEWAYS[command]
+    header = f"# GENERATED from gateway/nginx.conf.template by `python -m ops.launcher {command}`.\n"
+    files = {config: header + render_gateway_config(values()) for config, values in configs.items()}
+    if page_dir is not None:
+        files[page_dir / "index.html"] = (GATEWAY_DIR / "index.html").read_text()
+    return files
+
+
+def write_rendered_gateway(command: str) -> list[Path]:
+    files = rendered_gateway(command)
+    for path, text in files.items():
+        path.write_text(text)
+    return list(files)
 
 
 def local_gateway(
@@ -132,6 +196,7 @@ def local_gateway(
         "ACCESS_LOG": str(log_dir / "gateway-access.log"),
         "TEMP_DIR": str(temp),
         "STATIC_ROOT": str(GATEWAY_DIR),
+        "RESOLVER": "# addresses: nothing to resolve",
         **security_values(f"{HOST}:{port}", settings),
     }
     for service in SERVICES:

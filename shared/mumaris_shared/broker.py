@@ -8,8 +8,12 @@ import logging
 import threading
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 import pika
+from pika import BasicProperties
+from pika.channel import Channel
+from pika.connection import Connection as AmqpConnection
 from pika.spec import Basic
 
 from .events import EXCHANGE
@@ -26,7 +30,7 @@ def connection_parameters(url: str) -> pika.URLParameters:
     return params
 
 
-def declare_exchange(channel, create: bool = False) -> None:
+def declare_exchange(channel: Channel, create: bool = False) -> None:
     """Check that the shared exchange exists. Services may not create it (broker_access: they
     configure only their own names); the broker's provisioning does, and `create` (an
     administrator's connection: test fixtures)."""
@@ -35,10 +39,12 @@ def declare_exchange(channel, create: bool = False) -> None:
 
 def connection_user(url: str) -> str:
     """The user a URL connects as: what RabbitMQ checks every message's `user_id` against."""
-    return connection_parameters(url).credentials.username
+    return str(connection_parameters(url).credentials.username)
 
 
-def persistent(message_id: str, event_type: str, user_id: str, headers: dict | None = None) -> pika.BasicProperties:
+def persistent(
+    message_id: str, event_type: str, user_id: str | None, headers: dict[str, Any] | None = None
+) -> pika.BasicProperties:
     """A message's properties. `user_id` must be the connection's user (RabbitMQ refuses
     anything else), so a consumer knows who published it (broker_access.vouched_user)."""
     return pika.BasicProperties(
@@ -160,14 +166,14 @@ class ConfirmingPublisher:
         elif self._connection:
             self._connection.ioloop.stop()
 
-    def _on_open(self, connection) -> None:
+    def _on_open(self, connection: AmqpConnection) -> None:
         connection.channel(on_open_callback=self._on_channel_open)
 
-    def _on_open_error(self, connection, error) -> None:
+    def _on_open_error(self, connection: AmqpConnection, error: Exception) -> None:
         log.warning("publisher cannot connect to the broker: %s", error)
         connection.ioloop.stop()
 
-    def _on_closed(self, connection, reason) -> None:
+    def _on_closed(self, connection: AmqpConnection, reason: Exception) -> None:
         self._ready.clear()
         self._channel = None
         if self._batch is not None:
@@ -177,7 +183,7 @@ class ConfirmingPublisher:
             log.warning("publisher lost the broker: %s", reason)
         connection.ioloop.stop()
 
-    def _on_channel_open(self, channel) -> None:
+    def _on_channel_open(self, channel: Channel) -> None:
         channel.add_on_close_callback(self._on_channel_closed)
         channel.add_on_return_callback(self._on_return)
         channel.exchange_declare(
@@ -190,13 +196,13 @@ class ConfirmingPublisher:
             ),
         )
 
-    def _on_confirming(self, channel) -> None:
+    def _on_confirming(self, channel: Channel) -> None:
         self._channel = channel
         self._next_tag = 0
         self._ready.set()
         log.info("publisher connected")
 
-    def _on_channel_closed(self, channel, reason) -> None:
+    def _on_channel_closed(self, channel: Channel, reason: Exception) -> None:
         self._ready.clear()
         self._channel = None
         if self._batch is not None:
@@ -226,7 +232,7 @@ class ConfirmingPublisher:
                 mandatory=True,
             )
 
-    def _on_confirm(self, frame) -> None:
+    def _on_confirm(self, frame: Any) -> None:
         batch = self._batch
         if batch is None:
             return
@@ -242,7 +248,7 @@ class ConfirmingPublisher:
             self._batch = None
             batch.done.set()
 
-    def _on_return(self, _channel, _method, properties, _body) -> None:
+    def _on_return(self, _channel: Channel, _method: Any, properties: BasicProperties, _body: bytes) -> None:
         # The broker sends basic.return before the confirm of the same message.
         if self._batch is not None:
             self._batch.returned.add(properties.message_id)

@@ -28,7 +28,10 @@ import os
 import re
 import sys
 from collections.abc import Iterable, Mapping
+from typing import Any
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
+
+from pika.spec import BasicProperties
 
 from .config import Secret, env, rabbitmq_url
 from .events import EXCHANGE
@@ -60,7 +63,7 @@ def with_credentials(url: str, username: str, secret: str) -> str:
 
 def service_url(service: str, base: str | None = None) -> str:
     """The URL `service` connects with: the broker of `base` (RABBITMQ_URL), as its own user."""
-    return with_credentials(base or rabbitmq_url(), user(service), password(service).value())
+    return with_credentials(base or rabbitmq_url(), user(service), password(service).required())
 
 
 def vhost_of(url: str) -> str:
@@ -90,7 +93,7 @@ def publishers(services: Iterable[str] = SERVICES) -> dict[str, str]:
     return {user(service): service for service in services}
 
 
-def vouched_user(properties, own_user: str) -> str | None:
+def vouched_user(properties: BasicProperties, own_user: str) -> str | None:
     """The user RabbitMQ vouched for as the publisher of a message. A copy this service made
     itself carries its own `user_id`; the publisher vouched for is then the one recorded on the
     copy when it was made (only this service's user can publish a message with that user_id)."""
@@ -98,7 +101,7 @@ def vouched_user(properties, own_user: str) -> str | None:
     if properties.user_id == own_user and PUBLISHER_HEADER in headers:
         recorded = headers[PUBLISHER_HEADER]  # "" when nobody was vouched for
         return (recorded.decode() if isinstance(recorded, bytes) else str(recorded or "")) or None
-    return properties.user_id
+    return str(properties.user_id) if properties.user_id is not None else None
 
 
 def speaks_for(publisher: str | None, event_type: str, known: Mapping[str, str]) -> bool:
@@ -118,14 +121,14 @@ def definitions(
     services: Iterable[str] = SERVICES,
     admin: tuple[str, str] | None = None,
     full_access: Iterable[str] = (),
-) -> dict:
+) -> dict[str, Any]:
     """The virtual host, the exchange, each service's user and permissions; `admin` (user,
     password) an administrator of the broker; `full_access` existing users given every right in
     this virtual host (test fixtures' own)."""
     users, rights, topics = [], [], []
     for service in services:
         name, allowed = user(service), permissions(service)
-        users.append(_user(name, password(service).value(), ""))
+        users.append(_user(name, password(service).required(), ""))
         rights.append({"user": name, "vhost": vhost, **{k: allowed[k] for k in ("configure", "write", "read")}})
         topics.append(
             {
@@ -159,7 +162,7 @@ def definitions(
     }
 
 
-def _user(name: str, secret: str, tags: str) -> dict:
+def _user(name: str, secret: str, tags: str) -> dict[str, str]:
     return {
         "name": name,
         "password_hash": password_hash(secret),
@@ -176,7 +179,7 @@ def main(argv: list[str] | None = None) -> int:
         "--admin", action="store_true", help="also an administrator: RABBITMQ_ADMIN_USER / RABBITMQ_ADMIN_PASSWORD"
     )
     args = parser.parse_args(argv)
-    admin = (env("RABBITMQ_ADMIN_USER", "mumaris"), ADMIN_PASSWORD.value()) if args.admin else None
+    admin = (env("RABBITMQ_ADMIN_USER", "mumaris"), ADMIN_PASSWORD.required()) if args.admin else None
     json.dump(definitions(args.vhost or vhost_of(rabbitmq_url()), admin=admin), sys.stdout, indent=1)
     print()
     return 0

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
+from typing import overload
 
 from dotenv import load_dotenv
 
@@ -44,9 +45,18 @@ def format_duration(duration: timedelta) -> str:
     return f"P{int(days)}D" if not time else f"P{f'{int(days)}D' if days else ''}T{time}"
 
 
+@overload
+def env(name: str) -> str | None: ...
+
+
+@overload
+def env(name: str, default: str) -> str: ...
+
+
 def env(name: str, default: str | None = None) -> str | None:
+    """The setting `name` from the environment; unset or empty, `default`."""
     value = os.environ.get(name)
-    return value if value not in (None, "") else default
+    return value if value else default
 
 
 def env_duration(name: str, default: str) -> timedelta:
@@ -126,6 +136,13 @@ class Secret:
                 raise InsecureSetting(f"{self.name} still has its development value; give it a secret of your own")
             return value
         return self.dev_default if value is None else value
+
+    def required(self) -> str:
+        """The value; a secret with no development default must be set in development too."""
+        value = self.value()
+        if value is None:
+            raise ValueError(f"{self.name} is not set")
+        return value
 
 
 @dataclass(frozen=True)

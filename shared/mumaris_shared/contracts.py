@@ -5,6 +5,7 @@ contract change shows up in both services' tests."""
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Any
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, missing, validate
 
@@ -257,7 +258,7 @@ SCHEMAS: dict[str, type[Schema]] = {
 }
 
 
-def validated(event_type: str, data: dict) -> dict:
+def validated(event_type: str, data: dict[str, Any]) -> dict[str, Any]:
     """`data` checked against the contract of `event_type` (raises marshmallow.ValidationError),
     with the contract's defaults for optional fields the producer left out, so a consumer can tell
     "none given" from a field it does not know."""

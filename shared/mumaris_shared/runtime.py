@@ -18,6 +18,7 @@ import sys
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import Table
 
@@ -56,7 +57,7 @@ class Runtime:
         db = Database(url or database_url(service))
         return cls(service, db, Outbox(db, outbox_table, service), inbox_table)
 
-    def consumer(self, handlers: Mapping[str, Handler], url: str | None = None, **options) -> Consumer:
+    def consumer(self, handlers: Mapping[str, Handler], url: str | None = None, **options: Any) -> Consumer:
         """`url`: by default, the service's own broker user (broker_access.service_url)."""
         return Consumer(
             self.service, self.db, self.inbox, handlers, url or service_url(self.service), outbox=self.outbox, **options

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import pika
 from flask import Blueprint, Flask, Response, g, jsonify, request
@@ -74,16 +75,16 @@ def create_service_app(
 
 def _register_error_handlers(app: Flask) -> None:
     @app.errorhandler(DomainError)
-    def _refused(exc: DomainError):
+    def _refused(exc: DomainError) -> Response:
         return refusal_response(exc)
 
     @app.errorhandler(HTTPException)
-    def _http_error(exc: HTTPException):
+    def _http_error(exc: HTTPException) -> Response:
         data = getattr(exc, "data", None) or {}
         messages = data.get("messages")
-        code = _CODES.get(exc.code, "error")
+        code = _CODES.get(exc.code or 500, "error")
         message = data.get("message") or exc.description or exc.name
-        details = {}
+        details: dict[str, Any] = {}
         if messages is not None:
             if exc.code == 400 and isinstance(messages.get("json"), list):
                 code, message = "malformed_json", "the body is not valid JSON"
@@ -92,14 +93,14 @@ def _register_error_handlers(app: Flask) -> None:
         return error_response(exc.code or 500, code, message, details, dict(data.get("headers") or {}))
 
     @app.errorhandler(Exception)
-    def _unexpected(exc: Exception):
+    def _unexpected(exc: Exception) -> Response:
         log.exception("unhandled error on %s %s", request.method, request.path)
         return error_response(500, "internal_error", "something went wrong on our side; nothing was changed")
 
 
-def _flatten(messages: dict) -> dict:
+def _flatten(messages: dict[str, Any]) -> dict[str, Any]:
     """webargs nests by location ({"json": {"email": [...]}}); callers only care about the fields."""
-    flat: dict = {}
+    flat: dict[str, Any] = {}
     for location, fields in messages.items():
         if isinstance(fields, dict):
             flat.update(fields)
@@ -124,11 +125,11 @@ def _health_blueprint(service: str, db: Database) -> Blueprint:
     health = Blueprint("health", __name__)
 
     @health.get("/healthz")
-    def healthz():
+    def healthz() -> Response:
         return jsonify(status="alive")
 
     @health.get("/readyz")
-    def readyz():
+    def readyz() -> Response:
         checks = {"database": _check(db.ping), "broker": _check(lambda: _ping_broker(service))}
         if all(result == "ok" for result in checks.values()):
             return jsonify(status="ready", checks=checks)
@@ -137,7 +138,7 @@ def _health_blueprint(service: str, db: Database) -> Blueprint:
     return health
 
 
-def _check(probe) -> str:
+def _check(probe: Callable[[], None]) -> str:
     try:
         probe()
         return "ok"
@@ -155,7 +156,7 @@ class _OutboxCollector:
     def __init__(self, service: str, outbox: Outbox):
         self.service, self.outbox = service, outbox
 
-    def collect(self):
+    def collect(self) -> Iterator[GaugeMetricFamily]:
         gauge = GaugeMetricFamily(
             "mumaris_outbox_pending", "Events committed but not yet confirmed by the broker", labels=["service"]
         )
@@ -181,11 +182,11 @@ def _install_metrics(app: Flask, service: str, outbox: Outbox | None) -> None:
         registry.register(_OutboxCollector(service, outbox))
 
     @app.before_request
-    def _start_timer():
+    def _start_timer() -> None:
         g.started_at = time.perf_counter()
 
     @app.after_request
-    def _observe(response):
+    def _observe(response: Response) -> Response:
         endpoint = request.url_rule.rule if request.url_rule else "unmatched"
         latency.labels(service, request.method, endpoint).observe(
             time.perf_counter() - g.get("started_at", time.perf_counter())
@@ -194,5 +195,5 @@ def _install_metrics(app: Flask, service: str, outbox: Outbox | None) -> None:
         return response
 
     @app.get("/metrics")
-    def metrics():
+    def metrics() -> Response:
         return Response(generate_latest(registry), mimetype="text/plain; version=0.0.4")

@@ -189,7 +189,7 @@ def test_a_membership_number_already_held_is_never_issued_twice(service, monkeyp
     held = service.get(f"/v1/applications/{first}", service.people.applicant).json["membership_number"]
     fresh = "1234567897"
     offered = iter([held, held, fresh])
-    monkeypatch.setattr("applications.service.new_membership_number", lambda: next(offered))
+    monkeypatch.setattr("applications.service.review.new_membership_number", lambda: next(offered))
     second = service.taken(service.people.other_applicant)
     approved = service.post(second, "decision", service.people.reviewer, {"decision": "approve"})
     assert approved.status_code == 200, approved.json

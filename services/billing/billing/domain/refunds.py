@@ -94,7 +94,7 @@ class RefundPolicy:
     decision_sla: timedelta = timedelta(days=15)  # BILLING_REFUND_DECISION_SLA
     escalate_before: timedelta = timedelta(days=3)  # BILLING_REFUND_ESCALATE_BEFORE
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         object.__setattr__(self, "share", Decimal(str(self.share)))
         if not Decimal(0) <= self.share <= Decimal(1):
             raise ValueError("BILLING_REFUND_SHARE must be between 0 and 1")
@@ -129,13 +129,18 @@ Rule = Callable[[RefundPolicy, RefundFacts], "RefundDecision | None"]
 RULES: list[tuple[str, Rule]] = []
 
 
-def rule(name: str):
-    def register(function: Callable[[RefundPolicy, RefundFacts], tuple[str, int] | None]) -> Rule:
+Outcome = tuple[RefundStatus, int] | None  # what a rule says: a status and an amount, or nothing
+
+
+def rule(name: str) -> Callable[[Callable[[RefundPolicy, RefundFacts], Outcome]], Rule]:
+    """Register the function as the next rule, under `name` (the `rule` a decision is told by)."""
+
+    def register(function: Callable[[RefundPolicy, RefundFacts], Outcome]) -> Rule:
         def decide(policy: RefundPolicy, facts: RefundFacts) -> RefundDecision | None:
             outcome = function(policy, facts)
             return None if outcome is None else RefundDecision(name, *outcome)
 
-        decide.__name__ = decide.rule_name = name
+        decide.__name__ = name
         RULES.append((name, decide))
         return decide
 
@@ -147,23 +152,23 @@ def _rejected() -> tuple[RefundStatus, int]:
 
 
 @rule("administrative_fee_not_refundable")
-def administrative_fee_not_refundable(policy: RefundPolicy, facts: RefundFacts):
+def administrative_fee_not_refundable(policy: RefundPolicy, facts: RefundFacts) -> Outcome:
     return _rejected() if facts.fee_kind == FeeKind.ADMINISTRATIVE else None
 
 
 @rule("request_decided")
-def request_decided(policy: RefundPolicy, facts: RefundFacts):
+def request_decided(policy: RefundPolicy, facts: RefundFacts) -> Outcome:
     return _rejected() if facts.request_state in (RequestState.APPROVED, RequestState.REJECTED) else None
 
 
 @rule("review_started")
-def review_started(policy: RefundPolicy, facts: RefundFacts):
+def review_started(policy: RefundPolicy, facts: RefundFacts) -> Outcome:
     started, until = facts.review_started_at, facts.withdrawn_at or facts.now
     return _rejected() if started is not None and started <= until else None
 
 
 @rule("withdrawn_within_window")
-def withdrawn_within_window(policy: RefundPolicy, facts: RefundFacts):
+def withdrawn_within_window(policy: RefundPolicy, facts: RefundFacts) -> Outcome:
     if facts.request_state != RequestState.WITHDRAWN or facts.withdrawn_at is None:
         return None
     if facts.withdrawn_at - facts.paid_at <= policy.window:
@@ -172,12 +177,12 @@ def withdrawn_within_window(policy: RefundPolicy, facts: RefundFacts):
 
 
 @rule("refund_window_passed")
-def refund_window_passed(policy: RefundPolicy, facts: RefundFacts):
+def refund_window_passed(policy: RefundPolicy, facts: RefundFacts) -> Outcome:
     return _rejected() if facts.request_state == RequestState.WITHDRAWN else None
 
 
 @rule("needs_review")
-def needs_review(policy: RefundPolicy, facts: RefundFacts):
+def needs_review(policy: RefundPolicy, facts: RefundFacts) -> Outcome:
     return RefundStatus.PENDING_REVIEW, facts.amount_paid
 
 

@@ -14,9 +14,12 @@ so there is no fallback from one template to another: a missing one is a bug to 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, pass_context, select_autoescape
+from jinja2.runtime import Context
 
 from mumaris_shared.contracts import LANGUAGES
 
@@ -75,10 +78,10 @@ class Email:
 
 
 def language_of(requested: str | None) -> str:
-    return requested if requested in LANGUAGES else DEFAULT_LANGUAGE
+    return requested if requested is not None and requested in LANGUAGES else DEFAULT_LANGUAGE
 
 
-def render(template: str, language: str | None, data: dict) -> Email:
+def render(template: str, language: str | None, data: dict[str, Any]) -> Email:
     """`template` in the recipient's language, filled with `data` (a variable a template uses and
     `data` lacks is an error, never a blank in a sent e-mail)."""
     language = language_of(language)
@@ -94,11 +97,11 @@ def render(template: str, language: str | None, data: dict) -> Email:
     )
 
 
-def _in_language(function):
+def _in_language(function: Callable[..., str]) -> Callable[..., str]:
     """A `formatting` function as a filter: the value first, the e-mail's language from its context."""
 
     @pass_context
-    def apply(context, value, *args):
+    def apply(context: Context, value: Any, *args: Any) -> str:
         return function(value, *args, context["language"])
 
     return apply
