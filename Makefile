@@ -6,7 +6,7 @@ VAR   := $(or $(MUMARIS_VAR_DIR),var)
 TEST_PATHS := $(wildcard shared/tests services/*/tests tests)
 PYTEST_ARGS ?=
 
-.PHONY: install run test lint unit integration e2e staff bench clean
+.PHONY: install run test lint unit integration e2e staff rotate-keys revoke-key bench clean
 
 install:
 	@ops/install.sh
@@ -51,6 +51,15 @@ staff: install
 	@if [ -z "$$EMAIL" ] || [ -z "$$PASSWORD" ] || [ -z "$$ROLE" ]; then \
 	  echo "usage: make staff EMAIL=… PASSWORD=… ROLE=reviewer|secretary_general" >&2; exit 2; fi
 	@$(PY) -m accounts.cli create-staff --email "$$EMAIL" --password "$$PASSWORD" --role "$$ROLE"
+
+# A new token signing key; the old one verifies until its last token expires (docs/security.md).
+rotate-keys: install
+	@$(PY) -m accounts.cli rotate-keys
+
+# make revoke-key KID=…: the key stops verifying at once (within ACCOUNTS_JWKS_REFRESH elsewhere)
+revoke-key: install
+	@if [ -z "$$KID" ]; then echo "usage: make revoke-key KID=…" >&2; exit 2; fi
+	@$(PY) -m accounts.cli revoke-key "$$KID"
 
 # Benchmarks beside their baselines, in one process (bench/__main__.py); needs RabbitMQ like the tests.
 bench: install

@@ -7,12 +7,13 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any, TypeVar
 
 import jwt
 from flask import current_app, g, request
 
-from .config import TOKEN_AUDIENCE, TOKEN_ISSUER
+from .config import TOKEN_AUDIENCE, TOKEN_ISSUER, jwks_refresh
 from .errors import Forbidden, Unauthenticated, Unavailable
 
 ALGORITHM = "RS256"
@@ -44,10 +45,20 @@ class TokenVerifier:
     """Verifies tokens with keys found by `kid`: from a JWKS URL (other services) or a local
     lookup function (accounts itself)."""
 
-    def __init__(self, jwks_url: str | None = None, key_for_kid: Callable[[str], object] | None = None):
+    def __init__(
+        self,
+        jwks_url: str | None = None,
+        key_for_kid: Callable[[str], object] | None = None,
+        refresh: timedelta | None = None,
+    ):
+        """`refresh` (ACCOUNTS_JWKS_REFRESH, PT1M): the JWKS is read again at most this long after
+        the last read, so a key accounts revoked stops verifying within it. Keys are not cached
+        apart from the set (PyJWKClient's `cache_keys` would keep a revoked key for good); a kid
+        not in the set makes it read again at once (a key made since)."""
         if (jwks_url is None) == (key_for_kid is None):
             raise ValueError("give exactly one of jwks_url, key_for_kid")
-        self._jwks = jwt.PyJWKClient(jwks_url, cache_keys=True, lifespan=300) if jwks_url else None
+        lifespan = (refresh or jwks_refresh()).total_seconds()
+        self._jwks = jwt.PyJWKClient(jwks_url, cache_keys=False, lifespan=lifespan) if jwks_url else None
         self._key_for_kid = key_for_kid
 
     def verify(self, token: str) -> Principal:
@@ -68,7 +79,7 @@ class TokenVerifier:
             raise Unauthenticated("the token has expired; log in again", code="token_expired") from None
         except jwt.PyJWKClientConnectionError:
             raise Unavailable("the signing keys cannot be fetched right now", code="auth_unavailable") from None
-        except (jwt.InvalidTokenError, jwt.PyJWKClientError, KeyError, ValueError):
+        except (jwt.InvalidTokenError, jwt.PyJWKClientError, jwt.PyJWKSetError, KeyError, ValueError):
             raise Unauthenticated("the token is invalid", code="invalid_token") from None
         return Principal(id=claims["sub"], roles=tuple(claims.get("roles", ())), email=claims.get("email"))
 

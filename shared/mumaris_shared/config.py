@@ -88,6 +88,12 @@ def jwks_url() -> str:
     return env("ACCOUNTS_JWKS_URL", "http://127.0.0.1:8101/.well-known/jwks.json")
 
 
+def jwks_refresh() -> timedelta:
+    """How often verifiers read the published keys again (`ACCOUNTS_JWKS_REFRESH`, PT1M): a
+    revoked key stops verifying within this."""
+    return env_duration("ACCOUNTS_JWKS_REFRESH", "PT1M")
+
+
 TOKEN_ISSUER = "mumaris-accounts"
 TOKEN_AUDIENCE = "mumaris"
 

@@ -21,6 +21,7 @@ from mumaris_shared.runtime import Runtime
 
 from .adapters import repository
 from .adapters.keys import KeyStore
+from .adapters.sealing import KeySealer, key_encryption_key
 from .domain import passwords
 from .domain.accounts import ACTIVE, PENDING_VERIFICATION
 from .domain.codes import HOUR, CodeHasher, Verdict, check_code, new_code, resend_wait
@@ -53,7 +54,13 @@ class AccountService:
         self.outbox = runtime.outbox
         self.settings = settings or Settings.from_env()
         self.clock = clock or utcnow
-        self.keys = keys or KeyStore(self.db)
+        self.keys = keys or KeyStore(
+            self.db,
+            KeySealer(key_encryption_key(self.settings.key_encryption_key)),
+            self.settings.token_ttl,
+            self.settings.jwks_refresh,
+            self.clock,
+        )
         self._code_hasher: CodeHasher | None = None
 
     # --- registration and activation --------------------------------------------------------------

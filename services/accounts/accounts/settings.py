@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from mumaris_shared.config import Secret, env_duration, env_int
+from mumaris_shared.config import Secret, env_duration, env_int, jwks_refresh
 
 from .domain.codes import CodePolicy
 from .domain.throttling import LoginThrottle
@@ -13,6 +13,10 @@ from .domain.throttling import LoginThrottle
 # Keys the verification-code hashes. Unset in development, a random one is made once and kept in
 # the database; production requires it, so a copy of the database alone does not reveal codes.
 CODE_SECRET = Secret("ACCOUNTS_CODE_SECRET")
+# Seals the private signing keys in the database (adapters/sealing.py): 32 random bytes in URL-safe
+# base64 (`python -c "from accounts.adapters.sealing import new_key_encryption_key as k; print(k())"`).
+# The development value is public, so production refuses it.
+KEY_ENCRYPTION_KEY = Secret("ACCOUNTS_KEY_ENCRYPTION_KEY", dev_default="bXVtYXJpcy1kZXZlbG9wbWVudC1rZXktZW5jcnlwdCE=")
 
 
 @dataclass(frozen=True)
@@ -21,6 +25,9 @@ class Settings:
     logins: LoginThrottle = field(default_factory=LoginThrottle)
     token_ttl: timedelta = timedelta(minutes=15)
     code_secret: str | None = None  # CODE_SECRET
+    key_encryption_key: str = KEY_ENCRYPTION_KEY.dev_default or ""
+    # How often verifiers, accounts' own too, read the published keys again (ACCOUNTS_JWKS_REFRESH).
+    jwks_refresh: timedelta = timedelta(minutes=1)
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -37,4 +44,6 @@ class Settings:
             ),
             token_ttl=env_duration("ACCOUNTS_TOKEN_TTL", "PT15M"),
             code_secret=CODE_SECRET.value(),
+            key_encryption_key=KEY_ENCRYPTION_KEY.required(),
+            jwks_refresh=jwks_refresh(),
         )

@@ -11,8 +11,10 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from accounts.adapters.orm import metadata, outbox_table
+from accounts.api import SERVICE_EXTENSION
 from accounts.app import create_app
 from accounts.bootstrap import runtime as make_runtime
+from accounts.service import AccountService
 from mumaris_shared.events import utcnow
 from mumaris_shared.migrations import upgrade
 from mumaris_shared.runtime import Runtime
@@ -27,6 +29,11 @@ class Service:
     client: FlaskClient
     runtime: Runtime
     clock: Clock
+
+    @property
+    def accounts(self) -> AccountService:
+        """The service behind the client, for what operators do by command (keys)."""
+        return self.client.application.extensions[SERVICE_EXTENSION]
 
     def register(self, **overrides):
         body = {

@@ -52,9 +52,9 @@ signing_keys_table = Table(
     "signing_keys",
     metadata,
     Column("kid", String(64), primary_key=True),
-    Column("private_pem", Text, nullable=False),
+    Column("private_key", Text, nullable=False),  # sealed under the key-encryption key (adapters/sealing.py)
     Column("created_at", UTCDateTime, nullable=False),
-    Column("active", Boolean, nullable=False),
+    Column("retired_at", UTCDateTime),  # no longer signs; published until its last token expires
 )
 
 server_secrets_table = Table(
