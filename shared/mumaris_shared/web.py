@@ -3,6 +3,7 @@ schemas, OpenAPI at /openapi.json), the one error shape, /healthz, /readyz and /
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import time
 from collections.abc import Callable, Iterator
@@ -18,7 +19,7 @@ from werkzeug.exceptions import HTTPException
 from .auth import TokenVerifier
 from .broker import connection_parameters
 from .broker_access import service_url
-from .config import InsecureSetting
+from .config import InsecureSetting, env
 from .db import Database
 from .errors import DomainError, error_response, refusal_response
 from .outbox import Outbox
@@ -107,6 +108,31 @@ def _flatten(messages: dict[str, Any]) -> dict[str, Any]:
         else:
             flat[location] = fields
     return flat
+
+
+# Proxies whose X-Real-IP is believed: the gateway, on this machine or in the platform's private
+# network. A request from anywhere else is judged by its own address.
+DEFAULT_TRUSTED_PROXIES = "127.0.0.0/8,::1/128,10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,fc00::/7"
+
+
+def client_address() -> str:
+    """The address the request comes from: the gateway's `X-Real-IP` (which it sets, overwriting
+    the client's) when the request came through a trusted proxy (TRUSTED_PROXIES), else the peer's."""
+    peer = request.remote_addr or ""
+    forwarded = request.headers.get("X-Real-IP", "").strip()
+    if forwarded and _is_address(forwarded) and _is_address(peer):
+        trusted = env("TRUSTED_PROXIES", DEFAULT_TRUSTED_PROXIES)
+        if any(ipaddress.ip_address(peer) in ipaddress.ip_network(net.strip()) for net in trusted.split(",")):
+            return forwarded
+    return peer
+
+
+def _is_address(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
 
 
 def wsgi_app(create_app: Callable[[], Flask]) -> Flask:

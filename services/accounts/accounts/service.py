@@ -27,7 +27,6 @@ from .domain.accounts import ACTIVE, PENDING_VERIFICATION
 from .domain.codes import HOUR, CodeHasher, Verdict, check_code, new_code, resend_wait
 from .domain.errors import (
     AccountGone,
-    AlreadyActive,
     CodeExpired,
     EmailTaken,
     InvalidCredentials,
@@ -37,6 +36,7 @@ from .domain.errors import (
     TooManyCodeAttempts,
     WrongCode,
 )
+from .domain.timing import no_sooner_than
 from .settings import Settings
 
 CODE_SECRET_NAME = "verification_code_hmac"
@@ -118,50 +118,53 @@ class AccountService:
         return account
 
     def verify(self, email: str, code: str) -> dict:
-        policy, hasher, now = self.settings.codes, self._hasher(), self.clock()
-        with self.db.transaction() as session:
-            account = repository.account_by_email(session, email, for_update=True)
-            if account is None:
-                # Answered like a wrong code, so the answer does not tell whether the address has an account.
-                failure = WrongCode(policy.max_attempts - 1)
-            elif account.status == ACTIVE:
-                raise AlreadyActive()
-            else:
-                code_id, issued = repository.current_code(session, account.id) or (None, None)
-                check = check_code(issued, code, hasher, policy, now)
-                if check.verdict is Verdict.EXHAUSTED:
-                    raise TooManyCodeAttempts()
-                if check.verdict is Verdict.EXPIRED:
-                    raise CodeExpired()
-                if check.verdict is Verdict.WRONG:
-                    repository.count_wrong_try(session, code_id)
-                    failure = WrongCode(check.attempts_left)
-                else:
-                    failure = None
-                    repository.use_code(session, code_id, now)
-                    repository.activate(session, account.id, ACTIVE, now)
-                    self.outbox.publish(session, ACCOUNT_ACTIVATED, _account_data(account))
-        if failure is not None:
-            raise failure
-        return {"status": ACTIVE}
+        """Activate a pending account with its code. An address with no pending account is
+        answered as a wrong code, in the same time (`settings.answer_time`): the answer does not
+        tell whether the address has an account, or whether it is active."""
+        policy, hasher = self.settings.codes, self._hasher()
+        with no_sooner_than(self.settings.answer_time):
+            now = self.clock()
+            with self.db.transaction() as session:
+                account = repository.account_by_email(session, email, for_update=True)
+                failure: WrongCode | None = WrongCode()
+                if account is not None and account.status == PENDING_VERIFICATION:
+                    code_id, issued = repository.current_code(session, account.id) or (None, None)
+                    verdict = check_code(issued, code, hasher, policy, now)
+                    if verdict is Verdict.EXHAUSTED:
+                        raise TooManyCodeAttempts()
+                    if verdict is Verdict.EXPIRED:
+                        raise CodeExpired()
+                    if verdict is Verdict.WRONG:
+                        repository.count_wrong_try(session, code_id)
+                    else:
+                        failure = None
+                        repository.use_code(session, code_id, now)
+                        repository.activate(session, account.id, ACTIVE, now)
+                        self.outbox.publish(session, ACCOUNT_ACTIVATED, _account_data(account))
+            if failure is not None:
+                raise failure
+            return {"status": ACTIVE}
 
     def resend_code(self, email: str) -> dict:
-        """A new code for a pending account; for any other address nothing happens, and the
-        answer is the same, so it does not tell which addresses have accounts."""
-        policy, hasher, now = self.settings.codes, self._hasher(), self.clock()
-        with self.db.transaction() as session:
-            account = repository.account_by_email(session, email, for_update=True)
-            if account is not None and account.status == PENDING_VERIFICATION:
+        """A new code for a pending account. Any address is held to the resend limits, and
+        answered the same, in the same time, whether a code was sent or not: the answer does not
+        tell which addresses have accounts."""
+        policy, hasher = self.settings.codes, self._hasher()
+        with no_sooner_than(self.settings.answer_time):
+            now = self.clock()
+            with self.db.transaction() as session:
+                account = repository.account_by_email(session, email, for_update=True)
+                requested = repository.code_requests_since(session, email, now - HOUR)
+                issued = repository.last_code_issued_at(session, account.id) if account is not None else None
                 wait = resend_wait(
-                    repository.last_code_issued_at(session, account.id),
-                    repository.resends_since(session, account.id, now - HOUR),
-                    policy,
-                    now,
+                    max([*requested, *([issued] if issued else [])], default=None), requested, policy, now
                 )
                 if wait is not None:
                     raise RetryLater("too_soon", "a code was sent moments ago; wait before asking again", wait)
-                self._issue_code(session, hasher, account, "resend", now)
-        return {"status": "sent"}
+                repository.record_code_request(session, email, now)
+                if account is not None and account.status == PENDING_VERIFICATION:
+                    self._issue_code(session, hasher, account, "resend", now)
+            return {"status": "sent"}
 
     def _issue_code(self, session, hasher: CodeHasher, account, reason: str, now: datetime) -> None:
         policy, code = self.settings.codes, new_code()
@@ -186,19 +189,22 @@ class AccountService:
         return self._code_hasher
 
     # --- sessions -------------------------------------------------------------------------------
-    def login(self, email: str, password: str) -> dict:
+    def login(self, email: str, password: str, client: str) -> dict:
+        """A token for the right password. Failures slow down the address they come from
+        (`client`), not the account (domain/throttling.py)."""
         throttle, now = self.settings.logins, self.clock()
         with self.db.transaction() as session:
-            wait = throttle.wait(repository.login_attempts_since(session, email, now - throttle.window), now)
+            wait = throttle.wait(repository.login_failures_since(session, client, now - throttle.window), now)
             if wait is not None:
-                raise RetryLater("too_many_attempts", "too many failed logins; try again later", wait)
+                raise RetryLater("too_many_attempts", "too many failed logins from your address; try again later", wait)
             account = repository.account_by_email(session, email)
             if account is None:
                 right = passwords.verify_without_account(password)
             else:
                 right = passwords.verify_password(account.password_hash, password)
-            repository.record_login_attempt(session, email, now, right, keep_since=now - throttle.window)
-            if right and passwords.needs_rehash(account.password_hash):
+            if not right:
+                repository.record_login_failure(session, client, now, keep_since=now - throttle.window)
+            elif passwords.needs_rehash(account.password_hash):
                 repository.set_password_hash(session, account.id, passwords.hash_password(password))
         if not right:
             raise InvalidCredentials()

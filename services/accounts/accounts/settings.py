@@ -24,6 +24,8 @@ class Settings:
     codes: CodePolicy = field(default_factory=CodePolicy)
     logins: LoginThrottle = field(default_factory=LoginThrottle)
     token_ttl: timedelta = timedelta(minutes=15)
+    # Verify and resend answer no sooner than this, whether or not the address has an account.
+    answer_time: timedelta = timedelta(milliseconds=300)
     code_secret: str | None = None  # CODE_SECRET
     key_encryption_key: str = KEY_ENCRYPTION_KEY.dev_default or ""
     # How often verifiers, accounts' own too, read the published keys again (ACCOUNTS_JWKS_REFRESH).
@@ -43,6 +45,7 @@ class Settings:
                 window=env_duration("ACCOUNTS_LOGIN_WINDOW", "PT15M"),
             ),
             token_ttl=env_duration("ACCOUNTS_TOKEN_TTL", "PT15M"),
+            answer_time=env_duration("ACCOUNTS_ANSWER_TIME", "PT0.3S"),
             code_secret=CODE_SECRET.value(),
             key_encryption_key=KEY_ENCRYPTION_KEY.required(),
             jwks_refresh=jwks_refresh(),

@@ -15,7 +15,8 @@ from mumaris_shared.db import Database
 
 from ..domain.codes import IssuedCode
 from .orm import accounts_table as accounts
-from .orm import login_attempts_table as logins
+from .orm import code_requests_table as requests
+from .orm import login_failures_table as logins
 from .orm import server_secrets_table as secrets_table
 from .orm import verification_codes_table as codes
 
@@ -92,28 +93,31 @@ def last_code_issued_at(session: Session, account_id: str) -> datetime | None:
     return session.execute(select(func.max(codes.c.issued_at)).where(codes.c.account_id == account_id)).scalar()
 
 
-def resends_since(session: Session, account_id: str, since: datetime) -> list[datetime]:
+# --- failed logins and code requests ---------------------------------------------------------------
+def login_failures_since(session: Session, client: str, since: datetime) -> list[datetime]:
     return list(
         session.execute(
-            select(codes.c.issued_at).where(
-                codes.c.account_id == account_id, codes.c.reason == "resend", codes.c.issued_at > since
-            )
+            select(logins.c.failed_at).where(logins.c.client == client, logins.c.failed_at > since)
         ).scalars()
     )
 
 
-# --- login attempts -------------------------------------------------------------------------------
-def login_attempts_since(session: Session, email: str, since: datetime) -> list[tuple[datetime, bool]]:
-    rows = session.execute(
-        select(logins.c.attempted_at, logins.c.succeeded).where(logins.c.email == email, logins.c.attempted_at > since)
+def record_login_failure(session: Session, client: str, now: datetime, keep_since: datetime) -> None:
+    """Record a failure and forget this address's older than `keep_since`: no rule looks further back."""
+    session.execute(delete(logins).where(logins.c.client == client, logins.c.failed_at <= keep_since))
+    session.execute(insert(logins).values(client=client, failed_at=now))
+
+
+def code_requests_since(session: Session, email: str, since: datetime) -> list[datetime]:
+    return list(
+        session.execute(
+            select(requests.c.requested_at).where(requests.c.email == email, requests.c.requested_at > since)
+        ).scalars()
     )
-    return [(row.attempted_at, row.succeeded) for row in rows]
 
 
-def record_login_attempt(session: Session, email: str, now: datetime, succeeded: bool, keep_since: datetime) -> None:
-    """Record a try and forget this address's tries older than `keep_since`: no rule looks further back."""
-    session.execute(delete(logins).where(logins.c.email == email, logins.c.attempted_at <= keep_since))
-    session.execute(insert(logins).values(email=email, attempted_at=now, succeeded=succeeded))
+def record_code_request(session: Session, email: str, now: datetime) -> None:
+    session.execute(insert(requests).values(email=email, requested_at=now))
 
 
 # --- server secrets -------------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""signing keys sealed under the key-encryption key, retired rather than inactive
+"""signing keys sealed under the key-encryption key, retired rather than inactive; failed logins
+by client address; code resend requests by e-mail address
 
 Revision ID: 0002
 Revises: 0001
@@ -43,6 +44,24 @@ def upgrade() -> None:
         batch.drop_column("private_pem")
         batch.drop_column("active")
         batch.alter_column("private_key", existing_type=sa.Text, nullable=False)
+
+    # Failures counted by e-mail address locked the address's owner out: they are not carried over.
+    op.drop_index("ix_login_attempts_email", "login_attempts")
+    op.drop_table("login_attempts")
+    op.create_table(
+        "login_failures",
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("client", sa.String(45), nullable=False),
+        sa.Column("failed_at", UTCDateTime, nullable=False),
+    )
+    op.create_index("ix_login_failures_client", "login_failures", ["client", "failed_at"])
+    op.create_table(
+        "code_requests",
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("email", sa.String(254), nullable=False),
+        sa.Column("requested_at", UTCDateTime, nullable=False),
+    )
+    op.create_index("ix_code_requests_email", "code_requests", ["email", "requested_at"])
 
 
 def downgrade() -> None:
