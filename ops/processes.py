@@ -80,6 +80,7 @@ PROCESSES: tuple[Proc, ...] = (
     worker("notifications", "consumer"),
     worker("notifications", "mailer"),
     worker("billing", "scheduler"),
+    worker("accounts", "scheduler"),
 )
 
 MIGRATION = ("{python}", "-m", "{service}.migrate")

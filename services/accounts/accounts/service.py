@@ -188,6 +188,24 @@ class AccountService:
             self._code_hasher = CodeHasher(secret.encode())
         return self._code_hasher
 
+    # --- the scheduler ---------------------------------------------------------------------------
+    def expire_pending_accounts(self) -> int:
+        """Remove one batch of accounts never activated within `pending_ttl`, with their codes:
+        their addresses are free to register again. How many were removed."""
+        now = self.clock()
+        with self.db.transaction() as session:
+            expired = repository.claim_pending_registered_by(
+                session, self.db, now - self.settings.pending_ttl, self.settings.scheduler_batch
+            )
+            if expired:
+                repository.delete_accounts(session, expired)
+        return len(expired)
+
+    def forget_old_attempts(self) -> None:
+        now = self.clock()
+        with self.db.transaction() as session:
+            repository.forget_attempts(session, now - self.settings.logins.window, now - HOUR)
+
     # --- sessions -------------------------------------------------------------------------------
     def login(self, email: str, password: str, client: str) -> dict:
         """A token for the right password. Failures slow down the address they come from

@@ -24,6 +24,10 @@ class Settings:
     codes: CodePolicy = field(default_factory=CodePolicy)
     logins: LoginThrottle = field(default_factory=LoginThrottle)
     token_ttl: timedelta = timedelta(minutes=15)
+    # An account never activated is removed this long after registering, freeing its address.
+    pending_ttl: timedelta = timedelta(days=7)
+    scheduler_interval: timedelta = timedelta(minutes=1)
+    scheduler_batch: int = 200
     # Verify and resend answer no sooner than this, whether or not the address has an account.
     answer_time: timedelta = timedelta(milliseconds=300)
     code_secret: str | None = None  # CODE_SECRET
@@ -45,6 +49,9 @@ class Settings:
                 window=env_duration("ACCOUNTS_LOGIN_WINDOW", "PT15M"),
             ),
             token_ttl=env_duration("ACCOUNTS_TOKEN_TTL", "PT15M"),
+            pending_ttl=env_duration("ACCOUNTS_PENDING_TTL", "P7D"),
+            scheduler_interval=env_duration("ACCOUNTS_SCHEDULER_INTERVAL", "PT1M"),
+            scheduler_batch=env_int("ACCOUNTS_SCHEDULER_BATCH", 200),
             answer_time=env_duration("ACCOUNTS_ANSWER_TIME", "PT0.3S"),
             code_secret=CODE_SECRET.value(),
             key_encryption_key=KEY_ENCRYPTION_KEY.required(),

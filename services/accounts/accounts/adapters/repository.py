@@ -11,8 +11,9 @@ from sqlalchemy.engine import Row
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from mumaris_shared.db import Database
+from mumaris_shared.db import Database, claim
 
+from ..domain.accounts import PENDING_VERIFICATION
 from ..domain.codes import IssuedCode
 from .orm import accounts_table as accounts
 from .orm import code_requests_table as requests
@@ -37,6 +38,26 @@ def add_account(session: Session, **values) -> Row:
     values = {"id": str(uuid.uuid4()), "activated_at": None, **values}
     session.execute(insert(accounts).values(**values))
     return account_by_id(session, values["id"])
+
+
+def claim_pending_registered_by(session: Session, db: Database, moment: datetime, limit: int) -> list[str]:
+    """Ids of accounts still pending that registered by `moment`, claimed so that two
+    schedulers never take the same ones."""
+    rows = claim(
+        session,
+        db,
+        accounts,
+        accounts.c.status == PENDING_VERIFICATION,
+        accounts.c.created_at <= moment,
+        order_by=accounts.c.created_at,
+        limit=limit,
+    )
+    return [row.id for row in rows]
+
+
+def delete_accounts(session: Session, account_ids: list[str]) -> None:
+    session.execute(delete(codes).where(codes.c.account_id.in_(account_ids)))
+    session.execute(delete(accounts).where(accounts.c.id.in_(account_ids)))
 
 
 def activate(session: Session, account_id: str, status: str, now: datetime) -> None:
@@ -118,6 +139,12 @@ def code_requests_since(session: Session, email: str, since: datetime) -> list[d
 
 def record_code_request(session: Session, email: str, now: datetime) -> None:
     session.execute(insert(requests).values(email=email, requested_at=now))
+
+
+def forget_attempts(session: Session, failed_before: datetime, requested_before: datetime) -> None:
+    """Failed logins and code requests no rule looks at any more."""
+    session.execute(delete(logins).where(logins.c.failed_at <= failed_before))
+    session.execute(delete(requests).where(requests.c.requested_at <= requested_before))
 
 
 # --- server secrets -------------------------------------------------------------------------------
