@@ -8,6 +8,7 @@ import logging
 import threading
 import time
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import pika
@@ -16,7 +17,7 @@ from pika.channel import Channel
 from pika.connection import Connection as AmqpConnection
 from pika.spec import Basic
 
-from .events import EXCHANGE
+from .events import EXCHANGE, isoformat, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -42,19 +43,44 @@ def connection_user(url: str) -> str:
     return str(connection_parameters(url).credentials.username)
 
 
+# When the event carries a secret (a code), the moment it expires: the message is not kept, nor
+# copied (retries, parking), past it. RabbitMQ discards it by its `expiration` from every queue.
+EXPIRES_HEADER = "x-mumaris-expires-at"
+
+
 def persistent(
-    message_id: str, event_type: str, user_id: str | None, headers: dict[str, Any] | None = None
+    message_id: str,
+    event_type: str,
+    user_id: str | None,
+    headers: dict[str, Any] | None = None,
+    expires_at: datetime | None = None,
 ) -> pika.BasicProperties:
     """A message's properties. `user_id` must be the connection's user (RabbitMQ refuses
-    anything else), so a consumer knows who published it (broker_access.vouched_user)."""
+    anything else), so a consumer knows who published it (broker_access.vouched_user).
+    `expires_at`: the broker discards the message then (EXPIRES_HEADER)."""
+    headers = dict(headers or {})
+    expiration = None
+    if expires_at is not None:
+        headers[EXPIRES_HEADER] = isoformat(expires_at)
+        expiration = str(max(1, int((expires_at - utcnow()).total_seconds() * 1000)))
     return pika.BasicProperties(
         delivery_mode=pika.DeliveryMode.Persistent,
         content_type="application/json",
         message_id=message_id,
         type=event_type,
         user_id=user_id,
-        headers=headers or {},
+        headers=headers,
+        expiration=expiration,
     )
+
+
+def expires_at_of(properties: BasicProperties) -> datetime | None:
+    """When a message's secret expires (EXPIRES_HEADER), if it carries one."""
+    value = (properties.headers or {}).get(EXPIRES_HEADER)
+    if value is None:
+        return None
+    text = value.decode() if isinstance(value, bytes) else str(value)
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
 class PublishFailed(Exception):
@@ -66,6 +92,7 @@ class Outgoing:
     message_id: str
     routing_key: str
     body: str
+    expires_at: datetime | None = None
 
 
 @dataclass(eq=False)
@@ -228,7 +255,9 @@ class ConfirmingPublisher:
                 EXCHANGE,
                 message.routing_key,
                 message.body.encode(),
-                properties=persistent(message.message_id, message.routing_key, self._user),
+                properties=persistent(
+                    message.message_id, message.routing_key, self._user, expires_at=message.expires_at
+                ),
                 mandatory=True,
             )
 

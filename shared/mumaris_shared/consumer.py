@@ -32,7 +32,7 @@ from sqlalchemy import Table, select
 from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session
 
-from .broker import connection_parameters, connection_user, declare_exchange, persistent
+from .broker import connection_parameters, connection_user, declare_exchange, expires_at_of, persistent
 from .broker_access import PUBLISHER_HEADER, own_exchange, publishers, speaks_for, vouched_user
 from .config import env, env_int, parse_duration
 from .db import Database
@@ -219,12 +219,17 @@ class Consumer:
     ) -> None:
         # Published with confirms before the original is acked: a crash in between repeats, never
         # drops. The copy is this service's (its user_id); the header keeps who published the original.
+        # A copy of a secret expires with it; past it, there is nothing left worth keeping.
+        expires_at = expires_at_of(properties)
+        if expires_at is not None and expires_at <= utcnow():
+            log.info("%s: message %s not kept: the secret it carries expired", self.service, properties.message_id)
+            return
         headers = {**(properties.headers or {}), **extra_headers}
         channel.basic_publish(
             self.exchange,
             queue,
             body,
-            properties=persistent(properties.message_id, properties.type, self.user, headers),
+            properties=persistent(properties.message_id, properties.type, self.user, headers, expires_at),
             mandatory=True,
         )
 

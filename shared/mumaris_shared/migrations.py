@@ -71,9 +71,10 @@ def run_env(context: Any, target_metadata: sa.MetaData) -> None:
 
 
 def create_messaging_tables(op: Any) -> None:
-    """The outbox and inbox, for a service's first migration, exactly as `db.messaging_tables` declares them."""
+    """The outbox and inbox, for a service's first migration, as `db.messaging_tables` first declared
+    them (each column added since comes with a migration of its own)."""
     metadata = sa.MetaData()
-    messaging_tables(metadata)
+    messaging_tables(metadata, as_first_made=True)
     metadata.create_all(op.get_bind())
 
 

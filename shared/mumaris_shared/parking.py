@@ -21,7 +21,7 @@ from pika import BasicProperties
 from pika.adapters.blocking_connection import BlockingChannel
 from pika.spec import Basic
 
-from .broker import connection_parameters, connection_user, persistent
+from .broker import connection_parameters, connection_user, expires_at_of, persistent
 from .broker_access import PUBLISHER_HEADER, own_exchange, service_url, vouched_user
 from .consumer import ATTEMPT_HEADER, ERROR_HEADER, queue_names
 
@@ -84,7 +84,9 @@ def replay(url: str, service: str, ids: set[str] | None) -> int:
                 own_exchange(service),
                 queue,
                 body,
-                properties=persistent(properties.message_id, properties.type, own_user, headers),
+                properties=persistent(
+                    properties.message_id, properties.type, own_user, headers, expires_at_of(properties)
+                ),
                 mandatory=True,
             )
             channel.basic_ack(method.delivery_tag)

@@ -7,7 +7,7 @@ import pytest
 
 from mumaris_shared import parking
 from mumaris_shared.broker import connection_user, persistent
-from mumaris_shared.events import EXCHANGE, Event
+from mumaris_shared.events import EXCHANGE, Event, utcnow
 from mumaris_shared.testing import wait_until as _wait_until
 
 pytestmark = pytest.mark.integration
@@ -146,3 +146,19 @@ def test_a_message_that_names_no_publisher_is_parked_unhandled(runtime, consume,
     [parked] = parking.list_parked(rabbitmq_url, runtime.service)
     assert parked["publisher"] is None and parked["error"].startswith("refused")
     assert handled == []
+
+
+def test_a_parked_event_carrying_a_secret_is_not_kept_past_its_expiry(runtime, consume, amqp_channel, rabbitmq_url):
+    def always_fails(ctx):
+        raise ValueError("cannot send the code")
+
+    consume({"test.code_issued": always_fails})
+    event = Event(type="test.code_issued", data={"code": "482913"}, producer="test")
+    expires_at = utcnow() + timedelta(seconds=2)
+    properties = persistent(event.id, event.type, "guest", expires_at=expires_at)
+    amqp_channel.basic_publish(EXCHANGE, event.type, event.to_json().encode(), properties=properties)
+    _wait_until(lambda: len(parking.list_parked(rabbitmq_url, runtime.service)) == 1)
+    [parked] = parking.list_parked(rabbitmq_url, runtime.service)
+    assert parked["event"]["data"]["code"] == "482913"  # within its life it can still be replayed
+    _wait_until(lambda: parking.list_parked(rabbitmq_url, runtime.service) == [], timeout=10)
+    assert utcnow() >= expires_at

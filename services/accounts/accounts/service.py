@@ -179,6 +179,7 @@ class AccountService:
                 "expires_at": isoformat(expires_at),
                 "valid_minutes": policy.valid_minutes,
             },
+            expires_at=expires_at,  # the code is not kept, anywhere on its way, past its life
         )
 
     def _hasher(self) -> CodeHasher:

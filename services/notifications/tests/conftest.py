@@ -16,7 +16,7 @@ from mumaris_shared.auth import TokenVerifier
 from mumaris_shared.broker import connection_parameters
 from mumaris_shared.broker_access import service_url
 from mumaris_shared.consumer import Consumer
-from mumaris_shared.events import Event
+from mumaris_shared.events import Event, isoformat, utcnow
 from mumaris_shared.migrations import upgrade
 from mumaris_shared.runtime import Runtime
 from mumaris_shared.testing import publish_as_producer
@@ -69,11 +69,14 @@ class Events:
     def registered(self, email: str, language: str = "ar") -> Event:
         return Event(type="accounts.account_registered", producer="accounts", data=self.data(email, language))
 
-    def code_issued(self, email: str, language: str = "ar", code: str = "482913") -> Event:
+    def code_issued(
+        self, email: str, language: str = "ar", code: str = "482913", expires_in: timedelta = timedelta(minutes=10)
+    ) -> Event:
+        expires_at = isoformat(utcnow() + expires_in)
         return Event(
             type="accounts.verification_code_issued",
             producer="accounts",
-            data=self.data(email, language, code=code, expires_at="2026-11-25T10:10:00Z", valid_minutes=10),
+            data=self.data(email, language, code=code, expires_at=expires_at, valid_minutes=10),
         )
 
     def activated(self, email: str, language: str = "ar") -> Event:

@@ -1,5 +1,5 @@
 """signing keys sealed under the key-encryption key, retired rather than inactive; failed logins
-by client address; code resend requests by e-mail address
+by client address; code resend requests by e-mail address; outbox rows that expire with their secret
 
 Revision ID: 0002
 Revises: 0001
@@ -19,6 +19,7 @@ depends_on = None
 
 
 def upgrade() -> None:
+    op.add_column("outbox", sa.Column("expires_at", UTCDateTime))
     op.add_column("signing_keys", sa.Column("private_key", sa.Text))
     op.add_column("signing_keys", sa.Column("retired_at", UTCDateTime))
     keys = sa.table(
