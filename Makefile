@@ -45,12 +45,13 @@ integration: install
 e2e: install
 	$(call with_infra,-m e2e)
 
-# make staff EMAIL=… PASSWORD=… ROLE=reviewer|secretary_general
+# make staff EMAIL=… PASSWORD=… ROLE=reviewer|secretary_general NATIONAL_ID=…
 # (values reach the command through the environment, so any character is safe in them)
 staff: install
-	@if [ -z "$$EMAIL" ] || [ -z "$$PASSWORD" ] || [ -z "$$ROLE" ]; then \
-	  echo "usage: make staff EMAIL=… PASSWORD=… ROLE=reviewer|secretary_general" >&2; exit 2; fi
-	@$(PY) -m accounts.cli create-staff --email "$$EMAIL" --password "$$PASSWORD" --role "$$ROLE"
+	@if [ -z "$$EMAIL" ] || [ -z "$$PASSWORD" ] || [ -z "$$ROLE" ] || [ -z "$$NATIONAL_ID" ]; then \
+	  echo "usage: make staff EMAIL=… PASSWORD=… ROLE=reviewer|secretary_general NATIONAL_ID=…" >&2; exit 2; fi
+	@$(PY) -m accounts.cli create-staff --email "$$EMAIL" --password "$$PASSWORD" --role "$$ROLE" \
+	  --national-id "$$NATIONAL_ID"
 
 # A new token signing key; the old one verifies until its last token expires (docs/security.md).
 rotate-keys: install

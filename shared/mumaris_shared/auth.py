@@ -32,6 +32,7 @@ class Principal:
     id: str
     roles: tuple[str, ...]
     email: str | None = None
+    national_id: str | None = None  # the person's, as accounts holds it: staff are people too
 
     def has_role(self, *roles: str) -> bool:
         return any(role in self.roles for role in roles)
@@ -81,7 +82,12 @@ class TokenVerifier:
             raise Unavailable("the signing keys cannot be fetched right now", code="auth_unavailable") from None
         except (jwt.InvalidTokenError, jwt.PyJWKClientError, jwt.PyJWKSetError, KeyError, ValueError):
             raise Unauthenticated("the token is invalid", code="invalid_token") from None
-        return Principal(id=claims["sub"], roles=tuple(claims.get("roles", ())), email=claims.get("email"))
+        return Principal(
+            id=claims["sub"],
+            roles=tuple(claims.get("roles", ())),
+            email=claims.get("email"),
+            national_id=claims.get("national_id"),
+        )
 
     def _key(self, kid: str | None, token: str) -> Any:
         if self._jwks is not None:
@@ -116,3 +122,22 @@ def require_roles(*roles: str) -> Callable[[View], View]:
         return wrapper  # type: ignore[return-value]  # the same signature, checked first
 
     return decorator
+
+
+class OwnCase(Forbidden):
+    code = "own_case"
+
+
+class NoNationalId(Forbidden):
+    code = "national_id_missing"
+
+
+def refuse_own_case(staff: Principal, what: str, applicant_id: str, applicant_national_id: str | None) -> None:
+    """Nobody takes or decides a request, an exemption or a data update whose applicant is
+    themselves: the staff member's national ID (from their token) is compared with the applicant's
+    (recorded with the case), and their account with the applicant's. A staff member with no
+    national ID on record cannot be told apart from an applicant, so decides nothing."""
+    if staff.national_id is None:
+        raise NoNationalId("your staff account has no national ID on record; ask for it to be recorded")
+    if staff.id == applicant_id or staff.national_id == applicant_national_id:
+        raise OwnCase(f"this {what} is your own: another member of staff must handle it")

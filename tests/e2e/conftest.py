@@ -99,11 +99,21 @@ class Gateway:
         assert body["error"]["code"] == code, body
         return body["error"]
 
-    def staff(self, role):
+    def staff(self, role, national_id=None):
         """A staff member made with the staff command, logged in: (email, token)."""
         email, password = f"{role}.{uuid.uuid4().hex[:8]}@scfhs.example.sa", "a long staff passphrase 7"
+        national_id = national_id or "1" + str(uuid.uuid4().int)[:9]
         made = self.platform.run_module(
-            "accounts.cli", "create-staff", "--email", email, "--password", password, "--role", role
+            "accounts.cli",
+            "create-staff",
+            "--email",
+            email,
+            "--password",
+            password,
+            "--role",
+            role,
+            "--national-id",
+            national_id,
         )
         assert made.returncode == 0, made.stderr
         login = self.call("POST", "/api/accounts/v1/sessions", json={"email": email, "password": password})

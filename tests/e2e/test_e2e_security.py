@@ -66,3 +66,18 @@ def test_fees_settled_published_by_the_applications_user_changes_nothing(gateway
 
     status = gateway.call("GET", f"/api/applications/v1/applications/{number}", token=token).json()["status"]
     assert status == "awaiting_payment"
+
+
+def test_a_reviewer_cannot_take_their_own_request(gateway):
+    person, token = gateway.active_account()
+    number = gateway.new_request(token)
+    for invoice in gateway.invoices(token, number).values():
+        gateway.pay(token, invoice["id"], "mada")
+    gateway.status_becomes(token, number, "under_review")
+    _email, herself = gateway.staff("reviewer", national_id=person["national_id"])  # her staff account
+    refused = gateway.call("POST", f"/api/applications/v1/applications/{number}/review", token=herself)
+    gateway.expect_error(refused, 403, "own_case")
+    _other, colleague = gateway.staff("reviewer")
+    assert (
+        gateway.call("POST", f"/api/applications/v1/applications/{number}/review", token=colleague).status_code == 200
+    )

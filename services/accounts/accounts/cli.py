@@ -17,7 +17,7 @@ from marshmallow import ValidationError, validate
 from mumaris_shared.auth import STAFF_ROLES
 from mumaris_shared.contracts import LANGUAGES
 from mumaris_shared.errors import DomainError
-from mumaris_shared.identity import normalise_email, normalise_full_name
+from mumaris_shared.identity import normalise_email, normalise_full_name, normalise_national_id
 
 from .bootstrap import runtime
 from .service import AccountService
@@ -30,6 +30,7 @@ def parser() -> argparse.ArgumentParser:
     staff.add_argument("--email", required=True)
     staff.add_argument("--password", required=True)
     staff.add_argument("--role", required=True, choices=STAFF_ROLES)
+    staff.add_argument("--national-id", required=True, help="the person's: nobody decides their own case")
     staff.add_argument("--full-name", help="default: the e-mail address's name part")
     staff.add_argument("--language", choices=LANGUAGES, default="ar")
     subcommands.add_parser("rotate-keys", help="sign with a new key from now on; print its kid")
@@ -73,6 +74,7 @@ def create_staff(args: argparse.Namespace) -> int:
             role=args.role,
             language=args.language,
             full_name=normalise_full_name(args.full_name or email.partition("@")[0]),
+            national_id=normalise_national_id(args.national_id),
         )
     except DomainError as error:
         problems = error.details.get("fields", {}).get("password", [])

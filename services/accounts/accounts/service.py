@@ -80,7 +80,9 @@ class AccountService:
         )
         return {"id": account.id, "email": account.email, "status": account.status}
 
-    def create_staff(self, *, email: str, password: str, role: str, full_name: str, language: str) -> str:
+    def create_staff(
+        self, *, email: str, password: str, role: str, full_name: str, language: str, national_id: str
+    ) -> str:
         """An active staff account, announced to the other services as registered and activated."""
         if role not in STAFF_ROLES:
             raise NotAStaffRole(STAFF_ROLES)
@@ -91,7 +93,7 @@ class AccountService:
             language=language,
             roles=[role],
             status=ACTIVE,
-            national_id=None,
+            national_id=national_id,  # staff decide nothing about themselves (auth.refuse_own_case)
             mobile=None,
         ).id
 
@@ -240,6 +242,8 @@ class AccountService:
             "sub": account.id,
             "email": account.email,
             "roles": list(account.roles),
+            # who the person is: no member of staff decides their own case (auth.refuse_own_case)
+            **({"national_id": account.national_id} if account.national_id else {}),
             "iat": int(now.timestamp()),
             "exp": int((now + ttl).timestamp()),
             "jti": str(uuid.uuid4()),

@@ -31,6 +31,7 @@ def test_token_carries_the_agreed_claims_and_kid(service):
     assert claims["iss"] == TOKEN_ISSUER and claims["aud"] == TOKEN_AUDIENCE
     assert claims["sub"] == account_id and claims["email"] == "sara@example.com"
     assert claims["roles"] == ["applicant"] and claims["exp"] - claims["iat"] == 900 and claims["jti"]
+    assert claims["national_id"] == "1234567890"  # who the person is, for the rule on one's own case
 
 
 def test_login_before_activation_is_forbidden_and_changes_nothing(service):

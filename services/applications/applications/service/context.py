@@ -12,7 +12,7 @@ from datetime import datetime
 from sqlalchemy.engine import Row
 from sqlalchemy.orm import Session
 
-from mumaris_shared.auth import Principal
+from mumaris_shared.auth import Principal, refuse_own_case
 from mumaris_shared.db import Database
 from mumaris_shared.events import isoformat
 from mumaris_shared.outbox import Outbox
@@ -93,6 +93,11 @@ def existing_update(session: Session, update_id: str) -> tuple[Row, Row]:
         raise NoSuchUpdate()
     application = repository.application_by_number(session, data_update.application_number, for_update=True)
     return repository.data_update_by_id(session, update_id, for_update=True), application
+
+
+def not_their_own(staff: Principal, application: Row, what: str) -> None:
+    """The member of staff is not the request's applicant (auth.refuse_own_case)."""
+    refuse_own_case(staff, what, application.account_id, application.applicant_national_id)
 
 
 def find(session: Session, number: str, for_update: bool = False) -> Row | None:

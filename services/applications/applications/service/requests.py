@@ -30,6 +30,7 @@ def create(
                     session,
                     number=number,
                     account_id=owner.id,
+                    applicant_national_id=owner.national_id,
                     status=DRAFT,
                     category=category,
                     specialty=specialty,

@@ -12,7 +12,7 @@ from ..domain.errors import TakenByAnotherReviewer
 from ..domain.lifecycle import APPROVE, DECISIONS, START_REVIEW
 from ..domain.numbers import new_membership_number
 from ..domain.updates import fields_changed
-from .context import Applications, detail, existing, move, request_data, summary
+from .context import Applications, detail, existing, move, not_their_own, request_data, summary
 
 
 def review_queue(a: Applications) -> list[dict]:
@@ -56,6 +56,7 @@ def start_review(a: Applications, reviewer: Principal, number: str) -> dict:
     now = a.clock()
     with a.db.transaction() as session:
         application = existing(session, number)
+        not_their_own(reviewer, application, "request")
         if application.review_started_at is not None and application.reviewer_id == reviewer.id:
             return detail(session, application)
         if application.review_started_at is not None:
@@ -82,6 +83,7 @@ def decide(a: Applications, reviewer: Principal, number: str, decision: str, rea
     now, action = a.clock(), DECISIONS[decision]
     with a.db.transaction() as session:
         application = existing(session, number)
+        not_their_own(reviewer, application, "request")
         if application.review_started_at is not None and application.reviewer_id != reviewer.id:
             raise TakenByAnotherReviewer("request", application.status, application.reviewer_id)
         move(session, application, action, by=reviewer.id, at=now, reason=reason, decided_at=now)

@@ -1,4 +1,4 @@
-"""outbox rows that expire with their secret
+"""outbox rows that expire with their secret; the applicant's national ID on each request
 
 Revision ID: 0004
 Revises: 0003
@@ -16,8 +16,11 @@ depends_on = None
 
 def upgrade() -> None:
     op.add_column("outbox", sa.Column("expires_at", UTCDateTime))
+    op.add_column("applications", sa.Column("applicant_national_id", sa.String(10)))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("applications") as batch:
+        batch.drop_column("applicant_national_id")
     with op.batch_alter_table("outbox") as batch:
         batch.drop_column("expires_at")
