@@ -140,6 +140,8 @@ class Secret:
                 raise InsecureSetting(f"{self.name} is not set; give it a secret of your own")
             if value == self.dev_default:
                 raise InsecureSetting(f"{self.name} still has its development value; give it a secret of your own")
+            if value.startswith("<") and value.endswith(">"):
+                raise InsecureSetting(f"{self.name} is still the example's placeholder; give it a secret of your own")
             return value
         return self.dev_default if value is None else value
 

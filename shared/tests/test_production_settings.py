@@ -18,7 +18,7 @@ def test_development_is_the_default_and_uses_the_development_value(monkeypatch):
     assert DEMO.value() == "public-development-value"
 
 
-@pytest.mark.parametrize("value", [None, "public-development-value"])
+@pytest.mark.parametrize("value", [None, "public-development-value", "<secret>"])
 def test_production_refuses_a_secret_missing_or_left_at_its_development_value(monkeypatch, value):
     monkeypatch.setenv("MUMARIS_ENV", "production")
     if value is None:
