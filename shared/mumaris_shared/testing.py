@@ -20,7 +20,7 @@ import pytest
 import sqlalchemy as sa
 
 from .broker import connection_parameters, connection_user, declare_exchange, persistent
-from .broker_access import definitions, service_url
+from .broker_access import SERVICES, definitions, service_url
 from .config import env
 from .events import EXCHANGE, Event
 
@@ -61,6 +61,9 @@ def _import_locally(provisioned: dict) -> None:
     _rabbitmqctl("import_definitions", given=json.dumps(provisioned))  # read from standard input
 
 
+_DEVELOPMENT_USERS = {f"mumaris-{service}" for service in SERVICES}
+
+
 def _wait_for_broker(url: str, timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     while True:
@@ -75,19 +78,26 @@ def _wait_for_broker(url: str, timeout: float = 60) -> None:
 
 def _vhosts(import_definitions: Callable[[dict], None], ctl: Callable[..., None], base_url: str):
     """`add()` makes a fresh, provisioned virtual host and answers its URL; `remove_all()`
-    deletes them (the services' users, shared by every test session, stay)."""
+    deletes them. The services' users are those the environment names now (`broker_access`):
+    by default the development ones, shared by every test session, which stay; users of other
+    names (a test's own, with passwords of its own) are deleted with the virtual hosts."""
     made: list[str] = []
+    own_users: set[str] = set()
 
     def add() -> str:
         vhost = f"test-{uuid.uuid4().hex[:12]}"
         url = f"{base_url}/{quote(vhost, safe='')}"
-        import_definitions(definitions(vhost, full_access=[connection_user(url)]))
+        provisioned = definitions(vhost, full_access=[connection_user(url)])
+        import_definitions(provisioned)
         made.append(vhost)
+        own_users.update(u["name"] for u in provisioned["users"] if u["name"] not in _DEVELOPMENT_USERS)
         return url
 
     def remove_all() -> None:
         for vhost in made:
             ctl("delete_vhost", vhost)
+        for name in own_users:
+            ctl("delete_user", name)
 
     return add, remove_all
 

@@ -1,12 +1,17 @@
 """The platform's trust boundaries, end to end (docs/security.md)."""
 
 import json
+import re
 import subprocess
 import sys
+import uuid
+from secrets import token_urlsafe
 
 import pika
 import pytest
+import requests
 
+from accounts.adapters.sealing import new_key_encryption_key
 from mumaris_shared.broker import connection_parameters, connection_user, persistent
 from mumaris_shared.broker_access import service_url
 from mumaris_shared.events import EXCHANGE, Event
@@ -81,3 +86,54 @@ def test_a_reviewer_cannot_take_their_own_request(gateway):
     assert (
         gateway.call("POST", f"/api/applications/v1/applications/{number}/review", token=colleague).status_code == 200
     )
+
+
+def test_in_production_the_platform_runs_once_given_its_secrets(broker, tmp_path, monkeypatch):
+    from ops.launcher import Platform
+    from ops.mailcatcher import MailCatcher
+
+    own = uuid.uuid4().hex[:8]
+    secrets = {"ACCOUNTS_CODE_SECRET": token_urlsafe(32), "ACCOUNTS_KEY_ENCRYPTION_KEY": new_key_encryption_key()}
+    for service in ("accounts", "applications", "notifications"):
+        secrets[f"{service.upper()}_RABBITMQ_USER"] = f"mumaris-{own}-{service}"  # users of this test's own
+        secrets[f"{service.upper()}_RABBITMQ_PASSWORD"] = token_urlsafe(32)
+    for name, value in secrets.items():
+        monkeypatch.setenv(name, value)  # the virtual host is provisioned with them
+    url = broker.new_url()
+    with MailCatcher(smtp_port=0, http_port=None) as smtp:  # the real mail server, here
+        platform = Platform(
+            env={
+                "MUMARIS_ENV": "production",
+                "RABBITMQ_URL": url,
+                "SMTP_HOST": "127.0.0.1",
+                "SMTP_PORT": str(smtp.smtp_port),
+                **secrets,
+            },
+            var_dir=tmp_path,
+            gateway_port=0,
+            ports={service: 0 for service in ("accounts", "applications", "notifications")},
+            services=("accounts", "applications", "notifications"),  # billing: once a real provider exists
+        )
+        with platform:
+            assert platform.mailcatcher_instance is None  # not started in production
+            base = platform.gateway_url
+            person = {
+                "full_name": "Sara Al-Harbi",
+                "email": f"sara.{own}@example.sa",
+                "password": "correct horse battery 42",
+                "national_id": "1098765432",
+                "mobile": "0551234567",
+                "language": "en",
+            }
+            assert requests.post(f"{base}/api/accounts/v1/accounts", json=person, timeout=30).status_code == 201
+            mail = smtp.wait_for(lambda m: person["email"] in m["to"], timeout=60)
+            code = re.search(r"\b(\d{6})\b", mail["text"]).group(1)
+            verify = {"email": person["email"], "code": code}
+            assert requests.post(f"{base}/api/accounts/v1/accounts/verify", json=verify, timeout=30).status_code == 200
+            credentials = {"email": person["email"], "password": person["password"]}
+            login = requests.post(f"{base}/api/accounts/v1/sessions", json=credentials, timeout=30)
+            token = login.json()["access_token"]
+            me = requests.get(f"{base}/api/accounts/v1/me", headers={"Authorization": f"Bearer {token}"}, timeout=30)
+            assert me.json()["email"] == person["email"]
+            assert requests.get(f"{base}/api/accounts/metrics", timeout=30).status_code == 404  # not public
+            assert requests.get(f"{platform.service_url('accounts')}/metrics", timeout=30).status_code == 200
