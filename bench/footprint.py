@@ -151,6 +151,15 @@ class Applicant:
             "dataflow_reference": f"DF-{uuid.uuid4().hex[:10].upper()}",
         }
         number = self.call("POST", "/api/applications/v1/applications", (201,), json=body)["number"]
+        for kind in ("degree", "identity", "specialty_certificate"):  # what a consultant's request needs
+            files = {"file": ("scan.pdf", b"%PDF-1.4\n")}
+            self.call(
+                "POST",
+                f"/api/applications/v1/applications/{number}/documents",
+                (201,),
+                data={"kind": kind},
+                files=files,
+            )
         self.call("POST", f"/api/applications/v1/applications/{number}/submit", (200,))
         invoices = self._invoices(number)
         for invoice in invoices:

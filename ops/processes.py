@@ -80,6 +80,7 @@ PROCESSES: tuple[Proc, ...] = (
     worker("notifications", "consumer"),
     worker("notifications", "mailer"),
     worker("billing", "scheduler"),
+    worker("applications", "scheduler"),
     worker("accounts", "scheduler"),
 )
 

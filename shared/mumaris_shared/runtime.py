@@ -27,6 +27,7 @@ from .broker_access import password, service_url
 from .config import Checked, database_url, env, refuse_insecure
 from .consumer import Consumer, Handler
 from .db import Database
+from .loop import BatchScheduler
 from .outbox import Outbox, Relay
 
 
@@ -88,6 +89,13 @@ def main_relay(runtime: Runtime) -> None:
         run_until_signalled(runtime.relay(publisher).run)
     finally:
         publisher.close()
+
+
+def main_scheduler(scheduler: BatchScheduler) -> None:
+    """A scheduler process (billing's, applications'): its batch loop until SIGTERM or Ctrl-C."""
+    configure_logging()
+    logging.getLogger(__name__).info("%s: every %.1fs", scheduler.name, scheduler.interval)
+    run_until_signalled(scheduler.run)
 
 
 def main_consumer(runtime: Runtime, handlers: Mapping[str, Handler]) -> None:

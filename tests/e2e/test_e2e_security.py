@@ -93,7 +93,11 @@ def test_in_production_the_platform_runs_once_given_its_secrets(broker, tmp_path
     from ops.mailcatcher import MailCatcher
 
     own = uuid.uuid4().hex[:8]
-    secrets = {"ACCOUNTS_CODE_SECRET": token_urlsafe(32), "ACCOUNTS_KEY_ENCRYPTION_KEY": new_key_encryption_key()}
+    secrets = {
+        "ACCOUNTS_CODE_SECRET": token_urlsafe(32),
+        "ACCOUNTS_KEY_ENCRYPTION_KEY": new_key_encryption_key(),
+        "APPLICATIONS_DOCUMENT_LINK_SECRET": token_urlsafe(32),
+    }
     for service in ("accounts", "applications", "notifications"):
         secrets[f"{service.upper()}_RABBITMQ_USER"] = f"mumaris-{own}-{service}"  # users of this test's own
         secrets[f"{service.upper()}_RABBITMQ_PASSWORD"] = token_urlsafe(32)

@@ -17,7 +17,11 @@ COMMANDS = [(proc.name, proc.service, proc.argv) for proc in PROCESSES] + [
     (f"{service}-migrate", service, MIGRATION) for service in SERVICES
 ]
 # Their broker passwords given, the services that hold other secrets are refused for those.
-NEXT_REFUSAL = {"accounts": "ACCOUNTS_CODE_SECRET", "billing": "BILLING_PAYMENT_PROVIDER=sandbox"}
+NEXT_REFUSAL = {
+    "accounts": "ACCOUNTS_CODE_SECRET",
+    "applications": "APPLICATIONS_DOCUMENT_LINK_SECRET",
+    "billing": "BILLING_PAYMENT_PROVIDER=sandbox",
+}
 
 
 def _run(argv, service, tmp_path, **settings):

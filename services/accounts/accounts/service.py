@@ -204,10 +204,11 @@ class AccountService:
                 repository.delete_accounts(session, expired)
         return len(expired)
 
-    def forget_old_attempts(self) -> None:
+    def forget_old_attempts(self) -> int:
+        """Failed logins and code requests no rule looks at any more are deleted; how many."""
         now = self.clock()
         with self.db.transaction() as session:
-            repository.forget_attempts(session, now - self.settings.logins.window, now - HOUR)
+            return repository.forget_attempts(session, now - self.settings.logins.window, now - HOUR)
 
     # --- sessions -------------------------------------------------------------------------------
     def login(self, email: str, password: str, client: str) -> dict:

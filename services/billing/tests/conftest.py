@@ -61,7 +61,9 @@ class Billing:
         self.consumer.handle(event)
         return event
 
-    def submit(self, number: str, owner: str, category: str = "specialist", at: datetime | None = None) -> Event:
+    def submit(
+        self, number: str, owner: str, category: str = "specialist", at: datetime | None = None, **extra
+    ) -> Event:
         return self.deliver(
             "applications.application_submitted",
             application_number=number,
@@ -69,6 +71,7 @@ class Billing:
             category=category,
             specialty="cardiology",
             submitted_at=isoformat(at or self.clock()),
+            **extra,
         )
 
     def withdraw(self, number: str, owner: str, review_started_at: datetime | None = None, **extra) -> Event:

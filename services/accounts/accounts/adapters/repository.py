@@ -141,10 +141,11 @@ def record_code_request(session: Session, email: str, now: datetime) -> None:
     session.execute(insert(requests).values(email=email, requested_at=now))
 
 
-def forget_attempts(session: Session, failed_before: datetime, requested_before: datetime) -> None:
-    """Failed logins and code requests no rule looks at any more."""
-    session.execute(delete(logins).where(logins.c.failed_at <= failed_before))
-    session.execute(delete(requests).where(requests.c.requested_at <= requested_before))
+def forget_attempts(session: Session, failed_before: datetime, requested_before: datetime) -> int:
+    """Failed logins and code requests no rule looks at any more; how many were deleted."""
+    failed = session.execute(delete(logins).where(logins.c.failed_at <= failed_before))
+    requested = session.execute(delete(requests).where(requests.c.requested_at <= requested_before))
+    return failed.rowcount + requested.rowcount
 
 
 # --- server secrets -------------------------------------------------------------------------------

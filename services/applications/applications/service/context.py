@@ -1,7 +1,6 @@
-"""What every use case of the applications service works with: its dependencies
-(`Applications`), the one way a request or a data update changes status (`move`, `move_update`:
-the lifecycle's tables and the timeline), finding requests as the caller may see them, the event
-data shared by several use cases, and the views the API answers with."""
+"""What every use case of applications works with: its dependencies (`Applications`), the one way a
+request's or an update's status changes (`move`, `move_update`: the table, then the timeline), the
+look-ups that refuse what the caller may not see, and the request as the API shows it."""
 
 from __future__ import annotations
 
@@ -17,18 +16,21 @@ from mumaris_shared.db import Database
 from mumaris_shared.events import isoformat
 from mumaris_shared.outbox import Outbox
 
-from ..adapters import repository
-from ..domain.errors import NoSuchMembership, NoSuchRequest, NoSuchUpdate
+from ..adapters import licensing, repository
+from ..adapters.storage import Storage
+from ..domain.errors import NoSuchMembership, NoSuchRequest
 from ..domain.lifecycle import ON_THE_REQUEST, Step, transition, update_transition
 from ..domain.numbers import normalise_application_number, normalise_membership_number
-from ..domain.updates import fields_changed
+from ..settings import Settings
 
 
 @dataclass(frozen=True)
 class Applications:
     db: Database
     outbox: Outbox
+    settings: Settings
     clock: Callable[[], datetime]
+    storage: Storage
 
 
 def move(
@@ -77,22 +79,8 @@ def request_data(application: Row) -> dict:
     return {"application_number": application.number, "account_id": application.account_id}
 
 
-def owned_membership(session: Session, owner: Principal, membership_number: str) -> Row:
-    # Someone else's membership is answered exactly like one that does not exist.
-    normalised = normalise_membership_number(membership_number)
-    application = normalised and repository.application_by_membership_number(session, normalised, for_update=True)
-    if not application or application.account_id != owner.id:
-        raise NoSuchMembership()
-    return application
-
-
-def existing_update(session: Session, update_id: str) -> tuple[Row, Row]:
-    """The update and its request, both locked (the request first, as every change of it does)."""
-    data_update = repository.data_update_by_id(session, update_id)
-    if data_update is None:
-        raise NoSuchUpdate()
-    application = repository.application_by_number(session, data_update.application_number, for_update=True)
-    return repository.data_update_by_id(session, update_id, for_update=True), application
+def iso_or_none(moment: datetime | None) -> str | None:
+    return None if moment is None else isoformat(moment)
 
 
 def not_their_own(staff: Principal, application: Row, what: str) -> None:
@@ -100,6 +88,7 @@ def not_their_own(staff: Principal, application: Row, what: str) -> None:
     refuse_own_case(staff, what, application.account_id, application.applicant_national_id)
 
 
+# --- finding requests and memberships ------------------------------------------------------------------
 def find(session: Session, number: str, for_update: bool = False) -> Row | None:
     normalised = normalise_application_number(number)
     return repository.application_by_number(session, normalised, for_update) if normalised else None
@@ -120,7 +109,64 @@ def owned(session: Session, owner: Principal, number: str) -> Row:
     return application
 
 
+def visible(session: Session, caller: Principal, number: str) -> Row:
+    application = find(session, number)
+    if application is None or not caller.may_see(application.account_id):
+        raise NoSuchRequest()
+    return application
+
+
+def membership(session: Session, membership_number: str, for_update: bool = False) -> Row | None:
+    """The approved registration holding the number, if it is one."""
+    normalised = normalise_membership_number(membership_number)
+    return normalised and repository.application_by_membership_number(session, normalised, for_update)
+
+
+def owned_membership(session: Session, owner: Principal, membership_number: str) -> Row:
+    application = membership(session, membership_number, for_update=True)
+    if not application or application.account_id != owner.id:
+        raise NoSuchMembership()
+    return application
+
+
+def visible_membership(session: Session, caller: Principal, membership_number: str) -> Row:
+    application = membership(session, membership_number)
+    if not application or not caller.may_see(application.account_id):
+        raise NoSuchMembership()
+    return application
+
+
+# --- the request as the API shows it ----------------------------------------------------------------------
+def summary(application: Row) -> dict:
+    return {
+        "number": application.number,
+        "kind": application.kind,
+        "status": application.status,
+        "membership_number": application.membership_number,
+        "renews": application.renews,
+        "category": application.category,
+        "specialty": application.specialty,
+        "created_at": application.created_at,
+        "updated_at": application.updated_at,
+    }
+
+
 def detail(session: Session, application: Row) -> dict:
+    returned = None
+    if application.returned_at is not None:
+        returned = {
+            "reason": application.return_reason,
+            "items": application.return_items,
+            "returned_at": application.returned_at,
+            "correct_by": application.correct_by,
+        }
+    dataflow = None
+    if application.dataflow_outcome is not None:
+        dataflow = {
+            "outcome": application.dataflow_outcome,
+            "note": application.dataflow_note,
+            "recorded_at": application.dataflow_recorded_at,
+        }
     return {
         **summary(application),
         "account_id": application.account_id,
@@ -134,8 +180,20 @@ def detail(session: Session, application: Row) -> dict:
         "submitted_at": application.submitted_at,
         "review_started_at": application.review_started_at,
         "decided_at": application.decided_at,
+        "returned": returned,
+        "dataflow": dataflow,
+        "applied_category": application.applied_category or application.category,
+        "classified_at": application.classified_at,
+        "fees_outstanding": application.fees_outstanding_since is not None,
+        "documents": [
+            document_kind_entry(row) for row in licensing.documents_of(session, "application", application.number)
+        ],
         "timeline": [timeline_entry(entry) for entry in repository.timeline_of(session, application.number)],
     }
+
+
+def document_kind_entry(row: Row) -> dict:
+    return {"id": row.id, "kind": row.kind, "content_type": row.content_type, "size": row.size}
 
 
 def timeline_entry(entry: Row) -> dict:
@@ -143,42 +201,3 @@ def timeline_entry(entry: Row) -> dict:
     if entry.update_id is not None:  # only the update_* entries name their data update
         shown["update_id"] = entry.update_id
     return shown
-
-
-def update_data(application: Row, update_id: str) -> dict:
-    """What every `applications.data_update_*` event says of its update (contracts.DataUpdateData)."""
-    return {**request_data(application), "update_id": update_id, "membership_number": application.membership_number}
-
-
-def update_detail(data_update: Row) -> dict:
-    changes = repository.changes_of(data_update)
-    return {
-        "id": data_update.id,
-        "membership_number": data_update.membership_number,
-        "number": data_update.application_number,
-        "account_id": data_update.account_id,
-        "status": data_update.status,
-        "changes": changes,
-        "fields_changed": fields_changed(changes),
-        "submitted_at": data_update.submitted_at,
-        "review_started_at": data_update.review_started_at,
-        "reviewer_id": data_update.reviewer_id,
-        "decided_at": data_update.decided_at,
-        "reason": data_update.reason,
-    }
-
-
-def iso_or_none(moment: datetime | None) -> str | None:
-    return None if moment is None else isoformat(moment)
-
-
-def summary(application: Row) -> dict:
-    return {
-        "number": application.number,
-        "status": application.status,
-        "membership_number": application.membership_number,
-        "category": application.category,
-        "specialty": application.specialty,
-        "created_at": application.created_at,
-        "updated_at": application.updated_at,
-    }

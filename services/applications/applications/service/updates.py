@@ -1,29 +1,45 @@
-"""Data updates of a membership (R11): submitted by its holder, reviewed like a request; approved,
-the new data replaces the old, which is kept as a version."""
+"""Data updates of a membership (R11): its owner submits new data, a reviewer takes and decides the
+update like a request; approved, the new data replaces the old, which is kept as a version."""
 
 from __future__ import annotations
 
 import uuid
+
+from sqlalchemy.engine import Row
+from sqlalchemy.orm import Session
 
 from mumaris_shared.auth import Principal
 from mumaris_shared.contracts import DATA_UPDATE_APPROVED, DATA_UPDATE_REJECTED, DATA_UPDATE_SUBMITTED
 from mumaris_shared.events import isoformat
 
 from ..adapters import repository
-from ..domain.errors import NoSuchMembership, NoSuchUpdate, TakenByAnotherReviewer, UpdateAlreadyOpen
+from ..domain.errors import NoSuchUpdate, TakenByAnotherReviewer, UpdateAlreadyOpen
 from ..domain.lifecycle import APPROVE, DECISIONS, START_REVIEW, SUBMIT_UPDATE, UNDER_REVIEW
-from ..domain.numbers import normalise_membership_number
 from ..domain.updates import fields_changed, updated
-from .context import (
-    Applications,
-    existing_update,
-    move,
-    move_update,
-    not_their_own,
-    owned_membership,
-    update_data,
-    update_detail,
-)
+from .context import Applications, move, move_update, not_their_own, owned_membership, request_data
+
+
+def update_data(application: Row, update_id: str) -> dict:
+    """What every `applications.data_update_*` event says of its update (contracts.DataUpdateData)."""
+    return {**request_data(application), "update_id": update_id, "membership_number": application.membership_number}
+
+
+def update_detail(data_update: Row) -> dict:
+    changes = repository.changes_of(data_update)
+    return {
+        "id": data_update.id,
+        "membership_number": data_update.membership_number,
+        "number": data_update.application_number,
+        "account_id": data_update.account_id,
+        "status": data_update.status,
+        "changes": changes,
+        "fields_changed": fields_changed(changes),
+        "submitted_at": data_update.submitted_at,
+        "review_started_at": data_update.review_started_at,
+        "reviewer_id": data_update.reviewer_id,
+        "decided_at": data_update.decided_at,
+        "reason": data_update.reason,
+    }
 
 
 def submit_update(a: Applications, owner: Principal, membership_number: str, changes: dict) -> dict:
@@ -57,6 +73,15 @@ def submit_update(a: Applications, owner: Principal, membership_number: str, cha
             },
         )
         return update_detail(repository.data_update_by_id(session, update_id))
+
+
+def existing_update(session: Session, update_id: str) -> tuple[Row, Row]:
+    """The update and its request, both locked (the request first, as every change of it does)."""
+    data_update = repository.data_update_by_id(session, update_id)
+    if data_update is None:
+        raise NoSuchUpdate()
+    application = repository.application_by_number(session, data_update.application_number, for_update=True)
+    return repository.data_update_by_id(session, update_id, for_update=True), application
 
 
 def start_update_review(a: Applications, reviewer: Principal, update_id: str) -> dict:
@@ -97,12 +122,7 @@ def decide_update(a: Applications, reviewer: Principal, update_id: str, decision
             current = repository.membership_data(application)
             version = len(repository.versions_of(session, application.number)) + 1
             repository.add_version(
-                session,
-                application.number,
-                version=version,
-                data=current,
-                replaced_at=now,
-                update_id=data_update.id,
+                session, application.number, version=version, data=current, replaced_at=now, update_id=data_update.id
             )
             new = updated(current, repository.changes_of(data_update))
             repository.update_application(session, application.number, **repository.membership_columns(new))
@@ -110,27 +130,6 @@ def decide_update(a: Applications, reviewer: Principal, update_id: str, decision
         else:
             a.outbox.publish(session, DATA_UPDATE_REJECTED, {**data, "reason": reason})
         return update_detail(repository.data_update_by_id(session, data_update.id))
-
-
-def read_membership(a: Applications, caller: Principal, membership_number: str) -> dict:
-    """The membership's current data, its previous versions and its updates: owner or staff."""
-    with a.db.transaction() as session:
-        normalised = normalise_membership_number(membership_number)
-        application = normalised and repository.application_by_membership_number(session, normalised)
-        if not application or not caller.may_see(application.account_id):
-            raise NoSuchMembership()
-        history = repository.versions_of(session, application.number)
-        return {
-            "membership_number": application.membership_number,
-            "number": application.number,
-            "account_id": application.account_id,
-            "status": application.status,
-            "category": application.category,
-            "version": len(history) + 1,
-            **repository.membership_data(application),
-            "history": history,
-            "updates": [update_detail(row) for row in repository.data_updates_of(session, application.number)],
-        }
 
 
 def read_update(a: Applications, caller: Principal, update_id: str) -> dict:

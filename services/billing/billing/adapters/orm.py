@@ -29,6 +29,7 @@ fee_accounts_table = Table(
     Column("decision", String(16)),  # approved | rejected (0003)
     Column("withdrawn_at", UTCDateTime),  # as applications tells it (0003)
     Column("review_started_at", UTCDateTime),  # a reviewer took the request (0003)
+    Column("kind", String(16), nullable=False, server_default="registration"),  # registration | renewal (0004)
 )
 Index("ix_fee_accounts_due", fee_accounts_table.c.status, fee_accounts_table.c.next_check_at)
 Index("ix_fee_accounts_account", fee_accounts_table.c.account_id)
@@ -39,7 +40,7 @@ invoices_table = Table(
     Column("id", String(36), primary_key=True),
     Column("application_number", String(64), nullable=False),
     Column("account_id", String(64), nullable=False),
-    Column("kind", String(16), nullable=False),  # administrative | service
+    Column("kind", String(32), nullable=False),  # contracts.FeeKind (0004: 32 long)
     Column("amount_halalas", Integer, nullable=False),
     Column("status", String(16), nullable=False),  # unpaid | paid | waived | expired | cancelled
     Column("due_at", UTCDateTime, nullable=False),

@@ -4,12 +4,14 @@ claim gives its answer, and its name is the `rule` the applicant is told.
 | order | rule | decides |
 |---|---|---|
 | 1 | `administrative_fee_not_refundable` | the administrative fee: never refunded (R8) |
-| 2 | `request_decided` | the request was approved or rejected: nothing (R7) |
-| 3 | `review_started` | a reviewer had taken the request: the service was rendered, nothing (R8) |
-| 4 | `withdrawn_within_window` | withdrawn at most `window` (P30D) after paying, before review: |
+| 2 | `classification_lowered` | a reviewer classified the request in a category whose fee is lower: |
+|   |                          | the difference, at most what was paid (asked by billing, not claimed) |
+| 3 | `request_decided` | the request was approved or rejected: nothing (R7) |
+| 4 | `review_started` | a reviewer had taken the request: the service was rendered, nothing (R8) |
+| 5 | `withdrawn_within_window` | withdrawn at most `window` (P30D) after paying, before review: |
 |   |                           | `share` (50 %) of the fee (R9) |
-| 5 | `refund_window_passed` | withdrawn later than that: nothing (R9) |
-| 6 | `needs_review` | anything else (a service fee of a request still active, or one that expired |
+| 6 | `refund_window_passed` | withdrawn later than that: nothing (R9) |
+| 7 | `needs_review` | anything else (a service fee of a request still active, or one that expired |
 |   |                | unsettled): a reviewer decides |
 
 Over-payments (a duplicate payment, a capture after cancellation, an exemption or waiver after the
@@ -60,6 +62,7 @@ class RefundOrigin(StrEnum):
     CLAIM = "claim"
     WITHDRAWAL = "withdrawal"
     OVER_PAYMENT = "over_payment"
+    CLASSIFICATION = "classification"  # the reviewer's classification lowered the fee
 
 
 # The rule a reviewer's decision of a `needs_review` claim is recorded under (not a policy rule).
@@ -78,6 +81,8 @@ class RefundFacts:
     withdrawn_at: datetime | None = None
     review_started_at: datetime | None = None
     decided_at: datetime | None = None
+    # How much lower the fee is since a reviewer classified the request (0: not lowered).
+    lowered_by: int = 0
 
 
 @dataclass(frozen=True)
@@ -154,6 +159,11 @@ def _rejected() -> tuple[RefundStatus, int]:
 @rule("administrative_fee_not_refundable")
 def administrative_fee_not_refundable(policy: RefundPolicy, facts: RefundFacts) -> Outcome:
     return _rejected() if facts.fee_kind == FeeKind.ADMINISTRATIVE else None
+
+
+@rule("classification_lowered")
+def classification_lowered(policy: RefundPolicy, facts: RefundFacts) -> Outcome:
+    return (RefundStatus.APPROVED, min(facts.lowered_by, facts.amount_paid)) if facts.lowered_by > 0 else None
 
 
 @rule("request_decided")

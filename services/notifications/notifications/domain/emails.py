@@ -43,6 +43,14 @@ REFUND_ESCALATED = "refund_escalated"  # to the reviewers: a claim near its deci
 DATA_UPDATE_RECEIVED = "data_update_received"  # the fields changed, now under review
 DATA_UPDATE_APPROVED = "data_update_approved"
 DATA_UPDATE_REJECTED = "data_update_rejected"  # with the reason
+APPLICATION_RETURNED = "application_returned"  # what to correct, why, and by when
+APPLICATION_RESUBMITTED = "application_resubmitted"
+DATAFLOW_RECORDED = "dataflow_recorded"  # verified, or a discrepancy (with the note)
+APPLICATION_CLASSIFIED = "application_classified"  # the final classification, and what a difference means
+LICENCE_REMINDER = "licence_reminder"  # so long before expiry, how to renew
+LICENCE_EXPIRED = "licence_expired"
+CPD_ACTIVITY_RECORDED = "cpd_activity_recorded"
+CPD_ACTIVITY_DECIDED = "cpd_activity_decided"  # accepted or not (with the reason)
 TEMPLATES = (
     VERIFICATION_CODE,
     WELCOME,
@@ -60,6 +68,14 @@ TEMPLATES = (
     DATA_UPDATE_RECEIVED,
     DATA_UPDATE_APPROVED,
     DATA_UPDATE_REJECTED,
+    APPLICATION_RETURNED,
+    APPLICATION_RESUBMITTED,
+    DATAFLOW_RECORDED,
+    APPLICATION_CLASSIFIED,
+    LICENCE_REMINDER,
+    LICENCE_EXPIRED,
+    CPD_ACTIVITY_RECORDED,
+    CPD_ACTIVITY_DECIDED,
 )
 
 # E-mails to the Commission's staff, not to a person with an account: they go to a team mailbox and
@@ -128,5 +144,8 @@ _environment.filters.update(
         "exemption": _in_language(wording.exemption),
         "refund_rule": _in_language(wording.refund_rule),  # {{ rule|refund_rule(terms) }}: what the rule means
         "profile_fields": _in_language(wording.profile_fields),  # {{ fields_changed|profile_fields }}
+        "category": _in_language(wording.category),  # {{ category|category }}
+        "return_items": _in_language(wording.return_items),  # {{ items|return_items }}
+        "cpd_hours": _in_language(formatting.cpd_hours),  # {{ hours|cpd_hours }}
     }
 )
