@@ -21,6 +21,10 @@ from .net import HOST
 from .processes import DEFAULT_PORTS, ROOT, SERVICES, PlatformError
 
 GATEWAY_DIR = ROOT / "gateway"
+PORTAL_STATIC = ROOT / "services" / "portal" / "portal" / "static"
+# In a container the gateway has no copy of the portal's files: the portal serves them, the
+# gateway adds the cache headers (its own replace the portal's).
+PORTAL_STATIC_PROXIED = "proxy_pass http://portal; proxy_hide_header Cache-Control;"
 COMPOSE_CONFIG = GATEWAY_DIR / "nginx.compose.conf"
 COMPOSE_PRODUCTION_CONFIG = GATEWAY_DIR / "nginx.compose.prod.conf"
 # Where docker-compose.prod.yml mounts the certificate and its key in the gateway's container.
@@ -119,7 +123,7 @@ def compose_gateway_values(settings: Mapping[str, str] | None = None, listen: st
         settings or {},
         USER_DIRECTIVE="user nginx;",
         ERROR_LOG="/dev/stderr",
-        STATIC_ROOT="/usr/share/nginx/html",
+        PORTAL_STATIC_SOURCE=PORTAL_STATIC_PROXIED,
         RESOLVER="resolver 127.0.0.11 valid=5s ipv6=off;",
     )
 
@@ -134,42 +138,34 @@ def compose_production_gateway_values() -> dict[str, str]:
 def kubernetes_gateway_values() -> dict[str, str]:
     """Values for the Kubernetes variant (deploy/kubernetes/base/gateway/nginx.conf): nginx as an
     unprivileged user on port 8080, each web process by its Service's name (a stable cluster IP,
-    resolved once); the configuration and the page are mounted from one ConfigMap. TLS ends at
-    the cluster's ingress; the operators' endpoints are reached on the services' own Services, so
-    this gateway never routes them (as in production)."""
+    resolved once); the configuration is mounted from a ConfigMap. TLS ends at the cluster's
+    ingress; the operators' endpoints are reached on the services' own Services, so this gateway
+    never routes them (as in production)."""
     return _in_a_container(
         "server {service}-web:8000;",
         "8080",
         {"MUMARIS_ENV": "production"},
         USER_DIRECTIVE="",
         ERROR_LOG="stderr",
-        STATIC_ROOT="/etc/mumaris-gateway",
+        PORTAL_STATIC_SOURCE=PORTAL_STATIC_PROXIED,
         RESOLVER="# Services' names: resolved at start (a Service's cluster IP does not change)",
     )
 
 
-# `python -m ops.launcher <command>` -> (the configurations it writes with their values, and the
-# directory that also gets the page: a ConfigMap may only hold files from its own directory)
-RENDERED_GATEWAYS: dict[str, tuple[dict[Path, Callable[[], dict[str, str]]], Path | None]] = {
-    "render-compose-gateway": (
-        {COMPOSE_CONFIG: compose_gateway_values, COMPOSE_PRODUCTION_CONFIG: compose_production_gateway_values},
-        None,
-    ),
-    "render-kubernetes-gateway": (
-        {KUBERNETES_GATEWAY_DIR / "nginx.conf": kubernetes_gateway_values},
-        KUBERNETES_GATEWAY_DIR,
-    ),
+# `python -m ops.launcher <command>` -> the configurations it writes, with their values
+RENDERED_GATEWAYS: dict[str, dict[Path, Callable[[], dict[str, str]]]] = {
+    "render-compose-gateway": {
+        COMPOSE_CONFIG: compose_gateway_values,
+        COMPOSE_PRODUCTION_CONFIG: compose_production_gateway_values,
+    },
+    "render-kubernetes-gateway": {KUBERNETES_GATEWAY_DIR / "nginx.conf": kubernetes_gateway_values},
 }
 
 
 def rendered_gateway(command: str) -> dict[Path, str]:
     """The files `python -m ops.launcher <command>` writes, by path, with their text."""
-    configs, page_dir = RENDERED_GATEWAYS[command]
     header = f"# GENERATED from gateway/nginx.conf.template by `python -m ops.launcher {command}`.\n"
-    files = {config: header + render_gateway_config(values()) for config, values in configs.items()}
-    if page_dir is not None:
-        files[page_dir / "index.html"] = (GATEWAY_DIR / "index.html").read_text()
-    return files
+    return {config: header + render_gateway_config(values()) for config, values in RENDERED_GATEWAYS[command].items()}
 
 
 def write_rendered_gateway(command: str) -> list[Path]:
@@ -195,7 +191,7 @@ def local_gateway(
         "ERROR_LOG": str(log_dir / "gateway-error.log"),
         "ACCESS_LOG": str(log_dir / "gateway-access.log"),
         "TEMP_DIR": str(temp),
-        "STATIC_ROOT": str(GATEWAY_DIR),
+        "PORTAL_STATIC_SOURCE": f"alias {PORTAL_STATIC}/;",
         "RESOLVER": "# addresses: nothing to resolve",
         **security_values(f"{HOST}:{port}", settings),
     }

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, TypeVar
 
@@ -33,6 +33,7 @@ class Principal:
     roles: tuple[str, ...]
     email: str | None = None
     national_id: str | None = None  # the person's, as accounts holds it: staff are people too
+    claims: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)  # all of the token's, as signed
 
     def has_role(self, *roles: str) -> bool:
         return any(role in self.roles for role in roles)
@@ -87,6 +88,7 @@ class TokenVerifier:
             roles=tuple(claims.get("roles", ())),
             email=claims.get("email"),
             national_id=claims.get("national_id"),
+            claims=claims,
         )
 
     def _key(self, kid: str | None, token: str) -> Any:

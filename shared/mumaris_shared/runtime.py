@@ -23,6 +23,7 @@ from typing import Any
 from sqlalchemy import Table
 
 from .broker import ConfirmingPublisher
+from .broker_access import SERVICES as BUS
 from .broker_access import password, service_url
 from .config import Checked, database_url, env, refuse_insecure
 from .consumer import Consumer, Handler
@@ -33,9 +34,9 @@ from .outbox import Outbox, Relay
 
 def check_settings(service: str, checks: Iterable[Checked] = ()) -> None:
     """What every process of a service does first: in production, refuse to start (one line,
-    InsecureSetting) while its broker password or one of `checks` — the service's
-    `bootstrap.PRODUCTION_CHECKS` — is missing or has its development value."""
-    refuse_insecure((password(service), *checks))
+    InsecureSetting) while its broker password (a service on the bus) or one of `checks` — the
+    service's `bootstrap.PRODUCTION_CHECKS` — is missing or has its development value."""
+    refuse_insecure((*([password(service)] if service in BUS else []), *checks))
 
 
 @dataclass

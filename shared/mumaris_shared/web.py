@@ -69,8 +69,8 @@ def create_service_app(
     for blueprint in blueprints:
         api.register_blueprint(blueprint)
     _register_error_handlers(app)
-    app.register_blueprint(_health_blueprint(service, db))
-    _install_metrics(app, service, outbox)
+    app.register_blueprint(health_blueprint(db, service))
+    install_metrics(app, service, outbox)
     return app
 
 
@@ -147,7 +147,9 @@ def wsgi_app(create_app: Callable[[], Flask]) -> Flask:
         raise AppImportError(str(refusal.code)) from None
 
 
-def _health_blueprint(service: str, db: Database) -> Blueprint:
+def health_blueprint(db: Database, service: str | None = None) -> Blueprint:
+    """/healthz (alive) and /readyz: the database reachable, and the broker as `service` connects
+    to it (its own user), unless there is no service on the bus (the portal never talks to it)."""
     health = Blueprint("health", __name__)
 
     @health.get("/healthz")
@@ -156,7 +158,9 @@ def _health_blueprint(service: str, db: Database) -> Blueprint:
 
     @health.get("/readyz")
     def readyz() -> Response:
-        checks = {"database": _check(db.ping), "broker": _check(lambda: _ping_broker(service))}
+        checks = {"database": _check(db.ping)}
+        if service is not None:
+            checks["broker"] = _check(lambda: _ping_broker(service))
         if all(result == "ok" for result in checks.values()):
             return jsonify(status="ready", checks=checks)
         return error_response(503, "not_ready", "a dependency is unreachable", {"checks": checks})
@@ -193,7 +197,8 @@ class _OutboxCollector:
         yield gauge
 
 
-def _install_metrics(app: Flask, service: str, outbox: Outbox | None) -> None:
+def install_metrics(app: Flask, service: str, outbox: Outbox | None = None) -> None:
+    """Request counts and latencies by endpoint (and the outbox's backlog) at /metrics."""
     registry = CollectorRegistry()
     requests_total = Counter(
         "mumaris_http_requests_total",

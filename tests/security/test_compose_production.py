@@ -51,14 +51,16 @@ def test_only_the_gateway_is_published_and_the_management_ui_on_loopback_only(pr
 
 
 def test_every_process_runs_in_production_with_its_own_secrets_only(production):
-    commands = [proc.name for proc in PROCESSES] + [f"{service}-migrate" for service in SERVICES]
+    commands = [proc.name for proc in PROCESSES] + [f"{service}-migrate" for service in (*SERVICES, "portal")]
     for name in commands:
         service, environment = name.split("-")[0], production[name]["environment"]
         assert environment["MUMARIS_ENV"] == "production", name
-        assert environment[f"{service.upper()}_RABBITMQ_PASSWORD"] == "<secret>", name
+        if service in SERVICES:  # the portal is not on the bus
+            assert environment[f"{service.upper()}_RABBITMQ_PASSWORD"] == "<secret>", name
         others = [s for s in SERVICES if s != service]
         assert not any(environment.get(f"{other.upper()}_RABBITMQ_PASSWORD") for other in others), name
         assert ("ACCOUNTS_KEY_ENCRYPTION_KEY" in environment) == (service == "accounts"), name
+        assert ("PORTAL_SESSION_SECRET" in environment) == (service == "portal"), name
     assert production["postgres"]["environment"]["POSTGRES_PASSWORD"] == "<secret>"
     assert production["rabbitmq-definitions"]["environment"]["MUMARIS_ENV"] == "production"
 

@@ -1,6 +1,6 @@
 """The public gateway (nginx, from gateway/nginx.conf.template as `make run` renders it): security
-headers, TLS, the sign-in rate limit, and what production keeps off it. The services behind it are
-not running, so a routed request answers 502 and a request the gateway refuses answers itself."""
+headers, TLS, the sign-in rate limit, and what production keeps off it. The services and the portal
+behind it are not running, so a routed request answers 502 and one the gateway refuses answers itself."""
 
 import datetime
 import subprocess
@@ -53,11 +53,11 @@ def _security_headers(response):
 def test_every_answer_carries_the_security_headers_and_no_hsts_without_tls(tmp_path):
     with running_gateway(tmp_path) as base:
         answers = [
-            requests.get(base + "/", timeout=10),  # the portal's page
-            requests.get(base + "/api/accounts/v1/me", timeout=10),  # routed: the service is down (502)
-            requests.get(base + "/no/such/page", timeout=10),  # the gateway's own 404
+            requests.get(base + "/login", timeout=10),  # a portal page: the portal is down here (502)
+            requests.get(base + "/api/accounts/v1/me", timeout=10),  # an API, routed: its service is down
+            requests.get(base + "/api/no-such-service/v1", timeout=10),  # the gateway's own 404
         ]
-    assert [a.status_code for a in answers] == [200, 502, 404]
+    assert [a.status_code for a in answers] == [502, 502, 404]
     for answer in answers:
         _security_headers(answer)
         assert "Strict-Transport-Security" not in answer.headers
@@ -109,13 +109,14 @@ def test_the_sign_in_endpoints_are_rate_limited_per_client_with_retry_after(tmp_
     with running_gateway(tmp_path, GATEWAY_AUTH_RATE="1r/m", GATEWAY_AUTH_BURST="2") as base:
         sign_in = [requests.post(base + "/api/accounts/v1/sessions", json={}, timeout=10) for _ in range(4)]
         other_auth = requests.post(base + "/api/accounts/v1/accounts/verify", json={}, timeout=10)
+        portal_form = requests.post(base + "/login", data={}, timeout=10)
         not_limited = [requests.get(base + "/api/accounts/v1/me", timeout=10) for _ in range(5)]
     assert [r.status_code for r in sign_in] == [502, 502, 502, 429]  # the first and a burst of 2, then refused
     _is_error(sign_in[-1], 429, "too_many_requests")
     assert sign_in[-1].headers["Retry-After"] == "60"
     _security_headers(sign_in[-1])
     assert "Retry-After" not in sign_in[0].headers
-    assert other_auth.status_code == 429  # one budget for every sign-in step
+    assert (other_auth.status_code, portal_form.status_code) == (429, 429)  # one budget for every sign-in step
     assert {r.status_code for r in not_limited} == {502}
 
 

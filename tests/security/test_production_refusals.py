@@ -14,8 +14,12 @@ pytestmark = pytest.mark.integration
 REFUSAL = "refusing to start in production: "
 # Every process of the platform, by its own command: the process table and each migration.
 COMMANDS = [(proc.name, proc.service, proc.argv) for proc in PROCESSES] + [
-    (f"{service}-migrate", service, MIGRATION) for service in SERVICES
+    (f"{service}-migrate", service, MIGRATION) for service in (*SERVICES, "portal")
 ]
+# What each service's processes are refused for first: a service on the bus, its broker password.
+FIRST_REFUSAL = {service: f"{service.upper()}_RABBITMQ_PASSWORD" for service in SERVICES} | {
+    "portal": "PORTAL_SESSION_SECRET"
+}
 # Their broker passwords given, the services that hold other secrets are refused for those.
 NEXT_REFUSAL = {
     "accounts": "ACCOUNTS_CODE_SECRET",
@@ -39,10 +43,10 @@ def _run(argv, service, tmp_path, **settings):
 
 
 @pytest.mark.parametrize("name, service, argv", COMMANDS, ids=[name for name, _s, _a in COMMANDS])
-def test_a_process_without_its_broker_password_refuses_to_start(name, service, argv, tmp_path):
+def test_a_process_without_its_secrets_refuses_to_start_naming_the_first(name, service, argv, tmp_path):
     code, refusals = _run(argv, service, tmp_path)
     assert code != 0
-    assert refusals == [f"{REFUSAL}{service.upper()}_RABBITMQ_PASSWORD is not set; give it a secret of your own"]
+    assert refusals == [f"{REFUSAL}{FIRST_REFUSAL[service]} is not set; give it a secret of your own"]
 
 
 @pytest.mark.parametrize("service, setting", NEXT_REFUSAL.items())

@@ -1,8 +1,9 @@
 """What the accounts service does, one method per use: each runs in one transaction, publishes
 its events through the outbox in that transaction, and refuses with a `domain.errors` exception.
 
-Failures roll back everything, except the two that must be remembered for the limits to mean
-anything: a wrong verification code spends a try, and a failed login is recorded."""
+Failures roll back everything, except what must be remembered for the limits to mean anything: a
+wrong verification code spends a try, a failed login is recorded against its client address, and a
+code resend against its e-mail address."""
 
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ from .adapters.keys import KeyStore
 from .adapters.sealing import KeySealer, key_encryption_key
 from .domain import passwords
 from .domain.accounts import ACTIVE, PENDING_VERIFICATION
-from .domain.codes import HOUR, CodeHasher, Verdict, check_code, new_code, resend_wait
+from .domain.codes import ACTIVATION, HOUR, CodeHasher, IssuedCode, Verdict, check_code, new_code, resend_wait
 from .domain.errors import (
     AccountGone,
     CodeExpired,
@@ -99,7 +100,7 @@ class AccountService:
 
     def _create(self, *, email: str, password: str, status: str, **values):
         passwords.check_password_policy(password, email)
-        hasher = self._hasher() if status == PENDING_VERIFICATION else None
+        hasher = self.code_hasher() if status == PENDING_VERIFICATION else None
         password_hash = passwords.hash_password(password)
         now = self.clock()
         try:
@@ -114,7 +115,7 @@ class AccountService:
                     repository.activate(session, account.id, ACTIVE, now)
                     self.outbox.publish(session, ACCOUNT_ACTIVATED, _account_data(account))
                 else:
-                    self._issue_code(session, hasher, account, "registration", now)
+                    self.issue_code(session, hasher, account, "registration", now)
         except IntegrityError:
             raise EmailTaken() from None  # a concurrent registration of the address won
         return account
@@ -123,58 +124,78 @@ class AccountService:
         """Activate a pending account with its code. An address with no pending account is
         answered as a wrong code, in the same time (`settings.answer_time`): the answer does not
         tell whether the address has an account, or whether it is active."""
-        policy, hasher = self.settings.codes, self._hasher()
+        hasher = self.code_hasher()
         with no_sooner_than(self.settings.answer_time):
             now = self.clock()
             with self.db.transaction() as session:
                 account = repository.account_by_email(session, email, for_update=True)
                 failure: WrongCode | None = WrongCode()
                 if account is not None and account.status == PENDING_VERIFICATION:
-                    code_id, issued = repository.current_code(session, account.id) or (None, None)
-                    verdict = check_code(issued, code, hasher, policy, now)
-                    if verdict is Verdict.EXHAUSTED:
-                        raise TooManyCodeAttempts()
-                    if verdict is Verdict.EXPIRED:
-                        raise CodeExpired()
-                    if verdict is Verdict.WRONG:
-                        repository.count_wrong_try(session, code_id)
-                    else:
-                        failure = None
-                        repository.use_code(session, code_id, now)
+                    found = repository.current_code(session, account.id)
+                    failure = self.spend_code(session, found, code, hasher, now)
+                    if failure is None:
                         repository.activate(session, account.id, ACTIVE, now)
                         self.outbox.publish(session, ACCOUNT_ACTIVATED, _account_data(account))
             if failure is not None:
                 raise failure
             return {"status": ACTIVE}
 
+    def spend_code(
+        self, session, found: tuple[int, IssuedCode] | None, code: str, hasher: CodeHasher, now: datetime
+    ) -> WrongCode | None:
+        """One try of `code` against the account's current code (`found`, of any purpose). A
+        right code is used (None); a wrong one spends a try and is returned, for the caller to
+        raise once the try is committed; an exhausted or expired code is refused at once."""
+        code_id, issued = found or (None, None)
+        verdict = check_code(issued, code, hasher, self.settings.codes, now)
+        if verdict is Verdict.EXHAUSTED:
+            raise TooManyCodeAttempts()
+        if verdict is Verdict.EXPIRED:
+            raise CodeExpired()
+        if verdict is Verdict.WRONG:
+            repository.count_wrong_try(session, code_id)
+            return WrongCode()
+        repository.use_code(session, code_id, now)
+        return None
+
     def resend_code(self, email: str) -> dict:
         """A new code for a pending account. Any address is held to the resend limits, and
         answered the same, in the same time, whether a code was sent or not: the answer does not
         tell which addresses have accounts."""
-        policy, hasher = self.settings.codes, self._hasher()
+        policy, hasher = self.settings.codes, self.code_hasher()
         with no_sooner_than(self.settings.answer_time):
             now = self.clock()
             with self.db.transaction() as session:
                 account = repository.account_by_email(session, email, for_update=True)
                 requested = repository.code_requests_since(session, email, now - HOUR)
-                issued = repository.last_code_issued_at(session, account.id) if account is not None else None
-                wait = resend_wait(
-                    max([*requested, *([issued] if issued else [])], default=None), requested, policy, now
-                )
+                # the registration code counts as the latest sent to a pending account
+                issued = [repository.last_code_issued_at(session, account.id)] if account is not None else []
+                last_sent = max([moment for moment in [*requested, *issued] if moment is not None], default=None)
+                wait = resend_wait(last_sent, requested, policy, now)
                 if wait is not None:
                     raise RetryLater("too_soon", "a code was sent moments ago; wait before asking again", wait)
                 repository.record_code_request(session, email, now)
                 if account is not None and account.status == PENDING_VERIFICATION:
-                    self._issue_code(session, hasher, account, "resend", now)
+                    self.issue_code(session, hasher, account, "resend", now)
             return {"status": "sent"}
 
-    def _issue_code(self, session, hasher: CodeHasher, account, reason: str, now: datetime) -> None:
+    def issue_code(
+        self,
+        session,
+        hasher: CodeHasher,
+        account,
+        reason: str,
+        now: datetime,
+        purpose: str = ACTIVATION,
+        event_type: str = VERIFICATION_CODE_ISSUED,
+    ) -> None:
+        """A new code for `purpose`, its hash stored and the code itself e-mailed (by event)."""
         policy, code = self.settings.codes, new_code()
         expires_at = now + policy.ttl
-        repository.issue_code(session, account.id, hasher.hash(code), reason, now, expires_at)
+        repository.issue_code(session, account.id, hasher.hash(code), reason, now, expires_at, purpose)
         self.outbox.publish(
             session,
-            VERIFICATION_CODE_ISSUED,
+            event_type,
             {
                 **_account_data(account),
                 "code": code,
@@ -184,7 +205,7 @@ class AccountService:
             expires_at=expires_at,  # the code is not kept, anywhere on its way, past its life
         )
 
-    def _hasher(self) -> CodeHasher:
+    def code_hasher(self) -> CodeHasher:
         # Fetched before the caller's transaction opens: on SQLite a second one would wait for it.
         if self._code_hasher is None:
             secret = self.settings.code_secret or repository.server_secret(self.db, CODE_SECRET_NAME, utcnow())
@@ -214,27 +235,37 @@ class AccountService:
     def login(self, email: str, password: str, client: str) -> dict:
         """A token for the right password. Failures slow down the address they come from
         (`client`), not the account (domain/throttling.py)."""
-        throttle, now = self.settings.logins, self.clock()
+        now = self.clock()
         with self.db.transaction() as session:
-            wait = throttle.wait(repository.login_failures_since(session, client, now - throttle.window), now)
-            if wait is not None:
-                raise RetryLater("too_many_attempts", "too many failed logins from your address; try again later", wait)
+            self.refuse_throttled(session, client, now)
             account = repository.account_by_email(session, email)
             if account is None:
                 right = passwords.verify_without_account(password)
             else:
                 right = passwords.verify_password(account.password_hash, password)
             if not right:
-                repository.record_login_failure(session, client, now, keep_since=now - throttle.window)
+                self.record_failed_login(session, client, now)
             elif passwords.needs_rehash(account.password_hash):
                 repository.set_password_hash(session, account.id, passwords.hash_password(password))
         if not right:
             raise InvalidCredentials()
         if account.status != ACTIVE:
             raise NotActive()
-        return self._token(account, now)
+        return self.issue_token(account, now)
 
-    def _token(self, account, now: datetime) -> dict:
+    def refuse_throttled(self, session, client: str, now: datetime) -> None:
+        """429 while the client's address has failed too often (the right password too)."""
+        throttle = self.settings.logins
+        wait = throttle.wait(repository.login_failures_since(session, client, now - throttle.window), now)
+        if wait is not None:
+            raise RetryLater("too_many_attempts", "too many failed logins from your address; try again later", wait)
+
+    def record_failed_login(self, session, client: str, now: datetime) -> None:
+        repository.record_login_failure(session, client, now, keep_since=now - self.settings.logins.window)
+
+    def issue_token(self, account, now: datetime, authenticated_at: datetime | None = None) -> dict:
+        """A signed token for `account`; `authenticated_at` is when the password was typed (now, at
+        login). It carries the account's session version (`sv`, domain/sessions.py)."""
         kid, key = self.keys.signing_key()
         ttl = self.settings.token_ttl
         claims = {
@@ -247,6 +278,8 @@ class AccountService:
             **({"national_id": account.national_id} if account.national_id else {}),
             "iat": int(now.timestamp()),
             "exp": int((now + ttl).timestamp()),
+            "auth_time": int((authenticated_at or now).timestamp()),
+            "sv": account.session_version,
             "jti": str(uuid.uuid4()),
         }
         return {
@@ -260,15 +293,21 @@ class AccountService:
             account = repository.account_by_id(session, account_id)
         if account is None:
             raise AccountGone()
-        return {
-            "id": account.id,
-            "full_name": account.full_name,
-            "email": account.email,
-            "roles": list(account.roles),
-            "language": account.language,
-            "status": account.status,
-            "mobile": account.mobile,
-        }
+        return account_view(account)
+
+
+def account_view(account) -> dict:
+    """An account as its holder (or staff) reads it: never its password hash or codes."""
+    return {
+        "id": account.id,
+        "full_name": account.full_name,
+        "email": account.email,
+        "roles": list(account.roles),
+        "language": account.language,
+        "status": account.status,
+        "mobile": account.mobile,
+        "national_id": account.national_id,
+    }
 
 
 def _account_data(account) -> dict:

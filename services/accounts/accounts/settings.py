@@ -24,11 +24,14 @@ class Settings:
     codes: CodePolicy = field(default_factory=CodePolicy)
     logins: LoginThrottle = field(default_factory=LoginThrottle)
     token_ttl: timedelta = timedelta(minutes=15)
+    # A session is renewed token by token up to this long after its login (domain/sessions.py).
+    session_max_age: timedelta = timedelta(hours=12)
     # An account never activated is removed this long after registering, freeing its address.
     pending_ttl: timedelta = timedelta(days=7)
     scheduler_interval: timedelta = timedelta(minutes=1)
     scheduler_batch: int = 200
-    # Verify and resend answer no sooner than this, whether or not the address has an account.
+    # Verify, resend and a password's reset answer no sooner than this, whether or not the address
+    # has an account (domain/timing.py).
     answer_time: timedelta = timedelta(milliseconds=300)
     code_secret: str | None = None  # CODE_SECRET
     key_encryption_key: str = KEY_ENCRYPTION_KEY.dev_default or ""
@@ -49,6 +52,7 @@ class Settings:
                 window=env_duration("ACCOUNTS_LOGIN_WINDOW", "PT15M"),
             ),
             token_ttl=env_duration("ACCOUNTS_TOKEN_TTL", "PT15M"),
+            session_max_age=env_duration("ACCOUNTS_SESSION_MAX_AGE", "PT12H"),
             pending_ttl=env_duration("ACCOUNTS_PENDING_TTL", "P7D"),
             scheduler_interval=env_duration("ACCOUNTS_SCHEDULER_INTERVAL", "PT1M"),
             scheduler_batch=env_int("ACCOUNTS_SCHEDULER_BATCH", 200),

@@ -37,6 +37,7 @@ from mumaris_shared.contracts import (
     FEES_ASSESSED,
     LICENCE_EXPIRED,
     LICENCE_REMINDER_DUE,
+    PASSWORD_RESET_CODE_ISSUED,
     PAYMENT_RECEIVED,
     PAYMENT_REMINDER_DUE,
     REFUND_DECIDED,
@@ -49,7 +50,7 @@ from mumaris_shared.contracts import (
 
 from .adapters.deliveries import find_recipient, queue_delivery, remember_recipient
 from .domain import emails
-from .domain.emails import STAFF_LANGUAGE, VERIFICATION_CODE, WELCOME, render
+from .domain.emails import PASSWORD_RESET_CODE, STAFF_LANGUAGE, VERIFICATION_CODE, WELCOME, render
 
 REVIEWERS_ADDRESS = "reviewers@mumaris.local"
 
@@ -91,6 +92,10 @@ def verification_code_issued(ctx: HandlerContext) -> None:
     """The code e-mail; the code is kept in the delivery log no longer than it is valid."""
     data = _account(ctx)
     _email(ctx, VERIFICATION_CODE, data, secret_until=datetime.fromisoformat(data["expires_at"]))
+
+
+def password_reset_code_issued(ctx: HandlerContext) -> None:
+    _email(ctx, PASSWORD_RESET_CODE, _account(ctx))
 
 
 def account_activated(ctx: HandlerContext) -> None:
@@ -163,6 +168,7 @@ def refund_escalated(ctx: HandlerContext) -> None:
 HANDLERS: dict[str, Handler] = {
     ACCOUNT_REGISTERED: account_registered,
     VERIFICATION_CODE_ISSUED: verification_code_issued,
+    PASSWORD_RESET_CODE_ISSUED: password_reset_code_issued,
     ACCOUNT_ACTIVATED: account_activated,
     FEES_ASSESSED: fees_assessed,
     PAYMENT_REMINDER_DUE: payment_reminder_due,

@@ -7,6 +7,7 @@ from mumaris_shared.auth import current_principal, require_roles
 from mumaris_shared.web import client_address
 
 from ..service import AccountService
+from .credentials import current_session
 from .schemas import (
     AccountCreatedSchema,
     CredentialsSchema,
@@ -65,6 +66,7 @@ def login(body):
 @blueprint.response(200, MeSchema)
 @blueprint.doc(security=[{"bearer": []}])
 @require_roles()
+@current_session
 def me():
     """The caller's account"""
     return _service().me(current_principal().id)

@@ -1,8 +1,8 @@
 """signing keys sealed under the key-encryption key, retired rather than inactive; failed logins
 by client address; code resend requests by e-mail address; outbox rows that expire with their secret
 
-Revision ID: 0002
-Revises: 0001
+Revision ID: 0003
+Revises: 0002
 """
 import sqlalchemy as sa
 from alembic import op
@@ -12,8 +12,8 @@ from accounts.settings import KEY_ENCRYPTION_KEY
 from mumaris_shared.db import UTCDateTime
 from mumaris_shared.events import utcnow
 
-revision = "0002"
-down_revision = "0001"
+revision = "0003"
+down_revision = "0002"
 branch_labels = None
 depends_on = None
 
