@@ -6,7 +6,7 @@ VAR   := $(or $(MUMARIS_VAR_DIR),var)
 TEST_PATHS := $(wildcard shared/tests services/*/tests tests)
 PYTEST_ARGS ?=
 
-.PHONY: install run test lint unit integration e2e browser slow staff bench clean
+.PHONY: install run test lint unit integration e2e browser slow staff rotate-keys revoke-key bench clean
 
 install:
 	@ops/install.sh
@@ -69,12 +69,22 @@ browser: install
 slow: install
 	$(call with_infra,-m slow --durations=15)
 
-# make staff EMAIL=… PASSWORD=… ROLE=reviewer|secretary_general
+# make staff EMAIL=… PASSWORD=… ROLE=reviewer|secretary_general NATIONAL_ID=…
 # (values reach the command through the environment, so any character is safe in them)
 staff: install
-	@if [ -z "$$EMAIL" ] || [ -z "$$PASSWORD" ] || [ -z "$$ROLE" ]; then \
-	  echo "usage: make staff EMAIL=… PASSWORD=… ROLE=reviewer|secretary_general" >&2; exit 2; fi
-	@$(PY) -m accounts.cli create-staff --email "$$EMAIL" --password "$$PASSWORD" --role "$$ROLE"
+	@if [ -z "$$EMAIL" ] || [ -z "$$PASSWORD" ] || [ -z "$$ROLE" ] || [ -z "$$NATIONAL_ID" ]; then \
+	  echo "usage: make staff EMAIL=… PASSWORD=… ROLE=reviewer|secretary_general NATIONAL_ID=…" >&2; exit 2; fi
+	@$(PY) -m accounts.cli create-staff --email "$$EMAIL" --password "$$PASSWORD" --role "$$ROLE" \
+	  --national-id "$$NATIONAL_ID"
+
+# A new token signing key; the old one verifies until its last token expires (docs/security.md).
+rotate-keys: install
+	@$(PY) -m accounts.cli rotate-keys
+
+# make revoke-key KID=…: the key stops verifying at once (within ACCOUNTS_JWKS_REFRESH elsewhere)
+revoke-key: install
+	@if [ -z "$$KID" ]; then echo "usage: make revoke-key KID=…" >&2; exit 2; fi
+	@$(PY) -m accounts.cli revoke-key "$$KID"
 
 # Benchmarks beside their baselines, in one process (bench/__main__.py); needs RabbitMQ like the tests.
 bench: install

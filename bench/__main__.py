@@ -25,7 +25,13 @@ from urllib.parse import quote
 import pika
 from sqlalchemy import MetaData, update
 
-from mumaris_shared.broker import ConfirmingPublisher, connection_parameters, declare_exchange, persistent
+from mumaris_shared.broker import (
+    ConfirmingPublisher,
+    connection_parameters,
+    connection_user,
+    declare_exchange,
+    persistent,
+)
 from mumaris_shared.config import rabbitmq_url
 from mumaris_shared.db import claim, messaging_tables
 from mumaris_shared.events import EXCHANGE, utcnow
@@ -77,7 +83,7 @@ def relay_one_round_trip_each(runtime: Runtime, url: str) -> None:
                         EXCHANGE,
                         row.event_type,
                         row.body.encode(),
-                        properties=persistent(row.event_id, row.event_type),
+                        properties=persistent(row.event_id, row.event_type, connection_user(url)),
                         mandatory=True,
                     )
                 session.execute(
@@ -92,7 +98,7 @@ def bench_relay(count: int, rounds: int) -> None:
     sink = f"bench.sink.{uuid.uuid4().hex[:8]}"
     connection = pika.BlockingConnection(connection_parameters(url))
     channel = connection.channel()
-    declare_exchange(channel)
+    declare_exchange(channel, create=True)  # as an administrator: the broker may be fresh
     channel.queue_declare(sink, auto_delete=False, arguments={"x-max-length": 1})  # routable, keeps nothing
     channel.queue_bind(sink, EXCHANGE, routing_key="bench.#")
     results: dict[str, list[float]] = {"pipelined (ours)": [], "one round trip each (baseline)": []}

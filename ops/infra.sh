@@ -8,9 +8,10 @@
 #   ops/infra.sh rabbitmq-node down NAME DIR
 #   ops/infra.sh rabbitmq-node ctl  NAME DIR RABBITMQCTL-ARGS...
 #
-# `up` uses a server that already answers on its port and touches nothing; otherwise it starts
-# the operating system's server (installing the package first if its binary is missing) and
-# records in $INFRA_STATE_DIR (default <var>/infra) that WE started it, with its pid.
+# `up` uses a server that already answers on its port; otherwise it starts the operating system's
+# server (installing the package first if its binary is missing) and records in $INFRA_STATE_DIR
+# (default <var>/infra) that WE started it, with its pid. Either way `up rabbitmq` then provisions
+# the services' own users, their permissions and the exchange (rabbitmq_users, below).
 # `down` stops only what is recorded there, i.e. only what `up` started.
 # `--keep` starts without recording: nobody's `down` will stop it (long-lived dev servers).
 #
@@ -21,7 +22,8 @@
 # that stop their broker (see rabbitmq_node_start below); `up`/`down` of the shared servers never
 # touch it, and it never touches them.
 #
-# Settings (environment): MUMARIS_VAR_DIR (var/), INFRA_STATE_DIR (<var>/infra),
+# Settings (environment): MUMARIS_VAR_DIR (var/), INFRA_STATE_DIR (<var>/infra), RABBITMQ_URL and
+# <SERVICE>_RABBITMQ_USER / _PASSWORD (the services' users),
 # INFRA_RABBITMQ_PORT (5672), INFRA_POSTGRES_PORT (5432), INFRA_TIMEOUT seconds (120).
 set -euo pipefail
 
@@ -76,6 +78,7 @@ rabbitmq_up() {
     local keep="$1"
     if port_open 127.0.0.1 "$RABBITMQ_PORT"; then
         log "rabbitmq: 127.0.0.1:$RABBITMQ_PORT already answers, using it"
+        rabbitmq_users
         return 0
     fi
     ensure_pkg rabbitmq-server rabbitmq-server
@@ -94,6 +97,7 @@ rabbitmq_up() {
         mkdir -p "$STATE_DIR"
         { echo "pid=$pid"; echo "epmd_started=$((1 - epmd_was_running))"; } > "$STATE_DIR/rabbitmq"
     fi
+    rabbitmq_users
     log "rabbitmq: up on 127.0.0.1:$RABBITMQ_PORT (pid ${pid:-?})$([ "$keep" = 1 ] && echo ', kept: not recorded')"
 }
 
@@ -117,6 +121,19 @@ rabbitmq_down() {
         epmd -kill >/dev/null 2>&1 || true
     fi
     rm -f "$f"
+}
+
+# Each service's own user, its permissions and the shared exchange, in the virtual host of
+# RABBITMQ_URL (default /), as mumaris_shared.broker_access defines them; passwords from
+# <SERVICE>_RABBITMQ_PASSWORD, or the development ones (which production refuses). Imported on every
+# `up`: idempotent, and a changed password takes effect. Other users (guest) are left as they are.
+rabbitmq_users() {
+    local python="$ROOT/.venv/bin/python"
+    [ -x "$python" ] || die "rabbitmq: $python is missing; run ops/install.sh first (it writes the users)"
+    log "rabbitmq: provisioning the services' users, their permissions and the exchange"
+    (cd "$ROOT" && "$python" -m mumaris_shared.broker_access definitions) \
+        | as_root rabbitmqctl -q import_definitions >&2 \
+        || die "rabbitmq: could not import the services' users (rabbitmqctl import_definitions)"
 }
 
 # ---------------------------------------------------------------- PostgreSQL

@@ -39,8 +39,8 @@ def load_dotenv_file(path: Path = ROOT / ".env") -> dict[str, str]:
     return {k: v for k, v in dotenv_values(path).items() if v is not None}
 
 
-def _infra(action: str, components: list[str], state_dir: Path) -> None:
-    env = dict(os.environ, INFRA_STATE_DIR=str(state_dir))
+def _infra(action: str, components: list[str], state_dir: Path, settings: dict[str, str]) -> None:
+    env = dict(settings, INFRA_STATE_DIR=str(state_dir))  # .env's too: the broker users' passwords
     result = subprocess.run(["bash", str(INFRA_SH), action, *components], env=env)
     if result.returncode != 0 and action == "up":
         raise PlatformError(f"ops/infra.sh up {' '.join(components)} failed (code {result.returncode})")
@@ -108,8 +108,9 @@ def main(argv: list[str] | None = None) -> int:
             components.append("postgres")
     code = 0
     try:
+        platform.check()  # before anything starts: a refusal is one line, and nothing to stop
         if components:
-            _infra("up", components, infra_state)
+            _infra("up", components, infra_state, env)
         print("starting the platform ...", flush=True)
         platform.start()
         running.set()
@@ -139,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
         print("stopping ...", flush=True)
         platform.stop()
         if components:
-            _infra("down", components, infra_state)
+            _infra("down", components, infra_state, env)
         print("stopped.", flush=True)
     return code
 

@@ -17,7 +17,8 @@ DEFAULT_PORTS = {"accounts": 8101, "applications": 8102, "billing": 8103, "notif
 DEFAULT_GATEWAY_PORT = 8080
 DEFAULT_MAILCATCHER_SMTP_PORT = 1025
 DEFAULT_MAILCATCHER_HTTP_PORT = 8025
-DEFAULT_RABBITMQ_URL = "amqp://guest:guest@127.0.0.1:5672/%2F"
+# Where the broker is; each service connects as its own user (mumaris_shared.broker_access).
+DEFAULT_RABBITMQ_URL = "amqp://127.0.0.1:5672/%2F"
 
 
 class PlatformError(RuntimeError):
@@ -81,6 +82,7 @@ PROCESSES: tuple[Proc, ...] = (
     worker("notifications", "mailer"),
     worker("billing", "scheduler"),
     worker("applications", "scheduler"),
+    worker("accounts", "scheduler"),
 )
 
 MIGRATION = ("{python}", "-m", "{service}.migrate")

@@ -114,6 +114,14 @@ class Platform:
             s: [self.service_ports[s]] + [free_port() for _ in range(n - 1)] for s, n in self.replica_count.items()
         }
         smtp_host = (e.get("SMTP_HOST") or "").strip()
+        self.production = e.get("MUMARIS_ENV") == "production"
+        if self.production:
+            # The mail catcher keeps every e-mail, codes included, for anyone to read: development only.
+            if self.mailcatcher:
+                raise PlatformError("refusing to start in production: the mail catcher is for development only")
+            if not smtp_host:
+                raise PlatformError("refusing to start in production: SMTP_HOST is not set (a real SMTP server)")
+            self.mailcatcher = False
         mc_smtp = self._port(self.mailcatcher_smtp_port, "MAILCATCHER_SMTP_PORT", DEFAULT_MAILCATCHER_SMTP_PORT)
         if self.mailcatcher is None:
             smtp_port = (e.get("SMTP_PORT") or "").strip()
@@ -213,13 +221,30 @@ class Platform:
             )
 
     # -------- lifecycle
+    def check(self) -> None:
+        """Refuse now what would stop the platform later: settings production refuses (every
+        service's, as its processes would: `mumaris_shared.runtime check-settings`), services
+        not installed, ports taken."""
+        self._resolve()
+        self._check_installed()
+        if self.production:
+            checked = subprocess.run(
+                [self.python, "-m", "mumaris_shared.runtime", "check-settings", *self.services],
+                cwd=ROOT,
+                env=self.child_env,
+                capture_output=True,
+                text=True,
+                timeout=120,
+            )
+            if checked.returncode != 0:
+                raise PlatformError((checked.stderr.strip().splitlines() or ["settings refused"])[-1])
+        self._check_ports()
+
     def start(self) -> Platform:
         with self._lock:
             if self._started:
                 return self
-            self._resolve()
-            self._check_installed()
-            self._check_ports()
+            self.check()
             self.log_dir.mkdir(parents=True, exist_ok=True)
             self._started = True
             try:
@@ -280,7 +305,7 @@ class Platform:
         return child
 
     def _start_gateway(self) -> None:
-        argv = local_gateway(self.var_dir / "nginx", self.log_dir, self.gateway_port, self.web_ports)
+        argv = local_gateway(self.var_dir / "nginx", self.log_dir, self.gateway_port, self.web_ports, self.child_env)
         child = Child("gateway", argv, self.log_dir / "gateway.log", port=self.gateway_port)
         child.start(ROOT, self.child_env)
         self.processes["gateway"] = child

@@ -7,12 +7,13 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any, TypeVar
 
 import jwt
 from flask import current_app, g, request
 
-from .config import TOKEN_AUDIENCE, TOKEN_ISSUER
+from .config import TOKEN_AUDIENCE, TOKEN_ISSUER, jwks_refresh
 from .errors import Forbidden, Unauthenticated, Unavailable
 
 ALGORITHM = "RS256"
@@ -31,6 +32,7 @@ class Principal:
     id: str
     roles: tuple[str, ...]
     email: str | None = None
+    national_id: str | None = None  # the person's, as accounts holds it: staff are people too
     claims: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)  # all of the token's, as signed
 
     def has_role(self, *roles: str) -> bool:
@@ -45,10 +47,20 @@ class TokenVerifier:
     """Verifies tokens with keys found by `kid`: from a JWKS URL (other services) or a local
     lookup function (accounts itself)."""
 
-    def __init__(self, jwks_url: str | None = None, key_for_kid: Callable[[str], object] | None = None):
+    def __init__(
+        self,
+        jwks_url: str | None = None,
+        key_for_kid: Callable[[str], object] | None = None,
+        refresh: timedelta | None = None,
+    ):
+        """`refresh` (ACCOUNTS_JWKS_REFRESH, PT1M): the JWKS is read again at most this long after
+        the last read, so a key accounts revoked stops verifying within it. Keys are not cached
+        apart from the set (PyJWKClient's `cache_keys` would keep a revoked key for good); a kid
+        not in the set makes it read again at once (a key made since)."""
         if (jwks_url is None) == (key_for_kid is None):
             raise ValueError("give exactly one of jwks_url, key_for_kid")
-        self._jwks = jwt.PyJWKClient(jwks_url, cache_keys=True, lifespan=300) if jwks_url else None
+        lifespan = (refresh or jwks_refresh()).total_seconds()
+        self._jwks = jwt.PyJWKClient(jwks_url, cache_keys=False, lifespan=lifespan) if jwks_url else None
         self._key_for_kid = key_for_kid
 
     def verify(self, token: str) -> Principal:
@@ -69,10 +81,14 @@ class TokenVerifier:
             raise Unauthenticated("the token has expired; log in again", code="token_expired") from None
         except jwt.PyJWKClientConnectionError:
             raise Unavailable("the signing keys cannot be fetched right now", code="auth_unavailable") from None
-        except (jwt.InvalidTokenError, jwt.PyJWKClientError, KeyError, ValueError):
+        except (jwt.InvalidTokenError, jwt.PyJWKClientError, jwt.PyJWKSetError, KeyError, ValueError):
             raise Unauthenticated("the token is invalid", code="invalid_token") from None
         return Principal(
-            id=claims["sub"], roles=tuple(claims.get("roles", ())), email=claims.get("email"), claims=claims
+            id=claims["sub"],
+            roles=tuple(claims.get("roles", ())),
+            email=claims.get("email"),
+            national_id=claims.get("national_id"),
+            claims=claims,
         )
 
     def _key(self, kid: str | None, token: str) -> Any:
@@ -108,3 +124,22 @@ def require_roles(*roles: str) -> Callable[[View], View]:
         return wrapper  # type: ignore[return-value]  # the same signature, checked first
 
     return decorator
+
+
+class OwnCase(Forbidden):
+    code = "own_case"
+
+
+class NoNationalId(Forbidden):
+    code = "national_id_missing"
+
+
+def refuse_own_case(staff: Principal, what: str, applicant_id: str, applicant_national_id: str | None) -> None:
+    """Nobody takes or decides a request, an exemption or a data update whose applicant is
+    themselves: the staff member's national ID (from their token) is compared with the applicant's
+    (recorded with the case), and their account with the applicant's. A staff member with no
+    national ID on record cannot be told apart from an applicant, so decides nothing."""
+    if staff.national_id is None:
+        raise NoNationalId("your staff account has no national ID on record; ask for it to be recorded")
+    if staff.id == applicant_id or staff.national_id == applicant_national_id:
+        raise OwnCase(f"this {what} is your own: another member of staff must handle it")

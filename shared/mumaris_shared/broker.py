@@ -8,6 +8,7 @@ import logging
 import threading
 import time
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import pika
@@ -16,7 +17,7 @@ from pika.channel import Channel
 from pika.connection import Connection as AmqpConnection
 from pika.spec import Basic
 
-from .events import EXCHANGE
+from .events import EXCHANGE, isoformat, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -30,18 +31,56 @@ def connection_parameters(url: str) -> pika.URLParameters:
     return params
 
 
-def declare_exchange(channel: Channel) -> None:
-    channel.exchange_declare(EXCHANGE, exchange_type="topic", durable=True)
+def declare_exchange(channel: Channel, create: bool = False) -> None:
+    """Check that the shared exchange exists. Services may not create it (broker_access: they
+    configure only their own names); the broker's provisioning does, and `create` (an
+    administrator's connection: test fixtures)."""
+    channel.exchange_declare(EXCHANGE, exchange_type="topic", durable=True, passive=not create)
 
 
-def persistent(message_id: str, event_type: str, headers: dict[str, Any] | None = None) -> pika.BasicProperties:
+def connection_user(url: str) -> str:
+    """The user a URL connects as: what RabbitMQ checks every message's `user_id` against."""
+    return str(connection_parameters(url).credentials.username)
+
+
+# When the event carries a secret (a code), the moment it expires: the message is not kept, nor
+# copied (retries, parking), past it. RabbitMQ discards it by its `expiration` from every queue.
+EXPIRES_HEADER = "x-mumaris-expires-at"
+
+
+def persistent(
+    message_id: str,
+    event_type: str,
+    user_id: str | None,
+    headers: dict[str, Any] | None = None,
+    expires_at: datetime | None = None,
+) -> pika.BasicProperties:
+    """A message's properties. `user_id` must be the connection's user (RabbitMQ refuses
+    anything else), so a consumer knows who published it (broker_access.vouched_user).
+    `expires_at`: the broker discards the message then (EXPIRES_HEADER)."""
+    headers = dict(headers or {})
+    expiration = None
+    if expires_at is not None:
+        headers[EXPIRES_HEADER] = isoformat(expires_at)
+        expiration = str(max(1, int((expires_at - utcnow()).total_seconds() * 1000)))
     return pika.BasicProperties(
         delivery_mode=pika.DeliveryMode.Persistent,
         content_type="application/json",
         message_id=message_id,
         type=event_type,
-        headers=headers or {},
+        user_id=user_id,
+        headers=headers,
+        expiration=expiration,
     )
+
+
+def expires_at_of(properties: BasicProperties) -> datetime | None:
+    """When a message's secret expires (EXPIRES_HEADER), if it carries one."""
+    value = (properties.headers or {}).get(EXPIRES_HEADER)
+    if value is None:
+        return None
+    text = value.decode() if isinstance(value, bytes) else str(value)
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
 class PublishFailed(Exception):
@@ -53,6 +92,7 @@ class Outgoing:
     message_id: str
     routing_key: str
     body: str
+    expires_at: datetime | None = None
 
 
 @dataclass(eq=False)
@@ -78,6 +118,7 @@ class ConfirmingPublisher:
 
     def __init__(self, url: str, reconnect_delay: float = 0.5, max_reconnect_delay: float = 10.0):
         self._params = connection_parameters(url)
+        self._user = self._params.credentials.username
         self._reconnect_delay = reconnect_delay
         self._max_reconnect_delay = max_reconnect_delay
         self._connection: pika.SelectConnection | None = None
@@ -176,6 +217,7 @@ class ConfirmingPublisher:
             EXCHANGE,
             exchange_type="topic",
             durable=True,
+            passive=True,  # provisioned with the broker's users (broker_access); services may not create it
             callback=lambda _frame: channel.confirm_delivery(
                 ack_nack_callback=self._on_confirm, callback=lambda _f: self._on_confirming(channel)
             ),
@@ -213,7 +255,9 @@ class ConfirmingPublisher:
                 EXCHANGE,
                 message.routing_key,
                 message.body.encode(),
-                properties=persistent(message.message_id, message.routing_key),
+                properties=persistent(
+                    message.message_id, message.routing_key, self._user, expires_at=message.expires_at
+                ),
                 mandatory=True,
             )
 

@@ -1,10 +1,15 @@
-"""Settings from the environment (and `.env` at the working directory), parsed once, typed."""
+"""Settings from the environment (and `.env` at the working directory), parsed once, typed.
+
+`MUMARIS_ENV` says how the platform runs: `development` (the default, what `make run` gives) or
+`production`. A setting that holds a secret is declared as a `Secret`; production refuses to start
+while one is missing or still has its development value (docs/security.md)."""
 
 from __future__ import annotations
 
 import calendar
 import os
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -125,12 +130,108 @@ def database_url(service: str) -> str:
 
 
 def rabbitmq_url() -> str:
-    return env("RABBITMQ_URL", "amqp://guest:guest@127.0.0.1:5672/%2F")
+    """Where the broker is: its node and virtual host. Each service connects there as its own
+    user (`broker_access.service_url`); credentials written here are for operators' tools."""
+    return env("RABBITMQ_URL", "amqp://127.0.0.1:5672/%2F")
 
 
 def jwks_url() -> str:
     return env("ACCOUNTS_JWKS_URL", "http://127.0.0.1:8101/.well-known/jwks.json")
 
 
+def jwks_refresh() -> timedelta:
+    """How often verifiers read the published keys again (`ACCOUNTS_JWKS_REFRESH`, PT1M): a
+    revoked key stops verifying within this."""
+    return env_duration("ACCOUNTS_JWKS_REFRESH", "PT1M")
+
+
 TOKEN_ISSUER = "mumaris-accounts"
 TOKEN_AUDIENCE = "mumaris"
+
+
+# --- development or production ----------------------------------------------------------------------
+DEVELOPMENT = "development"
+PRODUCTION = "production"
+
+
+class InsecureSetting(SystemExit):
+    """Production refuses to run so. A SystemExit: a process stops with this one line on stderr
+    and exit code 1, whatever it was doing (gunicorn's workers: `web.wsgi_app`)."""
+
+    def __init__(self, problem: str):
+        super().__init__(f"refusing to start in production: {problem}")
+
+
+def environment() -> str:
+    """`MUMARIS_ENV`: development (the default) or production."""
+    value = env("MUMARIS_ENV", DEVELOPMENT)
+    if value not in (DEVELOPMENT, PRODUCTION):
+        raise InsecureSetting(f"MUMARIS_ENV is {value!r}; it is {DEVELOPMENT} or {PRODUCTION}")
+    return value
+
+
+def in_production() -> bool:
+    return environment() == PRODUCTION
+
+
+@dataclass(frozen=True)
+class Secret:
+    """A setting that holds a secret. Development uses `dev_default` when it is unset (None: the
+    caller makes its own); production refuses a missing value or the development one, naming the
+    setting. Declare each once, beside the settings that use it, and list it in the service's
+    `bootstrap.PRODUCTION_CHECKS`, which every process of the service checks as it starts."""
+
+    name: str
+    dev_default: str | None = None
+
+    def value(self) -> str | None:
+        value = env(self.name)
+        if in_production():
+            if value is None:
+                raise InsecureSetting(f"{self.name} is not set; give it a secret of your own")
+            if value == self.dev_default:
+                raise InsecureSetting(f"{self.name} still has its development value; give it a secret of your own")
+            if value.startswith("<") and value.endswith(">"):
+                raise InsecureSetting(f"{self.name} is still the example's placeholder; give it a secret of your own")
+            return value
+        return self.dev_default if value is None else value
+
+    def required(self) -> str:
+        """The value; a secret with no development default must be set in development too."""
+        value = self.value()
+        if value is None:
+            raise ValueError(f"{self.name} is not set")
+        return value
+
+
+@dataclass(frozen=True)
+class DevelopmentOnly:
+    """A setting one of whose values production refuses (`BILLING_PAYMENT_PROVIDER=sandbox`: the
+    sandbox lets payers mark their own fees paid); `why` says why, in the refusal."""
+
+    name: str
+    refused: str
+    default: str
+    why: str
+
+    def value(self) -> str:
+        value = env(self.name, self.default)
+        if value == self.refused and in_production():
+            raise InsecureSetting(f"{self.name}={value} is for development only: {self.why}")
+        return value
+
+
+Checked = Secret | DevelopmentOnly
+
+
+def secret(name: str, dev_default: str | None = None) -> str | None:
+    """The value of the secret setting `name` (see `Secret`)."""
+    return Secret(name, dev_default).value()
+
+
+def refuse_insecure(checks: Iterable[Checked]) -> None:
+    """What every process does first: in production, stop at the first setting production
+    refuses (InsecureSetting names it)."""
+    environment()
+    for setting in checks:
+        setting.value()

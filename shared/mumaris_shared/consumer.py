@@ -4,8 +4,12 @@ harmless, a retry ladder with growing delays, and a parking queue for messages t
 
 Topology for service `s` (handlers registered for event types T1..Tn):
   mumaris.events --T1..Tn--> s.events (quorum)        consumed here
-  s.retry.1 .. s.retry.k (TTL d1..dk) --dead-letter--> s.events
+  s.retry.1 .. s.retry.k (TTL d1..dk) --dead-letter via s.direct--> s.events
   s.dead                                              parked, with the error; see `parking`
+  s.direct --<queue name>--> each of them             how the service reaches its own queues
+
+Only a service speaks for itself: an event whose type is not `<service>.…` of the service RabbitMQ
+vouched for as its publisher (`user_id`, broker_access) is parked at once, never handled.
 """
 
 from __future__ import annotations
@@ -28,7 +32,8 @@ from sqlalchemy import Table, select
 from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session
 
-from .broker import connection_parameters, declare_exchange, persistent
+from .broker import connection_parameters, connection_user, declare_exchange, expires_at_of, persistent
+from .broker_access import PUBLISHER_HEADER, own_exchange, publishers, speaks_for, vouched_user
 from .config import env, env_int, parse_duration
 from .db import Database
 from .events import EXCHANGE, Event, MalformedEvent, isoformat, utcnow
@@ -77,7 +82,9 @@ class Consumer:
         outbox: Outbox | None = None,
         retry_delays: list[timedelta] | None = None,
         prefetch: int | None = None,
+        trusted: Mapping[str, str] | None = None,
     ):
+        """`trusted`: broker user -> the service it is (default: each service's user, broker_access)."""
         self.service = service
         self.db = db
         self.inbox = inbox
@@ -87,11 +94,15 @@ class Consumer:
         self.retry_delays = retry_delays if retry_delays is not None else retry_delays_setting()
         self.prefetch = prefetch or env_int("CONSUMER_PREFETCH", 16)
         self.queue, self.retry_queues, self.dead_queue = queue_names(service, len(self.retry_delays))
+        self.exchange = own_exchange(service)
+        self.user = connection_user(url)
+        self.trusted = dict(trusted) if trusted is not None else publishers()
         self.ready = threading.Event()
 
     # --- topology --------------------------------------------------------------------------------
     def declare(self, channel: Channel) -> None:
         declare_exchange(channel)
+        channel.exchange_declare(self.exchange, exchange_type="direct", durable=True)
         channel.queue_declare(self.queue, durable=True, arguments={"x-queue-type": "quorum"})
         for event_type in self.handlers:
             channel.queue_bind(self.queue, EXCHANGE, routing_key=event_type)
@@ -101,11 +112,13 @@ class Consumer:
                 durable=True,
                 arguments={
                     "x-message-ttl": int(delay.total_seconds() * 1000),
-                    "x-dead-letter-exchange": "",
+                    "x-dead-letter-exchange": self.exchange,
                     "x-dead-letter-routing-key": self.queue,
                 },
             )
         channel.queue_declare(self.dead_queue, durable=True)
+        for queue in [self.queue, *self.retry_queues, self.dead_queue]:
+            channel.queue_bind(queue, self.exchange, routing_key=queue)
 
     # --- the loop --------------------------------------------------------------------------------
     def run(self, stop: threading.Event) -> None:
@@ -140,11 +153,17 @@ class Consumer:
 
     def _on_message(self, channel: Channel, method: Basic.Deliver, properties: BasicProperties, body: bytes) -> None:
         headers = properties.headers or {}
+        publisher = vouched_user(properties, self.user)
         try:
             event = Event.from_json(body)
         except MalformedEvent as exc:
-            self._park(channel, properties, body, f"malformed: {exc}", attempts=0)
+            self._park(channel, properties, body, publisher, f"malformed: {exc}", attempts=0)
         else:
+            if not speaks_for(publisher, event.type, self.trusted):
+                refusal = f"refused: {event.type} published by {publisher or 'an unnamed user'}, not by its service"
+                self._park(channel, properties, body, publisher, refusal, attempts=0)
+                channel.basic_ack(method.delivery_tag)
+                return
             try:
                 self.handle(event)
             except (OperationalError, InterfaceError) as exc:
@@ -164,10 +183,10 @@ class Consumer:
                         self.retry_queues[attempt - 1],
                         properties,
                         body,
-                        {ATTEMPT_HEADER: attempt, ERROR_HEADER: error},
+                        {ATTEMPT_HEADER: attempt, ERROR_HEADER: error, PUBLISHER_HEADER: publisher or ""},
                     )
                 else:
-                    self._park(channel, properties, body, error, attempts=attempt)
+                    self._park(channel, properties, body, publisher, error, attempts=attempt)
         channel.basic_ack(method.delivery_tag)
 
     def handle(self, event: Event) -> bool:
@@ -198,18 +217,31 @@ class Consumer:
     def _forward(
         self, channel: Channel, queue: str, properties: BasicProperties, body: bytes, extra_headers: dict[str, Any]
     ) -> None:
-        # Published with confirms before the original is acked: a crash in between repeats, never drops.
+        # Published with confirms before the original is acked: a crash in between repeats, never
+        # drops. The copy is this service's (its user_id); the header keeps who published the original.
+        # A copy of a secret expires with it; past it, there is nothing left worth keeping.
+        expires_at = expires_at_of(properties)
+        if expires_at is not None and expires_at <= utcnow():
+            log.info("%s: message %s not kept: the secret it carries expired", self.service, properties.message_id)
+            return
         headers = {**(properties.headers or {}), **extra_headers}
         channel.basic_publish(
-            "", queue, body, properties=persistent(properties.message_id, properties.type, headers), mandatory=True
+            self.exchange,
+            queue,
+            body,
+            properties=persistent(properties.message_id, properties.type, self.user, headers, expires_at),
+            mandatory=True,
         )
 
-    def _park(self, channel: Channel, properties: BasicProperties, body: bytes, error: str, attempts: int) -> None:
+    def _park(
+        self,
+        channel: Channel,
+        properties: BasicProperties,
+        body: bytes,
+        publisher: str | None,
+        error: str,
+        attempts: int,
+    ) -> None:
         log.error("%s: parking message %s: %s", self.service, properties.message_id, error)
-        self._forward(
-            channel,
-            self.dead_queue,
-            properties,
-            body,
-            {ERROR_HEADER: error[:2000], ATTEMPT_HEADER: attempts, "x-mumaris-parked-at": isoformat(utcnow())},
-        )
+        parked = {ERROR_HEADER: error[:2000], ATTEMPT_HEADER: attempts, "x-mumaris-parked-at": isoformat(utcnow())}
+        self._forward(channel, self.dead_queue, properties, body, {**parked, PUBLISHER_HEADER: publisher or ""})

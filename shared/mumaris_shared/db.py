@@ -101,9 +101,19 @@ def _serialise_sqlite_writers(engine: Engine) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def messaging_tables(metadata: MetaData) -> tuple[Table, Table]:
+def messaging_tables(metadata: MetaData, as_first_made: bool = False) -> tuple[Table, Table]:
     """The outbox (events committed with the state change, waiting for the relay) and the inbox
-    (ids of events already handled), declared on a service's own metadata."""
+    (ids of events already handled), declared on a service's own metadata. `as_first_made`: as
+    every service's first migration made them, before the columns each later one added."""
+    later = (
+        []
+        if as_first_made
+        else [
+            # The event carries a secret (a code) that must not outlive this: the row is deleted then,
+            # sent or not, and the message is not kept past it (broker.EXPIRES_HEADER).
+            Column("expires_at", UTCDateTime),
+        ]
+    )
     outbox = Table(
         "outbox",
         metadata,
@@ -116,6 +126,7 @@ def messaging_tables(metadata: MetaData) -> tuple[Table, Table]:
         Column("attempts", Integer, nullable=False, default=0),
         Column("next_attempt_at", UTCDateTime),
         Column("last_error", Text),
+        *later,
     )
     Index("ix_outbox_unsent", outbox.c.sent_at, outbox.c.position)
     inbox = Table(

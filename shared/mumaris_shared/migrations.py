@@ -4,14 +4,16 @@ the service's DATABASE_URL, and `python -m <service>.migrate` upgrades to head."
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterable
 from typing import Any
 
 import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
 
-from .config import database_url
+from .config import Checked, database_url
 from .db import messaging_tables
+from .runtime import check_settings
 
 
 def alembic_config(service: str, url: str | None = None) -> Config:
@@ -69,12 +71,14 @@ def run_env(context: Any, target_metadata: sa.MetaData) -> None:
 
 
 def create_messaging_tables(op: Any) -> None:
-    """The outbox and inbox, for a service's first migration, exactly as `db.messaging_tables` declares them."""
+    """The outbox and inbox, for a service's first migration, as `db.messaging_tables` first declared
+    them (each column added since comes with a migration of its own)."""
     metadata = sa.MetaData()
-    messaging_tables(metadata)
+    messaging_tables(metadata, as_first_made=True)
     metadata.create_all(op.get_bind())
 
 
-def main(service: str) -> None:
+def main(service: str, checks: Iterable[Checked] = ()) -> None:
+    check_settings(service, checks)
     upgrade(service)
     print(f"{service}: database at head", file=sys.stderr)

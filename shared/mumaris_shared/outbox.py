@@ -10,11 +10,11 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import psycopg
-from sqlalchemy import CursorResult, Table, delete, or_, text, update
+from sqlalchemy import CursorResult, Table, and_, delete, or_, text, update
 from sqlalchemy.orm import Session
 
 from .broker import ConfirmingPublisher, Outgoing, PublishFailed
@@ -35,10 +35,15 @@ class Outbox:
         self.table = table
         self.producer = producer
 
-    def add(self, session: Session, event: Event) -> Event:
+    def add(self, session: Session, event: Event, expires_at: datetime | None = None) -> Event:
         session.execute(
             self.table.insert().values(
-                event_id=event.id, event_type=event.type, body=event.to_json(), created_at=utcnow(), attempts=0
+                event_id=event.id,
+                event_type=event.type,
+                body=event.to_json(),
+                created_at=utcnow(),
+                attempts=0,
+                expires_at=expires_at,
             )
         )
         if self.db.is_postgres:
@@ -46,16 +51,24 @@ class Outbox:
             session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": NOTIFY_CHANNEL})
         return event
 
-    def publish(self, session: Session, event_type: str, data: dict[str, Any], caused_by: Event | None = None) -> Event:
+    def publish(
+        self,
+        session: Session,
+        event_type: str,
+        data: dict[str, Any],
+        caused_by: Event | None = None,
+        expires_at: datetime | None = None,
+    ) -> Event:
         """Record a new event of this service, in the caller's transaction. Data of an event type
-        with a contract (`contracts.SCHEMAS`) is validated first."""
+        with a contract (`contracts.SCHEMAS`) is validated first. `expires_at`: the event carries a
+        secret (a code) that must not be kept past then, here or on the broker."""
         if event_type in SCHEMAS:
             validated(event_type, data)
         if caused_by is not None:
             event = caused_by.caused(event_type, data, self.producer)
         else:
             event = Event(type=event_type, data=data, producer=self.producer)
-        return self.add(session, event)
+        return self.add(session, event, expires_at)
 
     def pending_count(self) -> int:
         with self.db.engine.connect() as connection:
@@ -117,10 +130,10 @@ def backoff(attempts: int, base: float = 1.0, cap: float = 300.0) -> timedelta:
 
 class Relay:
     """Sent rows are kept for `retention` (OUTBOX_RETENTION, PT10M), then deleted: long enough to
-    look at what went out, short enough that an event carrying a secret (a verification code, valid
-    ten minutes) does not outlive it in the producer's database."""
+    look at what went out. A row whose event carries a secret (a code) is deleted when the secret
+    expires, sent or not, and never published after; published, the broker discards it then."""
 
-    PRUNE_EVERY = 60.0  # seconds
+    PRUNE_EVERY = 10.0  # seconds: a code expired this long ago at most is still stored
 
     def __init__(
         self,
@@ -139,11 +152,16 @@ class Relay:
         self.retention = retention if retention is not None else env_duration("OUTBOX_RETENTION", "PT10M")
 
     def prune(self) -> int:
-        """Delete rows sent longer than `retention` ago; returns how many."""
+        """Delete rows sent longer than `retention` ago, and those whose secret expired, sent or
+        not (too late to be of use); returns how many."""
+        table, now = self.table, utcnow()
         with self.db.transaction() as session:
             result: CursorResult[Any] = session.execute(  # type: ignore[assignment]  # a DELETE's result
-                delete(self.table).where(
-                    self.table.c.sent_at.is_not(None), self.table.c.sent_at < utcnow() - self.retention
+                delete(table).where(
+                    or_(
+                        and_(table.c.sent_at.is_not(None), table.c.sent_at < now - self.retention),
+                        table.c.expires_at <= now,
+                    )
                 )
             )
             return result.rowcount
@@ -158,6 +176,7 @@ class Relay:
                 table,
                 table.c.sent_at.is_(None),
                 or_(table.c.next_attempt_at.is_(None), table.c.next_attempt_at <= now),
+                or_(table.c.expires_at.is_(None), table.c.expires_at > now),
                 order_by=table.c.position,
                 limit=self.batch_size,
             )
@@ -166,7 +185,9 @@ class Relay:
             if not self.db.is_postgres:
                 # One relay per SQLite file: don't hold its write lock while the broker answers.
                 session.commit()
-            returned = self.publisher.publish_batch([Outgoing(row.event_id, row.event_type, row.body) for row in rows])
+            returned = self.publisher.publish_batch(
+                [Outgoing(row.event_id, row.event_type, row.body, row.expires_at) for row in rows]
+            )
             sent = [row.position for row in rows if row.event_id not in returned]
             if sent:
                 session.execute(update(table).where(table.c.position.in_(sent)).values(sent_at=utcnow()))

@@ -4,7 +4,9 @@
     python -m mumaris_shared.parking replay <service> [--id EVENT_ID ...] [--all]
 
 A replayed message goes back to `<service>.events` with its attempts reset; it leaves the parking
-queue only after the broker confirmed the copy."""
+queue only after the broker confirmed the copy. The command connects as the service's own broker
+user (broker_access): a service's parked messages are its own, and so is the copy, which keeps who
+published the original, so the consumer judges it as it judged the original."""
 
 from __future__ import annotations
 
@@ -19,8 +21,8 @@ from pika import BasicProperties
 from pika.adapters.blocking_connection import BlockingChannel
 from pika.spec import Basic
 
-from .broker import connection_parameters, persistent
-from .config import rabbitmq_url
+from .broker import connection_parameters, connection_user, expires_at_of, persistent
+from .broker_access import PUBLISHER_HEADER, own_exchange, service_url, vouched_user
 from .consumer import ATTEMPT_HEADER, ERROR_HEADER, queue_names
 
 
@@ -33,7 +35,7 @@ def _drain(channel: BlockingChannel, queue: str) -> Iterator[tuple[Basic.GetOk, 
         yield method, properties, body
 
 
-def _describe(properties: BasicProperties, body: bytes) -> dict[str, Any]:
+def _describe(properties: BasicProperties, body: bytes, own_user: str) -> dict[str, Any]:
     headers = properties.headers or {}
     try:
         event = json.loads(body)
@@ -45,6 +47,7 @@ def _describe(properties: BasicProperties, body: bytes) -> dict[str, Any]:
         "error": headers.get(ERROR_HEADER),
         "attempts": headers.get(ATTEMPT_HEADER),
         "parked_at": headers.get("x-mumaris-parked-at"),
+        "publisher": vouched_user(properties, own_user),
         "event": event,
     }
 
@@ -55,7 +58,7 @@ def list_parked(url: str, service: str) -> list[dict[str, Any]]:
     try:
         channel = connection.channel()
         channel.queue_declare(dead, durable=True)
-        found = [_describe(p, b) for _m, p, b in _drain(channel, dead)]
+        found = [_describe(p, b, connection_user(url)) for _m, p, b in _drain(channel, dead)]
         channel.basic_recover(requeue=True)
         return found
     finally:
@@ -65,6 +68,7 @@ def list_parked(url: str, service: str) -> list[dict[str, Any]]:
 def replay(url: str, service: str, ids: set[str] | None) -> int:
     """Send parked messages (all, or those whose id is in `ids`) back to the service's queue."""
     queue, _retries, dead = queue_names(service, 0)
+    own_user = connection_user(url)
     connection = pika.BlockingConnection(connection_parameters(url))
     replayed = 0
     try:
@@ -75,8 +79,15 @@ def replay(url: str, service: str, ids: set[str] | None) -> int:
             if ids is not None and properties.message_id not in ids:
                 continue
             headers = {k: v for k, v in (properties.headers or {}).items() if not k.startswith("x-mumaris-")}
+            headers[PUBLISHER_HEADER] = vouched_user(properties, own_user) or ""
             channel.basic_publish(
-                "", queue, body, properties=persistent(properties.message_id, properties.type, headers), mandatory=True
+                own_exchange(service),
+                queue,
+                body,
+                properties=persistent(
+                    properties.message_id, properties.type, own_user, headers, expires_at_of(properties)
+                ),
+                mandatory=True,
             )
             channel.basic_ack(method.delivery_tag)
             replayed += 1
@@ -98,12 +109,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--all", action="store_true", help="replay every parked message")
     args = parser.parse_args(argv)
     if args.command == "list":
-        for item in list_parked(rabbitmq_url(), args.service):
+        for item in list_parked(service_url(args.service), args.service):
             print(json.dumps(item, ensure_ascii=False))
         return 0
     if not args.ids and not args.all:
         parser.error("replay needs --id or --all")
-    print(f"replayed {replay(rabbitmq_url(), args.service, None if args.all else set(args.ids))}")
+    print(f"replayed {replay(service_url(args.service), args.service, None if args.all else set(args.ids))}")
     return 0
 
 

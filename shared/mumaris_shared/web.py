@@ -3,6 +3,7 @@ schemas, OpenAPI at /openapi.json), the one error shape, /healthz, /readyz and /
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import time
 from collections.abc import Callable, Iterator
@@ -17,7 +18,8 @@ from werkzeug.exceptions import HTTPException
 
 from .auth import TokenVerifier
 from .broker import connection_parameters
-from .config import rabbitmq_url
+from .broker_access import service_url
+from .config import InsecureSetting, env
 from .db import Database
 from .errors import DomainError, error_response, refusal_response
 from .outbox import Outbox
@@ -67,7 +69,7 @@ def create_service_app(
     for blueprint in blueprints:
         api.register_blueprint(blueprint)
     _register_error_handlers(app)
-    app.register_blueprint(health_blueprint(db))
+    app.register_blueprint(health_blueprint(db, service))
     install_metrics(app, service, outbox)
     return app
 
@@ -108,9 +110,46 @@ def _flatten(messages: dict[str, Any]) -> dict[str, Any]:
     return flat
 
 
-def health_blueprint(db: Database, broker: bool = True) -> Blueprint:
-    """/healthz (alive) and /readyz: the database reachable, and the broker unless `broker` is False
-    (a process that never talks to it, such as the portal)."""
+# Proxies whose X-Real-IP is believed: the gateway, on this machine or in the platform's private
+# network. A request from anywhere else is judged by its own address.
+DEFAULT_TRUSTED_PROXIES = "127.0.0.0/8,::1/128,10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,fc00::/7"
+
+
+def client_address() -> str:
+    """The address the request comes from: the gateway's `X-Real-IP` (which it sets, overwriting
+    the client's) when the request came through a trusted proxy (TRUSTED_PROXIES), else the peer's."""
+    peer = request.remote_addr or ""
+    forwarded = request.headers.get("X-Real-IP", "").strip()
+    if forwarded and _is_address(forwarded) and _is_address(peer):
+        trusted = env("TRUSTED_PROXIES", DEFAULT_TRUSTED_PROXIES)
+        if any(ipaddress.ip_address(peer) in ipaddress.ip_network(net.strip()) for net in trusted.split(",")):
+            return forwarded
+    return peer
+
+
+def _is_address(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
+
+
+def wsgi_app(create_app: Callable[[], Flask]) -> Flask:
+    """The app gunicorn serves. A setting production refuses stops the server with its one line
+    (gunicorn prints an AppImportError's message and halts, where another exit would only make it
+    start the worker again)."""
+    try:
+        return create_app()
+    except InsecureSetting as refusal:
+        from gunicorn.errors import AppImportError
+
+        raise AppImportError(str(refusal.code)) from None
+
+
+def health_blueprint(db: Database, service: str | None = None) -> Blueprint:
+    """/healthz (alive) and /readyz: the database reachable, and the broker as `service` connects
+    to it (its own user), unless there is no service on the bus (the portal never talks to it)."""
     health = Blueprint("health", __name__)
 
     @health.get("/healthz")
@@ -120,8 +159,8 @@ def health_blueprint(db: Database, broker: bool = True) -> Blueprint:
     @health.get("/readyz")
     def readyz() -> Response:
         checks = {"database": _check(db.ping)}
-        if broker:
-            checks["broker"] = _check(_ping_broker)
+        if service is not None:
+            checks["broker"] = _check(lambda: _ping_broker(service))
         if all(result == "ok" for result in checks.values()):
             return jsonify(status="ready", checks=checks)
         return error_response(503, "not_ready", "a dependency is unreachable", {"checks": checks})
@@ -137,8 +176,8 @@ def _check(probe: Callable[[], None]) -> str:
         return f"unreachable: {type(exc).__name__}"
 
 
-def _ping_broker() -> None:
-    params = connection_parameters(rabbitmq_url())
+def _ping_broker(service: str) -> None:
+    params = connection_parameters(service_url(service))
     params.socket_timeout = 2
     pika.BlockingConnection(params).close()
 

@@ -7,8 +7,8 @@ from datetime import timedelta
 import pytest
 
 from mumaris_shared import parking
-from mumaris_shared.broker import persistent
-from mumaris_shared.events import EXCHANGE, Event
+from mumaris_shared.broker import connection_user, persistent
+from mumaris_shared.events import EXCHANGE, Event, utcnow
 from mumaris_testing import wait_until as _wait_until
 
 pytestmark = pytest.mark.integration
@@ -22,7 +22,9 @@ def consume(runtime, rabbitmq_url, running, amqp_channel):
     started = []
 
     def start(handlers):
-        consumer = runtime.consumer(handlers, url=rabbitmq_url, retry_delays=FAST_RETRIES)
+        # The tests publish `test.*` events as the fixture's administrator: trusted as service "test".
+        trusted = {connection_user(rabbitmq_url): "test"}
+        consumer = runtime.consumer(handlers, url=rabbitmq_url, retry_delays=FAST_RETRIES, trusted=trusted)
         context = running(consumer.run).__enter__()
         assert consumer.ready.wait(30)
         started.append((consumer, context))
@@ -35,10 +37,9 @@ def consume(runtime, rabbitmq_url, running, amqp_channel):
             amqp_channel.queue_delete(queue)
 
 
-def _send(channel, event: Event, body: bytes | None = None):
-    channel.basic_publish(
-        EXCHANGE, event.type, body or event.to_json().encode(), properties=persistent(event.id, event.type)
-    )
+def _send(channel, event: Event, body: bytes | None = None, user_id: str | None = "guest"):
+    properties = persistent(event.id, event.type, user_id)
+    channel.basic_publish(EXCHANGE, event.type, body or event.to_json().encode(), properties=properties)
 
 
 @pytest.mark.postgres
@@ -123,3 +124,45 @@ def test_follow_up_events_are_published_through_the_outbox_with_causation(runtim
     with runtime.db.transaction() as session:
         reaction = Event.from_json(session.execute(runtime.outbox.table.select()).one().body)
     assert (reaction.type, reaction.causation_id, reaction.correlation_id) == ("test.reaction", event.id, event.id)
+
+
+def test_an_event_of_another_service_than_its_publisher_is_parked_unhandled(
+    runtime, consume, amqp_channel, rabbitmq_url
+):
+    handled = []
+    consume({"billing.fees_settled": lambda ctx: handled.append(ctx.event.id), "test.fine": lambda ctx: None})
+    forged = Event(type="billing.fees_settled", data={}, producer="billing")
+    _send(amqp_channel, forged)  # the broker vouches for the publisher, which is not billing
+    _wait_until(lambda: len(parking.list_parked(rabbitmq_url, runtime.service)) == 1)
+    [parked] = parking.list_parked(rabbitmq_url, runtime.service)
+    assert parked["error"].startswith("refused: billing.fees_settled") and parked["attempts"] == 0
+    assert handled == []
+
+
+def test_a_message_that_names_no_publisher_is_parked_unhandled(runtime, consume, amqp_channel, rabbitmq_url):
+    handled = []
+    consume({"test.thing_happened": lambda ctx: handled.append(ctx.event.id)})
+    unnamed = Event(type="test.thing_happened", data={}, producer="test")
+    _send(amqp_channel, unnamed, user_id=None)
+    _wait_until(lambda: len(parking.list_parked(rabbitmq_url, runtime.service)) == 1)
+    assert parking.replay(rabbitmq_url, runtime.service, {unnamed.id}) == 1  # the copy is judged as the original
+    _wait_until(lambda: len(parking.list_parked(rabbitmq_url, runtime.service)) == 1)
+    [parked] = parking.list_parked(rabbitmq_url, runtime.service)
+    assert parked["publisher"] is None and parked["error"].startswith("refused")
+    assert handled == []
+
+
+def test_a_parked_event_carrying_a_secret_is_not_kept_past_its_expiry(runtime, consume, amqp_channel, rabbitmq_url):
+    def always_fails(ctx):
+        raise ValueError("cannot send the code")
+
+    consume({"test.code_issued": always_fails})
+    event = Event(type="test.code_issued", data={"code": "482913"}, producer="test")
+    expires_at = utcnow() + timedelta(seconds=2)
+    properties = persistent(event.id, event.type, "guest", expires_at=expires_at)
+    amqp_channel.basic_publish(EXCHANGE, event.type, event.to_json().encode(), properties=properties)
+    _wait_until(lambda: len(parking.list_parked(rabbitmq_url, runtime.service)) == 1)
+    [parked] = parking.list_parked(rabbitmq_url, runtime.service)
+    assert parked["event"]["data"]["code"] == "482913"  # within its life it can still be replayed
+    _wait_until(lambda: parking.list_parked(rabbitmq_url, runtime.service) == [], timeout=10)
+    assert utcnow() >= expires_at

@@ -1,14 +1,16 @@
 """The outbox and relay against a real RabbitMQ, on SQLite and PostgreSQL (every test: they branch
 on the backend throughout, for claiming, committing and waking)."""
 
+import json
 import threading
 from collections import Counter
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
-from mumaris_shared.broker import ConfirmingPublisher, PublishFailed
-from mumaris_shared.events import EXCHANGE
+from mumaris_shared.broker import EXPIRES_HEADER, ConfirmingPublisher, PublishFailed
+from mumaris_shared.events import EXCHANGE, isoformat, utcnow
 from mumaris_shared.outbox import Relay
 
 pytestmark = [pytest.mark.integration, pytest.mark.postgres]
@@ -122,3 +124,20 @@ def test_sent_events_are_deleted_after_the_retention_and_unsent_ones_never(runti
     with runtime.db.transaction() as session:
         assert len(session.execute(table.select()).all()) == 3
     assert runtime.outbox.pending_count() == 1
+
+
+def test_an_event_carrying_a_secret_expires_with_it_on_the_broker_and_in_the_outbox(runtime, publisher, amqp_channel):
+    queue = amqp_channel.queue_declare("", exclusive=True).method.queue
+    amqp_channel.queue_bind(queue, EXCHANGE, routing_key="test.code_issued")
+    soon, past = utcnow() + timedelta(seconds=30), utcnow() - timedelta(seconds=1)
+    with runtime.db.transaction() as session:
+        live = runtime.outbox.publish(session, "test.code_issued", {"code": "482913"}, expires_at=soon)
+        runtime.outbox.publish(session, "test.code_issued", {"code": "771204"}, expires_at=past)
+    relay = Relay(runtime.outbox, publisher)
+    assert relay.relay_once() == 1  # the expired one is never published
+    _method, properties, body = amqp_channel.basic_get(queue, auto_ack=True)
+    assert json.loads(body)["id"] == live.id
+    assert 0 < int(properties.expiration) <= 30_000  # the broker drops it from any queue then
+    assert properties.headers[EXPIRES_HEADER] == isoformat(soon)
+    assert relay.prune() == 1  # the expired one, unsent: nothing of its code is left
+    assert runtime.outbox.pending_count() == 0

@@ -13,6 +13,9 @@ E2E_SETTINGS = {
     "CONSUMER_RETRY_DELAYS": "PT0.2S,PT0.4S",  # the retry ladder in under a second
     "MAILER_RETRY_BASE": "PT0.5S",
     "ACCOUNTS_RESEND_INTERVAL": "PT1M",
+    # every test signs in from 127.0.0.1: the per-client limit is tested on a gateway of its own
+    "GATEWAY_AUTH_RATE": "1000r/s",
+    "GATEWAY_AUTH_BURST": "1000",
     "LOG_LEVEL": "INFO",
 }
 
@@ -106,11 +109,21 @@ class Gateway:
         assert body["error"]["code"] == code, body
         return body["error"]
 
-    def staff(self, role):
+    def staff(self, role, national_id=None):
         """A staff member made with the staff command, logged in: (email, token)."""
         email, password = f"{role}.{uuid.uuid4().hex[:8]}@scfhs.example.sa", "a long staff passphrase 7"
+        national_id = national_id or "1" + str(uuid.uuid4().int)[:9]
         made = self.platform.run_module(
-            "accounts.cli", "create-staff", "--email", email, "--password", password, "--role", role
+            "accounts.cli",
+            "create-staff",
+            "--email",
+            email,
+            "--password",
+            password,
+            "--role",
+            role,
+            "--national-id",
+            national_id,
         )
         assert made.returncode == 0, made.stderr
         login = self.call("POST", "/api/accounts/v1/sessions", json={"email": email, "password": password})

@@ -237,11 +237,7 @@ def test_withdrawing_after_the_window_gives_nothing_back(start_another_platform,
 def test_two_billing_replicas_evaluating_one_withdrawal_pay_out_once(
     start_another_platform, gateway_for, make_postgres_database
 ):
-    import pika
-
-    from mumaris_shared.broker import connection_parameters, persistent
-    from mumaris_shared.events import EXCHANGE
-    from mumaris_testing import EventWaiter
+    from mumaris_testing import EventWaiter, publish_as_producer
 
     with (
         start_another_platform(replicas={"billing": 2}, BILLING_DATABASE_URL=make_postgres_database()) as platform,
@@ -254,16 +250,8 @@ def test_two_billing_replicas_evaluating_one_withdrawal_pay_out_once(
         [withdrawn] = events.wait_for(
             "applications.application_withdrawn", where=lambda e: e.data["application_number"] == number
         )
-        connection = pika.BlockingConnection(connection_parameters(platform.child_env["RABBITMQ_URL"]))
-        channel = connection.channel()
         for _copy in range(3):  # delivered again and again, to whichever replica takes it
-            channel.basic_publish(
-                EXCHANGE,
-                withdrawn.type,
-                withdrawn.to_json().encode(),
-                properties=persistent(withdrawn.id, withdrawn.type),
-            )
-        connection.close()
+            publish_as_producer(platform.child_env["RABBITMQ_URL"], withdrawn)
         _refund_paid(gateway, token, number, invoices["service"]["id"])
         marker = gateway.new_request(token)  # later work has gone through every replica
         gateway.invoices(token, marker)

@@ -7,11 +7,10 @@ import subprocess
 import sys
 import uuid
 
-import pika
 import pytest
 
-from mumaris_shared.broker import connection_parameters, persistent
-from mumaris_shared.events import EXCHANGE, Event
+from mumaris_shared.events import Event
+from mumaris_testing import publish_as_producer
 
 pytestmark = pytest.mark.e2e
 
@@ -67,19 +66,7 @@ def test_an_event_whose_handler_always_fails_is_parked_and_others_still_flow(gat
         producer="accounts",
         data={"account_id": str(uuid.uuid4()), "email": "nobody@example.sa"},
     )  # no code, no name
-    connection = pika.BlockingConnection(connection_parameters(platform.child_env["RABBITMQ_URL"]))
-    try:
-        channel = connection.channel()
-        channel.confirm_delivery()
-        channel.basic_publish(
-            EXCHANGE,
-            poison.type,
-            poison.to_json().encode(),
-            properties=persistent(poison.id, poison.type),
-            mandatory=True,
-        )
-    finally:
-        connection.close()
+    publish_as_producer(platform.child_env["RABBITMQ_URL"], poison)
 
     person, response = gateway.register()  # published after the poison: must not be stuck behind it
     assert response.status_code == 201

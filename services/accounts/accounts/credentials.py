@@ -8,7 +8,6 @@ A reset or a change of password ends every session (domain/sessions.py)."""
 
 from __future__ import annotations
 
-import time
 from datetime import datetime
 
 from mumaris_shared.auth import Principal
@@ -18,7 +17,8 @@ from .adapters import repository
 from .domain import passwords, sessions
 from .domain.accounts import ACTIVE
 from .domain.codes import HOUR, PASSWORD_RESET, resend_wait
-from .domain.errors import RetryLater, SessionEnded, WrongCode, WrongPassword
+from .domain.errors import SessionEnded, WrongCode, WrongPassword
+from .domain.timing import no_sooner_than
 from .service import AccountService, account_view
 
 RESET_REASON = "reset"
@@ -32,18 +32,18 @@ class CredentialService:
     # --- a forgotten password ---------------------------------------------------------------------
     def forgot_password(self, email: str) -> dict:
         """A reset code for an active account, e-mailed. The answer is the same, and comes no
-        sooner than `forgot_answer_time`, whatever the address: unknown, not active, or asking
-        again too soon (then nothing is sent)."""
-        started = time.monotonic()
-        hasher, now = self.accounts.code_hasher(), self.accounts.clock()
-        with self.db.transaction() as session:
-            account = repository.account_by_email(session, email, for_update=True)
-            if account is not None and account.status == ACTIVE and self._reset_wait(session, account, now) is None:
-                self.accounts.issue_code(
-                    session, hasher, account, RESET_REASON, now, PASSWORD_RESET, PASSWORD_RESET_CODE_ISSUED
-                )
-        time.sleep(max(0.0, self.settings.forgot_answer_time.total_seconds() - (time.monotonic() - started)))
-        return {"status": "sent"}
+        sooner than `answer_time`, whatever the address: unknown, not active, or asking again too
+        soon (then nothing is sent)."""
+        hasher = self.accounts.code_hasher()
+        with no_sooner_than(self.settings.answer_time):
+            now = self.accounts.clock()
+            with self.db.transaction() as session:
+                account = repository.account_by_email(session, email, for_update=True)
+                if account is not None and account.status == ACTIVE and self._reset_wait(session, account, now) is None:
+                    self.accounts.issue_code(
+                        session, hasher, account, RESET_REASON, now, PASSWORD_RESET, PASSWORD_RESET_CODE_ISSUED
+                    )
+            return {"status": "sent"}
 
     def _reset_wait(self, session, account, now: datetime):
         # Every reset code counts towards the hourly limit: none is given for free, as the code
@@ -58,35 +58,35 @@ class CredentialService:
     def reset_password(self, email: str, code: str, password: str) -> dict:
         """The code, used once, sets the new password and ends every session. The policy is
         checked first, so a weak password spends no try. An address without an account, or
-        without a reset code, is answered like a wrong code."""
+        without a reset code, is answered like a wrong code, no sooner than `answer_time` either way."""
         passwords.check_password_policy(password, email)
-        policy, hasher, now = self.settings.codes, self.accounts.code_hasher(), self.accounts.clock()
+        hasher = self.accounts.code_hasher()
         password_hash = passwords.hash_password(password)
-        with self.db.transaction() as session:
-            account = repository.account_by_email(session, email, for_update=True)
-            found = repository.current_code(session, account.id, PASSWORD_RESET) if account is not None else None
-            if found is None:
-                failure: WrongCode | None = WrongCode(policy.max_attempts - 1)
-            else:
-                failure = self.accounts.spend_code(session, found, code, hasher, now)
-                if failure is None:
-                    repository.replace_password(session, account.id, password_hash)
-        if failure is not None:
-            raise failure
-        return {"status": "password_changed"}
+        with no_sooner_than(self.settings.answer_time):
+            now = self.accounts.clock()
+            with self.db.transaction() as session:
+                account = repository.account_by_email(session, email, for_update=True)
+                found = repository.current_code(session, account.id, PASSWORD_RESET) if account is not None else None
+                failure: WrongCode | None = WrongCode()
+                if found is not None:
+                    failure = self.accounts.spend_code(session, found, code, hasher, now)
+                    if failure is None:
+                        repository.replace_password(session, account.id, password_hash)
+            if failure is not None:
+                raise failure
+            return {"status": "password_changed"}
 
     # --- the account holder, logged in ----------------------------------------------------------------
-    def change_password(self, principal: Principal, current_password: str, password: str) -> dict:
-        """The current password is required (a wrong one counts as a failed login); the new one
-        ends every other session, and the answer is a token for this one."""
-        throttle, now = self.settings.logins, self.accounts.clock()
+    def change_password(self, principal: Principal, current_password: str, password: str, client: str) -> dict:
+        """The current password is required (a wrong one counts as a failed login from the
+        client's address); the new one ends every other session, and the answer is a token for this one."""
+        now = self.accounts.clock()
         with self.db.transaction() as session:
             account = self._current(session, principal)
-            wait = throttle.wait(repository.login_attempts_since(session, account.email, now - throttle.window), now)
-            if wait is not None:
-                raise RetryLater("too_many_attempts", "too many failed logins; try again later", wait)
+            self.accounts.refuse_throttled(session, client, now)
             right = passwords.verify_password(account.password_hash, current_password)
-            repository.record_login_attempt(session, account.email, now, right, keep_since=now - throttle.window)
+            if not right:
+                self.accounts.record_failed_login(session, client, now)
         if not right:
             raise WrongPassword()
         passwords.check_password_policy(password, account.email)

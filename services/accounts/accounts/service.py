@@ -1,8 +1,9 @@
 """What the accounts service does, one method per use: each runs in one transaction, publishes
 its events through the outbox in that transaction, and refuses with a `domain.errors` exception.
 
-Failures roll back everything, except the two that must be remembered for the limits to mean
-anything: a wrong verification code spends a try, and a failed login is recorded."""
+Failures roll back everything, except what must be remembered for the limits to mean anything: a
+wrong verification code spends a try, a failed login is recorded against its client address, and a
+code resend against its e-mail address."""
 
 from __future__ import annotations
 
@@ -21,12 +22,12 @@ from mumaris_shared.runtime import Runtime
 
 from .adapters import repository
 from .adapters.keys import KeyStore
+from .adapters.sealing import KeySealer, key_encryption_key
 from .domain import passwords
 from .domain.accounts import ACTIVE, PENDING_VERIFICATION
 from .domain.codes import ACTIVATION, HOUR, CodeHasher, IssuedCode, Verdict, check_code, new_code, resend_wait
 from .domain.errors import (
     AccountGone,
-    AlreadyActive,
     CodeExpired,
     EmailTaken,
     InvalidCredentials,
@@ -36,6 +37,7 @@ from .domain.errors import (
     TooManyCodeAttempts,
     WrongCode,
 )
+from .domain.timing import no_sooner_than
 from .settings import Settings
 
 CODE_SECRET_NAME = "verification_code_hmac"
@@ -53,7 +55,13 @@ class AccountService:
         self.outbox = runtime.outbox
         self.settings = settings or Settings.from_env()
         self.clock = clock or utcnow
-        self.keys = keys or KeyStore(self.db)
+        self.keys = keys or KeyStore(
+            self.db,
+            KeySealer(key_encryption_key(self.settings.key_encryption_key)),
+            self.settings.token_ttl,
+            self.settings.jwks_refresh,
+            self.clock,
+        )
         self._code_hasher: CodeHasher | None = None
 
     # --- registration and activation --------------------------------------------------------------
@@ -73,7 +81,9 @@ class AccountService:
         )
         return {"id": account.id, "email": account.email, "status": account.status}
 
-    def create_staff(self, *, email: str, password: str, role: str, full_name: str, language: str) -> str:
+    def create_staff(
+        self, *, email: str, password: str, role: str, full_name: str, language: str, national_id: str
+    ) -> str:
         """An active staff account, announced to the other services as registered and activated."""
         if role not in STAFF_ROLES:
             raise NotAStaffRole(STAFF_ROLES)
@@ -84,7 +94,7 @@ class AccountService:
             language=language,
             roles=[role],
             status=ACTIVE,
-            national_id=None,
+            national_id=national_id,  # staff decide nothing about themselves (auth.refuse_own_case)
             mobile=None,
         ).id
 
@@ -111,22 +121,24 @@ class AccountService:
         return account
 
     def verify(self, email: str, code: str) -> dict:
-        policy, hasher, now = self.settings.codes, self.code_hasher(), self.clock()
-        with self.db.transaction() as session:
-            account = repository.account_by_email(session, email, for_update=True)
-            if account is None:
-                # Answered like a wrong code, so the answer does not tell whether the address has an account.
-                failure = WrongCode(policy.max_attempts - 1)
-            elif account.status == ACTIVE:
-                raise AlreadyActive()
-            else:
-                failure = self.spend_code(session, repository.current_code(session, account.id), code, hasher, now)
-                if failure is None:
-                    repository.activate(session, account.id, ACTIVE, now)
-                    self.outbox.publish(session, ACCOUNT_ACTIVATED, _account_data(account))
-        if failure is not None:
-            raise failure
-        return {"status": ACTIVE}
+        """Activate a pending account with its code. An address with no pending account is
+        answered as a wrong code, in the same time (`settings.answer_time`): the answer does not
+        tell whether the address has an account, or whether it is active."""
+        hasher = self.code_hasher()
+        with no_sooner_than(self.settings.answer_time):
+            now = self.clock()
+            with self.db.transaction() as session:
+                account = repository.account_by_email(session, email, for_update=True)
+                failure: WrongCode | None = WrongCode()
+                if account is not None and account.status == PENDING_VERIFICATION:
+                    found = repository.current_code(session, account.id)
+                    failure = self.spend_code(session, found, code, hasher, now)
+                    if failure is None:
+                        repository.activate(session, account.id, ACTIVE, now)
+                        self.outbox.publish(session, ACCOUNT_ACTIVATED, _account_data(account))
+            if failure is not None:
+                raise failure
+            return {"status": ACTIVE}
 
     def spend_code(
         self, session, found: tuple[int, IssuedCode] | None, code: str, hasher: CodeHasher, now: datetime
@@ -135,34 +147,37 @@ class AccountService:
         right code is used (None); a wrong one spends a try and is returned, for the caller to
         raise once the try is committed; an exhausted or expired code is refused at once."""
         code_id, issued = found or (None, None)
-        check = check_code(issued, code, hasher, self.settings.codes, now)
-        if check.verdict is Verdict.EXHAUSTED:
+        verdict = check_code(issued, code, hasher, self.settings.codes, now)
+        if verdict is Verdict.EXHAUSTED:
             raise TooManyCodeAttempts()
-        if check.verdict is Verdict.EXPIRED:
+        if verdict is Verdict.EXPIRED:
             raise CodeExpired()
-        if check.verdict is Verdict.WRONG:
+        if verdict is Verdict.WRONG:
             repository.count_wrong_try(session, code_id)
-            return WrongCode(check.attempts_left)
+            return WrongCode()
         repository.use_code(session, code_id, now)
         return None
 
     def resend_code(self, email: str) -> dict:
-        """A new code for a pending account; for any other address nothing happens, and the
-        answer is the same, so it does not tell which addresses have accounts."""
-        policy, hasher, now = self.settings.codes, self.code_hasher(), self.clock()
-        with self.db.transaction() as session:
-            account = repository.account_by_email(session, email, for_update=True)
-            if account is not None and account.status == PENDING_VERIFICATION:
-                wait = resend_wait(
-                    repository.last_code_issued_at(session, account.id),
-                    repository.resends_since(session, account.id, now - HOUR),
-                    policy,
-                    now,
-                )
+        """A new code for a pending account. Any address is held to the resend limits, and
+        answered the same, in the same time, whether a code was sent or not: the answer does not
+        tell which addresses have accounts."""
+        policy, hasher = self.settings.codes, self.code_hasher()
+        with no_sooner_than(self.settings.answer_time):
+            now = self.clock()
+            with self.db.transaction() as session:
+                account = repository.account_by_email(session, email, for_update=True)
+                requested = repository.code_requests_since(session, email, now - HOUR)
+                # the registration code counts as the latest sent to a pending account
+                issued = [repository.last_code_issued_at(session, account.id)] if account is not None else []
+                last_sent = max([moment for moment in [*requested, *issued] if moment is not None], default=None)
+                wait = resend_wait(last_sent, requested, policy, now)
                 if wait is not None:
                     raise RetryLater("too_soon", "a code was sent moments ago; wait before asking again", wait)
-                self.issue_code(session, hasher, account, "resend", now)
-        return {"status": "sent"}
+                repository.record_code_request(session, email, now)
+                if account is not None and account.status == PENDING_VERIFICATION:
+                    self.issue_code(session, hasher, account, "resend", now)
+            return {"status": "sent"}
 
     def issue_code(
         self,
@@ -187,6 +202,7 @@ class AccountService:
                 "expires_at": isoformat(expires_at),
                 "valid_minutes": policy.valid_minutes,
             },
+            expires_at=expires_at,  # the code is not kept, anywhere on its way, past its life
         )
 
     def code_hasher(self) -> CodeHasher:
@@ -196,26 +212,56 @@ class AccountService:
             self._code_hasher = CodeHasher(secret.encode())
         return self._code_hasher
 
-    # --- sessions -------------------------------------------------------------------------------
-    def login(self, email: str, password: str) -> dict:
-        throttle, now = self.settings.logins, self.clock()
+    # --- the scheduler ---------------------------------------------------------------------------
+    def expire_pending_accounts(self) -> int:
+        """Remove one batch of accounts never activated within `pending_ttl`, with their codes:
+        their addresses are free to register again. How many were removed."""
+        now = self.clock()
         with self.db.transaction() as session:
-            wait = throttle.wait(repository.login_attempts_since(session, email, now - throttle.window), now)
-            if wait is not None:
-                raise RetryLater("too_many_attempts", "too many failed logins; try again later", wait)
+            expired = repository.claim_pending_registered_by(
+                session, self.db, now - self.settings.pending_ttl, self.settings.scheduler_batch
+            )
+            if expired:
+                repository.delete_accounts(session, expired)
+        return len(expired)
+
+    def forget_old_attempts(self) -> int:
+        """Failed logins and code requests no rule looks at any more are deleted; how many."""
+        now = self.clock()
+        with self.db.transaction() as session:
+            return repository.forget_attempts(session, now - self.settings.logins.window, now - HOUR)
+
+    # --- sessions -------------------------------------------------------------------------------
+    def login(self, email: str, password: str, client: str) -> dict:
+        """A token for the right password. Failures slow down the address they come from
+        (`client`), not the account (domain/throttling.py)."""
+        now = self.clock()
+        with self.db.transaction() as session:
+            self.refuse_throttled(session, client, now)
             account = repository.account_by_email(session, email)
             if account is None:
                 right = passwords.verify_without_account(password)
             else:
                 right = passwords.verify_password(account.password_hash, password)
-            repository.record_login_attempt(session, email, now, right, keep_since=now - throttle.window)
-            if right and passwords.needs_rehash(account.password_hash):
+            if not right:
+                self.record_failed_login(session, client, now)
+            elif passwords.needs_rehash(account.password_hash):
                 repository.set_password_hash(session, account.id, passwords.hash_password(password))
         if not right:
             raise InvalidCredentials()
         if account.status != ACTIVE:
             raise NotActive()
         return self.issue_token(account, now)
+
+    def refuse_throttled(self, session, client: str, now: datetime) -> None:
+        """429 while the client's address has failed too often (the right password too)."""
+        throttle = self.settings.logins
+        wait = throttle.wait(repository.login_failures_since(session, client, now - throttle.window), now)
+        if wait is not None:
+            raise RetryLater("too_many_attempts", "too many failed logins from your address; try again later", wait)
+
+    def record_failed_login(self, session, client: str, now: datetime) -> None:
+        repository.record_login_failure(session, client, now, keep_since=now - self.settings.logins.window)
 
     def issue_token(self, account, now: datetime, authenticated_at: datetime | None = None) -> dict:
         """A signed token for `account`; `authenticated_at` is when the password was typed (now, at
@@ -228,6 +274,8 @@ class AccountService:
             "sub": account.id,
             "email": account.email,
             "roles": list(account.roles),
+            # who the person is: no member of staff decides their own case (auth.refuse_own_case)
+            **({"national_id": account.national_id} if account.national_id else {}),
             "iat": int(now.timestamp()),
             "exp": int((now + ttl).timestamp()),
             "auth_time": int((authenticated_at or now).timestamp()),

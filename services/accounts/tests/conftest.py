@@ -5,15 +5,19 @@ stored and published."""
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import timedelta
 
 import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from accounts.adapters.orm import metadata, outbox_table
+from accounts.api import SERVICE_EXTENSION
 from accounts.app import create_app
 from accounts.bootstrap import runtime as make_runtime
+from accounts.service import AccountService
+from accounts.settings import Settings
 from mumaris_shared.events import utcnow
 from mumaris_shared.migrations import upgrade
 from mumaris_shared.runtime import Runtime
@@ -28,6 +32,11 @@ class Service:
     client: FlaskClient
     runtime: Runtime
     clock: Clock
+
+    @property
+    def accounts(self) -> AccountService:
+        """The service behind the client, for what operators do by command (keys)."""
+        return self.client.application.extensions[SERVICE_EXTENSION]
 
     def register(self, **overrides):
         body = {
@@ -75,5 +84,7 @@ def service(database_url) -> Service:
     upgrade("accounts", database_url)
     runtime = make_runtime(database_url)
     clock = Clock(utcnow())
-    yield Service(create_app(runtime, clock=clock).test_client(), runtime, clock)
+    # Verify and resend answer at once here; their equal time is tested on its own.
+    settings = replace(Settings.from_env(), answer_time=timedelta(0))
+    yield Service(create_app(runtime, clock=clock, settings=settings).test_client(), runtime, clock)
     runtime.db.dispose()

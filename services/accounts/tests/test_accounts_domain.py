@@ -16,6 +16,7 @@ from accounts.domain.codes import (
     resend_wait,
 )
 from accounts.domain.throttling import LoginThrottle, retry_after_seconds, window_wait
+from accounts.domain.timing import no_sooner_than
 from mumaris_shared.identity import normalise_email, normalise_full_name, normalise_mobile, normalise_national_id
 
 pytestmark = pytest.mark.unit
@@ -135,38 +136,31 @@ def test_only_a_keyed_hash_of_the_code_is_kept():
 
 
 def test_right_code_before_expiry_is_accepted():
-    assert check_code(issued(), "123456", HASHER, POLICY, NOW).verdict is Verdict.ACCEPTED
+    assert check_code(issued(), "123456", HASHER, POLICY, NOW) is Verdict.ACCEPTED
 
 
-def test_wrong_code_spends_a_try():
-    check = check_code(issued(failed_attempts=1), "654321", HASHER, POLICY, NOW)
-    assert (check.verdict, check.attempts_left) == (Verdict.WRONG, 3)
-
-
-def test_fifth_wrong_try_leaves_no_attempts():
-    check = check_code(issued(failed_attempts=4), "654321", HASHER, POLICY, NOW)
-    assert (check.verdict, check.attempts_left) == (Verdict.WRONG, 0)
+def test_a_wrong_code_is_a_try_up_to_the_fifth():
+    assert check_code(issued(failed_attempts=1), "654321", HASHER, POLICY, NOW) is Verdict.WRONG
+    assert check_code(issued(failed_attempts=4), "654321", HASHER, POLICY, NOW) is Verdict.WRONG
 
 
 def test_sixth_wrong_try_needs_a_new_code():
-    assert check_code(issued(failed_attempts=5), "654321", HASHER, POLICY, NOW).verdict is Verdict.EXHAUSTED
+    assert check_code(issued(failed_attempts=5), "654321", HASHER, POLICY, NOW) is Verdict.EXHAUSTED
 
 
 def test_after_five_wrong_tries_even_the_right_code_needs_a_new_code():
-    assert check_code(issued(failed_attempts=5), "123456", HASHER, POLICY, NOW).verdict is Verdict.EXHAUSTED
+    assert check_code(issued(failed_attempts=5), "123456", HASHER, POLICY, NOW) is Verdict.EXHAUSTED
 
 
 def test_code_is_valid_for_ten_minutes():
     code = issued(expires_at=NOW + POLICY.ttl)
-    assert (
-        check_code(code, "123456", HASHER, POLICY, NOW + timedelta(minutes=9, seconds=59)).verdict is Verdict.ACCEPTED
-    )
-    assert check_code(code, "123456", HASHER, POLICY, NOW + timedelta(minutes=10)).verdict is Verdict.EXPIRED
+    assert check_code(code, "123456", HASHER, POLICY, NOW + timedelta(minutes=9, seconds=59)) is Verdict.ACCEPTED
+    assert check_code(code, "123456", HASHER, POLICY, NOW + timedelta(minutes=10)) is Verdict.EXPIRED
 
 
 def test_no_current_code_is_answered_as_expired():
     # single use: once used (or voided by a newer one) a code is no longer current
-    assert check_code(None, "123456", HASHER, POLICY, NOW).verdict is Verdict.EXPIRED
+    assert check_code(None, "123456", HASHER, POLICY, NOW) is Verdict.EXPIRED
 
 
 def test_valid_minutes_round_up():
@@ -200,24 +194,35 @@ def test_retry_after_rounds_up_to_whole_seconds():
     assert retry_after_seconds(timedelta(0)) == 1
 
 
-def test_five_failed_logins_within_fifteen_minutes_make_the_next_wait():
+def test_five_failed_logins_from_an_address_within_fifteen_minutes_make_its_next_wait():
     throttle = LoginThrottle()
-    failures = [(NOW - timedelta(minutes=minutes), False) for minutes in (14, 10, 6, 4, 2)]
+    failures = [NOW - timedelta(minutes=minutes) for minutes in (14, 10, 6, 4, 2)]
     assert throttle.wait(failures[1:], NOW) is None
     assert throttle.wait(failures, NOW) == timedelta(minutes=1)
 
 
 def test_failed_logins_older_than_the_window_do_not_count():
-    failures = [(NOW - timedelta(minutes=16), False)] + [(NOW - timedelta(minutes=1), False)] * 4
+    failures = [NOW - timedelta(minutes=16)] + [NOW - timedelta(minutes=1)] * 4
     assert LoginThrottle().wait(failures, NOW) is None
 
 
-def test_successful_login_clears_the_failures_before_it():
-    attempts = [(NOW - timedelta(minutes=10), False)] * 4 + [
-        (NOW - timedelta(minutes=5), True),
-        (NOW - timedelta(minutes=1), False),
-    ]
-    assert LoginThrottle().wait(attempts, NOW) is None
+def test_an_answer_comes_no_sooner_than_the_floor_whatever_the_work_took():
+    moments = iter([10.0, 10.05])
+    slept = []
+    with no_sooner_than(timedelta(milliseconds=300), clock=lambda: next(moments), sleep=slept.append):
+        pass
+    assert slept == [pytest.approx(0.25)]
+
+
+def test_a_refusal_too_comes_no_sooner_than_the_floor():
+    moments = iter([10.0, 10.1])
+    slept = []
+    with (
+        pytest.raises(ValueError),
+        no_sooner_than(timedelta(seconds=1), clock=lambda: next(moments), sleep=slept.append),
+    ):
+        raise ValueError("refused")
+    assert slept == [pytest.approx(0.9)]
 
 
 # --- sessions ---------------------------------------------------------------------------------------

@@ -31,16 +31,14 @@ def test_token_carries_the_agreed_claims_and_kid(service):
     assert claims["iss"] == TOKEN_ISSUER and claims["aud"] == TOKEN_AUDIENCE
     assert claims["sub"] == account_id and claims["email"] == "sara@example.com"
     assert claims["roles"] == ["applicant"] and claims["exp"] - claims["iat"] == 900 and claims["jti"]
+    assert claims["national_id"] == "1234567890"  # who the person is, for the rule on one's own case
 
 
-def test_login_before_activation_is_forbidden(service):
+def test_login_before_activation_is_forbidden_and_changes_nothing(service):
     service.register()
     before = service.snapshot()
     assert_error(service.login(), 403, "not_active")
-    after = service.snapshot()
-    assert {k: v for k, v in after.items() if k != "login_attempts"} == {
-        k: v for k, v in before.items() if k != "login_attempts"
-    }
+    assert service.snapshot() == before
 
 
 @pytest.mark.parametrize(
@@ -48,19 +46,19 @@ def test_login_before_activation_is_forbidden(service):
     [("sara@example.com", "wrong horse battery"), ("nobody@example.com", "correct horse battery")],
     ids=["wrong password", "unknown email"],
 )
-def test_wrong_credentials_are_unauthorised_and_only_the_try_is_recorded(service, email, password):
+def test_wrong_credentials_are_unauthorised_and_only_the_failure_is_recorded(service, email, password):
     service.register_active()
     before = service.snapshot()
     assert_error(service.login(email, password), 401, "invalid_credentials")
     after = service.snapshot()
-    assert len(after["login_attempts"]) == len(before["login_attempts"]) + 1
-    assert {k: v for k, v in after.items() if k != "login_attempts"} == {
-        k: v for k, v in before.items() if k != "login_attempts"
+    assert len(after["login_failures"]) == len(before["login_failures"]) + 1
+    assert {k: v for k, v in after.items() if k != "login_failures"} == {
+        k: v for k, v in before.items() if k != "login_failures"
     }
 
 
 @pytest.mark.postgres
-def test_sixth_login_after_five_failures_waits_even_with_the_right_password(service):
+def test_sixth_login_from_an_address_after_five_failures_waits_even_with_the_right_password(service):
     service.register_active()
     for _ in range(5):
         service.clock.advance(timedelta(minutes=1))
@@ -74,6 +72,37 @@ def test_sixth_login_after_five_failures_waits_even_with_the_right_password(serv
     assert service.login().status_code == 200
 
 
+def _login_from(client, address, password="correct horse battery"):
+    """A login through the gateway, which names the client's address in X-Real-IP."""
+    return client.post(
+        "/v1/sessions", json={"email": "sara@example.com", "password": password}, headers={"X-Real-IP": address}
+    )
+
+
+def test_wrong_passwords_slow_down_the_address_they_come_from_not_the_accounts_owner(service):
+    service.register_active()
+    for _ in range(5):
+        assert_error(_login_from(service.client, "198.51.100.7", "wrong horse battery"), 401, "invalid_credentials")
+    assert_error(_login_from(service.client, "198.51.100.7"), 429, "too_many_attempts")
+    assert _login_from(service.client, "203.0.113.20").status_code == 200  # the owner, from home
+
+
+def test_the_address_comes_from_x_real_ip_only_through_a_trusted_proxy(service):
+    service.register_active()
+    direct = {"REMOTE_ADDR": "203.0.113.99"}  # a caller outside the platform's networks
+    for spoofed in ("10.0.0.1", "10.0.0.2", "10.0.0.3", "10.0.0.4", "10.0.0.5"):
+        service.client.post(
+            "/v1/sessions",
+            json={"email": "sara@example.com", "password": "wrong horse battery"},
+            headers={"X-Real-IP": spoofed},
+            environ_base=direct,
+        )
+    refused = service.client.post(
+        "/v1/sessions", json={"email": "sara@example.com", "password": "correct horse battery"}, environ_base=direct
+    )
+    assert_error(refused, 429, "too_many_attempts")  # all five counted against its own address
+
+
 @pytest.mark.postgres
 def test_login_throttle_is_shared_by_every_replica(service, database_url):
     from accounts.app import create_app
@@ -84,11 +113,8 @@ def test_login_throttle_is_shared_by_every_replica(service, database_url):
     try:
         other_replica = create_app(other_runtime, clock=service.clock).test_client()
         for client in (service.client, other_replica) * 2 + (service.client,):
-            client.post("/v1/sessions", json={"email": "sara@example.com", "password": "wrong horse battery"})
-        response = other_replica.post(
-            "/v1/sessions", json={"email": "sara@example.com", "password": "correct horse battery"}
-        )
-        assert_error(response, 429, "too_many_attempts")
+            _login_from(client, "198.51.100.7", "wrong horse battery")
+        assert_error(_login_from(other_replica, "198.51.100.7"), 429, "too_many_attempts")
     finally:
         other_runtime.db.dispose()
 

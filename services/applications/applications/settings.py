@@ -10,7 +10,7 @@ APPLICATIONS_DOCUMENT_STORAGE    local (files under <var>/documents, or APPLICAT
 APPLICATIONS_S3_ENDPOINT, _BUCKET (mumaris-documents), _ACCESS_KEY, _SECRET_KEY, _REGION (us-east-1),
                              _SECURE (false: http)   the S3-compatible object storage, when `s3`
 APPLICATIONS_DOCUMENT_LINK_SECRET  the HMAC key of documents' signed links; the default is for
-                             development only and is public: set your own anywhere else
+                             development only and is public: production refuses it
 APPLICATIONS_DOCUMENT_LINK_TTL   PT5M   how long a signed link works
 APPLICATIONS_SCHEDULER_INTERVAL  PT1S, APPLICATIONS_SCHEDULER_BATCH 200
 MUMARIS_PUBLIC_URL           where people reach the platform: links and the card's QR code"""
@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
-from mumaris_shared.config import env, env_duration, env_int, env_period, var_dir
+from mumaris_shared.config import Secret, env, env_duration, env_int, env_period, var_dir
 from mumaris_shared.reminders import parse_reminders
 
 from .domain.cpd import DEFAULT_REQUIREMENTS, CpdRequirements
@@ -29,6 +29,7 @@ from .domain.documents import DEFAULT_REQUIRED, LinkSigner, RequiredDocuments
 from .domain.licences import LicencePolicy
 
 DEV_LINK_SECRET = "mumaris-document-links-dev-secret"
+DOCUMENT_LINK_SECRET = Secret("APPLICATIONS_DOCUMENT_LINK_SECRET", dev_default=DEV_LINK_SECRET)
 STORAGES = ("local", "s3")
 
 
@@ -88,7 +89,7 @@ class Settings:
             storage=storage,
             document_dir=Path(env("APPLICATIONS_DOCUMENT_DIR") or var_dir() / "documents"),
             s3=s3,
-            links=LinkSigner(env("APPLICATIONS_DOCUMENT_LINK_SECRET", DEV_LINK_SECRET)),
+            links=LinkSigner(DOCUMENT_LINK_SECRET.required()),
             link_ttl=env_duration("APPLICATIONS_DOCUMENT_LINK_TTL", "PT5M"),
             scheduler_interval=env_duration("APPLICATIONS_SCHEDULER_INTERVAL", "PT1S"),
             scheduler_batch=env_int("APPLICATIONS_SCHEDULER_BATCH", 200),

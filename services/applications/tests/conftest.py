@@ -26,12 +26,13 @@ from mumaris_shared.runtime import Runtime
 from mumaris_testing import Clock, TestTokens, assert_error, stored_rows
 
 TOKENS = TestTokens()
-APPLICANT, OTHER_APPLICANT, REVIEWER, OTHER_REVIEWER, SECRETARY = (
+APPLICANT, OTHER_APPLICANT, REVIEWER, OTHER_REVIEWER, SECRETARY, APPLICANT_AT_WORK = (
     "acct-sara",
     "acct-omar",
     "acct-reviewer-1",
     "acct-reviewer-2",
     "acct-secretary",
+    "acct-sara-reviewer",  # Sara is also a reviewer, with a staff account of its own
 )
 ROLES = {
     APPLICANT: "applicant",
@@ -39,6 +40,15 @@ ROLES = {
     REVIEWER: "reviewer",
     OTHER_REVIEWER: "reviewer",
     SECRETARY: "secretary_general",
+    APPLICANT_AT_WORK: "reviewer",
+}
+NATIONAL_IDS = {
+    APPLICANT: "1000000001",
+    OTHER_APPLICANT: "1000000002",
+    REVIEWER: "1000000003",
+    OTHER_REVIEWER: "1000000004",
+    SECRETARY: "1000000005",
+    APPLICANT_AT_WORK: "1000000001",
 }
 REQUEST = {
     "category": "consultant",
@@ -50,8 +60,9 @@ PDF = b"%PDF-1.4\n% a degree certificate\n"
 
 
 def bearer(account_id: str, *roles: str) -> dict:
-    """A bearer header for `account_id`, with its usual role unless `roles` are named."""
-    return TOKENS.bearer(account_id, *(roles or (ROLES[account_id],)))
+    """A bearer header for `account_id` (with the person's national ID), with its usual role unless
+    `roles` are named."""
+    return TOKENS.bearer(account_id, *(roles or (ROLES[account_id],)), national_id=NATIONAL_IDS.get(account_id))
 
 
 @dataclass
@@ -66,6 +77,7 @@ class Service:
         other_applicant=OTHER_APPLICANT,
         reviewer=REVIEWER,
         other_reviewer=OTHER_REVIEWER,
+        applicant_at_work=APPLICANT_AT_WORK,
         secretary=SECRETARY,
     )
     request_body = REQUEST

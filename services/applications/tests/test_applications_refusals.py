@@ -174,3 +174,30 @@ def test_deciding_an_unknown_request_is_404(service):
         lambda: service.post("MR-0000-0000-0000", "decision", service.people.reviewer, {"decision": "approve"}),
     )
     service.refused(404, "not_found", lambda: service.post("MR-0000-0000-0000", "review", service.people.reviewer))
+
+
+def test_nobody_takes_or_decides_a_request_whose_applicant_is_themselves(service):
+    number = service.under_review()  # Sara's
+    sara_at_work = service.people.applicant_at_work  # her staff account: another account, her national ID
+    service.refused(403, "own_case", lambda: service.post(number, "review", sara_at_work))
+    assert service.post(number, "review", service.people.reviewer).status_code == 200  # someone else may
+    decision = {"decision": "approve", "reason": "in order"}
+    service.refused(403, "own_case", lambda: service.post(number, "decision", sara_at_work, decision))
+
+
+def test_nobody_takes_or_decides_a_data_update_of_their_own_membership(service):
+    _number, membership_number = service.membership()
+    update_id = service.open_update(membership_number, {"mobile": "0557654321"}, taken=False)
+    sara_at_work = service.people.applicant_at_work
+    service.refused(403, "own_case", lambda: service.on_update(update_id, "review", as_=sara_at_work))
+    assert service.on_update(update_id, "review").status_code == 200
+    body = {"decision": "approve", "reason": "in order"}
+    service.refused(403, "own_case", lambda: service.on_update(update_id, "decision", as_=sara_at_work, body=body))
+
+
+def test_a_member_of_staff_with_no_national_id_on_record_decides_nothing(service):
+    number = service.under_review()
+    headers = service.bearer("acct-reviewer-made-before", "reviewer")  # a token with no national ID
+    service.refused(
+        403, "national_id_missing", lambda: service.client.post(f"/v1/applications/{number}/review", headers=headers)
+    )

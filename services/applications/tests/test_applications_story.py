@@ -8,6 +8,7 @@ import pytest
 
 from applications.domain.numbers import is_membership_number
 from mumaris_shared.broker import ConfirmingPublisher
+from mumaris_shared.broker_access import service_url
 from mumaris_shared.contracts import SCHEMAS
 from mumaris_shared.outbox import Relay
 
@@ -186,7 +187,7 @@ def test_taking_a_request_one_already_took_is_harmless(service):
 
 def test_events_reach_the_broker_through_the_relay(service, rabbitmq_url, event_waiter):
     number = service.awaiting_payment()
-    publisher = ConfirmingPublisher(rabbitmq_url).start()
+    publisher = ConfirmingPublisher(service_url("applications", rabbitmq_url)).start()
     try:
         assert publisher.wait_ready(30)
         assert Relay(service.runtime.outbox, publisher).relay_once() >= 1

@@ -1,9 +1,13 @@
 from mumaris_shared.runtime import Runtime
 
 from .adapters.orm import inbox_table, outbox_table
+from .settings import PAYMENT_PROVIDER
 
 SERVICE = "billing"
+# What production checks before any process of the service starts, besides its broker password
+# (mumaris_shared.runtime.check_settings).
+PRODUCTION_CHECKS = (PAYMENT_PROVIDER,)
 
 
 def runtime(url: str | None = None) -> Runtime:
-    return Runtime.create(SERVICE, outbox_table, inbox_table, url)
+    return Runtime.create(SERVICE, outbox_table, inbox_table, url, PRODUCTION_CHECKS)

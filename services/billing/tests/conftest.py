@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import uuid
+import zlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
@@ -34,8 +35,13 @@ SECRET = "a webhook secret for tests"
 START = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
 
 
-def bearer(sub: str, *roles: str) -> dict:
-    return TOKENS.bearer(sub, *roles)
+def national_id(sub: str) -> str:
+    """Each person of the tests has a national ID of their own, made from their account id."""
+    return f"1{zlib.crc32(sub.encode()) % 10**9:09d}"
+
+
+def bearer(sub: str, *roles: str, **claims) -> dict:
+    return TOKENS.bearer(sub, *roles, **{"national_id": national_id(sub), **claims})
 
 
 @dataclass
@@ -46,6 +52,7 @@ class Billing:
     service: BillingService
     consumer: Consumer
     bearer = staticmethod(bearer)
+    national_id = staticmethod(national_id)
     reviewer = staticmethod(lambda: bearer("staff-reviewer", "reviewer"))
     secretary = staticmethod(lambda: bearer("staff-secretary", "secretary_general"))
 

@@ -7,17 +7,18 @@ import pika
 import pytest
 
 from billing.handlers import handlers
-from mumaris_shared.broker import ConfirmingPublisher, connection_parameters, declare_exchange, persistent
-from mumaris_shared.events import EXCHANGE, Event
+from mumaris_shared.broker import ConfirmingPublisher, connection_parameters
+from mumaris_shared.broker_access import service_url
+from mumaris_shared.events import Event
 from mumaris_shared.outbox import Relay
-from mumaris_testing import wait_until
+from mumaris_testing import publish_as_producer, wait_until
 
 pytestmark = pytest.mark.integration
 
 
 def test_a_submitted_event_on_the_bus_becomes_fees_assessed_on_the_bus(billing, rabbitmq_url, event_waiter):
     consumer = billing.runtime.consumer(
-        handlers(billing.service), url=rabbitmq_url, retry_delays=[timedelta(milliseconds=100)]
+        handlers(billing.service), url=service_url("billing", rabbitmq_url), retry_delays=[timedelta(milliseconds=100)]
     )
     stop = threading.Event()
     thread = threading.Thread(target=consumer.run, args=(stop,), daemon=True)
@@ -25,9 +26,6 @@ def test_a_submitted_event_on_the_bus_becomes_fees_assessed_on_the_bus(billing, 
     connection = pika.BlockingConnection(connection_parameters(rabbitmq_url))
     try:
         assert consumer.ready.wait(30)
-        channel = connection.channel()
-        channel.confirm_delivery()
-        declare_exchange(channel)
         event = Event(
             type="applications.application_submitted",
             producer="applications",
@@ -39,11 +37,9 @@ def test_a_submitted_event_on_the_bus_becomes_fees_assessed_on_the_bus(billing, 
                 "submitted_at": "2026-11-25T10:00:00Z",
             },
         )
-        channel.basic_publish(
-            EXCHANGE, event.type, event.to_json().encode(), properties=persistent(event.id, event.type), mandatory=True
-        )
+        publish_as_producer(rabbitmq_url, event)
         wait_until(lambda: billing.rows("fee_accounts"))
-        publisher = ConfirmingPublisher(rabbitmq_url).start()
+        publisher = ConfirmingPublisher(service_url("billing", rabbitmq_url)).start()
         try:
             assert publisher.wait_ready(30)
             Relay(billing.runtime.outbox, publisher).relay_once()

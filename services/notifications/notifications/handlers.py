@@ -79,8 +79,9 @@ def reviewers_address() -> str:
     return env("NOTIFICATIONS_REVIEWERS_ADDRESS", REVIEWERS_ADDRESS)
 
 
-def _email(ctx: HandlerContext, template: str, data: dict) -> None:
-    queue_delivery(ctx.session, ctx.event, template, data["email"], render(template, data["language"], data))
+def _email(ctx: HandlerContext, template: str, data: dict, secret_until: datetime | None = None) -> None:
+    email = render(template, data["language"], data)
+    queue_delivery(ctx.session, ctx.event, template, data["email"], email, secret_until)
 
 
 def account_registered(ctx: HandlerContext) -> None:
@@ -88,7 +89,9 @@ def account_registered(ctx: HandlerContext) -> None:
 
 
 def verification_code_issued(ctx: HandlerContext) -> None:
-    _email(ctx, VERIFICATION_CODE, _account(ctx))
+    """The code e-mail; the code is kept in the delivery log no longer than it is valid."""
+    data = _account(ctx)
+    _email(ctx, VERIFICATION_CODE, data, secret_until=datetime.fromisoformat(data["expires_at"]))
 
 
 def password_reset_code_issued(ctx: HandlerContext) -> None:

@@ -23,12 +23,13 @@ from __future__ import annotations
 import logging
 import smtplib
 import threading
+import time
 from dataclasses import dataclass
 from datetime import timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime
 
-from sqlalchemy import update
+from sqlalchemy import or_, update
 
 from mumaris_shared.config import env, env_duration, env_int
 from mumaris_shared.db import Database, claim
@@ -37,7 +38,7 @@ from mumaris_shared.loop import keep_working
 from mumaris_shared.outbox import Waker, backoff
 from mumaris_shared.runtime import configure_logging, run_until_signalled
 
-from .adapters.deliveries import FAILED, NOTIFY_CHANNEL, PENDING, SENT
+from .adapters.deliveries import FAILED, NOTIFY_CHANNEL, PENDING, SENT, blank_expired
 from .adapters.orm import deliveries_table
 from .bootstrap import runtime
 
@@ -85,6 +86,8 @@ def message_for(delivery, mail_from: str) -> EmailMessage:
 
 
 class Mailer:
+    BLANK_EVERY = 10.0  # seconds: a code expired this long ago at most is still in the log
+
     def __init__(self, db: Database, settings: MailerSettings, waker: Waker | None = None):
         self.db = db
         self.settings = settings
@@ -101,6 +104,7 @@ class Mailer:
                 table,
                 table.c.status == PENDING,
                 table.c.next_attempt_at <= now,
+                or_(table.c.secret_until.is_(None), table.c.secret_until > now),
                 order_by=table.c.next_attempt_at,
                 limit=1,
             )
@@ -138,8 +142,22 @@ class Mailer:
                     raise RecipientRefused(str(exc.recipients)) from exc
                 raise
 
+    def blank_expired_secrets(self) -> int:
+        """The e-mails whose code has expired lose it (adapters/deliveries.blank_expired)."""
+        with self.db.transaction() as session:
+            return blank_expired(session, utcnow())
+
     def run(self, stop: threading.Event) -> None:
-        keep_working(self.deliver_next, stop, self.waker.wait, "mailer")
+        blanked_at = 0.0
+
+        def step() -> bool:
+            nonlocal blanked_at
+            if time.monotonic() - blanked_at > self.BLANK_EVERY:
+                self.blank_expired_secrets()
+                blanked_at = time.monotonic()
+            return self.deliver_next()
+
+        keep_working(step, stop, self.waker.wait, "mailer")
         self.waker.close()
 
 

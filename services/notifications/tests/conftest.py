@@ -13,11 +13,13 @@ import pytest
 from sqlalchemy import select
 
 from mumaris_shared.auth import TokenVerifier
-from mumaris_shared.broker import connection_parameters, declare_exchange, persistent
+from mumaris_shared.broker import connection_parameters
+from mumaris_shared.broker_access import service_url
 from mumaris_shared.consumer import Consumer
-from mumaris_shared.events import EXCHANGE, Event
+from mumaris_shared.events import Event, isoformat, utcnow
 from mumaris_shared.migrations import upgrade
 from mumaris_shared.runtime import Runtime
+from mumaris_testing import publish_as_producer
 from notifications.adapters.orm import deliveries_table
 from notifications.bootstrap import SERVICE
 from notifications.bootstrap import runtime as make_runtime
@@ -84,11 +86,14 @@ class Events:
     def registered(self, email: str, language: str = "ar") -> Event:
         return Event(type="accounts.account_registered", producer="accounts", data=self.data(email, language))
 
-    def code_issued(self, email: str, language: str = "ar", code: str = "482913") -> Event:
+    def code_issued(
+        self, email: str, language: str = "ar", code: str = "482913", expires_in: timedelta = timedelta(minutes=10)
+    ) -> Event:
+        expires_at = isoformat(utcnow() + expires_in)
         return Event(
             type="accounts.verification_code_issued",
             producer="accounts",
-            data=self.data(email, language, code=code, expires_at="2026-11-25T10:10:00Z", valid_minutes=10),
+            data=self.data(email, language, code=code, expires_at=expires_at, valid_minutes=10),
         )
 
     def reset_code_issued(self, email: str, language: str = "ar", code: str = "482913") -> Event:
@@ -389,10 +394,10 @@ class Running:
     mail: MailCatcher  # not listening until the test calls `mail.start()`
     channel: object
 
+    url: str
+
     def publish(self, event: Event) -> None:
-        self.channel.basic_publish(
-            EXCHANGE, event.type, event.to_json().encode(), properties=persistent(event.id, event.type), mandatory=True
-        )
+        publish_as_producer(self.url, event)
 
 
 @pytest.fixture
@@ -400,16 +405,16 @@ def running(service_runtime, rabbitmq_url):
     """The consumer and the mailer running; the SMTP server is down until `running.mail.start()`."""
     smtp_port = _free_port()
     mail = MailCatcher(smtp_port=smtp_port, http_port=None)
-    consumer = service_runtime.consumer(HANDLERS, url=rabbitmq_url, retry_delays=FAST_RETRIES)
+    consumer = service_runtime.consumer(
+        HANDLERS, url=service_url("notifications", rabbitmq_url), retry_delays=FAST_RETRIES
+    )
     mailer = Mailer(service_runtime.db, MailerSettings(smtp_port=smtp_port, retry_base=timedelta(milliseconds=200)))
     connection = pika.BlockingConnection(connection_parameters(rabbitmq_url))
     channel = connection.channel()
-    channel.confirm_delivery()
-    declare_exchange(channel)
     loops = [_Loop(consumer.run), _Loop(mailer.run)]
     try:
         assert consumer.ready.wait(30), "consumer did not bind its queue"
-        yield Running(service_runtime, consumer, mail, channel)
+        yield Running(service_runtime, consumer, mail, channel, rabbitmq_url)
     finally:
         for loop in loops:
             loop.close()

@@ -6,6 +6,7 @@ holding up the ones behind it."""
 import pytest
 
 from mumaris_shared import parking
+from mumaris_shared.broker_access import service_url
 from mumaris_shared.events import Event
 from mumaris_testing import wait_until
 
@@ -114,8 +115,8 @@ def test_a_broken_event_is_retried_then_parked_while_the_next_is_delivered(runni
     running.publish(good)
 
     running.mail.wait_for(_to("after@example.com"), timeout=30)
-    wait_until(lambda: len(parking.list_parked(rabbitmq_url, "notifications")) == 1)
-    [parked] = parking.list_parked(rabbitmq_url, "notifications")
+    wait_until(lambda: len(parking.list_parked(service_url("notifications", rabbitmq_url), "notifications")) == 1)
+    [parked] = parking.list_parked(service_url("notifications", rabbitmq_url), "notifications")
     assert parked["message_id"] == broken.id and parked["attempts"] == 1 + len(running.consumer.retry_queues)
     assert "ValidationError" in parked["error"] and "code" in parked["error"]
     assert deliveries(running.runtime, event_id=broken.id) == []

@@ -8,6 +8,7 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from mumaris_shared.events import utcnow
+from notifications.adapters.orm import deliveries_table
 from notifications.handlers import HANDLERS
 from notifications.mailer import Mailer, MailerSettings, message_for
 from ops.mailcatcher import MailCatcher
@@ -85,3 +86,34 @@ def test_an_address_refused_for_good_is_marked_failed_not_retried(sqlite_runtime
 
     [refused] = deliveries(sqlite_runtime)
     assert (refused.status, refused.attempts) == ("failed", 1) and "no such mailbox" in refused.last_error
+
+
+def test_a_code_e_mail_keeps_its_code_in_the_log_no_longer_than_the_code_lives(sqlite_runtime, events, deliveries):
+    handle = sqlite_runtime.consumer(HANDLERS, url="amqp://never-connected").handle
+    handle(events.code_issued("sara@example.com", code="482913", expires_in=timedelta(minutes=10)))
+    handle(events.code_issued("huda@example.com", code="771204", expires_in=timedelta(seconds=-1)))
+    handle(events.activated("sara@example.com"))  # no secret: kept as it is
+    with MailCatcher(smtp_port=0, http_port=None) as catcher:
+        mailer = _mailer(sqlite_runtime, catcher.smtp_port)
+        while mailer.deliver_next():
+            pass
+        assert mailer.blank_expired_secrets() == 1
+    sent_to = sorted(mail["to"][0] for mail in catcher.messages())
+    assert sent_to == ["sara@example.com", "sara@example.com"]  # the expired code was not sent
+    by_recipient = {(d.recipient, d.template): d for d in deliveries(sqlite_runtime)}
+    expired = by_recipient[("huda@example.com", "verification_code")]
+    assert expired.status == "failed" and "771204" not in expired.text + expired.html
+    live = by_recipient[("sara@example.com", "verification_code")]
+    assert live.status == "sent" and "482913" in live.text  # still valid: still readable
+
+    with sqlite_runtime.db.transaction() as session:  # ten minutes on
+        session.execute(
+            deliveries_table.update()
+            .values(secret_until=utcnow() - timedelta(seconds=1))
+            .where(deliveries_table.c.id == live.id)
+        )
+    assert mailer.blank_expired_secrets() == 1
+    blanked = {d.id: d for d in deliveries(sqlite_runtime)}[live.id]
+    assert "482913" not in blanked.text + blanked.html and blanked.status == "sent"
+    welcome = by_recipient[("sara@example.com", "welcome")]
+    assert {d.id: d for d in deliveries(sqlite_runtime)}[welcome.id].text == welcome.text

@@ -60,7 +60,7 @@ def create_app(
     )
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
-    app.register_blueprint(health_blueprint(db, broker=False))
+    app.register_blueprint(health_blueprint(db))  # no broker: the portal is not on the bus
     install_metrics(app, SERVICE)
     _error_pages(app)
     return app

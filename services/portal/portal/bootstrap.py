@@ -2,14 +2,18 @@
 
 from mumaris_shared.config import database_url
 from mumaris_shared.db import Database
+from mumaris_shared.runtime import check_settings
 
 from .adapters.services import Services
-from .settings import Settings
+from .settings import SESSION_SECRET, Settings
 
 SERVICE = "portal"
+# What production checks before any process of the portal starts (it has no broker user).
+PRODUCTION_CHECKS = (SESSION_SECRET,)
 
 
 def database(url: str | None = None) -> Database:
+    check_settings(SERVICE, PRODUCTION_CHECKS)
     return Database(url or database_url(SERVICE))
 
 

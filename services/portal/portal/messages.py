@@ -39,6 +39,8 @@ ERRORS = {
     "too_many_requests": _l("Too many tries: please wait a moment."),
     "illegal_transition": _l("The request's status does not allow this now."),
     "taken_by_another_reviewer": _l("Another reviewer has taken this."),
+    "own_case": _l("This case is your own: another member of staff must handle it."),
+    "national_id_missing": _l("Your staff account has no national ID on record: ask for it to be recorded."),
     "update_already_open": _l("An update of this membership is already under review."),
     "idempotency_key_required": _l("The payment form has expired. Please try again."),
     "idempotency_key_reused": _l("This payment form was already used. Please start again."),

@@ -1,6 +1,6 @@
 from mumaris_shared.migrations import main
 
-from .bootstrap import SERVICE
+from .bootstrap import PRODUCTION_CHECKS, SERVICE
 
 if __name__ == "__main__":
-    main(SERVICE)
+    main(SERVICE, PRODUCTION_CHECKS)

@@ -5,7 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from mumaris_shared.config import env, env_duration
+from mumaris_shared.config import Secret, env, env_duration
+
+# Signs the session cookie (which holds no token: only the session id, the CSRF token and one-time
+# messages). Unset in development, one is made once and kept in the portal's database; production
+# requires it.
+SESSION_SECRET = Secret("PORTAL_SESSION_SECRET")
 
 
 @dataclass(frozen=True)
@@ -14,9 +19,7 @@ class Settings:
     accounts_url: str = "http://127.0.0.1:8101"
     applications_url: str = "http://127.0.0.1:8102"
     billing_url: str = "http://127.0.0.1:8103"
-    # Signs the session cookie (which holds no token: only the session id, the CSRF token and
-    # one-time messages). Unset, one is made once and kept in the portal's database.
-    secret_key: str | None = None
+    secret_key: str | None = None  # SESSION_SECRET
     # A session's token is renewed through accounts when it has less than this left, so an active
     # person stays logged in; one idle for a whole token lifetime is logged out.
     renew_before: timedelta = timedelta(minutes=5)
@@ -30,7 +33,7 @@ class Settings:
             accounts_url=env("ACCOUNTS_URL", cls.accounts_url),
             applications_url=env("APPLICATIONS_URL", cls.applications_url),
             billing_url=env("BILLING_URL", cls.billing_url),
-            secret_key=env("PORTAL_SECRET_KEY"),
+            secret_key=SESSION_SECRET.value(),
             renew_before=env_duration("PORTAL_RENEW_BEFORE", "PT5M"),
             sandbox_payments=env("BILLING_PAYMENT_PROVIDER", "sandbox") == "sandbox",
             api_timeout_seconds=float(env("PORTAL_API_TIMEOUT", "15")),

@@ -2,7 +2,7 @@
 code: the production images do not carry it). The fixtures come with the pytest plugin
 (`plugin.py`); the helpers a test imports are here."""
 
-from .broker import Broker, PrivateBroker
+from .broker import Broker, PrivateBroker, publish_as_producer
 from .records import Clock, assert_error, stored_rows
 from .tokens import TestTokens
 from .waiting import EventWaiter, wait_until
@@ -14,6 +14,7 @@ __all__ = [
     "PrivateBroker",
     "TestTokens",
     "assert_error",
+    "publish_as_producer",
     "stored_rows",
     "wait_until",
 ]

@@ -5,7 +5,9 @@ nobody else uses, so its outage hurts no other test, worker or engineer."""
 
 from __future__ import annotations
 
+import json
 import os
+import shlex
 import socket
 import subprocess
 import time
@@ -18,17 +20,28 @@ from urllib.parse import quote
 
 import pika
 
-from mumaris_shared.broker import connection_parameters
+from mumaris_shared.broker import connection_parameters, connection_user, persistent
+from mumaris_shared.broker_access import SERVICES, definitions, service_url
+from mumaris_shared.events import EXCHANGE, Event
 
 LOCAL_RABBITMQ = "amqp://guest:guest@127.0.0.1:5672"
 
 Ctl = Callable[..., None]  # runs `rabbitmqctl <args>` against the broker
+Import = Callable[[dict], None]  # `rabbitmqctl import_definitions` of these definitions
+
+# The services' users as development names them: shared by every test session, so they stay.
+_DEVELOPMENT_USERS = {f"mumaris-{service}" for service in SERVICES}
 
 
 @dataclass
 class Broker:
     """`url` is a fresh virtual host; `new_url()` makes another (a second platform must not share
-    queues with the first)."""
+    queues with the first).
+
+    Each virtual host is provisioned as `ops/infra.sh` provisions the broker (broker_access): the
+    services' own users with their permissions, and the exchange; `url`'s user (an administrator)
+    may do anything there. Services under test connect as their own users
+    (`broker_access.service_url(service, url)`), so tests exercise the real boundary."""
 
     url: str
     new_url: Callable[[], str]
@@ -55,26 +68,48 @@ def wait_for_broker(url: str, timeout: float = 60) -> None:
 
 
 class VirtualHosts:
-    """Fresh virtual hosts on one broker, each granted to guest; `remove_all()` deletes them."""
+    """Fresh, provisioned virtual hosts on one broker; `remove_all()` deletes them. The services'
+    users are those the environment names now (`broker_access`): by default the development ones,
+    which stay; users of other names (a test's own, with passwords of its own) are deleted with
+    the virtual hosts."""
 
-    def __init__(self, ctl: Ctl, base_url: str):
-        self.ctl, self.base_url = ctl, base_url
+    def __init__(self, ctl: Ctl, import_definitions: Import, base_url: str):
+        self.ctl, self.import_definitions, self.base_url = ctl, import_definitions, base_url
         self.made: list[str] = []
+        self.own_users: set[str] = set()
 
     def add(self) -> str:
         vhost = f"test-{uuid.uuid4().hex[:12]}"
-        self.ctl("add_vhost", vhost)
-        self.ctl("set_permissions", "-p", vhost, "guest", ".*", ".*", ".*")
+        url = f"{self.base_url}/{quote(vhost, safe='')}"
+        provisioned = definitions(vhost, full_access=[connection_user(url)])
+        self.import_definitions(provisioned)
         self.made.append(vhost)
-        return f"{self.base_url}/{quote(vhost, safe='')}"
+        self.own_users.update(u["name"] for u in provisioned["users"] if u["name"] not in _DEVELOPMENT_USERS)
+        return url
 
     def remove_all(self) -> None:
         for vhost in self.made:
             self.ctl("delete_vhost", vhost)
+        for name in self.own_users:
+            self.ctl("delete_user", name)
 
 
-def _run(*command: str) -> None:
-    done = subprocess.run(command, capture_output=True, text=True, timeout=180)
+def publish_as_producer(url: str, event: Event, body: bytes | None = None) -> None:
+    """Publish `event` (or `body` in its stead) on the exchange of `url`'s virtual host as the
+    service its type names does: as that service's own broker user, `user_id` stamped, confirmed."""
+    producer_url = service_url(event.type.partition(".")[0], url)
+    connection = pika.BlockingConnection(connection_parameters(producer_url))
+    try:
+        channel = connection.channel()
+        channel.confirm_delivery()
+        properties = persistent(event.id, event.type, connection_user(producer_url))
+        channel.basic_publish(EXCHANGE, event.type, body or event.to_json().encode(), properties, mandatory=True)
+    finally:
+        connection.close()
+
+
+def _run(*command: str, given: str | None = None) -> None:
+    done = subprocess.run(command, input=given, capture_output=True, text=True, timeout=180)
     if done.returncode != 0:
         raise RuntimeError(f"{' '.join(command)} failed ({done.returncode}): {done.stderr.strip()}")
 
@@ -85,10 +120,17 @@ def _container() -> Iterator[tuple[object, VirtualHosts]]:
 
     with RabbitMqContainer("rabbitmq:3.13-management") as container:
         params = container.get_connection_params()
+
+        def import_definitions(provisioned: dict) -> None:
+            path = "/tmp/mumaris-definitions.json"
+            written = f"printf %s {shlex.quote(json.dumps(provisioned))} > {path}"
+            container.exec(["sh", "-c", f"{written} && rabbitmqctl -q import_definitions {path}"])
+
         yield (
             container,
             VirtualHosts(
                 lambda *args: container.exec(["rabbitmqctl", "-q", *args]),
+                import_definitions,
                 f"amqp://guest:guest@{params.host}:{params.port}",
             ),
         )
@@ -110,7 +152,11 @@ def shared_broker(use_docker: bool) -> Iterator[Broker]:
         with _container() as (_, vhosts):
             yield Broker(vhosts.add(), vhosts.add)
         return
-    vhosts = VirtualHosts(lambda *args: _run("rabbitmqctl", "-q", *args), LOCAL_RABBITMQ)
+    vhosts = VirtualHosts(
+        lambda *args: _run("rabbitmqctl", "-q", *args),
+        lambda provisioned: _run("rabbitmqctl", "-q", "import_definitions", given=json.dumps(provisioned)),
+        LOCAL_RABBITMQ,
+    )
     try:
         yield Broker(vhosts.add(), vhosts.add)
     finally:
@@ -141,9 +187,13 @@ def private_node(infra: Path, directory: Path) -> Iterator[PrivateBroker]:
     def ctl(*args: str) -> None:
         node("ctl", name, str(directory), *args)
 
+    def import_definitions(provisioned: dict) -> None:
+        node_ctl = (str(infra), "rabbitmq-node", "ctl", name, str(directory))
+        _run(*node_ctl, "import_definitions", given=json.dumps(provisioned))
+
     node("up", name, str(amqp_port), str(dist_port), str(directory))
     try:
-        vhosts = VirtualHosts(ctl, f"amqp://guest:guest@127.0.0.1:{amqp_port}")
+        vhosts = VirtualHosts(ctl, import_definitions, f"amqp://guest:guest@127.0.0.1:{amqp_port}")
         yield _private(vhosts, stop=lambda: ctl("stop_app"), start=lambda: ctl("start_app"))
     finally:
         node("down", name, str(directory))

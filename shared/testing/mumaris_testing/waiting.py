@@ -41,7 +41,7 @@ class EventWaiter:
             try:
                 connection = pika.BlockingConnection(connection_parameters(self.url))
                 channel = connection.channel()
-                declare_exchange(channel)
+                declare_exchange(channel, create=True)
                 queue = channel.queue_declare("", exclusive=True, auto_delete=True).method.queue
                 channel.queue_bind(queue, EXCHANGE, routing_key=self.binding)
                 channel.basic_consume(queue, self._on_message, auto_ack=True)

@@ -1,6 +1,6 @@
 """The service's tables. migrations/versions/0001_initial.py creates the same; a test compares them."""
 
-from sqlalchemy import JSON, Boolean, Column, ForeignKey, Index, Integer, MetaData, String, Table, Text
+from sqlalchemy import JSON, Column, ForeignKey, Index, Integer, MetaData, String, Table, Text
 
 from mumaris_shared.db import UTCDateTime, messaging_tables
 
@@ -43,23 +43,34 @@ verification_codes_table = Table(
 )
 Index("ix_verification_codes_account", verification_codes_table.c.account_id, verification_codes_table.c.issued_at)
 
-login_attempts_table = Table(
-    "login_attempts",
+# Failed logins by the address they came from: what slows that address down (domain/throttling.py).
+login_failures_table = Table(
+    "login_failures",
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("email", String(254), nullable=False),  # as typed, normalised; not necessarily an account
-    Column("attempted_at", UTCDateTime, nullable=False),
-    Column("succeeded", Boolean, nullable=False),
+    Column("client", String(45), nullable=False),  # an IPv4 or IPv6 address
+    Column("failed_at", UTCDateTime, nullable=False),
 )
-Index("ix_login_attempts_email", login_attempts_table.c.email, login_attempts_table.c.attempted_at)
+Index("ix_login_failures_client", login_failures_table.c.client, login_failures_table.c.failed_at)
+
+# Every code resend asked for, by address, account or not: the resend limits apply to any address,
+# so their answer does not tell which addresses have accounts.
+code_requests_table = Table(
+    "code_requests",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("email", String(254), nullable=False),  # normalised; not necessarily an account's
+    Column("requested_at", UTCDateTime, nullable=False),
+)
+Index("ix_code_requests_email", code_requests_table.c.email, code_requests_table.c.requested_at)
 
 signing_keys_table = Table(
     "signing_keys",
     metadata,
     Column("kid", String(64), primary_key=True),
-    Column("private_pem", Text, nullable=False),
+    Column("private_key", Text, nullable=False),  # sealed under the key-encryption key (adapters/sealing.py)
     Column("created_at", UTCDateTime, nullable=False),
-    Column("active", Boolean, nullable=False),
+    Column("retired_at", UTCDateTime),  # no longer signs; published until its last token expires
 )
 
 server_secrets_table = Table(

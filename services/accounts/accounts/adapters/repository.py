@@ -9,12 +9,14 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.orm import Session
 
-from mumaris_shared.db import Database
+from mumaris_shared.db import Database, claim
 from mumaris_shared.db import server_secret as shared_server_secret
 
+from ..domain.accounts import PENDING_VERIFICATION
 from ..domain.codes import ACTIVATION, IssuedCode
 from .orm import accounts_table as accounts
-from .orm import login_attempts_table as logins
+from .orm import code_requests_table as requests
+from .orm import login_failures_table as logins
 from .orm import server_secrets_table as secrets_table
 from .orm import verification_codes_table as codes
 
@@ -37,6 +39,26 @@ def add_account(session: Session, **values) -> Row:
     values = {"id": str(uuid.uuid4()), "activated_at": None, **values}
     session.execute(insert(accounts).values(**values))
     return account_by_id(session, values["id"])
+
+
+def claim_pending_registered_by(session: Session, db: Database, moment: datetime, limit: int) -> list[str]:
+    """Ids of accounts still pending that registered by `moment`, claimed so that two
+    schedulers never take the same ones."""
+    rows = claim(
+        session,
+        db,
+        accounts,
+        accounts.c.status == PENDING_VERIFICATION,
+        accounts.c.created_at <= moment,
+        order_by=accounts.c.created_at,
+        limit=limit,
+    )
+    return [row.id for row in rows]
+
+
+def delete_accounts(session: Session, account_ids: list[str]) -> None:
+    session.execute(delete(codes).where(codes.c.account_id.in_(account_ids)))
+    session.execute(delete(accounts).where(accounts.c.id.in_(account_ids)))
 
 
 def activate(session: Session, account_id: str, status: str, now: datetime) -> None:
@@ -151,18 +173,38 @@ def resends_since(session: Session, account_id: str, since: datetime, reason: st
     )
 
 
-# --- login attempts -------------------------------------------------------------------------------
-def login_attempts_since(session: Session, email: str, since: datetime) -> list[tuple[datetime, bool]]:
-    rows = session.execute(
-        select(logins.c.attempted_at, logins.c.succeeded).where(logins.c.email == email, logins.c.attempted_at > since)
+# --- failed logins and code requests ---------------------------------------------------------------
+def login_failures_since(session: Session, client: str, since: datetime) -> list[datetime]:
+    return list(
+        session.execute(
+            select(logins.c.failed_at).where(logins.c.client == client, logins.c.failed_at > since)
+        ).scalars()
     )
-    return [(row.attempted_at, row.succeeded) for row in rows]
 
 
-def record_login_attempt(session: Session, email: str, now: datetime, succeeded: bool, keep_since: datetime) -> None:
-    """Record a try and forget this address's tries older than `keep_since`: no rule looks further back."""
-    session.execute(delete(logins).where(logins.c.email == email, logins.c.attempted_at <= keep_since))
-    session.execute(insert(logins).values(email=email, attempted_at=now, succeeded=succeeded))
+def record_login_failure(session: Session, client: str, now: datetime, keep_since: datetime) -> None:
+    """Record a failure and forget this address's older than `keep_since`: no rule looks further back."""
+    session.execute(delete(logins).where(logins.c.client == client, logins.c.failed_at <= keep_since))
+    session.execute(insert(logins).values(client=client, failed_at=now))
+
+
+def code_requests_since(session: Session, email: str, since: datetime) -> list[datetime]:
+    return list(
+        session.execute(
+            select(requests.c.requested_at).where(requests.c.email == email, requests.c.requested_at > since)
+        ).scalars()
+    )
+
+
+def record_code_request(session: Session, email: str, now: datetime) -> None:
+    session.execute(insert(requests).values(email=email, requested_at=now))
+
+
+def forget_attempts(session: Session, failed_before: datetime, requested_before: datetime) -> int:
+    """Failed logins and code requests no rule looks at any more; how many were deleted."""
+    failed = session.execute(delete(logins).where(logins.c.failed_at <= failed_before))
+    requested = session.execute(delete(requests).where(requests.c.requested_at <= requested_before))
+    return failed.rowcount + requested.rowcount
 
 
 # --- server secrets -------------------------------------------------------------------------------

@@ -4,6 +4,7 @@ from flask import current_app
 from flask_smorest import Blueprint
 
 from mumaris_shared.auth import current_principal, require_roles
+from mumaris_shared.web import client_address
 
 from ..service import AccountService
 from .credentials import current_session
@@ -58,7 +59,7 @@ def resend_code(body):
 @blueprint.response(200, TokenSchema)
 def login(body):
     """Log in: a short-lived bearer token"""
-    return _service().login(body["email"], body["password"])
+    return _service().login(body["email"], body["password"], client_address())
 
 
 @blueprint.get("/me")

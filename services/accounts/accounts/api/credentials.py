@@ -9,6 +9,7 @@ from flask_smorest import Blueprint
 
 from mumaris_shared.auth import STAFF_ROLES, current_principal, require_roles
 from mumaris_shared.errors import Invalid
+from mumaris_shared.web import client_address
 
 from ..credentials import CredentialService
 from .schemas import (
@@ -70,7 +71,9 @@ def reset_password(body):
 @credentials.response(200, TokenSchema)
 def change_password(body):
     """Change one's password (the current one is required); other sessions end, this one gets a new token"""
-    return _credentials().change_password(current_principal(), body["current_password"], body["password"])
+    return _credentials().change_password(
+        current_principal(), body["current_password"], body["password"], client_address()
+    )
 
 
 @credentials.post("/sessions/renew")

@@ -84,27 +84,21 @@ class Verdict(enum.Enum):
     EXHAUSTED = "exhausted"  # the wrong tries are spent: only a new code helps
 
 
-@dataclass(frozen=True)
-class CodeCheck:
-    verdict: Verdict
-    attempts_left: int = 0
-
-
 def check_code(
     issued: IssuedCode | None, submitted: str, hasher: CodeHasher, policy: CodePolicy, now: datetime
-) -> CodeCheck:
+) -> Verdict:
     """The verdict on one try. Spent tries are judged before expiry and before the code itself:
     after `max_attempts` wrong tries even the right code is refused. An expired code is not a
     try, so it spends none."""
     if issued is None:
-        return CodeCheck(Verdict.EXPIRED)
+        return Verdict.EXPIRED
     if issued.failed_attempts >= policy.max_attempts:
-        return CodeCheck(Verdict.EXHAUSTED)
+        return Verdict.EXHAUSTED
     if now >= issued.expires_at:
-        return CodeCheck(Verdict.EXPIRED)
+        return Verdict.EXPIRED
     if hasher.matches(submitted, issued.code_hash):
-        return CodeCheck(Verdict.ACCEPTED)
-    return CodeCheck(Verdict.WRONG, attempts_left=policy.max_attempts - issued.failed_attempts - 1)
+        return Verdict.ACCEPTED
+    return Verdict.WRONG
 
 
 def resend_wait(

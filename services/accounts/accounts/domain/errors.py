@@ -33,18 +33,14 @@ class NotAStaffRole(Invalid):
         super().__init__(f"a staff role is one of {', '.join(roles)}", {"role": [f"must be one of {', '.join(roles)}"]})
 
 
-class AlreadyActive(Conflict):
-    code = "already_active"
-
-    def __init__(self) -> None:
-        super().__init__("this account is already active; log in")
-
-
 class WrongCode(Invalid):
+    """Also the answer for an address with no pending account: it must not tell them apart (so
+    it carries no count of tries left either)."""
+
     code = "wrong_code"
 
-    def __init__(self, attempts_left: int):
-        super().__init__("the code is wrong", details={"attempts_left": attempts_left})
+    def __init__(self) -> None:
+        super().__init__("the code is wrong")
 
 
 class CodeExpired(Gone):

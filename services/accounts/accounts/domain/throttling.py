@@ -24,16 +24,15 @@ def retry_after_seconds(wait: timedelta) -> int:
 
 @dataclass(frozen=True)
 class LoginThrottle:
-    """After `max_failures` failed logins for one e-mail address within `window`, further logins
-    for it wait (the right password too: an attacker must not learn it was right). A successful
-    login clears the failures before it."""
+    """After `max_failures` failed logins from one client address within `window`, further logins
+    from that address wait (the right password too: an attacker must not learn it was right).
+    Counted by address, not by account, so guessing someone's password never locks its owner
+    out; and a success does not clear the count, or an attacker could log into an account of
+    their own between guesses."""
 
     max_failures: int = 5
     window: timedelta = timedelta(minutes=15)
 
-    def wait(self, attempts: Iterable[tuple[datetime, bool]], now: datetime) -> timedelta | None:
-        """`attempts`: (when, succeeded) of the logins for one e-mail address."""
-        attempts = sorted(attempts)
-        last_success = max((at for at, succeeded in attempts if succeeded), default=None)
-        failures = [at for at, succeeded in attempts if not succeeded and (last_success is None or at > last_success)]
+    def wait(self, failures: Iterable[datetime], now: datetime) -> timedelta | None:
+        """`failures`: when the failed logins from one client address happened."""
         return window_wait(failures, self.max_failures, self.window, now)

@@ -26,6 +26,9 @@ applications_table = Table(
     metadata,
     Column("number", String(20), primary_key=True),  # MR-XXXX-XXXX-XXXX, domain/numbers.py
     Column("account_id", String(36), nullable=False),  # the owner: the token's `sub`
+    # The owner's national ID, from their token: no member of staff takes or decides their own case.
+    # (None for requests made before it was recorded: those are compared by account only.)
+    Column("applicant_national_id", String(10)),
     Column("status", String(32), nullable=False),
     Column("category", String(32), nullable=False),
     Column("specialty", String(200), nullable=False),

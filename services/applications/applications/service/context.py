@@ -11,7 +11,7 @@ from datetime import datetime
 from sqlalchemy.engine import Row
 from sqlalchemy.orm import Session
 
-from mumaris_shared.auth import Principal
+from mumaris_shared.auth import Principal, refuse_own_case
 from mumaris_shared.db import Database
 from mumaris_shared.events import isoformat
 from mumaris_shared.outbox import Outbox
@@ -81,6 +81,11 @@ def request_data(application: Row) -> dict:
 
 def iso_or_none(moment: datetime | None) -> str | None:
     return None if moment is None else isoformat(moment)
+
+
+def not_their_own(staff: Principal, application: Row, what: str) -> None:
+    """The member of staff is not the request's applicant (auth.refuse_own_case)."""
+    refuse_own_case(staff, what, application.account_id, application.applicant_national_id)
 
 
 # --- finding requests and memberships ------------------------------------------------------------------

@@ -28,7 +28,14 @@ def add_request(a: Applications, owner: Principal, **values) -> dict:
         try:
             with a.db.transaction() as session:
                 repository.add_application(
-                    session, number=number, account_id=owner.id, status=DRAFT, created_at=now, updated_at=now, **values
+                    session,
+                    number=number,
+                    account_id=owner.id,
+                    applicant_national_id=owner.national_id,
+                    status=DRAFT,
+                    created_at=now,
+                    updated_at=now,
+                    **values,
                 )
                 repository.add_timeline_entry(session, number, DRAFT, now, owner.id, None)
                 return detail(session, repository.application_by_number(session, number))

@@ -36,7 +36,7 @@ from ..domain.lifecycle import (
 from ..domain.numbers import new_membership_number
 from ..domain.review import approval_needs_fees_settled, approval_needs_verified_qualification
 from ..domain.updates import fields_changed
-from .context import Applications, detail, existing, move, request_data, summary
+from .context import Applications, detail, existing, move, not_their_own, request_data, summary
 
 
 def review_queue(a: Applications, accounts: list[str] | None = None) -> list[dict]:
@@ -83,9 +83,10 @@ def review_queue(a: Applications, accounts: list[str] | None = None) -> list[dic
 
 
 def taken(session: Session, reviewer: Principal, number: str) -> Row:
-    """The request, locked; refused when another reviewer has taken it (the table refuses one
-    nobody has taken yet)."""
+    """The request, locked; refused when it is the reviewer's own (auth.refuse_own_case), or
+    another reviewer has taken it (the table refuses one nobody has taken yet)."""
     application = existing(session, number)
+    not_their_own(reviewer, application, "request")
     if application.review_started_at is not None and application.reviewer_id != reviewer.id:
         raise TakenByAnotherReviewer("request", application.status, application.reviewer_id)
     return application

@@ -16,7 +16,7 @@ from ..adapters import repository
 from ..domain.errors import NoSuchUpdate, TakenByAnotherReviewer, UpdateAlreadyOpen
 from ..domain.lifecycle import APPROVE, DECISIONS, START_REVIEW, SUBMIT_UPDATE, UNDER_REVIEW
 from ..domain.updates import fields_changed, updated
-from .context import Applications, move, move_update, owned_membership, request_data
+from .context import Applications, move, move_update, not_their_own, owned_membership, request_data
 
 
 def update_data(application: Row, update_id: str) -> dict:
@@ -89,6 +89,7 @@ def start_update_review(a: Applications, reviewer: Principal, update_id: str) ->
     now = a.clock()
     with a.db.transaction() as session:
         data_update, application = existing_update(session, update_id)
+        not_their_own(reviewer, application, "data update")
         if data_update.review_started_at is not None and data_update.reviewer_id == reviewer.id:
             return update_detail(data_update)
         if data_update.review_started_at is not None:
@@ -112,6 +113,7 @@ def decide_update(a: Applications, reviewer: Principal, update_id: str, decision
     now, action = a.clock(), DECISIONS[decision]
     with a.db.transaction() as session:
         data_update, application = existing_update(session, update_id)
+        not_their_own(reviewer, application, "data update")
         if data_update.review_started_at is not None and data_update.reviewer_id != reviewer.id:
             raise TakenByAnotherReviewer("data update", data_update.status, data_update.reviewer_id)
         move_update(session, data_update, application, action, by=reviewer.id, at=now, reason=reason, decided_at=now)

@@ -105,6 +105,8 @@ exemptions_table = Table(
     Column("id", String(36), primary_key=True),
     Column("application_number", String(64), nullable=False),
     Column("account_id", String(64), nullable=False),  # the claimant
+    # The claimant's national ID, from their token: no reviewer decides their own claim.
+    Column("claimant_national_id", String(10)),
     Column("kind", String(32), nullable=False),
     Column("evidence_reference", String(200), nullable=False),
     Column("status", String(16), nullable=False),  # pending | approved | rejected

@@ -11,7 +11,7 @@ from sqlalchemy.engine import Row
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from mumaris_shared.auth import Principal
+from mumaris_shared.auth import Principal, refuse_own_case
 from mumaris_shared.contracts import EXEMPTION_DECIDED, FEE_KINDS, WAIVER_GRANTED, Decision
 
 from ..adapters import repository as repo
@@ -52,6 +52,7 @@ def claim_exemption(
             id=repo.new_id(),
             application_number=application_number,
             account_id=principal.id,
+            claimant_national_id=principal.national_id,
             kind=kind,
             evidence_reference=evidence_reference,
             status=ExemptionStatus.PENDING,
@@ -72,6 +73,7 @@ def decide_exemption(b: Billing, principal: Principal, exemption_id: str, decisi
         claimed = repo.exemption(session, exemption_id)
         if claimed is None:
             raise NoSuch("exemption")
+        refuse_own_case(principal, "exemption claim", claimed.account_id, claimed.claimant_national_id)
         account = repo.fee_account(session, claimed.application_number, lock=True)
         claimed = repo.exemption(session, exemption_id, lock=True)
         if claimed.status != ExemptionStatus.PENDING:

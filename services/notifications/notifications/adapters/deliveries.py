@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Table, select, text
+from sqlalchemy import CursorResult, Table, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -56,9 +57,17 @@ def find_recipient(session: Session, account_id: str):
     ).one_or_none()
 
 
-def queue_delivery(session: Session, event: Event, template: str, recipient: str, email: Email) -> None:
+def queue_delivery(
+    session: Session,
+    event: Event,
+    template: str,
+    recipient: str,
+    email: Email,
+    secret_until: datetime | None = None,
+) -> None:
     """A pending delivery, in the caller's transaction; the same (event, template, recipient) again
-    is a no-op, so a handler is safe to repeat."""
+    is a no-op, so a handler is safe to repeat. `secret_until`: the e-mail carries a secret (a
+    code) valid until then; it is not sent after, and its bodies are blanked out (`blank_expired`)."""
     table, now = deliveries_table, utcnow()
     statement = _insert(session, table).values(
         id=str(uuid.uuid4()),
@@ -74,6 +83,7 @@ def queue_delivery(session: Session, event: Event, template: str, recipient: str
         attempts=0,
         next_attempt_at=now,
         created_at=now,
+        secret_until=secret_until,
     )
     session.execute(
         statement.on_conflict_do_nothing(index_elements=[table.c.event_id, table.c.template, table.c.recipient])
@@ -92,3 +102,22 @@ def delivery_log(session: Session, recipient: str | None = None, status: str | N
     if status is not None:
         statement = statement.where(table.c.status == status)
     return session.execute(statement).all()
+
+
+BLANKED = "[removed: this e-mail held a one-time code, which has expired]"
+
+
+def blank_expired(session: Session, now: datetime) -> int:
+    """Deliveries whose secret has expired keep no trace of it: their bodies are blanked out, and
+    one still pending is failed (a code sent after its life is of no use). How many."""
+    table = deliveries_table
+    expired = (table.c.secret_until <= now, table.c.text != BLANKED)
+    session.execute(
+        update(table)
+        .where(*expired, table.c.status == PENDING)
+        .values(status=FAILED, last_error="its code expired before it could be sent")
+    )
+    blanked: CursorResult[Any] = session.execute(  # type: ignore[assignment]  # an UPDATE's result
+        update(table).where(*expired).values(text=BLANKED, html=BLANKED)
+    )
+    return blanked.rowcount

@@ -39,6 +39,8 @@ deliveries_table = Table(
     Column("last_error", Text),
     Column("created_at", UTCDateTime, nullable=False),
     Column("sent_at", UTCDateTime),
+    # The e-mail carries a secret (a code) valid until then: not sent after, its bodies blanked out.
+    Column("secret_until", UTCDateTime),
     UniqueConstraint("event_id", "template", "recipient", name="uq_deliveries_event_template_recipient"),
 )
 Index("ix_deliveries_due", deliveries_table.c.status, deliveries_table.c.next_attempt_at)
