@@ -3,8 +3,9 @@
     python -m billing.scheduler
 
 Each tick it claims the requests whose next reminder or deadline has come, the approved refunds
-not yet started (started at the provider; with the sandbox, whose webhook it then sends), and the
-refund claims near their decision limit (escalated), in batches
+not yet started (started at the provider), the sandbox's notices due (payments completed in it,
+refunds paying in it: it sends their webhooks), the refund claims near their decision limit
+(escalated), and the payments whose opening at the provider was cut short (reconciled), in batches
 (BILLING_SCHEDULER_BATCH, 200), with `FOR UPDATE SKIP LOCKED` on PostgreSQL, so any number of
 schedulers run side by side and each request is reminded, or expired, by exactly one of them
 (on SQLite one transaction runs at a time): each request is reminded or expired, each refund
@@ -36,8 +37,9 @@ class Scheduler:
             for job in (
                 self.service.run_deadlines,
                 self.service.run_refund_payouts,
-                self.service.deliver_sandbox_refund_notices,
+                self.service.deliver_sandbox_notices,
                 self.service.run_refund_escalations,
+                self.service.reconcile_openings,
             )
         )
 

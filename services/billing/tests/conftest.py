@@ -44,6 +44,7 @@ class Billing:
     clock: Clock
     service: BillingService
     consumer: Consumer
+    webhook_answers: list[tuple[int, dict]]  # what billing's webhook answered the sandbox, in order
     bearer = staticmethod(bearer)
     reviewer = staticmethod(lambda: bearer("staff-reviewer", "reviewer"))
     secretary = staticmethod(lambda: bearer("staff-secretary", "secretary_general"))
@@ -113,16 +114,28 @@ class Billing:
         return self.client.post(f"/v1/invoices/{invoice_id}/payments", json={"method": method}, headers=headers)
 
     def complete(self, payment_id: str, owner: str, outcome: str = "captured"):
+        """The payer plays the sandbox's bank (its notice is sent later: `deliver_notices`)."""
         return self.client.post(
             f"/v1/sandbox/payments/{payment_id}/complete", json={"outcome": outcome}, headers=bearer(owner, "applicant")
         )
 
+    def deliver_notices(self) -> list[dict]:
+        """The scheduler sends the sandbox's notices due: what the webhook answered to each."""
+        sent = len(self.webhook_answers)
+        self.service.deliver_sandbox_notices()
+        return [answer for _status, answer in self.webhook_answers[sent:]]
+
+    def settle(self, payment_id: str, owner: str, outcome: str = "captured") -> dict:
+        """The payment completed in the sandbox and its notice delivered: the webhook's answer."""
+        completed = self.complete(payment_id, owner, outcome)
+        assert completed.status_code == 202, completed.json
+        [answer] = self.deliver_notices()
+        return answer
+
     def pay(self, invoice_id: str, owner: str, method: str = "mada") -> dict:
         started = self.start_payment(invoice_id, owner, method)
         assert started.status_code == 201, started.json
-        completed = self.complete(started.json["id"], owner)
-        assert completed.status_code == 200, completed.json
-        return completed.json
+        return self.settle(started.json["id"], owner)
 
     def pay_all(self, number: str, owner: str) -> dict[str, dict]:
         """Both fees paid: the request's invoices, by kind."""
@@ -177,9 +190,11 @@ def make_billing(url: str, clock=None, **setting_overrides) -> Billing:
     runtime = make_runtime(url)
     clock = clock or Clock(START)
     client_box: list[FlaskClient] = []
+    answers: list[tuple[int, dict]] = []
 
     def through_test_client(url: str, body: bytes, headers) -> tuple[int, bytes]:
         response = client_box[0].post(urlsplit(url).path, data=body, headers=dict(headers))
+        answers.append((response.status_code, response.json))
         return response.status_code, response.get_data()
 
     verifier = TOKENS.verifier
@@ -191,7 +206,7 @@ def make_billing(url: str, clock=None, **setting_overrides) -> Billing:
     consumer = Consumer(
         "billing", runtime.db, runtime.inbox, handlers(service), url="amqp://unused", outbox=runtime.outbox
     )
-    return Billing(client_box[0], runtime, clock, service, consumer)
+    return Billing(client_box[0], runtime, clock, service, consumer, answers)
 
 
 @pytest.fixture

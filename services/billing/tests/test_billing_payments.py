@@ -3,6 +3,7 @@
 import json
 import threading
 from datetime import timedelta
+from unittest.mock import ANY
 
 import pytest
 
@@ -62,12 +63,15 @@ def test_paying_one_fee_by_sadad_and_one_by_card_settles_the_request_once(billin
     assert sadad.json["bill_number"] == invoices["administrative"]["sadad_bill_number"]
     assert sadad.json["amount_halalas"] == 20000 and sadad.json["invoice"] == invoices["administrative"]["id"]
     completed = billing.complete(sadad.json["id"], OWNER)
-    assert completed.json["webhook"]["status"] == 200 and completed.json["webhook"]["answer"]["effect"] == "captured"
+    assert (completed.status_code, completed.json) == (202, {"payment": sadad.json["id"], "outcome": "captured"})
+    assert billing.invoices("REQ-1", OWNER)["administrative"]["status"] == "unpaid"  # until the bank's notice
+    assert billing.deliver_notices() == [{"id": ANY, "payment": sadad.json["id"], "effect": "captured"}]
+    assert billing.deliver_notices() == []  # acknowledged: not sent again
     assert billing.events("billing.fees_settled") == []
 
     card = billing.start_payment(invoices["service"]["id"], OWNER, "credit_card")
     assert "bill_number" not in card.json
-    billing.complete(card.json["id"], OWNER)
+    billing.settle(card.json["id"], OWNER)
 
     after = billing.invoices("REQ-1", OWNER)
     assert {i["status"] for i in after.values()} == {"paid"} and all(i["paid_at"] for i in after.values())
@@ -87,7 +91,7 @@ def test_a_failed_payment_leaves_the_invoice_unpaid(billing):
     billing.submit("REQ-1", OWNER)
     invoice = billing.invoices("REQ-1", OWNER)["service"]
     started = billing.start_payment(invoice["id"], OWNER, "apple_pay")
-    assert billing.complete(started.json["id"], OWNER, "failed").json["webhook"]["answer"]["effect"] == "failed"
+    assert billing.settle(started.json["id"], OWNER, "failed")["effect"] == "failed"
     assert billing.invoices("REQ-1", OWNER)["service"]["status"] == "unpaid"
     assert billing.events("billing.payment_received") == []
     billing.refused(billing.complete(started.json["id"], OWNER), 409, "payment_not_pending")
@@ -98,9 +102,8 @@ def test_a_second_capture_of_a_paid_invoice_is_an_over_payment_refunded_in_full(
     invoice = billing.invoices("REQ-1", OWNER)["service"]
     first = billing.start_payment(invoice["id"], OWNER, "mada")
     second = billing.start_payment(invoice["id"], OWNER, "sadad")  # both opened while unpaid
-    billing.complete(first.json["id"], OWNER)
-    answer = billing.complete(second.json["id"], OWNER).json["webhook"]["answer"]
-    assert answer["effect"] == "over_payment"
+    billing.settle(first.json["id"], OWNER)
+    assert billing.settle(second.json["id"], OWNER)["effect"] == "over_payment"
 
     assert len(billing.events("billing.payment_received")) == 1
     [refund] = billing.rows("refunds")
@@ -197,7 +200,7 @@ def test_a_capture_after_the_deadline_expired_is_refunded_in_full(billing):
     started = billing.start_payment(invoice["id"], OWNER, "sadad")
     billing.clock.advance(timedelta(days=30))
     assert billing.tick() == 1
-    assert billing.complete(started.json["id"], OWNER).json["webhook"]["answer"]["effect"] == "over_payment"
+    assert billing.settle(started.json["id"], OWNER)["effect"] == "over_payment"
     assert billing.invoices("REQ-1", OWNER)["service"]["status"] == "expired"
     assert billing.events("billing.payment_received") == [] and billing.events("billing.fees_settled") == []
     [refund] = billing.events("billing.refund_decided")
@@ -280,11 +283,11 @@ def test_two_concurrent_captures_of_one_invoice_pay_it_once_on_postgresql(billin
     ]
     start, answers = threading.Barrier(len(payments)), []
 
-    def capture(payment_id):
+    def capture(number, payment_id):  # the bank's notices, arriving at once
         start.wait()
-        answers.append(billing.complete(payment_id, OWNER).json["webhook"]["answer"]["effect"])
+        answers.append(_webhook(billing, payment_id, event_id=f"evt_{number}").json["effect"])
 
-    threads = [threading.Thread(target=capture, args=(p,)) for p in payments]
+    threads = [threading.Thread(target=capture, args=(n, p)) for n, p in enumerate(payments)]
     for thread in threads:
         thread.start()
     for thread in threads:

@@ -147,8 +147,8 @@ def test_a_duplicate_payment_is_refunded_in_full_and_paid_once(billing, payouts)
     billing.submit("REQ-1", OWNER)
     invoice = billing.invoices("REQ-1", OWNER)["service"]
     first, second = (billing.start_payment(invoice["id"], OWNER).json["id"] for _ in range(2))
-    billing.complete(first, OWNER)
-    billing.complete(second, OWNER)
+    billing.settle(first, OWNER)
+    billing.settle(second, OWNER)
     [refund] = billing.refunds("REQ-1", OWNER).values()
     assert (refund["rule"], refund["status"], refund["amount_halalas"], refund["payment"]) == (
         "duplicate_payment",
@@ -344,8 +344,11 @@ def test_a_waiver_after_an_approved_part_refund_pays_back_only_the_rest(billing,
     )
     assert response.status_code == 201, response.json
     assert _statuses(billing) == [("reviewer_decision", "approved", 45000), ("waiver_after_payment", "approved", 45000)]
+    billing.tick()  # refunds of one charge start one at a time: the first now, the second next tick
+    assert [e["amount_halalas"] for e in billing.events("billing.refund_paid")] == [45000]
     billing.tick()
     assert sum(e["amount_halalas"] for e in billing.events("billing.refund_paid")) == 90000
+    assert len(payouts.started) == 2
 
 
 # --- the payout webhook -------------------------------------------------------------------------------

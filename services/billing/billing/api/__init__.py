@@ -93,19 +93,21 @@ def payment(payment_id):
 
 @blueprint.post("/sandbox/payments/<payment_id>/complete")
 @blueprint.arguments(SandboxCompletionSchema)
-@blueprint.response(200, SandboxCompletedSchema)
+@blueprint.response(202, SandboxCompletedSchema)
 @blueprint.doc(security=BEARER)
 @require_roles()
 def complete_sandbox_payment(body, payment_id):
-    """Sandbox provider only: play the payer and the bank; the sandbox then calls the signed webhook"""
+    """Sandbox provider only: play the payer and the bank; the sandbox then sends its signed notice to
+    the webhook, a moment later, as a gateway would"""
     return _service().complete_sandbox_payment(current_principal(), payment_id, body["outcome"])
 
 
-@blueprint.post("/webhooks/sandbox")
+@blueprint.post("/webhooks/<provider>")
 @blueprint.response(200, WebhookAnswerSchema)
-def sandbox_webhook():
-    """The payment provider's signed notice of a payment's or a refund's outcome (header Sandbox-Signature)"""
-    return _service().receive_webhook(request.headers, request.get_data())
+def provider_webhook(provider):
+    """The configured payment provider's notice of a payment's or a refund's outcome: `sandbox`
+    (header Sandbox-Signature) or `moyasar` (its secret token in the body); any other name is 404"""
+    return _service().receive_webhook(provider, request.headers, request.get_data())
 
 
 @blueprint.post("/exemptions")

@@ -112,6 +112,7 @@ class PaymentSchema(Schema):
     provider = fields.String()
     provider_reference = fields.String()
     bill_number = fields.String()  # SADAD only: the bill number to pay at any bank
+    redirect_url = fields.String(allow_none=True)  # the provider's page to send the payer to, to pay there
     created_at = Moment()
     completed_at = Moment(allow_none=True)
 
@@ -124,8 +125,7 @@ class PaymentSchema(Schema):
 
 class SandboxCompletedSchema(Schema):
     payment = fields.String()
-    outcome = fields.String()
-    webhook = fields.Dict()  # {status, answer}: what billing's webhook answered the sandbox
+    outcome = fields.String()  # what the sandbox's notice will say
 
 
 class WebhookAnswerSchema(Schema):
