@@ -1,15 +1,20 @@
 """Fixtures for the billing integration tests: a migrated database on each backend, the app on it
 with a clock the test moves, the sandbox's webhook calls routed through the test client, the
-event handlers run as the consumer runs them, and helpers to read what was stored and published."""
+event handlers run as the consumer runs them, and helpers to read what was stored and published;
+with Moyasar as the provider, the app talks to a fake Moyasar (fake_moyasar.py) over HTTP."""
 
 from __future__ import annotations
 
 import json
+import threading
 import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
+import pika
 import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import select
@@ -20,12 +25,14 @@ from billing.bootstrap import runtime as make_runtime
 from billing.handlers import handlers
 from billing.scheduler import Scheduler
 from billing.service import BillingService
-from billing.settings import Settings
+from billing.settings import MoyasarSettings, Settings
+from mumaris_shared.broker import connection_parameters, declare_exchange, persistent
 from mumaris_shared.consumer import Consumer
-from mumaris_shared.events import Event, isoformat
+from mumaris_shared.events import EXCHANGE, Event, isoformat
 from mumaris_shared.migrations import upgrade
 from mumaris_shared.runtime import Runtime
 from mumaris_shared.testing import Clock, TestTokens, assert_error, stored_rows
+from services.billing.tests.fake_moyasar import FakeMoyasar
 
 TOKENS = TestTokens()
 WEBHOOK_URL = "http://billing.test/v1/webhooks/sandbox"
@@ -65,12 +72,19 @@ class Billing:
             submitted_at=isoformat(at or self.clock()),
         )
 
-    def withdraw(self, number: str, owner: str, review_started_at: datetime | None = None, **extra) -> Event:
+    def withdraw(
+        self,
+        number: str,
+        owner: str,
+        review_started_at: datetime | None = None,
+        previous_status: str = "awaiting_payment",
+        **extra,
+    ) -> Event:
         return self.deliver(
             "applications.application_withdrawn",
             application_number=number,
             account_id=owner,
-            previous_status="awaiting_payment",
+            previous_status=previous_status,
             withdrawn_at=isoformat(self.clock()),
             review_started_at=isoformat(review_started_at) if review_started_at else None,
             **extra,
@@ -181,8 +195,57 @@ class Billing:
         return stored_rows(self.runtime.db, metadata)
 
 
+@pytest.fixture
+def on_the_bus(rabbitmq_url):
+    """`with on_the_bus(billing) as publish:` — see consumer_on_bus."""
+    return lambda billing: consumer_on_bus(billing, rabbitmq_url)
+
+
+@contextmanager
+def consumer_on_bus(billing: Billing, rabbitmq_url: str) -> Iterator[Callable[[Event], None]]:
+    """Billing's consumer running on the real broker, and `publish(event)` to put an event on the
+    bus as its producer would; the consumer's queues are deleted afterwards."""
+    consumer = billing.runtime.consumer(
+        handlers(billing.service), url=rabbitmq_url, retry_delays=[timedelta(milliseconds=100)]
+    )
+    stop = threading.Event()
+    thread = threading.Thread(target=consumer.run, args=(stop,), daemon=True)
+    thread.start()
+    connection = pika.BlockingConnection(connection_parameters(rabbitmq_url))
+    try:
+        assert consumer.ready.wait(30)
+        channel = connection.channel()
+        channel.confirm_delivery()
+        declare_exchange(channel)
+
+        def publish(event: Event) -> None:
+            properties = persistent(event.id, event.type)
+            channel.basic_publish(EXCHANGE, event.type, event.to_json().encode(), properties=properties, mandatory=True)
+
+        yield publish
+    finally:
+        stop.set()
+        thread.join(15)
+        channel = connection.channel()
+        for queue in [consumer.queue, *consumer.retry_queues, consumer.dead_queue]:
+            channel.queue_delete(queue)
+        connection.close()
+
+
 def settings(**overrides) -> Settings:
     return Settings(**{"webhook_url": WEBHOOK_URL, "sandbox_webhook_secret": SECRET, **overrides})
+
+
+MOYASAR_KEY, MOYASAR_TOKEN = "sk_test_a_key_for_tests", "a webhook secret token for tests"
+
+
+def moyasar_settings(fake: FakeMoyasar) -> dict:
+    """Billing's settings for Moyasar, pointed at the fake (short timeouts: a test waits for them)."""
+    return {
+        "payment_provider": "moyasar",
+        "moyasar": MoyasarSettings(api_url=fake.api_url, secret_key=MOYASAR_KEY, webhook_secret=MOYASAR_TOKEN),
+        "provider_timeout": timedelta(seconds=1),
+    }
 
 
 def make_billing(url: str, clock=None, **setting_overrides) -> Billing:
@@ -212,6 +275,24 @@ def make_billing(url: str, clock=None, **setting_overrides) -> Billing:
 @pytest.fixture
 def billing(database_url) -> Billing:
     made = make_billing(database_url)
+    yield made
+    made.runtime.db.dispose()
+
+
+@pytest.fixture
+def moyasar() -> FakeMoyasar:
+    with FakeMoyasar(MOYASAR_KEY, MOYASAR_TOKEN) as fake:
+        yield fake
+
+
+@pytest.fixture
+def billing_moyasar(tmp_path, moyasar) -> Billing:
+    """Billing with the Moyasar provider, talking to the fake; the fake's webhook reaches it through
+    the test client. On SQLite only: what the provider adds is the same on both backends, whose
+    differences the sandbox's tests cover."""
+    made = make_billing(f"sqlite:///{tmp_path / 'billing.db'}", **moyasar_settings(moyasar))
+    moyasar.webhook_url = "/v1/webhooks/moyasar"
+    moyasar.deliver = lambda path, body: made.client.post(path, data=body, content_type="application/json").status_code
     yield made
     made.runtime.db.dispose()
 

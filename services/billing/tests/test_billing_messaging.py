@@ -1,33 +1,17 @@
 """Through a real RabbitMQ: the consumer assesses fees for a submitted request, the relay publishes them."""
 
-import threading
-from datetime import timedelta
-
-import pika
 import pytest
 
-from billing.handlers import handlers
-from mumaris_shared.broker import ConfirmingPublisher, connection_parameters, declare_exchange, persistent
-from mumaris_shared.events import EXCHANGE, Event
+from mumaris_shared.broker import ConfirmingPublisher
+from mumaris_shared.events import Event
 from mumaris_shared.outbox import Relay
 from mumaris_shared.testing import wait_until
 
 pytestmark = pytest.mark.integration
 
 
-def test_a_submitted_event_on_the_bus_becomes_fees_assessed_on_the_bus(billing, rabbitmq_url, event_waiter):
-    consumer = billing.runtime.consumer(
-        handlers(billing.service), url=rabbitmq_url, retry_delays=[timedelta(milliseconds=100)]
-    )
-    stop = threading.Event()
-    thread = threading.Thread(target=consumer.run, args=(stop,), daemon=True)
-    thread.start()
-    connection = pika.BlockingConnection(connection_parameters(rabbitmq_url))
-    try:
-        assert consumer.ready.wait(30)
-        channel = connection.channel()
-        channel.confirm_delivery()
-        declare_exchange(channel)
+def test_a_submitted_event_on_the_bus_becomes_fees_assessed_on_the_bus(billing, rabbitmq_url, on_the_bus, event_waiter):
+    with on_the_bus(billing) as publish:
         event = Event(
             type="applications.application_submitted",
             producer="applications",
@@ -39,9 +23,7 @@ def test_a_submitted_event_on_the_bus_becomes_fees_assessed_on_the_bus(billing, 
                 "submitted_at": "2026-11-25T10:00:00Z",
             },
         )
-        channel.basic_publish(
-            EXCHANGE, event.type, event.to_json().encode(), properties=persistent(event.id, event.type), mandatory=True
-        )
+        publish(event)
         wait_until(lambda: billing.rows("fee_accounts"))
         publisher = ConfirmingPublisher(rabbitmq_url).start()
         try:
@@ -54,10 +36,3 @@ def test_a_submitted_event_on_the_bus_becomes_fees_assessed_on_the_bus(billing, 
         )
         assert assessed.correlation_id == event.correlation_id and assessed.causation_id == event.id
         assert sorted(i["amount_halalas"] for i in assessed.data["invoices"]) == [20000, 160000]
-    finally:
-        stop.set()
-        thread.join(15)
-        channel = connection.channel()
-        for queue in [consumer.queue, *consumer.retry_queues, consumer.dead_queue]:
-            channel.queue_delete(queue)
-        connection.close()

@@ -6,7 +6,9 @@ from datetime import timedelta
 from unittest.mock import ANY
 
 import pytest
+import sqlalchemy as sa
 
+from billing.domain.errors import ProviderUnavailable
 from billing.domain.payments import sign
 from mumaris_shared.events import isoformat
 
@@ -296,3 +298,117 @@ def test_two_concurrent_captures_of_one_invoice_pay_it_once_on_postgresql(billin
     assert [r["kind"] for r in billing.events("billing.payment_received")].count("service") == 1
     assert len(billing.events("billing.fees_settled")) == 1
     assert [r.rule for r in billing.rows("refunds")] == ["duplicate_payment"]
+
+
+# --- the provider is called with no transaction open -------------------------------------------------
+def _locked_elsewhere(billing, table: str, where: str) -> bool:
+    """Whether another connection finds the row locked (PostgreSQL, NOWAIT: it never waits)."""
+    with billing.runtime.db.engine.connect() as other:
+        try:
+            other.execute(sa.text(f"SELECT 1 FROM {table} WHERE {where} FOR UPDATE NOWAIT"))
+            return False
+        except sa.exc.OperationalError:
+            return True
+        finally:
+            other.rollback()
+
+
+def test_a_payment_is_opened_at_the_provider_with_no_row_locked_on_postgresql(billing_at, make_postgres_database):
+    billing = billing_at(make_postgres_database())
+    billing.submit("REQ-1", OWNER)
+    invoice = billing.invoices("REQ-1", OWNER)["service"]
+    provider, seen = billing.service.billing.provider, []
+    start = provider.start
+
+    def watched(request):
+        seen.append(
+            (
+                _locked_elsewhere(billing, "fee_accounts", "application_number = 'REQ-1'"),
+                _locked_elsewhere(billing, "payments", f"id = '{request.id}'"),
+            )
+        )
+        return start(request)
+
+    provider.start = watched
+    assert billing.start_payment(invoice["id"], OWNER).status_code == 201
+    assert seen == [(False, False)]
+
+
+def test_a_refund_is_started_at_the_provider_with_no_row_locked_on_postgresql(billing_at, make_postgres_database):
+    billing = billing_at(make_postgres_database())
+    billing.submit("REQ-1", OWNER)
+    billing.pay_all("REQ-1", OWNER)
+    billing.withdraw("REQ-1", OWNER)
+    provider, seen = billing.service.billing.provider, []
+    start_refund = provider.start_refund
+
+    def watched(refund):
+        seen.append(
+            (
+                _locked_elsewhere(billing, "refunds", f"id = '{refund.id}'"),
+                _locked_elsewhere(billing, "payments", f"id = '{refund.payment_id}'"),
+            )
+        )
+        return start_refund(refund)
+
+    provider.start_refund = watched
+    billing.tick()
+    assert seen == [(False, False)]
+    assert billing.refunds("REQ-1", OWNER)["service"]["status"] == "paid"
+
+
+def test_a_crash_while_opening_a_payment_loses_nothing_and_the_same_key_finishes_it(billing):
+    billing.submit("REQ-1", OWNER)
+    invoice = billing.invoices("REQ-1", OWNER)["service"]
+    provider = billing.service.billing.provider
+    start = provider.start
+
+    def crash(request):
+        raise RuntimeError("the process died here")
+
+    provider.start = crash
+    billing.refused(billing.start_payment(invoice["id"], OWNER, key="attempt-1"), 500, "internal_error")
+    [recorded] = billing.rows("payments")
+    assert (recorded.status, recorded.provider_reference) == ("pending", None)
+    provider.start = start
+    again = billing.start_payment(invoice["id"], OWNER, key="attempt-1")
+    assert again.status_code == 201 and again.json["id"] == recorded.id and again.json["provider_reference"]
+    assert len(billing.rows("payments")) == 1
+
+
+def test_a_crash_while_starting_a_refund_is_finished_after_the_lease_and_pays_once(billing):
+    billing.submit("REQ-1", OWNER)
+    billing.pay_all("REQ-1", OWNER)
+    billing.withdraw("REQ-1", OWNER)
+    provider = billing.service.billing.provider
+    start_refund, started = provider.start_refund, []
+
+    def crash(refund):
+        raise ProviderUnavailable("sandbox", "the process died here")
+
+    provider.start_refund = crash
+    billing.tick()
+    assert billing.refunds("REQ-1", OWNER)["service"]["status"] == "paying"
+    provider.start_refund = lambda refund: started.append(refund.id) or start_refund(refund)
+    billing.tick()
+    assert started == []  # its lease has not run out
+    billing.clock.advance(billing.service.settings.provider_lease)
+    billing.tick()
+    assert billing.refunds("REQ-1", OWNER)["service"]["status"] == "paid" and len(started) == 1
+    assert len(billing.events("billing.refund_paid")) == 1
+
+
+def test_many_completions_of_one_sandbox_payment_at_once_complete_it_once_and_wait_for_nothing(billing, pending):
+    start, answers = threading.Barrier(8), []
+
+    def complete():
+        start.wait()
+        answers.append(billing.complete(pending, OWNER).status_code)
+
+    threads = [threading.Thread(target=complete) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert sorted(answers) == [202] + [409] * 7
+    assert [answer["effect"] for answer in billing.deliver_notices()] == ["captured"]
