@@ -147,6 +147,7 @@ class Gateway:
         return {invoice["kind"]: invoice for invoice in found["list"]}
 
     def pay(self, token, invoice_id, method, outcome="captured"):
+        """A payment started, completed in the sandbox, and its notice received: the payment."""
         payment = self.call(
             "POST",
             f"/api/billing/v1/invoices/{invoice_id}/payments",
@@ -161,8 +162,21 @@ class Gateway:
             token=token,
             json={"outcome": outcome},
         )
-        assert done.status_code in (200, 202), done.text
-        return payment.json()
+        assert done.status_code == 202, done.text
+        return self.payment_becomes(token, payment.json()["id"], outcome)
+
+    def payment_becomes(self, token, payment_id, status, timeout=60):
+        """The payment once the provider's notice made it `status` (a notice comes a moment later)."""
+        from mumaris_shared.testing import wait_until
+
+        found = {}
+
+        def reached():
+            found["payment"] = self.call("GET", f"/api/billing/v1/payments/{payment_id}", token=token).json()
+            return found["payment"].get("status") == status
+
+        wait_until(reached, timeout=timeout, interval=0.2)
+        return found["payment"]
 
     def status_becomes(self, token, number, status, timeout=60):
         from mumaris_shared.testing import wait_until
