@@ -4,24 +4,36 @@ come out normalised by the shared rules (mumaris_shared/identity.py)."""
 from marshmallow import Schema, fields, validate
 
 from mumaris_shared.contracts import LANGUAGES
-from mumaris_shared.identity import normalise_full_name, normalise_mobile, normalise_national_id
+from mumaris_shared.identity import (
+    FULL_NAME_MAX,
+    FULL_NAME_PATTERN,
+    MOBILE_PATTERN,
+    NATIONAL_ID_PATTERN,
+    normalise_full_name,
+    normalise_mobile,
+    normalise_national_id,
+)
 from mumaris_shared.schemas import Normalised, NormalisedEmail, Strict
 
-from ..domain.codes import normalise_code
+from ..domain.codes import CODE_PATTERN, normalise_code
+from ..domain.passwords import MAX_LENGTH, MIN_LENGTH
+
+FULL_NAME = {"minLength": 1, "maxLength": FULL_NAME_MAX, "pattern": FULL_NAME_PATTERN}
 
 
 class RegistrationSchema(Strict):
-    full_name = Normalised(normalise_full_name, required=True)
+    full_name = Normalised(normalise_full_name, FULL_NAME, required=True)
     email = NormalisedEmail(required=True)
-    password = fields.String(required=True)  # the policy is checked by the domain (weak_password)
-    national_id = Normalised(normalise_national_id, required=True)
-    mobile = Normalised(normalise_mobile, required=True)
+    # the policy (lengths, no part of the e-mail address) is the domain's, refused as weak_password
+    password = fields.String(required=True, metadata={"minLength": MIN_LENGTH, "maxLength": MAX_LENGTH})
+    national_id = Normalised(normalise_national_id, {"pattern": NATIONAL_ID_PATTERN}, required=True)
+    mobile = Normalised(normalise_mobile, {"pattern": MOBILE_PATTERN}, required=True)
     language = fields.String(required=True, validate=validate.OneOf(LANGUAGES))
 
 
 class VerificationSchema(Strict):
     email = NormalisedEmail(required=True)
-    code = Normalised(normalise_code, required=True)
+    code = Normalised(normalise_code, {"pattern": CODE_PATTERN}, required=True)
 
 
 class ResendSchema(Strict):

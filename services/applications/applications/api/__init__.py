@@ -4,6 +4,7 @@ from flask import current_app
 from flask_smorest import Blueprint
 
 from mumaris_shared.auth import APPLICANT, REVIEWER, current_principal, require_roles
+from mumaris_shared.web import refusals
 
 from ..service import ApplicationService
 from .schemas import (
@@ -60,6 +61,7 @@ def read(number):
 @blueprint.doc(security=BEARER)
 @require_roles(APPLICANT)
 @blueprint.response(200, ApplicationSchema)
+@refusals(blueprint, 409)
 def submit(number):
     """Confirm and send a draft: its two fees fall due"""
     return _service().submit(current_principal(), number)
@@ -69,6 +71,7 @@ def submit(number):
 @blueprint.doc(security=BEARER)
 @require_roles(APPLICANT)
 @blueprint.response(200, ApplicationSchema)
+@refusals(blueprint, 409)
 def withdraw(number):
     """Withdraw a request that is not decided yet"""
     return _service().withdraw(current_principal(), number)
@@ -94,6 +97,7 @@ def review_queue():
 @blueprint.doc(security=BEARER)
 @require_roles(REVIEWER)
 @blueprint.response(200, ApplicationSchema)
+@refusals(blueprint, 409)
 def start_review(number):
     """Take a request from the queue: its review has started"""
     return _service().start_review(current_principal(), number)
@@ -104,6 +108,7 @@ def start_review(number):
 @require_roles(REVIEWER)
 @blueprint.arguments(DecisionSchema)
 @blueprint.response(200, ApplicationSchema)
+@refusals(blueprint, 409)
 def decide(body, number):
     """Approve (a membership number is issued) or reject (with a reason) a request one has taken"""
     return _service().decide(current_principal(), number, body["decision"], body["reason"])
@@ -114,6 +119,7 @@ def decide(body, number):
 @require_roles(APPLICANT)
 @blueprint.arguments(DataUpdateCreateSchema)
 @blueprint.response(201, DataUpdateSchema)
+@refusals(blueprint, 409)
 def submit_update(body, membership_number):
     """The membership's owner submits new data; it goes to review (one open update at a time)"""
     return _service().submit_update(current_principal(), membership_number, body["changes"])
@@ -141,6 +147,7 @@ def read_update(update_id):
 @blueprint.doc(security=BEARER)
 @require_roles(REVIEWER)
 @blueprint.response(200, DataUpdateSchema)
+@refusals(blueprint, 409)
 def start_update_review(update_id):
     """Take a data update from the queue: its review has started"""
     return _service().start_update_review(current_principal(), update_id)
@@ -151,6 +158,7 @@ def start_update_review(update_id):
 @require_roles(REVIEWER)
 @blueprint.arguments(DecisionSchema)
 @blueprint.response(200, DataUpdateSchema)
+@refusals(blueprint, 409)
 def decide_update(body, update_id):
     """Approve (the new data replaces the old, kept in the history) or reject (with a reason) an update one has taken"""
     return _service().decide_update(current_principal(), update_id, body["decision"], body["reason"])

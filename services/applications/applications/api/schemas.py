@@ -4,8 +4,8 @@ from marshmallow import Schema, ValidationError, fields, post_load, validate, va
 
 from mumaris_shared.contracts import CATEGORIES, DECISIONS
 from mumaris_shared.events import utcnow
-from mumaris_shared.identity import normalise_mobile
-from mumaris_shared.schemas import Moment, Normalised, NormalisedEmail, Strict, Text
+from mumaris_shared.identity import MOBILE_PATTERN, normalise_mobile
+from mumaris_shared.schemas import Moment, Normalised, NormalisedEmail, Strict, Text, decision_rules
 
 from ..domain.lifecycle import decision_reason
 from ..domain.updates import (
@@ -29,7 +29,13 @@ class QualificationSchema(Strict):
     degree = Text(200, required=True)
     institution = Text(200, required=True)
     country = Text(100, required=True)
-    year = fields.Integer(required=True, strict=True, validate=[validate.Range(min=1900), _not_in_the_future])
+    # the document shows this year as the greatest: the rule itself follows the calendar
+    year = fields.Integer(
+        required=True,
+        strict=True,
+        validate=[validate.Range(min=1900), _not_in_the_future],
+        metadata={"maximum": utcnow().year},
+    )
 
 
 class ApplicationCreateSchema(Strict):
@@ -42,6 +48,9 @@ class ApplicationCreateSchema(Strict):
 
 
 class DecisionSchema(Strict):
+    class Meta(Strict.Meta):
+        openapi = decision_rules()
+
     decision = fields.String(required=True, validate=validate.OneOf(DECISIONS))
     reason = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=2000))
 
@@ -64,10 +73,13 @@ class EmployerSchema(Strict):
 
 class ChangesSchema(Strict):
     """The fields a data update may change (domain/updates.UPDATABLE), each optional, none null;
-    a qualification or an employer is given whole."""
+    a qualification or an employer is given whole; at least one (DataUpdateCreateSchema)."""
+
+    class Meta(Strict.Meta):
+        openapi = {"minProperties": 1}
 
     email = NormalisedEmail(data_key=EMAIL)
-    mobile = Normalised(normalise_mobile, data_key=MOBILE)
+    mobile = Normalised(normalise_mobile, {"pattern": MOBILE_PATTERN}, data_key=MOBILE)
     address = Text(500, data_key=ADDRESS)
     specialty = Text(200, data_key=SPECIALTY)
     qualification = fields.Nested(QualificationSchema, data_key=QUALIFICATION)

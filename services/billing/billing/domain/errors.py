@@ -171,3 +171,12 @@ class ReasonRequired(Invalid):
 class AmountNotAllowed(Invalid):
     def __init__(self, message: str, problem: str):
         super().__init__(message, {"amount_halalas": [problem]})
+
+
+class AmountExceedsPaid(Conflict):
+    """More than was paid for the fee: the amount is well formed, but this refund cannot give it."""
+
+    code = "amount_exceeds_paid"
+
+    def __init__(self, paid: int):
+        super().__init__(f"at most what was paid ({paid} halalas) is refunded", {"paid_halalas": paid})
