@@ -26,10 +26,12 @@ define with_infra
 	exit $$rc
 endef
 
-# Lint and format check (ruff), with the settings of pyproject.toml.
+# Lint, format check (ruff) and types (mypy: strict on shared/ and every domain/), with the
+# settings of pyproject.toml.
 lint: install
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+	$(PY) -m mypy
 
 test: install
 	$(call with_infra,)

@@ -1,5 +1,6 @@
 """The gateway's nginx configuration, rendered from ``gateway/nginx.conf.template``: for the
-launcher (services on local ports) and for docker compose (``gateway/nginx.compose.conf``)."""
+launcher (services on local ports), for docker compose (``gateway/nginx.compose.conf``) and for
+Kubernetes (``deploy/kubernetes/base/gateway/``)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from .processes import DEFAULT_PORTS, ROOT, SERVICES, PlatformError
 
 GATEWAY_DIR = ROOT / "gateway"
 COMPOSE_CONFIG = GATEWAY_DIR / "nginx.compose.conf"
+KUBERNETES_GATEWAY_DIR = ROOT / "deploy" / "kubernetes" / "base" / "gateway"
 
 
 def find_nginx() -> str:
@@ -41,26 +43,72 @@ def render_gateway_config(values: Mapping[str, str], template: Path = GATEWAY_DI
     return re.sub(r"\{\{([A-Z_]+)\}\}", sub, text)
 
 
-def compose_gateway_values() -> dict[str, str]:
-    """Values for the docker compose variant (gateway/nginx.compose.conf)."""
-    values = {
-        "USER_DIRECTIVE": "user nginx;",
-        "PID_PATH": "/tmp/nginx.pid",
-        "ERROR_LOG": "/dev/stderr",
-        "ACCESS_LOG": "/dev/stdout",
-        "TEMP_DIR": "/tmp",
-        "LISTEN": "80",
-        "STATIC_ROOT": "/usr/share/nginx/html",
-    }
+def _in_a_container(upstream: str, **values: str) -> dict[str, str]:
+    """Values of a gateway on nginx's official image: logs to the container's output, temporary
+    files and pid under /tmp (the only writable place on Kubernetes), each service's upstream
+    from ``upstream`` with {service} filled in."""
+    values = {"PID_PATH": "/tmp/nginx.pid", "ACCESS_LOG": "/dev/stdout", "TEMP_DIR": "/tmp", **values}
     for service in SERVICES:
-        values[f"{service.upper()}_UPSTREAM"] = f"server {service}:8000;"
+        values[f"{service.upper()}_UPSTREAM"] = upstream.format(service=service)
     return values
 
 
-def write_compose_config() -> Path:
-    header = "# GENERATED from gateway/nginx.conf.template by `python -m ops.launcher render-compose-gateway`.\n"
-    COMPOSE_CONFIG.write_text(header + render_gateway_config(compose_gateway_values()))
-    return COMPOSE_CONFIG
+def compose_gateway_values() -> dict[str, str]:
+    """Values for the docker compose variant (gateway/nginx.compose.conf). Each web process is
+    found by its compose service name through Docker's DNS, again every 5 seconds, so replicas
+    added or removed with `--scale` are followed without restarting the gateway (`resolve` needs
+    nginx >= 1.27.3, and a shared-memory zone per upstream)."""
+    return _in_a_container(
+        "zone {service} 64k; server {service}-web:8000 resolve;",
+        USER_DIRECTIVE="user nginx;",
+        ERROR_LOG="/dev/stderr",
+        LISTEN="80",
+        STATIC_ROOT="/usr/share/nginx/html",
+        RESOLVER="resolver 127.0.0.11 valid=5s ipv6=off;",
+    )
+
+
+def kubernetes_gateway_values() -> dict[str, str]:
+    """Values for the Kubernetes variant (deploy/kubernetes/base/gateway/nginx.conf): nginx as an
+    unprivileged user on port 8080, each web process by its Service's name (a stable cluster IP,
+    resolved once); the configuration and the page are mounted from one ConfigMap."""
+    return _in_a_container(
+        "server {service}-web:8000;",
+        USER_DIRECTIVE="",
+        ERROR_LOG="stderr",
+        LISTEN="8080",
+        STATIC_ROOT="/etc/mumaris-gateway",
+        RESOLVER="# Services' names: resolved at start (a Service's cluster IP does not change)",
+    )
+
+
+# `python -m ops.launcher <command>` -> (the configuration it writes, its values, and the directory
+# that also gets the page: a ConfigMap may only hold files from its own directory)
+RENDERED_GATEWAYS = {
+    "render-compose-gateway": (COMPOSE_CONFIG, compose_gateway_values, None),
+    "render-kubernetes-gateway": (
+        KUBERNETES_GATEWAY_DIR / "nginx.conf",
+        kubernetes_gateway_values,
+        KUBERNETES_GATEWAY_DIR,
+    ),
+}
+
+
+def rendered_gateway(command: str) -> dict[Path, str]:
+    """The files `python -m ops.launcher <command>` writes, by path, with their text."""
+    config, values, page_dir = RENDERED_GATEWAYS[command]
+    header = f"# GENERATED from gateway/nginx.conf.template by `python -m ops.launcher {command}`.\n"
+    files = {config: header + render_gateway_config(values())}
+    if page_dir is not None:
+        files[page_dir / "index.html"] = (GATEWAY_DIR / "index.html").read_text()
+    return files
+
+
+def write_rendered_gateway(command: str) -> list[Path]:
+    files = rendered_gateway(command)
+    for path, text in files.items():
+        path.write_text(text)
+    return list(files)
 
 
 def local_gateway(prefix: Path, log_dir: Path, port: int, web_ports: Mapping[str, list[int]]) -> list[str]:
@@ -78,6 +126,7 @@ def local_gateway(prefix: Path, log_dir: Path, port: int, web_ports: Mapping[str
         "TEMP_DIR": str(temp),
         "LISTEN": f"{HOST}:{port}",
         "STATIC_ROOT": str(GATEWAY_DIR),
+        "RESOLVER": "# addresses: nothing to resolve",
     }
     for service in SERVICES:
         # a service not run here still needs an upstream: it answers 502 in the JSON shape

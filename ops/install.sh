@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Install what Mumaris needs, idempotently:
-#   1. the system servers rabbitmq-server, postgresql and nginx (apt, only when a binary is missing);
+#   1. the system servers rabbitmq-server, postgresql and nginx, and what the registration card needs:
+#      the Amiri font (fonts-hosny-amiri) and, for its test, pdftoppm/pdftotext (poppler-utils)
+#      (apt, only when missing);
 #   2. .venv at the repo root with requirements-dev.txt (the runtime requirements.txt plus the test
 #      and lint tools) and, editable and --no-deps, shared/ and
 #      services/<name>/ (each only once it has a pyproject.toml).
@@ -40,6 +42,8 @@ if [ "${SKIP_APT:-0}" != 1 ]; then
     have rabbitmq-server || missing+=(rabbitmq-server)
     have_postgres || missing+=(postgresql)
     have nginx || missing+=(nginx)
+    have pdftoppm || missing+=(poppler-utils)
+    ls /usr/share/fonts/*/fonts-hosny-amiri/Amiri-Regular.ttf >/dev/null 2>&1 || missing+=(fonts-hosny-amiri)
     if [ ${#missing[@]} -gt 0 ]; then
         apt_install "${missing[@]}"
     fi

@@ -19,7 +19,7 @@ import sys
 import threading
 from pathlib import Path
 
-from .gateway import write_compose_config
+from .gateway import RENDERED_GATEWAYS, write_rendered_gateway
 from .net import HOST
 from .processes import DEFAULT_RABBITMQ_URL, ROOT, SERVICES, PlatformError
 from .supervisor import Platform
@@ -70,13 +70,14 @@ def _print_table(p: Platform) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m ops.launcher", description="Run the Mumaris platform.")
-    parser.add_argument("command", nargs="?", default="run", choices=["run", "render-compose-gateway"])
+    parser.add_argument("command", nargs="?", default="run", choices=["run", *RENDERED_GATEWAYS])
     parser.add_argument("--services", default=",".join(SERVICES), help="comma-separated subset")
     parser.add_argument("--no-infra", action="store_true", help="do not call ops/infra.sh")
     args = parser.parse_args(argv)
 
-    if args.command == "render-compose-gateway":
-        print(f"wrote {write_compose_config()}")
+    if args.command in RENDERED_GATEWAYS:
+        for path in write_rendered_gateway(args.command):
+            print(f"wrote {path}")
         return 0
 
     env = dict(os.environ)

@@ -79,6 +79,7 @@ PROCESSES: tuple[Proc, ...] = (
     worker("notifications", "consumer"),
     worker("notifications", "mailer"),
     worker("billing", "scheduler"),
+    worker("applications", "scheduler"),
 )
 
 MIGRATION = ("{python}", "-m", "{service}.migrate")

@@ -8,8 +8,12 @@ import logging
 import threading
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 import pika
+from pika import BasicProperties
+from pika.channel import Channel
+from pika.connection import Connection as AmqpConnection
 from pika.spec import Basic
 
 from .events import EXCHANGE
@@ -26,11 +30,11 @@ def connection_parameters(url: str) -> pika.URLParameters:
     return params
 
 
-def declare_exchange(channel) -> None:
+def declare_exchange(channel: Channel) -> None:
     channel.exchange_declare(EXCHANGE, exchange_type="topic", durable=True)
 
 
-def persistent(message_id: str, event_type: str, headers: dict | None = None) -> pika.BasicProperties:
+def persistent(message_id: str, event_type: str, headers: dict[str, Any] | None = None) -> pika.BasicProperties:
     return pika.BasicProperties(
         delivery_mode=pika.DeliveryMode.Persistent,
         content_type="application/json",
@@ -148,14 +152,14 @@ class ConfirmingPublisher:
         elif self._connection:
             self._connection.ioloop.stop()
 
-    def _on_open(self, connection) -> None:
+    def _on_open(self, connection: AmqpConnection) -> None:
         connection.channel(on_open_callback=self._on_channel_open)
 
-    def _on_open_error(self, connection, error) -> None:
+    def _on_open_error(self, connection: AmqpConnection, error: Exception) -> None:
         log.warning("publisher cannot connect to the broker: %s", error)
         connection.ioloop.stop()
 
-    def _on_closed(self, connection, reason) -> None:
+    def _on_closed(self, connection: AmqpConnection, reason: Exception) -> None:
         self._ready.clear()
         self._channel = None
         if self._batch is not None:
@@ -165,7 +169,7 @@ class ConfirmingPublisher:
             log.warning("publisher lost the broker: %s", reason)
         connection.ioloop.stop()
 
-    def _on_channel_open(self, channel) -> None:
+    def _on_channel_open(self, channel: Channel) -> None:
         channel.add_on_close_callback(self._on_channel_closed)
         channel.add_on_return_callback(self._on_return)
         channel.exchange_declare(
@@ -177,13 +181,13 @@ class ConfirmingPublisher:
             ),
         )
 
-    def _on_confirming(self, channel) -> None:
+    def _on_confirming(self, channel: Channel) -> None:
         self._channel = channel
         self._next_tag = 0
         self._ready.set()
         log.info("publisher connected")
 
-    def _on_channel_closed(self, channel, reason) -> None:
+    def _on_channel_closed(self, channel: Channel, reason: Exception) -> None:
         self._ready.clear()
         self._channel = None
         if self._batch is not None:
@@ -213,7 +217,7 @@ class ConfirmingPublisher:
                 mandatory=True,
             )
 
-    def _on_confirm(self, frame) -> None:
+    def _on_confirm(self, frame: Any) -> None:
         batch = self._batch
         if batch is None:
             return
@@ -229,7 +233,7 @@ class ConfirmingPublisher:
             self._batch = None
             batch.done.set()
 
-    def _on_return(self, _channel, _method, properties, _body) -> None:
+    def _on_return(self, _channel: Channel, _method: Any, properties: BasicProperties, _body: bytes) -> None:
         # The broker sends basic.return before the confirm of the same message.
         if self._batch is not None:
             self._batch.returned.add(properties.message_id)

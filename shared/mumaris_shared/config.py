@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import calendar
 import os
 import re
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
+from typing import overload
 
 from dotenv import load_dotenv
 
@@ -38,13 +41,72 @@ def format_duration(duration: timedelta) -> str:
     return f"P{int(days)}D" if not time else f"P{f'{int(days)}D' if days else ''}T{time}"
 
 
+_YEARS_MONTHS = re.compile(r"^P(?:(?P<years>\d+)Y)?(?:(?P<months>\d+)M)?(?P<rest>(?:\d+[WD])*(?:T.*)?)$")
+
+
+@dataclass(frozen=True)
+class Period:
+    """An ISO 8601 duration that may have years and months (P2Y, P1Y6M, P90D, PT20S): added to a
+    moment by the calendar, so a licence approved on 29 February 2028 for P2Y runs to 28 February
+    2030, not 730 days."""
+
+    text: str
+    years: int = 0
+    months: int = 0
+    rest: timedelta = timedelta(0)
+
+    def after(self, moment: datetime) -> datetime:
+        return _add_months(moment, 12 * self.years + self.months) + self.rest
+
+    def before(self, moment: datetime) -> datetime:
+        return _add_months(moment - self.rest, -(12 * self.years + self.months))
+
+    def __str__(self) -> str:
+        return self.text
+
+
+def parse_period(text: str) -> Period:
+    """`P2Y`, `P1Y6M`, `P90D`, `PT20S`: years and months by the calendar, the rest as `parse_duration`."""
+    text = text.strip()
+    match = _YEARS_MONTHS.match(text)
+    if not match or text in ("P", "PT"):
+        raise ValueError(f"not an ISO 8601 duration (PnYnMnWnDTnHnMnS): {text!r}")
+    rest = match.group("rest")
+    return Period(
+        text,
+        int(match.group("years") or 0),
+        int(match.group("months") or 0),
+        parse_duration("P" + rest) if rest else timedelta(0),
+    )
+
+
+def _add_months(moment: datetime, months: int) -> datetime:
+    index = moment.year * 12 + moment.month - 1 + months
+    year, month = divmod(index, 12)
+    day = min(moment.day, calendar.monthrange(year, month + 1)[1])
+    return moment.replace(year=year, month=month + 1, day=day)
+
+
+@overload
+def env(name: str) -> str | None: ...
+
+
+@overload
+def env(name: str, default: str) -> str: ...
+
+
 def env(name: str, default: str | None = None) -> str | None:
+    """The setting `name` from the environment; unset or empty, `default`."""
     value = os.environ.get(name)
-    return value if value not in (None, "") else default
+    return value if value else default
 
 
 def env_duration(name: str, default: str) -> timedelta:
     return parse_duration(env(name, default))
+
+
+def env_period(name: str, default: str) -> Period:
+    return parse_period(env(name, default))
 
 
 def env_int(name: str, default: int) -> int:

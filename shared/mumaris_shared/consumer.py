@@ -17,9 +17,13 @@ import traceback
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 import pika
+from pika import BasicProperties
+from pika.channel import Channel
 from pika.exceptions import AMQPError
+from pika.spec import Basic
 from sqlalchemy import Table, select
 from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session
@@ -45,7 +49,7 @@ class HandlerContext:
     event: Event
     outbox: Outbox | None = None
 
-    def publish(self, event_type: str, data: dict) -> Event:
+    def publish(self, event_type: str, data: dict[str, Any]) -> Event:
         if self.outbox is None:
             raise RuntimeError("this service has no outbox to publish through")
         return self.outbox.publish(self.session, event_type, data, caused_by=self.event)
@@ -86,7 +90,7 @@ class Consumer:
         self.ready = threading.Event()
 
     # --- topology --------------------------------------------------------------------------------
-    def declare(self, channel) -> None:
+    def declare(self, channel: Channel) -> None:
         declare_exchange(channel)
         channel.queue_declare(self.queue, durable=True, arguments={"x-queue-type": "quorum"})
         for event_type in self.handlers:
@@ -134,7 +138,7 @@ class Consumer:
                     except AMQPError:
                         pass
 
-    def _on_message(self, channel, method, properties, body: bytes) -> None:
+    def _on_message(self, channel: Channel, method: Basic.Deliver, properties: BasicProperties, body: bytes) -> None:
         headers = properties.headers or {}
         try:
             event = Event.from_json(body)
@@ -191,14 +195,16 @@ class Consumer:
             return False
         return True
 
-    def _forward(self, channel, queue: str, properties, body: bytes, extra_headers: dict) -> None:
+    def _forward(
+        self, channel: Channel, queue: str, properties: BasicProperties, body: bytes, extra_headers: dict[str, Any]
+    ) -> None:
         # Published with confirms before the original is acked: a crash in between repeats, never drops.
         headers = {**(properties.headers or {}), **extra_headers}
         channel.basic_publish(
             "", queue, body, properties=persistent(properties.message_id, properties.type, headers), mandatory=True
         )
 
-    def _park(self, channel, properties, body: bytes, error: str, attempts: int) -> None:
+    def _park(self, channel: Channel, properties: BasicProperties, body: bytes, error: str, attempts: int) -> None:
         log.error("%s: parking message %s: %s", self.service, properties.message_id, error)
         self._forward(
             channel,

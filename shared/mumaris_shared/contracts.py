@@ -5,6 +5,7 @@ contract change shows up in both services' tests."""
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Any
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, missing, validate
 
@@ -14,13 +15,37 @@ PAYMENT_METHODS = ("sadad", "mada", "credit_card", "apple_pay")
 
 
 class FeeKind(StrEnum):
-    """The two fees of every request (R3), in the order they are issued and listed."""
+    """What a request's invoices are for, in the order they are issued and listed: a registration
+    owes the administrative and the service (classification) fee (R3), a renewal the administrative
+    and the renewal fee; a reviewer's classification may add the difference of the category fee."""
 
     ADMINISTRATIVE = "administrative"
     SERVICE = "service"
+    RENEWAL = "renewal"
+    CLASSIFICATION_DIFFERENCE = "classification_difference"
 
 
 FEE_KINDS = tuple(FeeKind)
+
+
+class RequestKind(StrEnum):
+    """A first registration, or the renewal of a licence (reviewed and paid like the first)."""
+
+    REGISTRATION = "registration"
+    RENEWAL = "renewal"
+
+
+REQUEST_KINDS = tuple(RequestKind)
+
+
+class DataflowOutcome(StrEnum):
+    """A reviewer's record of the primary-source verification (Dataflow) of a qualification."""
+
+    VERIFIED = "verified"
+    DISCREPANCY = "discrepancy"
+
+
+DATAFLOW_OUTCOMES = tuple(DataflowOutcome)
 
 
 class Decision(StrEnum):
@@ -62,6 +87,7 @@ class ApplicationSubmittedData(RequestData):
     category = fields.String(required=True, validate=validate.OneOf(CATEGORIES))
     specialty = fields.String(required=True)
     submitted_at = fields.String(required=True)
+    kind = fields.String(load_default=RequestKind.REGISTRATION, validate=validate.OneOf(REQUEST_KINDS))
 
 
 class ReviewStartedData(RequestData):
@@ -72,6 +98,63 @@ class ReviewStartedData(RequestData):
 class ApplicationApprovedData(RequestData):
     membership_number = fields.String(required=True)
     decided_at = fields.String(required=True)
+    kind = fields.String(load_default=RequestKind.REGISTRATION, validate=validate.OneOf(REQUEST_KINDS))
+    valid_until = fields.String(allow_none=True, load_default=None)  # the licence's new expiry
+
+
+class ApplicationReturnedData(RequestData):
+    """A reviewer returned the request for corrections: what to correct, why, and by when."""
+
+    reason = fields.String(required=True)
+    items = fields.List(fields.String(), required=True)  # the fields or document kinds to correct
+    returned_at = fields.String(required=True)
+    correct_by = fields.String(required=True)  # after it, the request is cancelled
+
+
+class ApplicationResubmittedData(RequestData):
+    resubmitted_at = fields.String(required=True)
+
+
+class DataflowRecordedData(RequestData):
+    outcome = fields.String(required=True, validate=validate.OneOf(DATAFLOW_OUTCOMES))
+    note = fields.String(allow_none=True, load_default=None)
+    recorded_at = fields.String(required=True)
+
+
+class ApplicationClassifiedData(RequestData):
+    """The reviewer's final professional classification; billing invoices or refunds a difference."""
+
+    kind = fields.String(load_default=RequestKind.REGISTRATION, validate=validate.OneOf(REQUEST_KINDS))
+    previous_category = fields.String(required=True, validate=validate.OneOf(CATEGORIES))
+    category = fields.String(required=True, validate=validate.OneOf(CATEGORIES))
+    classified_at = fields.String(required=True)
+
+
+class LicenceData(RequestData):
+    """Every event about a licence names its membership number (and the request that holds it)."""
+
+    membership_number = fields.String(required=True)
+    valid_until = fields.String(required=True)
+
+
+class LicenceReminderDueData(LicenceData):
+    before_expiry = fields.String(required=True)  # ISO 8601 duration: P90D, P30D, P7D
+    licence_status = fields.String(required=True)  # active | expiring
+
+
+class LicenceExpiredData(LicenceData):
+    expired_at = fields.String(required=True)
+
+
+class CpdActivityData(LicenceData):
+    activity_id = fields.String(required=True)
+    title = fields.String(required=True)
+    hours = fields.String(required=True)  # a decimal: "7.5"
+
+
+class CpdActivityDecidedData(CpdActivityData):
+    decision = fields.String(required=True, validate=validate.OneOf(DECISIONS))
+    reason = fields.String(allow_none=True, load_default=None)
 
 
 class ApplicationRejectedData(RequestData):
@@ -217,6 +300,14 @@ APPLICATION_WITHDRAWN = "applications.application_withdrawn"
 DATA_UPDATE_SUBMITTED = "applications.data_update_submitted"
 DATA_UPDATE_APPROVED = "applications.data_update_approved"
 DATA_UPDATE_REJECTED = "applications.data_update_rejected"
+APPLICATION_RETURNED = "applications.application_returned"
+APPLICATION_RESUBMITTED = "applications.application_resubmitted"
+DATAFLOW_RECORDED = "applications.dataflow_recorded"
+APPLICATION_CLASSIFIED = "applications.application_classified"
+LICENCE_REMINDER_DUE = "applications.licence_reminder_due"
+LICENCE_EXPIRED = "applications.licence_expired"
+CPD_ACTIVITY_RECORDED = "applications.cpd_activity_recorded"
+CPD_ACTIVITY_DECIDED = "applications.cpd_activity_decided"
 
 INVOICE_ISSUED = "billing.invoice_issued"
 FEES_ASSESSED = "billing.fees_assessed"
@@ -254,10 +345,18 @@ SCHEMAS: dict[str, type[Schema]] = {
     DATA_UPDATE_SUBMITTED: DataUpdateSubmittedData,
     DATA_UPDATE_APPROVED: DataUpdateApprovedData,
     DATA_UPDATE_REJECTED: DataUpdateRejectedData,
+    APPLICATION_RETURNED: ApplicationReturnedData,
+    APPLICATION_RESUBMITTED: ApplicationResubmittedData,
+    DATAFLOW_RECORDED: DataflowRecordedData,
+    APPLICATION_CLASSIFIED: ApplicationClassifiedData,
+    LICENCE_REMINDER_DUE: LicenceReminderDueData,
+    LICENCE_EXPIRED: LicenceExpiredData,
+    CPD_ACTIVITY_RECORDED: CpdActivityData,
+    CPD_ACTIVITY_DECIDED: CpdActivityDecidedData,
 }
 
 
-def validated(event_type: str, data: dict) -> dict:
+def validated(event_type: str, data: dict[str, Any]) -> dict[str, Any]:
     """`data` checked against the contract of `event_type` (raises marshmallow.ValidationError),
     with the contract's defaults for optional fields the producer left out, so a consumer can tell
     "none given" from a field it does not know."""

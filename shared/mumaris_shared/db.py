@@ -3,9 +3,10 @@ inbox tables every service carries, and row claiming that lets replicas share wo
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC
+from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import (
     Column,
@@ -21,18 +22,19 @@ from sqlalchemy import (
     select,
     text,
 )
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import Connection, Dialect, Engine, Row, make_url
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.types import TypeDecorator
 
 
-class UTCDateTime(TypeDecorator):
+class UTCDateTime(TypeDecorator[datetime]):
     """Aware UTC datetimes on both backends (SQLite would otherwise hand back naive ones)."""
 
     impl = DateTime(timezone=True)
     cache_ok = True
 
-    def process_bind_param(self, value, dialect):
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
         if value.tzinfo is None:
@@ -40,7 +42,7 @@ class UTCDateTime(TypeDecorator):
         value = value.astimezone(UTC)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
-    def process_result_value(self, value, dialect):
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
@@ -78,12 +80,12 @@ class Database:
         self.engine.dispose()
 
 
-def _serialise_sqlite_writers(engine) -> None:
+def _serialise_sqlite_writers(engine: Engine) -> None:
     # Several processes (web, relay, consumer) share one SQLite file. WAL lets readers run beside a
     # writer; BEGIN IMMEDIATE takes the write lock up front so a transaction waits its turn (the
     # busy timeout) instead of failing when it upgrades from reading to writing.
     @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection, _record):
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
@@ -92,7 +94,7 @@ def _serialise_sqlite_writers(engine) -> None:
         cursor.close()
 
     @event.listens_for(engine, "begin")
-    def _on_begin(connection):
+    def _on_begin(connection: Connection) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
@@ -123,7 +125,9 @@ def messaging_tables(metadata: MetaData) -> tuple[Table, Table]:
     return outbox, inbox
 
 
-def claim(session: Session, db: Database, table: Table, *conditions, order_by, limit: int):
+def claim(
+    session: Session, db: Database, table: Table, *conditions: ColumnElement[bool], order_by: Any, limit: int
+) -> Sequence[Row[Any]]:
     """Rows no other replica is working on. PostgreSQL: `FOR UPDATE SKIP LOCKED`, held until the
     session's transaction ends. SQLite: the whole transaction is exclusive, so one claimer at a time."""
     statement = select(table).where(*conditions).order_by(order_by).limit(limit)

@@ -6,6 +6,7 @@ import json
 import uuid
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields
 
@@ -23,7 +24,7 @@ def isoformat(moment: datetime) -> str:
 @dataclass(frozen=True)
 class Event:
     type: str
-    data: dict
+    data: dict[str, Any]
     producer: str
     id: str = field(default_factory=lambda: str(uuid.uuid4()))
     version: int = 1
@@ -31,12 +32,12 @@ class Event:
     correlation_id: str | None = None
     causation_id: str | None = None
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         # An event that starts a chain correlates with itself.
         if self.correlation_id is None:
             object.__setattr__(self, "correlation_id", self.id)
 
-    def caused(self, type: str, data: dict, producer: str) -> Event:
+    def caused(self, type: str, data: dict[str, Any], producer: str) -> Event:
         """A new event caused by this one: same correlation, causation pointing here."""
         return Event(type=type, data=data, producer=producer, correlation_id=self.correlation_id, causation_id=self.id)
 

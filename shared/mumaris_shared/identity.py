@@ -60,6 +60,7 @@ def normalise_mobile(mobile: str) -> str:
     """A Saudi mobile number as written locally (05XXXXXXXX) or internationally (9665XXXXXXXX,
     +9665XXXXXXXX), spaces, dashes and brackets ignored, Arabic digits read as digits; stored in
     E.164: +9665XXXXXXXX."""
-    if not re.match(MOBILE_PATTERN, mobile):
+    match = _MOBILE.match(ascii_digits(_SEPARATORS.sub("", mobile))) if re.match(MOBILE_PATTERN, mobile) else None
+    if match is None:
         raise ValueError("a Saudi mobile number is 05XXXXXXXX or +9665XXXXXXXX")
-    return f"+9665{_MOBILE.match(ascii_digits(_SEPARATORS.sub('', mobile))).group(1)}"
+    return f"+9665{match.group(1)}"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 log = logging.getLogger(__name__)
 
@@ -36,3 +36,37 @@ def keep_working(
                 idle(stop)
             continue
         stop.wait(min(5.0, 0.2 * 2 ** min(failures, 5)))
+
+
+class BatchScheduler:
+    """A scheduler process (billing's, applications'): each tick runs every job, batch after batch,
+    until a job claims fewer than `batch` rows; then it sleeps `interval` seconds. A job claims its
+    rows with `db.claim` (`FOR UPDATE SKIP LOCKED` on PostgreSQL) in the transaction that handles
+    them, so any number of schedulers run side by side and each row is handled by one of them."""
+
+    def __init__(self, jobs: Sequence[Callable[[], int]], batch: int, interval: float, name: str = "scheduler"):
+        self.jobs, self.batch, self.interval, self.name = tuple(jobs), batch, interval, name
+
+    def tick(self) -> int:
+        """Everything due now, batch by batch; how many rows were handled."""
+        return sum(self._drain(job) for job in self.jobs)
+
+    def _drain(self, job: Callable[[], int]) -> int:
+        handled = 0
+        while True:
+            claimed = job()
+            handled += claimed
+            if claimed < self.batch:
+                return handled
+
+    def run(self, stop: threading.Event) -> None:
+        def step() -> bool:
+            handled = self.tick()
+            if handled:
+                log.info("%s: %d item(s) handled", self.name, handled)
+            return False
+
+        def idle(stopped: threading.Event) -> None:
+            stopped.wait(self.interval)
+
+        keep_working(step, stop, idle, self.name)

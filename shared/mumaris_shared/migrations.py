@@ -4,6 +4,7 @@ the service's DATABASE_URL, and `python -m <service>.migrate` upgrades to head."
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import command
@@ -43,7 +44,7 @@ def ensure_database(url: str) -> None:
         admin.dispose()
 
 
-def run_env(context, target_metadata) -> None:
+def run_env(context: Any, target_metadata: sa.MetaData) -> None:
     """The body of every service's migrations/env.py."""
     from sqlalchemy import engine_from_config, pool
 
@@ -67,7 +68,7 @@ def run_env(context, target_metadata) -> None:
             context.run_migrations()
 
 
-def create_messaging_tables(op) -> None:
+def create_messaging_tables(op: Any) -> None:
     """The outbox and inbox, for a service's first migration, exactly as `db.messaging_tables` declares them."""
     metadata = sa.MetaData()
     messaging_tables(metadata)

@@ -11,9 +11,10 @@ import logging
 import threading
 import time
 from datetime import timedelta
+from typing import Any
 
 import psycopg
-from sqlalchemy import Table, delete, or_, text, update
+from sqlalchemy import CursorResult, Table, delete, or_, text, update
 from sqlalchemy.orm import Session
 
 from .broker import ConfirmingPublisher, Outgoing, PublishFailed
@@ -45,7 +46,7 @@ class Outbox:
             session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": NOTIFY_CHANNEL})
         return event
 
-    def publish(self, session: Session, event_type: str, data: dict, caused_by: Event | None = None) -> Event:
+    def publish(self, session: Session, event_type: str, data: dict[str, Any], caused_by: Event | None = None) -> Event:
         """Record a new event of this service, in the caller's transaction. Data of an event type
         with a contract (`contracts.SCHEMAS`) is validated first."""
         if event_type in SCHEMAS:
@@ -58,9 +59,10 @@ class Outbox:
 
     def pending_count(self) -> int:
         with self.db.engine.connect() as connection:
-            return connection.execute(
+            count: int = connection.execute(
                 text(f"SELECT COUNT(*) FROM {self.table.name} WHERE sent_at IS NULL")
             ).scalar_one()
+            return count
 
 
 class Waker:
@@ -75,7 +77,7 @@ class Waker:
         self.channel = channel
         self.sqlite_poll = sqlite_poll
         self.postgres_poll = postgres_poll
-        self._listener = None
+        self._listener: psycopg.Connection[Any] | None = None
 
     def wait(self, stop: threading.Event) -> None:
         if not self.db.is_postgres:
@@ -93,11 +95,12 @@ class Waker:
             self.close()
             stop.wait(self.postgres_poll)
 
-    def _listen(self):
+    def _listen(self) -> psycopg.Connection[Any]:
         if self._listener is None:
             url = self.db.engine.url.set(drivername="postgresql")
-            self._listener = psycopg.connect(url.render_as_string(hide_password=False), autocommit=True)
-            self._listener.execute(f"LISTEN {self.channel}")
+            listener = psycopg.connect(url.render_as_string(hide_password=False), autocommit=True)
+            listener.execute(f"LISTEN {self.channel}")
+            self._listener = listener
         return self._listener
 
     def close(self) -> None:
@@ -138,11 +141,12 @@ class Relay:
     def prune(self) -> int:
         """Delete rows sent longer than `retention` ago; returns how many."""
         with self.db.transaction() as session:
-            return session.execute(
+            result: CursorResult[Any] = session.execute(  # type: ignore[assignment]  # a DELETE's result
                 delete(self.table).where(
                     self.table.c.sent_at.is_not(None), self.table.c.sent_at < utcnow() - self.retention
                 )
-            ).rowcount
+            )
+            return result.rowcount
 
     def relay_once(self) -> int:
         """Publish one batch of unsent events; returns how many the broker confirmed."""

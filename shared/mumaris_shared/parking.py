@@ -11,15 +11,20 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Iterator
+from typing import Any
 
 import pika
+from pika import BasicProperties
+from pika.adapters.blocking_connection import BlockingChannel
+from pika.spec import Basic
 
 from .broker import connection_parameters, persistent
 from .config import rabbitmq_url
 from .consumer import ATTEMPT_HEADER, ERROR_HEADER, queue_names
 
 
-def _drain(channel, queue: str):
+def _drain(channel: BlockingChannel, queue: str) -> Iterator[tuple[Basic.GetOk, BasicProperties, bytes]]:
     """Every message now in `queue`, unacknowledged (the caller acks or returns each)."""
     while True:
         method, properties, body = channel.basic_get(queue, auto_ack=False)
@@ -28,7 +33,7 @@ def _drain(channel, queue: str):
         yield method, properties, body
 
 
-def _describe(properties, body: bytes) -> dict:
+def _describe(properties: BasicProperties, body: bytes) -> dict[str, Any]:
     headers = properties.headers or {}
     try:
         event = json.loads(body)
@@ -44,7 +49,7 @@ def _describe(properties, body: bytes) -> dict:
     }
 
 
-def list_parked(url: str, service: str) -> list[dict]:
+def list_parked(url: str, service: str) -> list[dict[str, Any]]:
     queue, _retries, dead = queue_names(service, 0)
     connection = pika.BlockingConnection(connection_parameters(url))
     try:

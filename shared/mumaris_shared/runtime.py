@@ -8,6 +8,7 @@ import signal
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import Table
 
@@ -15,6 +16,7 @@ from .broker import ConfirmingPublisher
 from .config import database_url, env, rabbitmq_url
 from .consumer import Consumer, Handler
 from .db import Database
+from .loop import BatchScheduler
 from .outbox import Outbox, Relay
 
 
@@ -30,7 +32,7 @@ class Runtime:
         db = Database(url or database_url(service))
         return cls(service, db, Outbox(db, outbox_table, service), inbox_table)
 
-    def consumer(self, handlers: Mapping[str, Handler], url: str | None = None, **options) -> Consumer:
+    def consumer(self, handlers: Mapping[str, Handler], url: str | None = None, **options: Any) -> Consumer:
         return Consumer(
             self.service, self.db, self.inbox, handlers, url or rabbitmq_url(), outbox=self.outbox, **options
         )
@@ -60,6 +62,13 @@ def main_relay(runtime: Runtime) -> None:
         run_until_signalled(runtime.relay(publisher).run)
     finally:
         publisher.close()
+
+
+def main_scheduler(scheduler: BatchScheduler) -> None:
+    """A scheduler process (billing's, applications'): its batch loop until SIGTERM or Ctrl-C."""
+    configure_logging()
+    logging.getLogger(__name__).info("%s: every %.1fs", scheduler.name, scheduler.interval)
+    run_until_signalled(scheduler.run)
 
 
 def main_consumer(runtime: Runtime, handlers: Mapping[str, Handler]) -> None:

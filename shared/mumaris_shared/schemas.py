@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import Any
+
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
 from .contracts import Decision
@@ -20,11 +24,11 @@ class Normalised(fields.String):
     """A string made into its stored form by a domain rule; the rule's ValueError is the field's
     error. `openapi` says in the OpenAPI document what the rule accepts (pattern, lengths)."""
 
-    def __init__(self, normalise, openapi: dict | None = None, **kwargs):
+    def __init__(self, normalise: Callable[[str], str], openapi: dict[str, Any] | None = None, **kwargs: Any):
         super().__init__(metadata={**(openapi or {}), **kwargs.pop("metadata", {})}, **kwargs)
         self.normalise = normalise
 
-    def _deserialize(self, value, attr, data, **kwargs):
+    def _deserialize(self, value: Any, attr: str | None, data: Mapping[str, Any] | None, **kwargs: Any) -> str:
         try:
             return self.normalise(super()._deserialize(value, attr, data, **kwargs))
         except ValueError as exc:
@@ -35,10 +39,10 @@ class NormalisedEmail(fields.Email):
     """Normalised (trimmed, lower case) before the format check, so " Sara@Example.com " is
     accepted as sara@example.com."""
 
-    def __init__(self, **kwargs):
+    def __init__(self, **kwargs: Any):
         super().__init__(validate=validate.Length(max=254), **kwargs)
 
-    def _deserialize(self, value, attr, data, **kwargs):
+    def _deserialize(self, value: Any, attr: str | None, data: Mapping[str, Any] | None, **kwargs: Any) -> str:
         return normalise_email(super()._deserialize(value, attr, data, **kwargs))
 
 
@@ -46,22 +50,22 @@ class Text(fields.String):
     """At most `max_length` characters as sent, not blank (or matching the Regexp given, which the
     OpenAPI document then shows); kept trimmed."""
 
-    def __init__(self, max_length: int, *validators, **kwargs):
+    def __init__(self, max_length: int, *validators: Callable[[Any], Any], **kwargs: Any):
         if not any(isinstance(v, validate.Regexp) for v in validators):
             validators = (*validators, validate.Regexp(f"[{WHITE_SPACE}]*{NOT_BLANK}", error="must not be blank"))
         super().__init__(validate=[*validators, validate.Length(min=1, max=max_length)], **kwargs)
 
-    def _deserialize(self, value, attr, data, **kwargs):
+    def _deserialize(self, value: Any, attr: str | None, data: Mapping[str, Any] | None, **kwargs: Any) -> str:
         text = super()._deserialize(value, attr, data, **kwargs)
         self._validate(text)  # as sent: trimming must not make a too-long text fit
         return text.strip()
 
 
-def decision_rules(*, reject_forbids: tuple[str, ...] = ()) -> dict:
+def decision_rules(*, reject_forbids: tuple[str, ...] = ()) -> dict[str, Any]:
     """A decision's rule that a rejection needs a reason (and carries none of `reject_forbids`), as
     JSON Schema for a decision schema's `Meta.openapi` (mumaris_shared.web.SchemaRules); each
     service enforces it where it decides."""
-    reject = {
+    reject: dict[str, Any] = {
         "properties": {
             "decision": {"enum": [Decision.REJECT.value]},
             "reason": {"type": "string", "pattern": NOT_BLANK},
@@ -76,5 +80,5 @@ def decision_rules(*, reject_forbids: tuple[str, ...] = ()) -> dict:
 class Moment(fields.DateTime):
     """UTC, written like the events' times: 2026-11-25T10:00:00Z."""
 
-    def _serialize(self, value, attr, obj, **kwargs):
+    def _serialize(self, value: datetime | None, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
         return None if value is None else isoformat(value)

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from http import HTTPStatus
+from typing import Any
 
 import pika
 from apispec import BasePlugin
@@ -62,7 +63,7 @@ class ErrorSchema(Schema):
     error = fields.Nested(ErrorDetailSchema, required=True)
 
 
-class _Api(Api):
+class _Api(Api):  # type: ignore[misc]  # flask-smorest has no type hints
     ERROR_SCHEMA = ErrorSchema
     DEFAULT_ERROR_RESPONSE_NAME = None  # every status is listed: no catch-all
 
@@ -73,7 +74,9 @@ class ErrorResponses(BasePlugin):
     thing; 400 (not JSON), 413 (too large) and 422 (invalid fields) where a body is read; 422
     where the query is."""
 
-    def operation_helper(self, path=None, operations=None, **kwargs):
+    def operation_helper(
+        self, path: str | None = None, operations: dict[str, Any] | None = None, **kwargs: Any
+    ) -> None:
         for operation in (operations or {}).values():
             responses = operation.setdefault("responses", {})
             for status in _kind_refusals(path or "", operation):
@@ -85,13 +88,13 @@ class SchemaRules(BasePlugin):
     """Puts into a request schema's OpenAPI form the rules its fields alone cannot say (a reason
     required to reject, at least one change, ...), given as JSON Schema in its `Meta.openapi`."""
 
-    def schema_helper(self, name, definition, **kwargs):
+    def schema_helper(self, name: str, definition: dict[str, Any], **kwargs: Any) -> dict[str, Any] | None:
         schema = kwargs.get("schema")
         return getattr(getattr(schema, "Meta", None), "openapi", None)
 
 
-def _kind_refusals(path: str, operation: dict) -> list[int]:
-    statuses = []
+def _kind_refusals(path: str, operation: dict[str, Any]) -> list[int]:
+    statuses: list[int] = []
     if operation.get("security"):
         statuses += [401, 403, 503]
     if "{" in path:
@@ -103,11 +106,11 @@ def _kind_refusals(path: str, operation: dict) -> list[int]:
     return statuses
 
 
-def refusals(blueprint: ApiBlueprint, *statuses: int) -> Callable:
+def refusals(blueprint: ApiBlueprint, *statuses: int) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Documents what a view's own rules can refuse with (409, 410, 429, 502 ...), besides the
     refusals of its kind (ErrorResponses)."""
 
-    def decorate(view):
+    def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
         for status in statuses:
             view = blueprint.alt_response(status, response=HTTPStatus(status).name)(view)
         return view
@@ -150,16 +153,16 @@ def create_service_app(
 
 def _register_error_handlers(app: Flask) -> None:
     @app.errorhandler(DomainError)
-    def _refused(exc: DomainError):
+    def _refused(exc: DomainError) -> Response:
         return refusal_response(exc)
 
     @app.errorhandler(HTTPException)
-    def _http_error(exc: HTTPException):
+    def _http_error(exc: HTTPException) -> Response:
         data = getattr(exc, "data", None) or {}
         messages = data.get("messages")
-        code = _CODES.get(exc.code, "error")
+        code = _CODES.get(exc.code or 500, "error")
         message = data.get("message") or exc.description or exc.name
-        details = {}
+        details: dict[str, Any] = {}
         if messages is not None:
             if exc.code == 400 and isinstance(messages.get("json"), list):
                 code, message = "malformed_json", "the body is not valid JSON"
@@ -171,14 +174,14 @@ def _register_error_handlers(app: Flask) -> None:
         return error_response(exc.code or 500, code, message, details, headers)
 
     @app.errorhandler(Exception)
-    def _unexpected(exc: Exception):
+    def _unexpected(exc: Exception) -> Response:
         log.exception("unhandled error on %s %s", request.method, request.path)
         return error_response(500, "internal_error", "something went wrong on our side; nothing was changed")
 
 
-def _flatten(messages: dict) -> dict:
+def _flatten(messages: dict[str, Any]) -> dict[str, Any]:
     """webargs nests by location ({"json": {"email": [...]}}); callers only care about the fields."""
-    flat: dict = {}
+    flat: dict[str, Any] = {}
     for location, problems in messages.items():
         if isinstance(problems, dict):
             flat.update(problems)
@@ -191,11 +194,11 @@ def _health_blueprint(db: Database) -> Blueprint:
     health = Blueprint("health", __name__)
 
     @health.get("/healthz")
-    def healthz():
+    def healthz() -> Response:
         return jsonify(status="alive")
 
     @health.get("/readyz")
-    def readyz():
+    def readyz() -> Response:
         checks = {"database": _check(db.ping), "broker": _check(_ping_broker)}
         if all(result == "ok" for result in checks.values()):
             return jsonify(status="ready", checks=checks)
@@ -204,7 +207,7 @@ def _health_blueprint(db: Database) -> Blueprint:
     return health
 
 
-def _check(probe) -> str:
+def _check(probe: Callable[[], None]) -> str:
     try:
         probe()
         return "ok"
@@ -222,7 +225,7 @@ class _OutboxCollector:
     def __init__(self, service: str, outbox: Outbox):
         self.service, self.outbox = service, outbox
 
-    def collect(self):
+    def collect(self) -> Iterator[GaugeMetricFamily]:
         gauge = GaugeMetricFamily(
             "mumaris_outbox_pending", "Events committed but not yet confirmed by the broker", labels=["service"]
         )
@@ -248,11 +251,11 @@ def _install_metrics(app: Flask, service: str, outbox: Outbox | None) -> None:
         registry.register(_OutboxCollector(service, outbox))
 
     @app.before_request
-    def _start_timer():
+    def _start_timer() -> None:
         g.started_at = time.perf_counter()
 
     @app.after_request
-    def _observe(response):
+    def _observe(response: Response) -> Response:
         endpoint = request.url_rule.rule if request.url_rule else "unmatched"
         latency.labels(service, request.method, endpoint).observe(
             time.perf_counter() - g.get("started_at", time.perf_counter())
@@ -261,5 +264,5 @@ def _install_metrics(app: Flask, service: str, outbox: Outbox | None) -> None:
         return response
 
     @app.get("/metrics")
-    def metrics():
+    def metrics() -> Response:
         return Response(generate_latest(registry), mimetype="text/plain; version=0.0.4")

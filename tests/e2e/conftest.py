@@ -128,9 +128,32 @@ class Gateway:
         assert created.status_code == 201, created.text
         number = created.json()["number"]
         if submit:
+            for kind in ("degree", "identity", "specialty_certificate"):  # whatever the category needs
+                uploaded = self.upload(token, f"/api/applications/v1/applications/{number}/documents", kind)
+                assert uploaded.status_code == 201, uploaded.text
             sent = self.call("POST", f"/api/applications/v1/applications/{number}/submit", token=token)
             assert sent.status_code == 200 and sent.json()["status"] == "awaiting_payment", sent.text
         return number
+
+    def upload(self, token, path, kind, content=b"%PDF-1.4\n% scanned\n", name="scan.pdf"):
+        """A multipart upload of a document (`file` + `kind`), as a browser sends it."""
+        return requests.post(
+            self.base + path,
+            data={"kind": kind},
+            files={"file": (name, content)},
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=60,
+        )
+
+    def verify(self, reviewer, number):
+        """The reviewer who took the request records its qualification verified (what an approval needs)."""
+        verified = self.call(
+            "POST",
+            f"/api/applications/v1/applications/{number}/dataflow",
+            token=reviewer,
+            json={"outcome": "verified", "note": "confirmed at source"},
+        )
+        assert verified.status_code == 200, verified.text
 
     def invoices(self, token, number, count=2):
         """The request's invoices, once billing has issued them (it learns of the request by event)."""

@@ -90,6 +90,7 @@ def _run(platform, service: str, config: str, config_file, *selection: str) -> s
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
+        cwd=config_file.parent,  # where it keeps its cache
     )
 
 

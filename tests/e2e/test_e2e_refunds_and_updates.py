@@ -276,6 +276,7 @@ def test_a_data_update_is_reviewed_approved_and_the_old_data_kept(gateway):
     _other, other_token = gateway.active_account()
     number, _invoices = _paid_request(gateway, token)
     gateway.call("POST", f"/api/applications/v1/applications/{number}/review", token=reviewer)
+    gateway.verify(reviewer, number)
     gateway.call(
         "POST",
         f"/api/applications/v1/applications/{number}/decision",

@@ -38,6 +38,7 @@ def test_send_pay_by_sadad_and_card_review_and_approve(gateway):
     queue = gateway.call("GET", "/api/applications/v1/review-queue", token=reviewer).json()
     assert number in [item["number"] for item in queue]
     assert gateway.call("POST", f"/api/applications/v1/applications/{number}/review", token=reviewer).status_code == 200
+    gateway.verify(reviewer, number)
     decided = gateway.call(
         "POST",
         f"/api/applications/v1/applications/{number}/decision",
@@ -53,6 +54,7 @@ def test_send_pay_by_sadad_and_card_review_and_approve(gateway):
         "awaiting_payment",
         "under_review",
         "review_started",
+        "dataflow_recorded",
         "approved",
     ]
     gateway.mail_about(person["email"], request["membership_number"])

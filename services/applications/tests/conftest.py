@@ -4,8 +4,9 @@ and helpers to read what was stored and published."""
 
 from __future__ import annotations
 
+import io
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from types import SimpleNamespace
 
 import pytest
@@ -17,6 +18,8 @@ from applications.app import create_app
 from applications.bootstrap import SERVICE
 from applications.bootstrap import runtime as make_runtime
 from applications.handlers import HANDLERS
+from applications.service import ApplicationService
+from applications.settings import Settings
 from mumaris_shared.events import Event, isoformat, utcnow
 from mumaris_shared.migrations import upgrade
 from mumaris_shared.runtime import Runtime
@@ -43,6 +46,7 @@ REQUEST = {
     "qualification": {"degree": "MD", "institution": "King Saud University", "country": "SA", "year": 2015},
     "dataflow_reference": "DF-2026-000123",
 }
+PDF = b"%PDF-1.4\n% a degree certificate\n"
 
 
 def bearer(account_id: str, *roles: str) -> dict:
@@ -55,6 +59,7 @@ class Service:
     client: FlaskClient
     runtime: Runtime
     clock: Clock
+    service: ApplicationService
 
     people = SimpleNamespace(
         applicant=APPLICANT,
@@ -82,8 +87,23 @@ class Service:
         assert response.status_code == 201, response.json
         return response.json["number"]
 
+    def upload(self, number: str, kind: str, content: bytes = PDF, as_: str = APPLICANT, name: str = "scan.pdf"):
+        return self.client.post(
+            f"/v1/applications/{number}/documents",
+            data={"kind": kind, "file": (io.BytesIO(content), name)},
+            headers=bearer(as_),
+            content_type="multipart/form-data",
+        )
+
+    def with_documents(
+        self, number: str, owner: str = APPLICANT, kinds=("degree", "identity", "specialty_certificate")
+    ) -> str:
+        for kind in kinds:
+            assert self.upload(number, kind, as_=owner).status_code == 201
+        return number
+
     def awaiting_payment(self, owner: str = APPLICANT) -> str:
-        number = self.draft(owner)
+        number = self.with_documents(self.draft(owner), owner)
         assert self.post(number, "submit", owner).status_code == 200
         return number
 
@@ -97,8 +117,14 @@ class Service:
         assert self.post(number, "review", reviewer).status_code == 200
         return number
 
-    def decided(self, decision: str, owner: str = APPLICANT) -> str:
+    def verified(self, owner: str = APPLICANT) -> str:
+        """Taken, its qualification verified (what an approval needs)."""
         number = self.taken(owner)
+        assert self.post(number, "dataflow", REVIEWER, {"outcome": "verified", "note": None}).status_code == 200
+        return number
+
+    def decided(self, decision: str, owner: str = APPLICANT) -> str:
+        number = self.verified(owner)
         response = self.post(number, "decision", REVIEWER, {"decision": decision, "reason": "checked"})
         assert response.status_code == 200, response.json
         return number
@@ -156,10 +182,32 @@ class Service:
 
 
 @pytest.fixture
-def service(database_url) -> Service:
+def service(database_url, tmp_path) -> Service:
     upgrade(SERVICE, database_url)
     runtime = make_runtime(database_url)
     clock = Clock(utcnow())
-    verifier = TOKENS.verifier
-    yield Service(create_app(runtime, verifier=verifier, clock=clock).test_client(), runtime, clock)
+    settings = replace(Settings.from_env(), document_dir=tmp_path / "documents")
+    app = create_app(runtime, verifier=TOKENS.verifier, service=ApplicationService(runtime, clock, settings))
+    yield Service(app.test_client(), runtime, clock, app.extensions["applications.service"])
     runtime.db.dispose()
+
+
+@pytest.fixture(scope="session")
+def s3_server():
+    """An S3-compatible server for the object-storage tests: `MUMARIS_TEST_S3_URL` (e.g. a MinIO,
+    with MUMARIS_TEST_S3_ACCESS_KEY / _SECRET_KEY), else moto's server, which `make install` puts in
+    .venv (no MinIO server is packaged for pip or apt), on a free port of this machine."""
+    from mumaris_shared.config import env
+
+    if env("MUMARIS_TEST_S3_URL"):
+        yield env("MUMARIS_TEST_S3_URL"), env("MUMARIS_TEST_S3_ACCESS_KEY"), env("MUMARIS_TEST_S3_SECRET_KEY")
+        return
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0)
+    server.start()
+    host, port = server.get_host_and_port()
+    try:
+        yield f"{host}:{port}", "test-access-key", "test-secret-key"
+    finally:
+        server.stop()

@@ -5,18 +5,39 @@ import itertools
 import pytest
 
 from applications.domain.lifecycle import (
+    ACTIVE,
     APPROVE,
     APPROVE_UPDATE,
     APPROVED,
     AWAITING_PAYMENT,
     CANCELLED,
+    CLASSIFIED,
+    CLASSIFY,
+    DATAFLOW_RECORDED,
+    DIFFERENCE_SETTLED,
     DRAFT,
+    EDIT,
+    EDITED,
+    ENTER_RENEWAL_WINDOW,
+    EXPIRE_CORRECTIONS,
     EXPIRE_DEADLINE,
+    EXPIRED,
+    EXPIRING,
+    LAPSE,
+    LICENCE_RULES,
+    LICENCE_STATUSES,
+    RECORD_DATAFLOW,
     REJECT,
     REJECT_UPDATE,
     REJECTED,
+    RENEW,
+    REQUEST_RENEWAL,
+    RESUBMITTED,
+    RETURN,
+    RETURNED,
     REVIEW_STARTED,
     RULES,
+    SETTLE_DIFFERENCE,
     SETTLE_FEES,
     START_REVIEW,
     START_UPDATE_REVIEW,
@@ -34,12 +55,27 @@ from applications.domain.lifecycle import (
     Step,
     allows,
     decision_reason,
+    licence_transition,
     transition,
 )
 
 pytestmark = pytest.mark.unit
 
-ACTIONS = (SUBMIT, WITHDRAW, SETTLE_FEES, EXPIRE_DEADLINE, START_REVIEW, APPROVE, REJECT)
+ACTIONS = (
+    SUBMIT,
+    WITHDRAW,
+    SETTLE_FEES,
+    EXPIRE_DEADLINE,
+    START_REVIEW,
+    APPROVE,
+    REJECT,
+    EDIT,
+    RETURN,
+    EXPIRE_CORRECTIONS,
+    RECORD_DATAFLOW,
+    CLASSIFY,
+    SETTLE_DIFFERENCE,
+)
 UPDATE_ACTIONS = (SUBMIT_UPDATE, START_UPDATE_REVIEW, APPROVE_UPDATE, REJECT_UPDATE)
 ALLOWED = {
     (SUBMIT, DRAFT, False): Step(AWAITING_PAYMENT, AWAITING_PAYMENT),
@@ -52,6 +88,22 @@ ALLOWED = {
     (START_REVIEW, UNDER_REVIEW, False): Step(UNDER_REVIEW, REVIEW_STARTED),
     (APPROVE, UNDER_REVIEW, True): Step(APPROVED, APPROVED),
     (REJECT, UNDER_REVIEW, True): Step(REJECTED, REJECTED),
+    (EDIT, DRAFT, False): Step(DRAFT, EDITED),
+    (EXPIRE_DEADLINE, UNDER_REVIEW, True): Step(CANCELLED, CANCELLED),
+    (RECORD_DATAFLOW, UNDER_REVIEW, True): Step(UNDER_REVIEW, DATAFLOW_RECORDED),
+    (CLASSIFY, UNDER_REVIEW, True): Step(UNDER_REVIEW, CLASSIFIED),
+    (SETTLE_DIFFERENCE, UNDER_REVIEW, True): Step(UNDER_REVIEW, DIFFERENCE_SETTLED),
+    (RETURN, UNDER_REVIEW, True): Step(RETURNED, RETURNED),
+    **{
+        (action, RETURNED, started): step
+        for started in (False, True)
+        for action, step in (
+            (EDIT, Step(RETURNED, EDITED)),
+            (SUBMIT, Step(UNDER_REVIEW, RESUBMITTED)),
+            (WITHDRAW, Step(WITHDRAWN, WITHDRAWN)),
+            (EXPIRE_CORRECTIONS, Step(CANCELLED, CANCELLED)),
+        )
+    },
     **{
         (action, APPROVED, started): Step(APPROVED, records)
         for started in (False, True)
@@ -134,7 +186,7 @@ def test_only_an_approved_request_has_its_data_updated_and_stays_approved():
 
 # A reviewer takes a request only under review; it stays taken whatever comes after.
 STAGES = [(status, False) for status in STATUSES] + [
-    (status, True) for status in (UNDER_REVIEW, APPROVED, REJECTED, WITHDRAWN)
+    (status, True) for status in (UNDER_REVIEW, RETURNED, APPROVED, REJECTED, WITHDRAWN, CANCELLED)
 ]
 
 
@@ -156,3 +208,68 @@ def test_a_rejection_needs_a_reason_and_an_approval_may_give_one():
             decision_reason("reject", missing)
         assert decision_reason("approve", missing) is None
     assert decision_reason("approve", "all in order") == "all in order"
+
+
+# --- returns for corrections ---------------------------------------------------------------------------
+def test_a_reviewer_who_took_a_request_may_return_it_for_corrections():
+    assert transition(RETURN, UNDER_REVIEW, review_started=True).status == RETURNED
+    with pytest.raises(IllegalTransition):
+        transition(RETURN, UNDER_REVIEW, review_started=False)
+
+
+def test_a_returned_request_is_edited_and_sent_again_to_review_without_new_fees():
+    assert transition(EDIT, RETURNED, True) == Step(RETURNED, EDITED)
+    # back under review, not awaiting payment: no new fees
+    assert transition(SUBMIT, RETURNED, True) == Step(UNDER_REVIEW, RESUBMITTED)
+
+
+def test_a_returned_request_not_sent_again_by_the_correction_deadline_is_cancelled():
+    assert transition(EXPIRE_CORRECTIONS, RETURNED, True).status == CANCELLED
+
+
+def test_only_drafts_and_returned_requests_are_edited():
+    for status in STATUSES:
+        assert allows(EDIT, status, status == RETURNED) == (status in (DRAFT, RETURNED))
+
+
+def test_dataflow_and_classification_are_recorded_only_by_a_reviewer_who_took_the_request():
+    for action in (RECORD_DATAFLOW, CLASSIFY):
+        assert transition(action, UNDER_REVIEW, True).status == UNDER_REVIEW
+        with pytest.raises(IllegalTransition):
+            transition(action, UNDER_REVIEW, False)
+
+
+def test_an_unpaid_classification_difference_cancels_like_an_unpaid_fee():
+    assert transition(EXPIRE_DEADLINE, UNDER_REVIEW, True).status == CANCELLED
+
+
+# --- the licence -------------------------------------------------------------------------------------------
+LICENCE_ALLOWED = {
+    (ENTER_RENEWAL_WINDOW, ACTIVE): EXPIRING,
+    (LAPSE, ACTIVE): EXPIRED,
+    (LAPSE, EXPIRING): EXPIRED,
+    (REQUEST_RENEWAL, EXPIRING): EXPIRING,
+    (REQUEST_RENEWAL, EXPIRED): EXPIRED,
+    (RENEW, EXPIRING): ACTIVE,
+    (RENEW, EXPIRED): ACTIVE,
+}
+
+
+def test_the_licence_table_allows_exactly_its_transitions():
+    actions = {rule.action for rule in LICENCE_RULES}
+    for action, status in itertools.product(actions, LICENCE_STATUSES):
+        if (action, status) in LICENCE_ALLOWED:
+            assert licence_transition(action, status).status == LICENCE_ALLOWED[(action, status)]
+        else:
+            with pytest.raises(IllegalTransition):
+                licence_transition(action, status)
+
+
+def test_a_renewal_is_asked_for_only_inside_the_window_or_after_expiry():
+    with pytest.raises(IllegalTransition) as refused:
+        licence_transition(REQUEST_RENEWAL, ACTIVE)
+    assert str(refused.value) == "a licence that is active cannot be renewed yet"
+
+
+def test_an_approved_renewal_makes_the_licence_active_again():
+    assert licence_transition(RENEW, EXPIRING).status == licence_transition(RENEW, EXPIRED).status == ACTIVE

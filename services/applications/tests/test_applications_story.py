@@ -30,6 +30,13 @@ def test_create_submit_pay_review_and_approve(service):
     assert created.json["account_id"] == people.applicant
     assert [entry["status"] for entry in created.json["timeline"]] == ["draft"]
 
+    refused = service.post(number, "submit", people.applicant)  # not without its documents
+    assert refused.status_code == 422 and refused.json["error"]["details"]["missing"] == [
+        "degree",
+        "identity",
+        "specialty_certificate",
+    ]
+    service.with_documents(number)
     submitted = service.post(number, "submit", people.applicant)
     assert submitted.status_code == 200
     assert (submitted.json["number"], submitted.json["status"]) == (number, "awaiting_payment")
@@ -40,6 +47,7 @@ def test_create_submit_pay_review_and_approve(service):
         "category": "consultant",
         "specialty": "Cardiology",
         "submitted_at": submitted.json["submitted_at"],
+        "kind": "registration",
     }
 
     assert service.billing("billing.fees_settled", number)
@@ -63,6 +71,10 @@ def test_create_submit_pay_review_and_approve(service):
     [queued] = service.get("/v1/review-queue", people.reviewer).json
     assert queued["reviewer_id"] == people.reviewer and queued["review_started_at"] == taken.json["review_started_at"]
 
+    unverified = service.post(number, "decision", people.reviewer, {"decision": "approve"})
+    assert unverified.status_code == 409 and unverified.json["error"]["code"] == "qualification_not_verified"
+    verified = service.post(number, "dataflow", people.reviewer, {"outcome": "verified", "note": "DF confirmed"})
+    assert verified.status_code == 200 and verified.json["dataflow"]["outcome"] == "verified"
     approved = service.post(number, "decision", people.reviewer, {"decision": "approve"})
     assert approved.status_code == 200, approved.json
     membership_number = approved.json["membership_number"]
@@ -78,6 +90,7 @@ def test_create_submit_pay_review_and_approve(service):
         ("awaiting_payment", people.applicant, None),
         ("under_review", "system", "fees settled"),
         ("review_started", people.reviewer, None),
+        ("dataflow_recorded", people.reviewer, "DF confirmed"),
         ("approved", people.reviewer, None),
     ]
     assert all(entry["at"].endswith("Z") for entry in mine["timeline"])
@@ -188,8 +201,8 @@ def test_a_membership_number_already_held_is_never_issued_twice(service, monkeyp
     held = service.get(f"/v1/applications/{first}", service.people.applicant).json["membership_number"]
     fresh = "1234567897"
     offered = iter([held, held, fresh])
-    monkeypatch.setattr("applications.service.new_membership_number", lambda: next(offered))
-    second = service.taken(service.people.other_applicant)
+    monkeypatch.setattr("applications.service.review.new_membership_number", lambda: next(offered))
+    second = service.verified(service.people.other_applicant)
     approved = service.post(second, "decision", service.people.reviewer, {"decision": "approve"})
     assert approved.status_code == 200, approved.json
     assert approved.json["membership_number"] == fresh

@@ -7,6 +7,7 @@ from __future__ import annotations
 from mumaris_shared.consumer import Handler, HandlerContext
 from mumaris_shared.contracts import (
     APPLICATION_APPROVED,
+    APPLICATION_CLASSIFIED,
     APPLICATION_REJECTED,
     APPLICATION_REVIEW_STARTED,
     APPLICATION_SUBMITTED,
@@ -24,6 +25,9 @@ def handlers(service: BillingService) -> dict[str, Handler]:
     def application_review_started(ctx: HandlerContext) -> None:
         service.record_review_started(ctx.session, ctx.publish, validated(ctx.event.type, ctx.event.data))
 
+    def application_classified(ctx: HandlerContext) -> None:
+        service.reclassify(ctx.session, ctx.publish, validated(ctx.event.type, ctx.event.data))
+
     def application_withdrawn(ctx: HandlerContext) -> None:
         service.close_fees(ctx.session, ctx.publish, validated(ctx.event.type, ctx.event.data), "withdrawn")
 
@@ -40,6 +44,7 @@ def handlers(service: BillingService) -> dict[str, Handler]:
     return {
         APPLICATION_SUBMITTED: application_submitted,
         APPLICATION_REVIEW_STARTED: application_review_started,
+        APPLICATION_CLASSIFIED: application_classified,
         APPLICATION_WITHDRAWN: application_withdrawn,
         APPLICATION_APPROVED: application_approved,
         APPLICATION_REJECTED: application_rejected,

@@ -62,7 +62,9 @@ class Billing:
         self.consumer.handle(event)
         return event
 
-    def submit(self, number: str, owner: str, category: str = "specialist", at: datetime | None = None) -> Event:
+    def submit(
+        self, number: str, owner: str, category: str = "specialist", at: datetime | None = None, **extra
+    ) -> Event:
         return self.deliver(
             "applications.application_submitted",
             application_number=number,
@@ -70,6 +72,7 @@ class Billing:
             category=category,
             specialty="cardiology",
             submitted_at=isoformat(at or self.clock()),
+            **extra,
         )
 
     def withdraw(

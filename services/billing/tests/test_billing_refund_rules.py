@@ -38,6 +38,7 @@ def decided(**overrides) -> tuple[str, str, int]:
 def test_the_rules_are_tried_in_this_order():
     assert RULE_NAMES == (
         "administrative_fee_not_refundable",
+        "classification_lowered",
         "request_decided",
         "review_started",
         "withdrawn_within_window",
@@ -54,6 +55,18 @@ def test_administrative_fee_not_refundable(state):
         RefundStatus.REJECTED,
         0,
     )
+
+
+def test_classification_lowered():
+    # a reviewer took the request (review started) and classified it lower: the difference comes back
+    lowered = dict(request_state="settled", withdrawn_at=None, review_started_at=PAID_AT + DAY)
+    assert decided(lowered_by=40000, **lowered) == ("classification_lowered", RefundStatus.APPROVED, 40000)
+    # never more than was paid, and never the administrative fee
+    assert decided(lowered_by=SERVICE_FEE + 1, **lowered)[2] == SERVICE_FEE
+    assert decided(fee_kind="administrative", amount_paid=20000, lowered_by=1000)[0] == (
+        "administrative_fee_not_refundable"
+    )
+    assert decided(lowered_by=0, **lowered)[0] == "review_started"
 
 
 @pytest.mark.parametrize("state", ["approved", "rejected"])

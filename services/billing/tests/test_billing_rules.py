@@ -84,7 +84,7 @@ def test_reminders_go_out_seven_days_and_one_day_before_the_deadline_each_once()
     assert POLICY.first_check_at(NOW, DUE) == DUE - 7 * DAY
     assert POLICY.step(NOW, DUE, set(), DUE - 8 * DAY).remind is None
     seven = POLICY.step(NOW, DUE, set(), DUE - 7 * DAY)
-    assert (seven.remind.name, seven.mark_sent, seven.expire, seven.next_check_at) == (
+    assert (seven.remind.name, seven.mark_sent, seven.ended, seven.next_check_at) == (
         "P7D",
         ("P7D",),
         False,
@@ -109,8 +109,8 @@ def test_a_reminder_earlier_than_the_submission_is_never_sent():
 
 
 def test_unsettled_at_the_deadline_the_request_expires():
-    assert POLICY.step(NOW, DUE, set(), DUE).expire
-    assert not POLICY.step(NOW, DUE, set(), DUE - timedelta(seconds=1)).expire
+    assert POLICY.step(NOW, DUE, set(), DUE).ended
+    assert not POLICY.step(NOW, DUE, set(), DUE - timedelta(seconds=1)).ended
 
 
 def test_reminder_durations_come_from_the_setting(monkeypatch):

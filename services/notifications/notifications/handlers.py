@@ -23,12 +23,20 @@ from mumaris_shared.contracts import (
     ACCOUNT_REGISTERED,
     APPLICATION_APPROVED,
     APPLICATION_CANCELLED,
+    APPLICATION_CLASSIFIED,
     APPLICATION_REJECTED,
+    APPLICATION_RESUBMITTED,
+    APPLICATION_RETURNED,
+    CPD_ACTIVITY_DECIDED,
+    CPD_ACTIVITY_RECORDED,
     DATA_UPDATE_APPROVED,
     DATA_UPDATE_REJECTED,
     DATA_UPDATE_SUBMITTED,
+    DATAFLOW_RECORDED,
     EXEMPTION_DECIDED,
     FEES_ASSESSED,
+    LICENCE_EXPIRED,
+    LICENCE_REMINDER_DUE,
     PAYMENT_RECEIVED,
     PAYMENT_REMINDER_DUE,
     REFUND_DECIDED,
@@ -128,6 +136,14 @@ refund_paid = _to_account_holder(emails.REFUND_PAID)
 data_update_submitted = _to_account_holder(emails.DATA_UPDATE_RECEIVED)  # the fields changed
 data_update_approved = _to_account_holder(emails.DATA_UPDATE_APPROVED)
 data_update_rejected = _to_account_holder(emails.DATA_UPDATE_REJECTED)  # with the reason
+application_returned = _to_account_holder(emails.APPLICATION_RETURNED)  # what to correct, by when
+application_resubmitted = _to_account_holder(emails.APPLICATION_RESUBMITTED)
+dataflow_recorded = _to_account_holder(emails.DATAFLOW_RECORDED)
+application_classified = _to_account_holder(emails.APPLICATION_CLASSIFIED)
+licence_reminder_due = _to_account_holder(emails.LICENCE_REMINDER)  # in the holder's language
+licence_expired = _to_account_holder(emails.LICENCE_EXPIRED)
+cpd_activity_recorded = _to_account_holder(emails.CPD_ACTIVITY_RECORDED)
+cpd_activity_decided = _to_account_holder(emails.CPD_ACTIVITY_DECIDED)
 
 
 def refund_escalated(ctx: HandlerContext) -> None:
@@ -159,4 +175,12 @@ HANDLERS: dict[str, Handler] = {
     DATA_UPDATE_SUBMITTED: data_update_submitted,
     DATA_UPDATE_APPROVED: data_update_approved,
     DATA_UPDATE_REJECTED: data_update_rejected,
+    APPLICATION_RETURNED: application_returned,
+    APPLICATION_RESUBMITTED: application_resubmitted,
+    DATAFLOW_RECORDED: dataflow_recorded,
+    APPLICATION_CLASSIFIED: application_classified,
+    LICENCE_REMINDER_DUE: licence_reminder_due,
+    LICENCE_EXPIRED: licence_expired,
+    CPD_ACTIVITY_RECORDED: cpd_activity_recorded,
+    CPD_ACTIVITY_DECIDED: cpd_activity_decided,
 }

@@ -54,10 +54,27 @@ class Events:
         "data_update_received": "update_submitted",
         "data_update_approved": "update_approved",
         "data_update_rejected": "update_rejected",
+        "application_returned": "returned",
+        "application_resubmitted": "resubmitted",
+        "dataflow_recorded": "dataflow_recorded",
+        "application_classified": "classified",
+        "licence_reminder": "licence_reminder",
+        "licence_expired": "licence_expired",
+        "cpd_activity_recorded": "cpd_recorded",
+        "cpd_activity_decided": "cpd_decided",
     }
     MEMBERSHIP = "MEM-2026-004217"
     # E-mails about a membership's data name the membership in their subject, not the request.
-    ABOUT_MEMBERSHIP = ("data_update_received", "data_update_approved", "data_update_rejected")
+    ABOUT_MEMBERSHIP = (
+        "data_update_received",
+        "data_update_approved",
+        "data_update_rejected",
+        "licence_reminder",
+        "licence_expired",
+        "cpd_activity_recorded",
+        "cpd_activity_decided",
+    )
+    VALID_UNTIL = "2028-11-25T10:00:00Z"  # Saturday 25 November 2028 in Riyadh
 
     @staticmethod
     def data(email: str, language: str = "ar", **extra) -> dict:
@@ -157,6 +174,8 @@ class Events:
             email,
             membership_number=membership_number,
             decided_at="2026-12-01T08:00:00Z",
+            kind="registration",
+            valid_until=self.VALID_UNTIL,
         )
 
     def rejected(self, email: str, reason: str = "The qualification is not recognised.") -> Event:
@@ -234,6 +253,60 @@ class Events:
             membership_number=self.MEMBERSHIP,
             reason=reason,
             decided_at="2027-01-12T08:00:00Z",
+        )
+
+    def returned(self, email: str, items: tuple = ("qualification", "degree")) -> Event:
+        return self.about_request(
+            "applications.application_returned",
+            email,
+            reason="The degree certificate is unreadable.",
+            items=list(items),
+            returned_at="2026-12-01T08:00:00Z",
+            correct_by=self.DUE,
+        )
+
+    def resubmitted(self, email: str) -> Event:
+        return self.about_request("applications.application_resubmitted", email, resubmitted_at="2026-12-05T08:00:00Z")
+
+    def dataflow_recorded(self, email: str, outcome: str = "verified", note: str | None = None) -> Event:
+        return self.about_request(
+            "applications.dataflow_recorded", email, outcome=outcome, note=note, recorded_at="2026-12-01T08:00:00Z"
+        )
+
+    def classified(self, email: str, previous: str = "consultant", category: str = "specialist") -> Event:
+        return self.about_request(
+            "applications.application_classified",
+            email,
+            previous_category=previous,
+            category=category,
+            classified_at="2026-12-01T08:00:00Z",
+        )
+
+    def about_licence(self, type: str, email: str, **data) -> Event:
+        return self.about_request(type, email, membership_number=self.MEMBERSHIP, valid_until=self.VALID_UNTIL, **data)
+
+    def licence_reminder(self, email: str, before_expiry: str = "P30D") -> Event:
+        return self.about_licence(
+            "applications.licence_reminder_due", email, before_expiry=before_expiry, licence_status="expiring"
+        )
+
+    def licence_expired(self, email: str) -> Event:
+        return self.about_licence("applications.licence_expired", email, expired_at=self.VALID_UNTIL)
+
+    def cpd_recorded(self, email: str) -> Event:
+        return self.about_licence(
+            "applications.cpd_activity_recorded", email, activity_id="cpd-1", title="ACLS", hours="7.5"
+        )
+
+    def cpd_decided(self, email: str, decision: str = "approve", reason: str | None = None) -> Event:
+        return self.about_licence(
+            "applications.cpd_activity_decided",
+            email,
+            activity_id="cpd-1",
+            title="ACLS",
+            hours="7.5",
+            decision=decision,
+            reason=reason,
         )
 
     def subject_names(self, template: str) -> str:

@@ -134,7 +134,7 @@ def test_every_request_email_greets_names_the_request_and_faces_the_right_way(
     assert f'<html dir="{direction}" lang="{language}">' in email.html
     assert events.subject_names(template) in email.subject
     for body in _both(email):
-        assert greeting in body and events.APPLICATION in body
+        assert greeting in body and events.APPLICATION in body and events.subject_names(template) in body
 
 
 def test_request_sent_in_arabic_lists_both_fees_their_sadad_bills_the_total_and_the_deadline(events):
@@ -674,3 +674,62 @@ def test_a_rejected_data_update_gives_the_reason_and_changes_nothing(events, lan
     assert email.subject == subject
     assert reason_line in email.text and "The employer letter is not signed." in email.html
     assert unchanged in email.text and unchanged in email.html
+
+
+# --- the licence's life -------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "language, expected",
+    [
+        ("en", ["qualification and degree certificate", "The degree certificate is unreadable.", "no new fees"]),
+        ("ar", ["المؤهل وشهادة المؤهل", "The degree certificate is unreadable.", "دون أي رسوم جديدة"]),
+    ],
+)
+def test_a_return_says_what_to_correct_why_and_by_when(events, language, expected):
+    email = render("application_returned", language, _about_request(events, "application_returned", language=language))
+    for body in _both(email):
+        assert all(phrase in body for phrase in expected) and "2026" in body
+
+
+@pytest.mark.parametrize(
+    "language, subject",
+    [
+        ("en", "Your licence MEM-2026-004217 expires in 30 days"),
+        ("ar", "ينتهي ترخيصك رقم MEM-2026-004217 بعد 30 يومًا"),
+    ],
+)
+def test_a_licence_reminder_says_how_long_is_left_in_the_holders_language(events, language, subject):
+    email = render("licence_reminder", language, _about_request(events, "licence_reminder", language=language))
+    assert email.subject == subject
+    assert ("2028" in email.text) and ("renewal" in email.text or "تجديد" in email.text)
+
+
+@pytest.mark.parametrize(
+    "language, why",
+    [("en", "not sent again with its corrections"), ("ar", "لعدم إعادة إرساله بعد التصحيح")],
+)
+def test_a_cancellation_for_an_unanswered_return_says_why(events, language, why):
+    event = events.cancelled("x@example.com", reason="correction_deadline_passed")
+    email = render("application_cancelled", language, {**event.data, "full_name": NAMES[language]})
+    assert all(why in body for body in _both(email)) and "paid" not in email.text
+
+
+def test_a_classification_names_both_categories_and_what_the_difference_means(events):
+    email = render("application_classified", "en", _about_request(events, "application_classified", language="en"))
+    assert "specialist" in email.subject and "consultant" in email.text and "refunded" in email.text
+
+
+@pytest.mark.parametrize("decision, word", [("approve", "was accepted"), ("reject", "was not accepted")])
+def test_a_cpd_decision_says_whether_its_hours_count(events, decision, word):
+    event = events.cpd_decided(
+        "x@example.com", decision=decision, reason="No certificate." if decision == "reject" else None
+    )
+    email = render("cpd_activity_decided", "en", {**event.data, "full_name": "Sara"})
+    assert word in email.text and "7.5 hours" in email.text
+    assert ("No certificate." in email.text) == (decision == "reject")
+
+
+def test_an_approval_says_until_when_the_licence_is_valid(events):
+    event = events.approved("x@example.com")
+    data = {**event.data, "full_name": "Sara", "kind": "renewal", "valid_until": events.VALID_UNTIL}
+    email = render("application_approved", "en", data)
+    assert "valid until Saturday 25 November 2028" in email.text and "renewed" in email.text

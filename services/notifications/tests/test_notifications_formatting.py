@@ -173,6 +173,7 @@ def test_a_fee_kind_outside_the_contract_is_an_error_not_a_guess():
 # --- Refund rules: billing's policy names the rule, the e-mail says what it means ----------------------
 POLICY_RULES = {
     "withdrawn_within_window",
+    "classification_lowered",
     "refund_window_passed",
     "administrative_fee_not_refundable",
     "request_decided",

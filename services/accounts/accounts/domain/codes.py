@@ -115,5 +115,5 @@ def resend_wait(
     waits = [window_wait(resends_in_last_hour, policy.resends_per_hour, HOUR, now)]
     if last_issued_at is not None and now < last_issued_at + policy.resend_interval:
         waits.append(last_issued_at + policy.resend_interval - now)
-    waits = [wait for wait in waits if wait is not None]
-    return max(waits) if waits else None
+    known = [wait for wait in waits if wait is not None]
+    return max(known) if known else None

@@ -6,12 +6,14 @@ import json
 from collections.abc import Callable
 from datetime import datetime
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from ..domain.lifecycle import UNDER_REVIEW
+from mumaris_shared.db import claim
+
+from ..domain.lifecycle import RETURNED, UNDER_REVIEW
 from .orm import applications_table as applications
 from .orm import data_updates_table as data_updates
 from .orm import membership_versions_table as versions
@@ -202,3 +204,22 @@ def membership_columns(data: dict) -> dict:
         "employer_name": employer.get("name"),
         "employer_city": employer.get("city"),
     }
+
+
+def delete_application(session: Session, number: str) -> None:
+    """A draft, with its timeline (nothing else refers to a draft but its documents, deleted first)."""
+    session.execute(delete(timeline).where(timeline.c.application_number == number))
+    session.execute(delete(applications).where(applications.c.number == number))
+
+
+def returned_past_deadline(session: Session, db, now: datetime, limit: int) -> list[Row]:
+    """Returned requests whose correction deadline has passed, claimed (db.claim)."""
+    return claim(
+        session,
+        db,
+        applications,
+        applications.c.status == RETURNED,
+        applications.c.correct_by <= now,
+        order_by=applications.c.correct_by,
+        limit=limit,
+    )

@@ -2,12 +2,13 @@
 
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
-from mumaris_shared.contracts import CATEGORIES, DECISIONS
+from mumaris_shared.contracts import CATEGORIES, DATAFLOW_OUTCOMES, DECISIONS
 from mumaris_shared.events import utcnow
 from mumaris_shared.identity import MOBILE_PATTERN, normalise_mobile
 from mumaris_shared.schemas import Moment, Normalised, NormalisedEmail, Strict, Text, decision_rules
 
 from ..domain.lifecycle import decision_reason
+from ..domain.review import return_names_what_to_correct
 from ..domain.updates import (
     ADDRESS,
     EMAIL,
@@ -38,13 +39,56 @@ class QualificationSchema(Strict):
     )
 
 
+def dataflow_reference(**options) -> Text:
+    return Text(
+        64, validate.Regexp(r"^[A-Za-z0-9][A-Za-z0-9/_.-]*$", error="letters, digits and / _ . - only"), **options
+    )
+
+
 class ApplicationCreateSchema(Strict):
     category = fields.String(required=True, validate=validate.OneOf(CATEGORIES))
     specialty = Text(200, required=True)
     qualification = fields.Nested(QualificationSchema, required=True)
-    dataflow_reference = Text(
-        64, validate.Regexp(r"^[A-Za-z0-9][A-Za-z0-9/_.-]*$", error="letters, digits and / _ . - only"), required=True
-    )
+    dataflow_reference = dataflow_reference(required=True)
+
+
+class EditSchema(Strict):
+    """What the owner may change in a draft or a returned request: any of its fields, at least one."""
+
+    category = fields.String(validate=validate.OneOf(CATEGORIES))
+    specialty = Text(200)
+    qualification = fields.Nested(QualificationSchema)
+    dataflow_reference = dataflow_reference()
+
+    @validates_schema
+    def _changes_something(self, data, **_kwargs):
+        if not data:
+            raise ValidationError("change at least one field", "_schema")
+
+
+class ReturnSchema(Strict):
+    reason = Text(2000, required=True)
+    items = fields.List(fields.String(), required=True)
+
+    @validates_schema
+    def _names_what_to_correct(self, data, **_kwargs):
+        try:
+            return_names_what_to_correct(data["items"])
+        except ValueError as exc:
+            raise ValidationError(str(exc), "items") from None
+
+    @post_load
+    def _each_once(self, data, **_kwargs):
+        return {**data, "items": return_names_what_to_correct(data["items"])}
+
+
+class DataflowSchema(Strict):
+    outcome = fields.String(required=True, validate=validate.OneOf(DATAFLOW_OUTCOMES))
+    note = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=2000))
+
+
+class ClassificationSchema(Strict):
+    category = fields.String(required=True, validate=validate.OneOf(CATEGORIES))
 
 
 class DecisionSchema(Strict):
@@ -110,12 +154,34 @@ class TimelineEntrySchema(Schema):
 
 class ApplicationSummarySchema(Schema):
     number = fields.String()
+    kind = fields.String()  # registration | renewal
     status = fields.String()
     membership_number = fields.String(allow_none=True)
+    renews = fields.String(allow_none=True)  # a renewal: the membership number it renews
     category = fields.String()
     specialty = fields.String()
     created_at = Moment()
     updated_at = Moment()
+
+
+class ReturnedSchema(Schema):
+    reason = fields.String()
+    items = fields.List(fields.String())
+    returned_at = Moment()
+    correct_by = Moment()
+
+
+class DataflowCheckSchema(Schema):
+    outcome = fields.String()
+    note = fields.String(allow_none=True)
+    recorded_at = Moment()
+
+
+class DocumentSchema(Schema):
+    id = fields.String()
+    kind = fields.String()
+    content_type = fields.String()
+    size = fields.Integer()
 
 
 class ApplicationSchema(ApplicationSummarySchema):
@@ -125,11 +191,18 @@ class ApplicationSchema(ApplicationSummarySchema):
     submitted_at = Moment(allow_none=True)
     review_started_at = Moment(allow_none=True)
     decided_at = Moment(allow_none=True)
+    returned = fields.Nested(ReturnedSchema, allow_none=True)  # the last return for corrections
+    dataflow = fields.Nested(DataflowCheckSchema, allow_none=True)
+    applied_category = fields.String()  # the category applied for (category: as classified)
+    classified_at = Moment(allow_none=True)
+    fees_outstanding = fields.Boolean()  # a classification's fee difference not settled yet
+    documents = fields.List(fields.Nested(DocumentSchema))
     timeline = fields.List(fields.Nested(TimelineEntrySchema))
 
 
 class QueueEntrySchema(ApplicationSummarySchema):
     kind = fields.String()  # "application" or "data_update"
+    request_kind = fields.String()  # requests only: registration | renewal
     update_id = fields.String()  # data updates only
     fields_changed = fields.List(fields.String())  # data updates only
     under_review_at = Moment()  # for a data update: when it was submitted
@@ -176,7 +249,17 @@ class MembershipVersionSchema(Schema):
 
 
 class MembershipSchema(MembershipDataSchema):
-    """The current data (MembershipDataSchema's fields) with the request it belongs to."""
+    """The licence, the current data (MembershipDataSchema's fields) and the request it belongs to."""
+
+    licence_status = fields.String()  # active | expiring | expired
+    valid_from = Moment()  # the current period's start
+    valid_until = Moment()
+    renewal_opens_at = Moment()
+    renewals = fields.Integer()
+    classification = fields.String()
+    cpd_hours_counted = fields.String()  # a decimal: this period's hours, not rejected
+    cpd_hours_required = fields.String()
+    open_renewal = fields.String(allow_none=True)  # the number of a renewal in progress
 
     membership_number = fields.String()
     number = fields.String()  # the request's

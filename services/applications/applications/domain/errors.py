@@ -4,7 +4,7 @@ error shape."""
 
 from __future__ import annotations
 
-from mumaris_shared.errors import Conflict, NotFound
+from mumaris_shared.errors import Conflict, Forbidden, Gone, Invalid, NotFound
 
 
 class NoSuchRequest(NotFound):
@@ -52,3 +52,95 @@ class IllegalTransition(Conflict):
         self.action = action
         self.current_status = current_status
         self.review_started = review_started
+
+
+class QualificationNotVerified(Conflict):
+    code = "qualification_not_verified"
+
+    def __init__(self, outcome: str | None):
+        super().__init__(
+            "approval needs the qualification verified at its source (Dataflow)", {"dataflow_outcome": outcome}
+        )
+
+
+class FeesOutstanding(Conflict):
+    code = "fees_outstanding"
+
+    def __init__(self) -> None:
+        super().__init__("the classification's fee difference is not settled yet")
+
+
+class AlreadyClassified(Conflict):
+    code = "already_classified"
+
+    def __init__(self, category: str):
+        super().__init__("this request was already classified", {"category": category})
+
+
+class DocumentsMissing(Invalid):
+    code = "documents_missing"
+
+    def __init__(self, missing: list[str]):
+        super().__init__("the request cannot be sent without its required documents", details={"missing": missing})
+
+
+class UnacceptableFile(Invalid):
+    """Not a PDF, JPEG or PNG by its content, or too big, or empty."""
+
+    def __init__(self, code: str, message: str, **details: int):
+        super().__init__(message, {"file": [message]}, code=code, details=dict(details))
+
+
+class NoSuchDocument(NotFound):
+    def __init__(self) -> None:
+        super().__init__("no document with this id")
+
+
+class LinkExpired(Gone):
+    code = "link_expired"
+
+    def __init__(self) -> None:
+        super().__init__("this link is invalid or has expired; ask for the document list again")
+
+
+class DocumentsLocked(Conflict):
+    code = "documents_locked"
+
+    def __init__(self, status: str):
+        super().__init__("documents change only while the request is a draft or returned", {"status": status})
+
+
+class CpdHoursMissing(Invalid):
+    code = "cpd_hours_missing"
+
+    def __init__(self, counted: str, required: str, missing: str):
+        super().__init__(
+            "the CPD hours of the licence's period fall short of the category's requirement",
+            details={"hours_counted": counted, "hours_required": required, "hours_missing": missing},
+        )
+
+
+class RenewalAlreadyOpen(Conflict):
+    code = "renewal_already_open"
+
+    def __init__(self, number: str):
+        super().__init__("a renewal of this licence is already open", {"number": number})
+
+
+class NoSuchActivity(NotFound):
+    def __init__(self) -> None:
+        super().__init__("no CPD activity with this id")
+
+
+class ActivityAlreadyDecided(Conflict):
+    code = "already_decided"
+
+    def __init__(self, status: str):
+        super().__init__(f"this CPD activity is already {status}", {"status": status})
+
+
+class InvalidLink(Forbidden):
+    code = "invalid_link"
+
+    def __init__(self) -> None:
+        super().__init__("this link is not one we signed")

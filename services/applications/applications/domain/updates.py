@@ -3,6 +3,8 @@ changes are checked and applied. The update's statuses are in `lifecycle` (UPDAT
 
 from __future__ import annotations
 
+from typing import Any
+
 # The only fields an update may hold. A qualification and an employer are replaced whole.
 EMAIL, MOBILE, ADDRESS, SPECIALTY, QUALIFICATION, EMPLOYER = (
     "email",
@@ -15,13 +17,13 @@ EMAIL, MOBILE, ADDRESS, SPECIALTY, QUALIFICATION, EMPLOYER = (
 UPDATABLE = (EMAIL, MOBILE, ADDRESS, SPECIALTY, QUALIFICATION, EMPLOYER)
 
 
-def an_update_changes_something(changes: dict) -> None:
+def an_update_changes_something(changes: dict[str, Any]) -> None:
     """An update with no changes is refused (ValueError)."""
     if not changes:
         raise ValueError("an update must change at least one field")
 
 
-def only_updatable_fields(changes: dict) -> None:
+def only_updatable_fields(changes: dict[str, Any]) -> None:
     """Fields outside UPDATABLE (the category, the dataflow reference, anything unknown) are refused
     (ValueError naming them)."""
     unknown = sorted(set(changes) - set(UPDATABLE))
@@ -29,12 +31,12 @@ def only_updatable_fields(changes: dict) -> None:
         raise ValueError(f"not a field an update may change: {', '.join(unknown)}")
 
 
-def fields_changed(changes: dict) -> list[str]:
+def fields_changed(changes: dict[str, Any]) -> list[str]:
     """The names of the fields an update changes, in the order of UPDATABLE (what events carry)."""
     return [field for field in UPDATABLE if field in changes]
 
 
-def updated(data: dict, changes: dict) -> dict:
+def updated(data: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
     """The membership's data once `changes` replace the fields they name; the rest kept."""
     only_updatable_fields(changes)
     return {**data, **changes}

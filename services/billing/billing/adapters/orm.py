@@ -29,6 +29,7 @@ fee_accounts_table = Table(
     Column("decision", String(16)),  # approved | rejected (0003)
     Column("withdrawn_at", UTCDateTime),  # as applications tells it (0003)
     Column("review_started_at", UTCDateTime),  # a reviewer took the request (0003)
+    Column("kind", String(16), nullable=False, server_default="registration"),  # registration | renewal (0004)
 )
 Index("ix_fee_accounts_due", fee_accounts_table.c.status, fee_accounts_table.c.next_check_at)
 Index("ix_fee_accounts_account", fee_accounts_table.c.account_id)
@@ -39,7 +40,7 @@ invoices_table = Table(
     Column("id", String(36), primary_key=True),
     Column("application_number", String(64), nullable=False),
     Column("account_id", String(64), nullable=False),
-    Column("kind", String(16), nullable=False),  # administrative | service
+    Column("kind", String(32), nullable=False),  # contracts.FeeKind (0004: 32 long)
     Column("amount_halalas", Integer, nullable=False),
     Column("status", String(16), nullable=False),  # unpaid | paid | waived | expired | cancelled
     Column("due_at", UTCDateTime, nullable=False),
@@ -64,12 +65,12 @@ payments_table = Table(
     Column("amount_halalas", Integer, nullable=False),
     Column("status", String(16), nullable=False),  # pending | captured | failed
     Column("provider", String(32), nullable=False),
-    # the payment at the provider; None until it is opened there (0004: recorded after the call)
+    # the payment at the provider; None until it is opened there (0005: recorded after the call)
     Column("provider_reference", String(64)),
     Column("bill_number", String(20)),  # SADAD only
     Column("created_at", UTCDateTime, nullable=False),
     Column("completed_at", UTCDateTime),
-    # 0004
+    # 0005
     Column("redirect_url", String(500)),  # the provider's page the payer pays on, when it has one
     Column("opening_at", UTCDateTime),  # being opened at the provider since (a lease: service/payments.py)
     Column("charge_reference", String(64)),  # the captured charge at the provider: what a refund names
@@ -96,7 +97,7 @@ webhook_events_table = Table(
     Column("refund_id", String(36)),
 )
 
-# 0004: a withdrawal that came before billing knew the request (its submission event late): applied
+# 0005: a withdrawal that came before billing knew the request (its submission event late): applied
 # when the submission comes, so no invoice is ever issued for a withdrawn request.
 early_withdrawals_table = Table(
     "early_withdrawals",
@@ -114,11 +115,11 @@ idempotency_keys_table = Table(
     Column("principal_id", String(64), primary_key=True),
     Column("key", String(200), primary_key=True),
     Column("fingerprint", String(64), nullable=False),
-    # the answer, once given (0004: the key is recorded with its payment before the provider is called)
+    # the answer, once given (0005: the key is recorded with its payment before the provider is called)
     Column("status_code", Integer),
     Column("response", JSON),
     Column("created_at", UTCDateTime, nullable=False),
-    Column("payment_id", String(36)),  # 0004: the payment this key made
+    Column("payment_id", String(36)),  # 0005: the payment this key made
 )
 
 exemptions_table = Table(

@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+from typing import Any
 
 MAX_KEY_LENGTH = 200
 
 
-def fingerprint(method: str, path: str, body: dict) -> str:
+def fingerprint(method: str, path: str, body: dict[str, Any]) -> str:
     """What makes two requests "the same": method, path and body, whatever the key order."""
     canonical = json.dumps({"method": method, "path": path, "body": body}, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()

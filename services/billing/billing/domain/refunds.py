@@ -4,12 +4,14 @@ claim gives its answer, and its name is the `rule` the applicant is told.
 | order | rule | decides |
 |---|---|---|
 | 1 | `administrative_fee_not_refundable` | the administrative fee: never refunded (R8) |
-| 2 | `request_decided` | the request was approved or rejected: nothing (R7) |
-| 3 | `review_started` | a reviewer had taken the request: the service was rendered, nothing (R8) |
-| 4 | `withdrawn_within_window` | withdrawn at most `window` (P30D) after paying, before review: |
+| 2 | `classification_lowered` | a reviewer classified the request in a category whose fee is lower: |
+|   |                          | the difference, at most what was paid (asked by billing, not claimed) |
+| 3 | `request_decided` | the request was approved or rejected: nothing (R7) |
+| 4 | `review_started` | a reviewer had taken the request: the service was rendered, nothing (R8) |
+| 5 | `withdrawn_within_window` | withdrawn at most `window` (P30D) after paying, before review: |
 |   |                           | `share` (50 %) of the fee (R9) |
-| 5 | `refund_window_passed` | withdrawn later than that: nothing (R9) |
-| 6 | `needs_review` | anything else (a service fee of a request still active, or one that expired |
+| 6 | `refund_window_passed` | withdrawn later than that: nothing (R9) |
+| 7 | `needs_review` | anything else (a service fee of a request still active, or one that expired |
 |   |                | unsettled): a reviewer decides |
 
 Over-payments (a duplicate payment, a capture after cancellation, an exemption or waiver after the
@@ -60,6 +62,7 @@ class RefundOrigin(StrEnum):
     CLAIM = "claim"
     WITHDRAWAL = "withdrawal"
     OVER_PAYMENT = "over_payment"
+    CLASSIFICATION = "classification"  # the reviewer's classification lowered the fee
 
 
 # The rule a reviewer's decision of a `needs_review` claim is recorded under (not a policy rule).
@@ -78,6 +81,8 @@ class RefundFacts:
     withdrawn_at: datetime | None = None
     review_started_at: datetime | None = None
     decided_at: datetime | None = None
+    # How much lower the fee is since a reviewer classified the request (0: not lowered).
+    lowered_by: int = 0
 
 
 @dataclass(frozen=True)
@@ -94,7 +99,7 @@ class RefundPolicy:
     decision_sla: timedelta = timedelta(days=15)  # BILLING_REFUND_DECISION_SLA
     escalate_before: timedelta = timedelta(days=3)  # BILLING_REFUND_ESCALATE_BEFORE
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         object.__setattr__(self, "share", Decimal(str(self.share)))
         if not Decimal(0) <= self.share <= Decimal(1):
             raise ValueError("BILLING_REFUND_SHARE must be between 0 and 1")
@@ -129,13 +134,18 @@ Rule = Callable[[RefundPolicy, RefundFacts], "RefundDecision | None"]
 RULES: list[tuple[str, Rule]] = []
 
 
-def rule(name: str):
-    def register(function: Callable[[RefundPolicy, RefundFacts], tuple[str, int] | None]) -> Rule:
+Outcome = tuple[RefundStatus, int] | None  # what a rule says: a status and an amount, or nothing
+
+
+def rule(name: str) -> Callable[[Callable[[RefundPolicy, RefundFacts], Outcome]], Rule]:
+    """Register the function as the next rule, under `name` (the `rule` a decision is told by)."""
+
+    def register(function: Callable[[RefundPolicy, RefundFacts], Outcome]) -> Rule:
         def decide(policy: RefundPolicy, facts: RefundFacts) -> RefundDecision | None:
             outcome = function(policy, facts)
             return None if outcome is None else RefundDecision(name, *outcome)
 
-        decide.__name__ = decide.rule_name = name
+        decide.__name__ = name
         RULES.append((name, decide))
         return decide
 
@@ -147,23 +157,28 @@ def _rejected() -> tuple[RefundStatus, int]:
 
 
 @rule("administrative_fee_not_refundable")
-def administrative_fee_not_refundable(policy: RefundPolicy, facts: RefundFacts):
+def administrative_fee_not_refundable(policy: RefundPolicy, facts: RefundFacts) -> Outcome:
     return _rejected() if facts.fee_kind == FeeKind.ADMINISTRATIVE else None
 
 
+@rule("classification_lowered")
+def classification_lowered(policy: RefundPolicy, facts: RefundFacts) -> Outcome:
+    return (RefundStatus.APPROVED, min(facts.lowered_by, facts.amount_paid)) if facts.lowered_by > 0 else None
+
+
 @rule("request_decided")
-def request_decided(policy: RefundPolicy, facts: RefundFacts):
+def request_decided(policy: RefundPolicy, facts: RefundFacts) -> Outcome:
     return _rejected() if facts.request_state in (RequestState.APPROVED, RequestState.REJECTED) else None
 
 
 @rule("review_started")
-def review_started(policy: RefundPolicy, facts: RefundFacts):
+def review_started(policy: RefundPolicy, facts: RefundFacts) -> Outcome:
     started, until = facts.review_started_at, facts.withdrawn_at or facts.now
     return _rejected() if started is not None and started <= until else None
 
 
 @rule("withdrawn_within_window")
-def withdrawn_within_window(policy: RefundPolicy, facts: RefundFacts):
+def withdrawn_within_window(policy: RefundPolicy, facts: RefundFacts) -> Outcome:
     if facts.request_state != RequestState.WITHDRAWN or facts.withdrawn_at is None:
         return None
     if facts.withdrawn_at - facts.paid_at <= policy.window:
@@ -172,12 +187,12 @@ def withdrawn_within_window(policy: RefundPolicy, facts: RefundFacts):
 
 
 @rule("refund_window_passed")
-def refund_window_passed(policy: RefundPolicy, facts: RefundFacts):
+def refund_window_passed(policy: RefundPolicy, facts: RefundFacts) -> Outcome:
     return _rejected() if facts.request_state == RequestState.WITHDRAWN else None
 
 
 @rule("needs_review")
-def needs_review(policy: RefundPolicy, facts: RefundFacts):
+def needs_review(policy: RefundPolicy, facts: RefundFacts) -> Outcome:
     return RefundStatus.PENDING_REVIEW, facts.amount_paid
 
 

@@ -4,6 +4,7 @@
     payments    paying an invoice through the provider; the provider's webhooks
     waivers     exemptions and secretary-general waivers
     refunds     refunds by the policy's named rules, and reviewers' decisions
+    classification  a reviewer's classification: the difference of the category fee
     settlement  what follows from a change of invoices (settled, refunded in full, announced)
     jobs        the scheduler's batches: reminders, the deadline, payouts, escalations, reconciliation
 
@@ -28,7 +29,7 @@ from mumaris_shared.runtime import Runtime
 
 from ..adapters.sandbox import Transport
 from ..settings import Settings
-from . import fees, jobs, payments, refunds, waivers
+from . import classification, fees, jobs, payments, refunds, waivers
 from .context import Billing, Publish, make_provider
 
 
@@ -54,6 +55,9 @@ class BillingService:
 
     def record_review_started(self, session: Session, publish: Publish, data: dict) -> None:
         fees.record_review_started(self.billing, session, publish, data)
+
+    def reclassify(self, session: Session, publish: Publish, data: dict) -> None:
+        classification.reclassify(self.billing, session, publish, data)
 
     # --- the API ---------------------------------------------------------------------------------
     def invoices(self, principal: Principal, application_number: str) -> list[Row]:

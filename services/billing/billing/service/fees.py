@@ -50,6 +50,7 @@ def assess_fees(b: Billing, session: Session, publish: Publish, data: dict) -> N
         application_number=number,
         account_id=owner,
         category=data["category"],
+        kind=data["kind"],
         submitted_at=submitted_at,
         assessed_at=now,
         due_at=due_at,
@@ -74,7 +75,7 @@ def assess_fees(b: Billing, session: Session, publish: Publish, data: dict) -> N
     for waiver in waivers:
         waived.update({kind: (WaivedBy.WAIVER, waiver.decision_number) for kind in waiver.kinds})
     issued = []
-    for kind, amount in b.settings.fees.fees_for(data["category"]).items():
+    for kind, amount in b.settings.fees.fees_for(data["category"], data["kind"]).items():
         by, reference = waived.get(kind, (None, None))
         issued.append(
             repo.add_invoice(

@@ -47,7 +47,7 @@ def run_deadlines(b: Billing) -> int:
             step = policy.step(account.submitted_at, account.due_at, set(account.reminders_sent), now)
             number, request = account.application_number, request_data(account.application_number, account.account_id)
             unpaid = [row for row in repo.invoices_of(session, number) if row.status == InvoiceStatus.UNPAID]
-            if step.expire:
+            if step.ended:
                 for invoice in unpaid:
                     repo.update_invoice(session, invoice.id, status=InvoiceStatus.EXPIRED, closed_at=now)
                 repo.update_fee_account(

@@ -27,7 +27,7 @@ from ..domain.errors import (
 from ..domain.invoices import FeeAccountStatus, InvoiceStatus
 from ..domain.refunds import RefundOrigin, RefundStatus, RequestState
 from .context import BY_RULES, Billing, Publish, visible_to
-from .settlement import announce_refund, full_key, policy_key
+from .settlement import announce_refund, classification_key, full_key, policy_key
 
 
 def request_state(account: Row) -> RequestState:
@@ -41,7 +41,7 @@ def request_state(account: Row) -> RequestState:
     )
 
 
-def facts(session: Session, account: Row, invoice: Row, now: datetime) -> rf.RefundFacts:
+def facts(session: Session, account: Row, invoice: Row, now: datetime, lowered_by: int = 0) -> rf.RefundFacts:
     paid = repo.payment(session, invoice.paid_by_payment)
     return rf.RefundFacts(
         fee_kind=invoice.kind,
@@ -52,6 +52,7 @@ def facts(session: Session, account: Row, invoice: Row, now: datetime) -> rf.Ref
         withdrawn_at=account.withdrawn_at,
         review_started_at=account.review_started_at,
         decided_at=account.decided_at,
+        lowered_by=lowered_by,
     )
 
 
@@ -73,9 +74,10 @@ def _policy_refund(
     origin: RefundOrigin,
     claimed_by: str | None = None,
     claim_reason: str | None = None,
+    lowered_by: int = 0,
 ) -> Row:
     """Decide the fee paid for `invoice` by the policy, record the decision and announce it."""
-    decision = b.settings.refunds.decide(facts(session, account, invoice, now))
+    decision = b.settings.refunds.decide(facts(session, account, invoice, now, lowered_by))
     decided = decision.status != RefundStatus.PENDING_REVIEW
     refund = repo.add_refund(
         session,
@@ -90,7 +92,7 @@ def _policy_refund(
         created_at=now,
         decided_at=now if decided else None,
         decided_by=BY_RULES if decided else None,
-        dedupe_key=policy_key(invoice.id),
+        dedupe_key=classification_key(invoice.id) if origin == RefundOrigin.CLASSIFICATION else policy_key(invoice.id),
         origin=origin,
         claimed_by=claimed_by,
         claim_reason=claim_reason,
@@ -98,6 +100,15 @@ def _policy_refund(
     )
     announce_refund(b, publish, refund)
     return refund
+
+
+def refund_classification_difference(
+    b: Billing, session: Session, publish: Publish, account: Row, invoice: Row, lowered_by: int, now: datetime
+) -> None:
+    """A reviewer's classification lowered the fee paid for `invoice` by `lowered_by`: the policy
+    (its `classification_lowered` rule) gives the difference back, once per fee."""
+    if repo.refund_by_key(session, classification_key(invoice.id)) is None:
+        _policy_refund(b, session, publish, account, invoice, now, RefundOrigin.CLASSIFICATION, lowered_by=lowered_by)
 
 
 def evaluate_withdrawal(b: Billing, session: Session, publish: Publish, account: Row, now: datetime) -> None:

@@ -30,6 +30,11 @@ def policy_key(invoice_id: str) -> str:
     return f"policy:{invoice_id}"
 
 
+def classification_key(invoice_id: str) -> str:
+    """The one refund of a fee lowered by the reviewer's classification."""
+    return f"classification:{invoice_id}"
+
+
 def full_key(payment_id: str) -> str:
     """The one full refund of a payment (an over-payment, or a fee waived after it was paid)."""
     return f"full:{payment_id}"

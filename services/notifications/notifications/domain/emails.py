@@ -14,9 +14,12 @@ so there is no fallback from one template to another: a missing one is a bug to 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, pass_context, select_autoescape
+from jinja2.runtime import Context
 
 from mumaris_shared.contracts import LANGUAGES
 
@@ -40,6 +43,14 @@ REFUND_ESCALATED = "refund_escalated"  # to the reviewers: a claim near its deci
 DATA_UPDATE_RECEIVED = "data_update_received"  # the fields changed, now under review
 DATA_UPDATE_APPROVED = "data_update_approved"
 DATA_UPDATE_REJECTED = "data_update_rejected"  # with the reason
+APPLICATION_RETURNED = "application_returned"  # what to correct, why, and by when
+APPLICATION_RESUBMITTED = "application_resubmitted"
+DATAFLOW_RECORDED = "dataflow_recorded"  # verified, or a discrepancy (with the note)
+APPLICATION_CLASSIFIED = "application_classified"  # the final classification, and what a difference means
+LICENCE_REMINDER = "licence_reminder"  # so long before expiry, how to renew
+LICENCE_EXPIRED = "licence_expired"
+CPD_ACTIVITY_RECORDED = "cpd_activity_recorded"
+CPD_ACTIVITY_DECIDED = "cpd_activity_decided"  # accepted or not (with the reason)
 TEMPLATES = (
     VERIFICATION_CODE,
     WELCOME,
@@ -57,6 +68,14 @@ TEMPLATES = (
     DATA_UPDATE_RECEIVED,
     DATA_UPDATE_APPROVED,
     DATA_UPDATE_REJECTED,
+    APPLICATION_RETURNED,
+    APPLICATION_RESUBMITTED,
+    DATAFLOW_RECORDED,
+    APPLICATION_CLASSIFIED,
+    LICENCE_REMINDER,
+    LICENCE_EXPIRED,
+    CPD_ACTIVITY_RECORDED,
+    CPD_ACTIVITY_DECIDED,
 )
 
 # E-mails to the Commission's staff, not to a person with an account: they go to a team mailbox and
@@ -75,10 +94,10 @@ class Email:
 
 
 def language_of(requested: str | None) -> str:
-    return requested if requested in LANGUAGES else DEFAULT_LANGUAGE
+    return requested if requested is not None and requested in LANGUAGES else DEFAULT_LANGUAGE
 
 
-def render(template: str, language: str | None, data: dict) -> Email:
+def render(template: str, language: str | None, data: dict[str, Any]) -> Email:
     """`template` in the recipient's language, filled with `data` (a variable a template uses and
     `data` lacks is an error, never a blank in a sent e-mail)."""
     language = language_of(language)
@@ -94,11 +113,11 @@ def render(template: str, language: str | None, data: dict) -> Email:
     )
 
 
-def _in_language(function):
+def _in_language(function: Callable[..., str]) -> Callable[..., str]:
     """A `formatting` function as a filter: the value first, the e-mail's language from its context."""
 
     @pass_context
-    def apply(context, value, *args):
+    def apply(context: Context, value: Any, *args: Any) -> str:
         return function(value, *args, context["language"])
 
     return apply
@@ -125,5 +144,8 @@ _environment.filters.update(
         "exemption": _in_language(wording.exemption),
         "refund_rule": _in_language(wording.refund_rule),  # {{ rule|refund_rule(terms) }}: what the rule means
         "profile_fields": _in_language(wording.profile_fields),  # {{ fields_changed|profile_fields }}
+        "category": _in_language(wording.category),  # {{ category|category }}
+        "return_items": _in_language(wording.return_items),  # {{ items|return_items }}
+        "cpd_hours": _in_language(formatting.cpd_hours),  # {{ hours|cpd_hours }}
     }
 )

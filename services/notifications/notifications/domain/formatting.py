@@ -116,6 +116,16 @@ def count(number: int, unit: str, language: str) -> str:
     return f"{number} {unit}" if number == 1 else f"{number} {unit}s"
 
 
+def cpd_hours(hours: str | Decimal, language: str) -> str:
+    """Hours of continuing professional development, as events carry them ("7.5"): "7.5 hours",
+    "7.5 ساعة"; whole hours are counted as the language counts them."""
+    value = Decimal(str(hours))
+    if value == value.to_integral_value():
+        return count(int(value), "hour", language)
+    written = f"{value:f}".rstrip("0").rstrip(".")
+    return f"{written} ساعة" if language == "ar" else f"{written} hours"
+
+
 def minutes(number: int, language: str) -> str:
     """A number of minutes as written in running text ("10 دقائق", "1 minute")."""
     return count(number, "minute", language)

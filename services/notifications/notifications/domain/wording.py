@@ -10,8 +10,18 @@ from .formatting import percent, time_left
 
 # --- Names --------------------------------------------------------------------------------------------
 _FEE_KINDS = {
-    "ar": {"administrative": "الرسوم الإدارية", "service": "رسوم الخدمة"},
-    "en": {"administrative": "administrative fee", "service": "service fee"},
+    "ar": {
+        "administrative": "الرسوم الإدارية",
+        "service": "رسوم الخدمة",
+        "renewal": "رسوم التجديد",
+        "classification_difference": "فرق رسوم التصنيف",
+    },
+    "en": {
+        "administrative": "administrative fee",
+        "service": "service fee",
+        "renewal": "renewal fee",
+        "classification_difference": "classification fee difference",
+    },
 }
 _PAYMENT_METHODS = {
     "ar": {"sadad": "سداد", "mada": "مدى", "credit_card": "بطاقة ائتمانية", "apple_pay": "Apple Pay"},
@@ -95,6 +105,74 @@ def profile_fields(names: list[str], language: str) -> str:
     return ", ".join(words[:-1]) + " and " + words[-1]
 
 
+# --- Professional classifications, and what a return for corrections names ----------------------------
+_CATEGORIES = {
+    "ar": {
+        "technician": "فني",
+        "specialist": "أخصائي",
+        "general_practitioner": "طبيب عام",
+        "resident": "طبيب مقيم",
+        "pharmacist": "صيدلي",
+        "registrar": "نائب",
+        "consultant": "استشاري",
+    },
+    "en": {
+        "technician": "technician",
+        "specialist": "specialist",
+        "general_practitioner": "general practitioner",
+        "resident": "resident",
+        "pharmacist": "pharmacist",
+        "registrar": "registrar",
+        "consultant": "consultant",
+    },
+}
+# The request's fields and the document kinds a reviewer may name in a return (applications'
+# `domain/review.RETURNABLE`).
+_RETURN_ITEMS = {
+    "ar": {
+        "category": "التصنيف المهني",
+        "specialty": "التخصص",
+        "qualification": "المؤهل",
+        "dataflow_reference": "رقم مرجع داتافلو",
+        "degree": "شهادة المؤهل",
+        "identity": "جواز السفر أو الهوية الوطنية",
+        "specialty_certificate": "شهادة التخصص",
+        "exemption_proof": "إثبات الإعفاء",
+        "cpd_certificate": "شهادة التعليم المهني المستمر",
+        "supporting": "المستندات الداعمة",
+    },
+    "en": {
+        "category": "professional category",
+        "specialty": "specialty",
+        "qualification": "qualification",
+        "dataflow_reference": "Dataflow reference",
+        "degree": "degree certificate",
+        "identity": "passport or national ID",
+        "specialty_certificate": "specialty certificate",
+        "exemption_proof": "proof of exemption",
+        "cpd_certificate": "CPD certificate",
+        "supporting": "supporting documents",
+    },
+}
+
+
+def category(name: str, language: str) -> str:
+    """A professional classification as the recipient reads it; an unknown one keeps its own name."""
+    return _CATEGORIES[_language(language)].get(name, name)
+
+
+def return_items(names: list[str], language: str) -> str:
+    """What a return names, in one phrase: "المؤهل وشهادة المؤهل", "qualification and degree certificate"."""
+    if not names:
+        raise ValueError("no items to name")
+    words = [_RETURN_ITEMS[_language(language)].get(name, name) for name in names]
+    if len(words) == 1:
+        return words[0]
+    if language == "ar":
+        return "، ".join(words[:-1]) + " و" + words[-1]
+    return ", ".join(words[:-1]) + " and " + words[-1]
+
+
 # --- Refund rules -------------------------------------------------------------------------------------
 # What the rule billing's refund policy names in `billing.refund_decided` means, said to the applicant
 # (R7-R9): one sentence each, in each language. The figures are not written here: they are the
@@ -106,6 +184,11 @@ REFUND_RULES = {
         "ar": "سحبت طلبك خلال {window} من سداد رسومه وقبل بدء مراجعته، فيُرد إليك {share} من رسوم الخدمة.",
         "en": "You withdrew your request within {window} of paying and before its review started, so {share} of "
         "the service fee is refunded.",
+    },
+    "classification_lowered": {
+        "ar": "صُنّف طلبك في فئة رسومها أقل مما سددت، فيُرد إليك الفرق.",
+        "en": "Your request was classified in a category whose fee is lower than what you paid, so the difference "
+        "is refunded.",
     },
     "refund_window_passed": {
         "ar": "مضى أكثر من {window} على سداد الرسوم، ولا تُرد الرسوم بعد انقضاء هذه المدة.",

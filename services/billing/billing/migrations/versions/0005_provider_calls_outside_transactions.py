@@ -1,16 +1,16 @@
 """payments recorded before the provider is called (reference, redirect, opening lease, charge, sandbox
 notices); idempotency keys that point at their payment; withdrawals that came before the submission
 
-Revision ID: 0004
-Revises: 0003
+Revision ID: 0005
+Revises: 0004
 """
 import sqlalchemy as sa
 from alembic import op
 
 from mumaris_shared.db import UTCDateTime
 
-revision = "0004"
-down_revision = "0003"
+revision = "0005"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,95 @@
+"""Bodies of the licence, CPD, register and document calls. Unknown fields are refused."""
+
+from flask_smorest.fields import Upload
+from marshmallow import Schema, ValidationError, fields, validate, validates
+
+from mumaris_shared.contracts import DECISIONS
+from mumaris_shared.schemas import Moment, Strict, Text
+
+from ..domain.cpd import valid_hours
+from ..domain.documents import DOCUMENT_KINDS
+
+
+class CpdActivityCreateSchema(Strict):
+    title = Text(200, required=True)
+    provider = Text(200, required=True)
+    date = fields.Date(required=True)
+    hours = fields.Decimal(required=True, places=2, as_string=True)
+
+    @validates("hours")
+    def _hours(self, value, **_kwargs):
+        try:
+            valid_hours(value)
+        except ValueError as exc:
+            raise ValidationError(str(exc)) from None
+
+
+class CpdActivitySchema(Schema):
+    id = fields.String()
+    membership_number = fields.String()
+    title = fields.String()
+    provider = fields.String()
+    date = fields.Date(attribute="on")
+    hours = fields.Decimal(as_string=True)
+    status = fields.String()  # pending | accepted | rejected
+    recorded_at = Moment()
+    decided_at = Moment(allow_none=True)
+    reason = fields.String(allow_none=True)
+
+
+class CpdDecisionSchema(Strict):
+    decision = fields.String(required=True, validate=validate.OneOf(DECISIONS))  # approve = accept
+    reason = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=2000))
+
+
+class RegisterEntrySchema(Schema):
+    """The public register: these fields and nothing more."""
+
+    membership_number = fields.String()
+    full_name = fields.String(allow_none=True)
+    classification = fields.String()
+    specialty = fields.String()
+    licence_status = fields.String()
+    valid_until = Moment()
+
+
+class RegisterQuerySchema(Strict):
+    name = Text(200, validate.Length(min=2), required=True)
+    specialty = Text(200, required=True)
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=1000))
+    per_page = fields.Integer(load_default=20, validate=validate.Range(min=1, max=50))
+
+
+class RegisterPageSchema(Schema):
+    items = fields.List(fields.Nested(RegisterEntrySchema))
+    page = fields.Integer()
+    per_page = fields.Integer()
+    total = fields.Integer()
+
+
+class UploadKindSchema(Strict):
+    kind = fields.String(required=True, validate=validate.OneOf(DOCUMENT_KINDS))
+
+
+class UploadFileSchema(Schema):
+    file = Upload(required=True)
+
+
+class UploadedSchema(Schema):
+    id = fields.String()
+    kind = fields.String()
+    content_type = fields.String()
+    size = fields.Integer()
+    filename = fields.String(allow_none=True)
+    uploaded_at = Moment()
+
+
+class DocumentLinkSchema(UploadedSchema):
+    attached_to = fields.String()  # application | data_update | cpd_activity
+    url = fields.String()  # works until expires_at, without a token
+    expires_at = fields.Integer()  # seconds since the epoch
+
+
+class LinkQuerySchema(Schema):
+    expires = fields.Integer(required=True)
+    signature = fields.String(required=True)
