@@ -57,8 +57,11 @@ class Text(fields.String):
 
     def _deserialize(self, value: Any, attr: str | None, data: Mapping[str, Any] | None, **kwargs: Any) -> str:
         text = super()._deserialize(value, attr, data, **kwargs)
-        self._validate(text)  # as sent: trimming must not make a too-long text fit
+        super()._validate(text)  # as sent: trimming must not make a too-long text fit, nor a short one fail
         return text.strip()
+
+    def _validate(self, value: Any) -> None:
+        """Judged as sent, in _deserialize."""
 
 
 def decision_rules(*, reject_forbids: tuple[str, ...] = ()) -> dict[str, Any]:

@@ -6,15 +6,30 @@ from marshmallow import Schema, ValidationError, fields, validate, validates
 from mumaris_shared.contracts import DECISIONS
 from mumaris_shared.schemas import Moment, Strict, Text
 
-from ..domain.cpd import valid_hours
+from ..domain.cpd import MAX_HOURS_PER_ACTIVITY, valid_hours
 from ..domain.documents import DOCUMENT_KINDS
+
+
+class Hours(fields.Decimal):
+    """A number as JSON writes it: text that reads as one is refused, as the document says."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, int | float) or isinstance(value, bool):
+            raise ValidationError("must be a number")
+        return super()._deserialize(value, attr, data, **kwargs)
 
 
 class CpdActivityCreateSchema(Strict):
     title = Text(200, required=True)
     provider = Text(200, required=True)
     date = fields.Date(required=True)
-    hours = fields.Decimal(required=True, places=2, as_string=True)
+    # a JSON number (domain/cpd.valid_hours: more than 0, at most the maximum, in quarter hours)
+    hours = Hours(
+        required=True,
+        places=2,
+        as_string=True,
+        metadata={"minimum": 0.25, "maximum": float(MAX_HOURS_PER_ACTIVITY), "multipleOf": 0.25},
+    )
 
     @validates("hours")
     def _hours(self, value, **_kwargs):
@@ -73,6 +88,13 @@ class UploadKindSchema(Strict):
 
 class UploadFileSchema(Schema):
     file = Upload(required=True)
+
+
+class UploadSchema(UploadKindSchema, UploadFileSchema):
+    """The multipart body as a whole (read as its form part and its file part), for the document."""
+
+
+UPLOAD_BODY = {"required": True, "content": {"multipart/form-data": {"schema": UploadSchema}}}
 
 
 class UploadedSchema(Schema):

@@ -8,7 +8,7 @@ from mumaris_shared.identity import MOBILE_PATTERN, normalise_mobile
 from mumaris_shared.schemas import Moment, Normalised, NormalisedEmail, Strict, Text, decision_rules
 
 from ..domain.lifecycle import decision_reason
-from ..domain.review import return_names_what_to_correct
+from ..domain.review import RETURNABLE, return_names_what_to_correct
 from ..domain.updates import (
     ADDRESS,
     EMAIL,
@@ -55,6 +55,9 @@ class ApplicationCreateSchema(Strict):
 class EditSchema(Strict):
     """What the owner may change in a draft or a returned request: any of its fields, at least one."""
 
+    class Meta(Strict.Meta):
+        openapi = {"minProperties": 1}
+
     category = fields.String(validate=validate.OneOf(CATEGORIES))
     specialty = Text(200)
     qualification = fields.Nested(QualificationSchema)
@@ -68,7 +71,9 @@ class EditSchema(Strict):
 
 class ReturnSchema(Strict):
     reason = Text(2000, required=True)
-    items = fields.List(fields.String(), required=True)
+    items = fields.List(
+        fields.String(validate=validate.OneOf(RETURNABLE)), required=True, validate=validate.Length(min=1)
+    )
 
     @validates_schema
     def _names_what_to_correct(self, data, **_kwargs):
