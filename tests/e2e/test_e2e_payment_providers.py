@@ -5,7 +5,6 @@ paid back through Moyasar's refund API."""
 
 import json
 import threading
-import uuid
 
 import pytest
 import requests
@@ -19,18 +18,6 @@ SAR = 100  # halalas
 MOYASAR_KEY, MOYASAR_TOKEN = "sk_test_e2e_key", "an e2e webhook secret token"
 
 
-def _start(gateway, token, invoice_id, method):
-    started = gateway.call(
-        "POST",
-        f"/api/billing/v1/invoices/{invoice_id}/payments",
-        token=token,
-        json={"method": method},
-        headers={"Idempotency-Key": str(uuid.uuid4())},
-    )
-    assert started.status_code == 201, started.text
-    return started.json()
-
-
 def test_many_completions_of_one_payment_at_once_stall_no_worker(gateway):
     """More completions at once than billing's web process has threads (8): before, each held a
     thread while the sandbox called billing's own webhook, which then found no thread free, and
@@ -38,7 +25,7 @@ def test_many_completions_of_one_payment_at_once_stall_no_worker(gateway):
     409, and billing goes on answering everyone else meanwhile."""
     _person, token = gateway.active_account()
     number = gateway.new_request(token)
-    payment = _start(gateway, token, gateway.invoices(token, number)["service"]["id"], "mada")
+    payment = gateway.start_payment(token, gateway.invoices(token, number)["service"]["id"], "mada")
     url = f"{gateway.base}/api/billing/v1/sandbox/payments/{payment['id']}/complete"
     start, answers, errors = threading.Barrier(16), [], []
 
@@ -84,7 +71,7 @@ def moyasar_platform(start_another_platform, gateway_for):
 
 def _pay_on_moyasar(gateway, fake, token, invoice_id, method):
     """The payer sent to Moyasar's hosted page, paying there; the payment once its notice came."""
-    payment = _start(gateway, token, invoice_id, method)
+    payment = gateway.start_payment(token, invoice_id, method)
     assert payment["provider"] == "moyasar" and payment["redirect_url"].startswith(fake.url)
     invoice_at_moyasar = payment["redirect_url"].rsplit("/", 1)[-1].split("?")[0]
     assert payment["provider_reference"] == invoice_at_moyasar
@@ -122,7 +109,7 @@ def test_a_forged_moyasar_notice_through_the_gateway_is_refused(moyasar_platform
     gateway, fake = moyasar_platform
     _person, token = gateway.active_account()
     number = gateway.new_request(token)
-    payment = _start(gateway, token, gateway.invoices(token, number)["service"]["id"], "credit_card")
+    payment = gateway.start_payment(token, gateway.invoices(token, number)["service"]["id"], "credit_card")
     notice = fixture("webhook_payment_paid")
     notice.update(
         secret_token="guessed",

@@ -53,10 +53,14 @@ FAILING_EVENTS = ("payment_failed",)
 CAPTURED_STATES = ("paid", "captured", "refunded")  # a payment's status once money moved
 
 
-class _Payment(Schema):
+class _Answer(Schema):
+    """What billing reads of Moyasar's answers: the fields it needs; Moyasar may add others."""
+
     class Meta:
         unknown = EXCLUDE
 
+
+class _Payment(_Answer):
     id = fields.String(required=True)
     status = fields.String(required=True)
     amount = fields.Integer(required=True)
@@ -65,10 +69,7 @@ class _Payment(Schema):
     invoice_id = fields.String(allow_none=True, load_default=None)
 
 
-class _Notice(Schema):
-    class Meta:
-        unknown = EXCLUDE
-
+class _Notice(_Answer):
     id = fields.String(required=True)
     type = fields.String(required=True)
     created_at = fields.AwareDateTime(required=True)

@@ -9,7 +9,9 @@ from __future__ import annotations
 import logging
 from functools import partial
 
-from sqlalchemy import and_, or_
+from sqlalchemy import Table, and_, or_, update
+from sqlalchemy.engine import Row
+from sqlalchemy.orm import Session
 
 from mumaris_shared.contracts import PAYMENT_DEADLINE_EXPIRED, PAYMENT_REMINDER_DUE, REFUND_ESCALATED
 from mumaris_shared.db import claim
@@ -163,31 +165,9 @@ def deliver_sandbox_notices(b: Billing) -> int:
     the webhook settles a payment or a refund once whatever comes."""
     if not isinstance(b.provider, SandboxProvider):
         return 0
-    now = b.clock()
-    again = now + b.settings.sandbox_resend_after
     with b.db.transaction() as session:
-        payments = claim(
-            session,
-            b.db,
-            payments_table,
-            payments_table.c.status == PaymentStatus.PENDING,
-            payments_table.c.next_notice_at <= now,
-            order_by=payments_table.c.next_notice_at,
-            limit=b.settings.scheduler_batch,
-        )
-        for payment in payments:
-            repo.update_payment(session, payment.id, next_notice_at=again)
-        refunds = claim(
-            session,
-            b.db,
-            refunds_table,
-            refunds_table.c.status == RefundStatus.PAYING,
-            refunds_table.c.next_notice_at <= now,
-            order_by=refunds_table.c.next_notice_at,
-            limit=b.settings.scheduler_batch,
-        )
-        for refund in refunds:
-            repo.update_refund(session, refund.id, next_notice_at=again)
+        payments = _claim_due_notices(b, session, payments_table, PaymentStatus.PENDING)
+        refunds = _claim_due_notices(b, session, refunds_table, RefundStatus.PAYING)
     notices = [(f"payment {p.id}", partial(b.provider.complete, p.id, p.sandbox_outcome)) for p in payments]
     notices += [(f"refund {r.id}", partial(b.provider.complete_refund, r.id)) for r in refunds]
     for what, send in notices:
@@ -198,6 +178,28 @@ def deliver_sandbox_notices(b: Billing) -> int:
         except OSError as exc:
             log.warning("sandbox: %s webhook unreachable (%s); sent again later", what, exc)
     return len(notices)
+
+
+def _claim_due_notices(b: Billing, session: Session, table: Table, status: str) -> list[Row]:
+    """Rows in `status` whose sandbox notice is due, their next one set BILLING_SANDBOX_RESEND_AFTER
+    from now (sent again then unless acknowledged meanwhile)."""
+    now = b.clock()
+    claimed = claim(
+        session,
+        b.db,
+        table,
+        table.c.status == status,
+        table.c.next_notice_at <= now,
+        order_by=table.c.next_notice_at,
+        limit=b.settings.scheduler_batch,
+    )
+    if claimed:
+        session.execute(
+            update(table)
+            .where(table.c.id.in_([row.id for row in claimed]))
+            .values(next_notice_at=now + b.settings.sandbox_resend_after)
+        )
+    return claimed
 
 
 def reconcile_openings(b: Billing) -> int:
