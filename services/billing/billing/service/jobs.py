@@ -124,7 +124,7 @@ def run_refund_payouts(b: Billing) -> int:
             )
     for request in starting:
         _start_refund(b, request)
-    return len(claimed)
+    return len(starting)  # those left waiting for their turn are claimed again next tick
 
 
 def _paid_back(refund) -> bool:
