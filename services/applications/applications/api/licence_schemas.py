@@ -1,5 +1,8 @@
 """Bodies of the licence, CPD, register and document calls. Unknown fields are refused."""
 
+import re
+from decimal import Decimal
+
 from flask_smorest.fields import Upload
 from marshmallow import Schema, ValidationError, fields, validate, validates
 
@@ -9,26 +12,33 @@ from mumaris_shared.schemas import Moment, Strict, Text
 from ..domain.cpd import MAX_HOURS_PER_ACTIVITY, valid_hours
 from ..domain.documents import DOCUMENT_KINDS
 
+# Hours as text (what a form sends): more than 0, at most 200, in quarter hours, written plainly.
+HOURS_TEXT = r"^(?:(?:[1-9][0-9]?|1[0-9]{2})(?:\.(?:0|00|25|5|50|75))?|200(?:\.0|\.00)?|0\.(?:25|5|50|75))$"
 
-class Hours(fields.Decimal):
-    """A number as JSON writes it: text that reads as one is refused, as the document says."""
+
+class Hours(fields.Field):
+    """An activity's hours: a JSON number, or text in the plain form of HOURS_TEXT; a Decimal.
+    The OpenAPI document shows both forms; domain/cpd.valid_hours then judges the value."""
 
     def _deserialize(self, value, attr, data, **kwargs):
-        if not isinstance(value, int | float) or isinstance(value, bool):
-            raise ValidationError("must be a number")
-        return super()._deserialize(value, attr, data, **kwargs)
+        is_number = isinstance(value, int | float) and not isinstance(value, bool)
+        if not (is_number or (isinstance(value, str) and re.match(HOURS_TEXT, value))):
+            raise ValidationError("hours are a number, or text like 7.5")
+        return Decimal(str(value))
 
 
 class CpdActivityCreateSchema(Strict):
     title = Text(200, required=True)
     provider = Text(200, required=True)
     date = fields.Date(required=True)
-    # a JSON number (domain/cpd.valid_hours: more than 0, at most the maximum, in quarter hours)
     hours = Hours(
         required=True,
-        places=2,
-        as_string=True,
-        metadata={"minimum": 0.25, "maximum": float(MAX_HOURS_PER_ACTIVITY), "multipleOf": 0.25},
+        metadata={
+            "oneOf": [
+                {"type": "number", "minimum": 0.25, "maximum": float(MAX_HOURS_PER_ACTIVITY), "multipleOf": 0.25},
+                {"type": "string", "pattern": HOURS_TEXT},
+            ]
+        },
     )
 
     @validates("hours")
