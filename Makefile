@@ -6,7 +6,7 @@ VAR   := $(or $(MUMARIS_VAR_DIR),var)
 TEST_PATHS := $(wildcard shared/tests services/*/tests tests)
 PYTEST_ARGS ?=
 
-.PHONY: install run test lint unit integration e2e staff bench clean
+.PHONY: install run test lint unit integration e2e browser staff bench clean
 
 install:
 	@ops/install.sh
@@ -44,6 +44,9 @@ integration: install
 
 e2e: install
 	$(call with_infra,-m e2e)
+
+browser: install
+	$(call with_infra,-m browser)
 
 # make staff EMAIL=… PASSWORD=… ROLE=reviewer|secretary_general
 # (values reach the command through the environment, so any character is safe in them)

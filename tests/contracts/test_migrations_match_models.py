@@ -12,7 +12,7 @@ from mumaris_shared.migrations import upgrade
 pytestmark = pytest.mark.integration
 
 
-@pytest.mark.parametrize("service", ["accounts", "applications", "billing", "notifications"])
+@pytest.mark.parametrize("service", ["accounts", "applications", "billing", "notifications", "portal"])
 def test_migrated_database_matches_the_declared_tables(service, database_url):
     upgrade(service, database_url)
     metadata = importlib.import_module(f"{service}.adapters.orm").metadata

@@ -7,6 +7,7 @@ from mumaris_shared.auth import current_principal, require_roles
 from mumaris_shared.web import refusals
 
 from ..service import AccountService
+from .credentials import current_session
 from .schemas import (
     AccountCreatedSchema,
     CredentialsSchema,
@@ -70,6 +71,7 @@ def login(body):
 @blueprint.doc(security=[{"bearer": []}])
 @refusals(blueprint, 404)
 @require_roles()
+@current_session
 def me():
     """The caller's account"""
     return _service().me(current_principal().id)
