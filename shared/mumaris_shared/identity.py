@@ -11,6 +11,8 @@ import re
 WHITE_SPACE = "\t\n\x0b\x0c\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
 NOT_BLANK = f"[^{WHITE_SPACE}]"  # a pattern: at least one character that is not white space
 FULL_NAME_MAX = 200
+# An account's id as accounts mints it (a UUID); short, so a URL naming a hundred of them stays short.
+ACCOUNT_ID_PATTERN = r"^[A-Za-z0-9_-]{1,36}$"
 FULL_NAME_PATTERN = NOT_BLANK
 _DIGIT = "[0-9٠-٩۰-۹]"  # ASCII, Arabic-Indic or Eastern Arabic-Indic
 _SEPARATOR = rf"[{WHITE_SPACE}\-()]*"

@@ -124,4 +124,4 @@ class DocumentLinkSchema(UploadedSchema):
 
 class LinkQuerySchema(Schema):
     expires = fields.Integer(required=True)
-    signature = fields.String(required=True)
+    signature = fields.String(required=True, validate=validate.Regexp(r"^[0-9a-f]{64}$"))  # HMAC-SHA256, hex

@@ -4,7 +4,7 @@ from marshmallow import Schema, ValidationError, fields, post_load, validate, va
 
 from mumaris_shared.contracts import CATEGORIES, DATAFLOW_OUTCOMES, DECISIONS
 from mumaris_shared.events import utcnow
-from mumaris_shared.identity import MOBILE_PATTERN, normalise_mobile
+from mumaris_shared.identity import ACCOUNT_ID_PATTERN, MOBILE_PATTERN, normalise_mobile
 from mumaris_shared.schemas import Moment, Normalised, NormalisedEmail, Strict, Text, decision_rules
 
 from ..domain.lifecycle import decision_reason
@@ -206,7 +206,9 @@ class ApplicationSchema(ApplicationSummarySchema):
 
 
 class QueueQuerySchema(Strict):
-    account = fields.List(fields.String(validate=validate.Length(min=1, max=64)), validate=validate.Length(max=100))
+    account = fields.List(
+        fields.String(validate=validate.Regexp(ACCOUNT_ID_PATTERN)), validate=validate.Length(max=100)
+    )
 
 
 class QueueEntrySchema(ApplicationSummarySchema):
