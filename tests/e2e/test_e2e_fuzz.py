@@ -9,9 +9,9 @@ each operation is tried as the first of them its roles admit. A second applicant
 one's peer: neither may read what the other made.
 
 One exception: a few operations refuse well-formed data for facts no schema can state, with 422 as
-the public contract says — a verification code that is well formed but not the right one, a file
-whose content is not a PDF, JPEG or PNG, a CPD activity dated in the future, a renewal without the
-CPD hours. Those run on their own, with 422 among the answers valid data may get; every check
+the public contract says — a verification or reset code that is well formed but not the right one,
+a current password that is not the account's, a file whose content is not a PDF, JPEG or PNG, a
+CPD activity dated in the future, a renewal without the CPD hours. Those run on their own, with 422 among the answers valid data may get; every check
 still runs on them.
 
 The runs are bounded (examples per operation) and seeded, one process per service side by side;
@@ -31,7 +31,7 @@ SEED = os.environ.get("MUMARIS_FUZZ_SEED", "20261126")
 MAX_EXAMPLES = os.environ.get("MUMARIS_FUZZ_EXAMPLES", "5")
 # operations that refuse some well-formed data (422) for facts beyond its form (see above)
 BEYOND_FORM = {
-    "accounts": ["POST /v1/accounts/verify"],
+    "accounts": ["POST /v1/accounts/verify", "POST /v1/password/reset", "POST /v1/me/password"],
     "applications": [
         "POST /v1/applications/{number}/documents",
         "POST /v1/updates/{update_id}/documents",

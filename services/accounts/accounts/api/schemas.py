@@ -66,7 +66,7 @@ class AccountQuerySchema(Strict):
     """None given: no account (a look-up names what it looks for)."""
 
     id = fields.List(fields.String(validate=validate.Regexp(ACCOUNT_ID_PATTERN)), validate=validate.Length(max=100))
-    national_id = Normalised(normalise_national_id)
+    national_id = Normalised(normalise_national_id, {"pattern": NATIONAL_ID_PATTERN})
     name = fields.String(validate=validate.Length(min=2, max=200))
 
 
