@@ -11,8 +11,8 @@ one's peer: neither may read what the other made.
 One exception: a few operations refuse well-formed data for facts no schema can state, with 422 as
 the public contract says — a verification or reset code that is well formed but not the right one,
 a current password that is not the account's, a file whose content is not a PDF, JPEG or PNG, a
-CPD activity dated in the future, a renewal without the CPD hours. Those run on their own, with 422 among the answers valid data may get; every check
-still runs on them.
+CPD activity dated in the future, a renewal without the CPD hours. Those run on their own, with 422
+among the answers valid data may get; every check still runs on them.
 
 The runs are bounded (examples per operation) and seeded, one process per service side by side;
 a failure prints schemathesis' report, with the seed and a curl command to replay it."""
