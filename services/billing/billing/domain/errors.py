@@ -82,13 +82,6 @@ class WebhookReplayed(Conflict):
         super().__init__("this webhook event was already processed")
 
 
-class WebhookUnreachable(UpstreamFailed):
-    code = "webhook_unreachable"
-
-    def __init__(self, url: str, error: str):
-        super().__init__("the sandbox could not reach billing's webhook", {"url": url, "error": error})
-
-
 class PaymentOpening(Conflict):
     """The payment is being opened at the provider by another call (the same Idempotency-Key, sent
     twice at once): this one stops at once rather than wait."""
