@@ -28,7 +28,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.fuzz]
 
 SERVICES = ("accounts", "applications", "billing", "notifications")
 SEED = os.environ.get("MUMARIS_FUZZ_SEED", "20261126")
-MAX_EXAMPLES = os.environ.get("MUMARIS_FUZZ_EXAMPLES", "5")
+MAX_EXAMPLES = os.environ.get("MUMARIS_FUZZ_EXAMPLES", "4")
 # operations that refuse some well-formed data (422) for facts beyond its form (see above)
 BEYOND_FORM = {
     "accounts": ["POST /v1/accounts/verify", "POST /v1/password/reset", "POST /v1/me/password"],
