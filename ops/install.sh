@@ -6,8 +6,9 @@
 #   2. the portal's browser assets (services/portal/vendor.txt) from the npm registry, with their
 #      licences;
 #   3. .venv at the repo root with requirements-dev.txt (the runtime requirements.txt plus the test
-#      and lint tools) and, editable and --no-deps, shared/ and
-#      services/<name>/ (each only once it has a pyproject.toml).
+#      and lint tools) and, editable and --no-deps, shared/, shared/testing/ (the test fixtures, a
+#      pytest plugin: for development only, no Dockerfile installs it) and services/<name>/ (each
+#      only once it has a pyproject.toml).
 # Python packages are reinstalled only when a requirements file or a pyproject.toml changed
 # (hash stamp in .venv/.mumaris-install-stamp). Settings: PYTHON (python3), SKIP_APT=1.
 set -euo pipefail
@@ -17,7 +18,8 @@ cd "$ROOT"
 PYTHON="${PYTHON:-python3}"
 VENV="$ROOT/.venv"
 STAMP="$VENV/.mumaris-install-stamp"
-EDITABLE_DIRS=(shared services/accounts services/applications services/billing services/notifications services/portal)
+EDITABLE_DIRS=(shared shared/testing services/accounts services/applications services/billing services/notifications
+    services/portal)
 VENDOR_LIST="$ROOT/services/portal/vendor.txt"
 VENDOR_DIR="$ROOT/services/portal/portal/static/vendor"
 

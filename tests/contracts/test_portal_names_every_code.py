@@ -11,7 +11,8 @@ from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
 
 from applications import handlers
-from applications.domain import lifecycle
+from applications.domain import cpd, documents, lifecycle, review
+from applications.service import jobs
 from billing.domain import exemptions, invoices, payments, refunds
 from mumaris_shared.contracts import CATEGORIES, FEE_KINDS
 from portal import labels
@@ -22,10 +23,12 @@ pytestmark = pytest.mark.unit
 ROOT = Path(__file__).resolve().parents[2]
 TRANSLATIONS = ROOT / "services" / "portal" / "portal" / "translations"
 # Where the services name their error codes: domain errors (`code = "..."` on the class, `code="..."`
-# on one instance, `RetryLater("too_soon", ...)`), and answers built with a status and a code
-# (`error_response(409, "code", ...)`).
+# on one instance, `RetryLater("too_soon", ...)`, `UnacceptableFile("file_too_large" if … else
+# "file_empty", ...)`), and answers built with a status and a code (`error_response(409, "code", ...)`).
 RAISED = re.compile(
-    r'^\s+code\s*=\s*"([a-z_]+)"|\bcode="([a-z_]+)"|RetryLater\(\s*"([a-z_]+)"|\b[1-5]\d\d,\s*"([a-z_]+)"', re.MULTILINE
+    r'^\s+code\s*=\s*"([a-z_]+)"|\bcode="([a-z_]+)"|(?:RetryLater|UnacceptableFile)\(\s*"([a-z_]+)"'
+    r'(?:\s+if\s+\w+\s+else\s+"([a-z_]+)")?|\b[1-5]\d\d,\s*"([a-z_]+)"',
+    re.MULTILINE,
 )
 
 
@@ -35,13 +38,14 @@ def codes_the_services_answer_with() -> set[str]:
         if "migrations" in path.parts or "tests" in path.parts or "portal" in path.parts[-3:-1]:
             continue
         for match in RAISED.finditer(path.read_text()):
-            found.add(next(group for group in match.groups() if group))
+            found.update(group for group in match.groups() if group)
     return found
 
 
 def test_every_error_code_a_service_answers_with_has_a_message():
     codes = codes_the_services_answer_with()
-    assert {"wrong_code", "too_soon", "illegal_transition", "invoice_not_paid"} <= codes  # the scan finds them
+    found = {"wrong_code", "too_soon", "illegal_transition", "invoice_not_paid", "file_too_large", "file_empty"}
+    assert found <= codes  # the scan finds them
     assert sorted(codes - set(ERRORS)) == []
 
 
@@ -74,7 +78,15 @@ def test_every_error_code_a_service_answers_with_has_a_message():
         ("refund_rule", {*refunds.RULE_NAMES, refunds.REVIEWER_DECISION, *invoices.FullRefundRule}),
         ("exemption_kind", set(exemptions.ExemptionKind)),
         ("exemption_status", set(exemptions.ExemptionStatus)),
-        ("system_reason", {handlers.FEES_SETTLED_REASON, handlers.DEADLINE_EXPIRED_REASON}),
+        (
+            "system_reason",
+            {handlers.FEES_SETTLED_REASON, handlers.DEADLINE_EXPIRED_REASON, jobs.CORRECTION_DEADLINE_PASSED},
+        ),
+        ("request_kind", set(lifecycle.KINDS)),
+        ("licence_status", set(lifecycle.LICENCE_STATUSES)),
+        ("cpd_status", set(cpd.CpdStatus)),
+        ("document_kind", set(documents.DOCUMENT_KINDS)),
+        ("return_item", set(review.RETURNABLE)),
     ],
 )
 def test_every_code_of_the_services_has_a_label(table, codes):

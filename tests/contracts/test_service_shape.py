@@ -14,6 +14,7 @@ pytestmark = pytest.mark.integration
 SERVICES = ["accounts", "applications", "billing", "notifications"]
 
 
+@pytest.mark.postgres
 @pytest.mark.parametrize("service", SERVICES)
 def test_a_migrated_service_is_alive_ready_measured_and_documented(service, database_url, rabbitmq_url, monkeypatch):
     monkeypatch.setenv("RABBITMQ_URL", rabbitmq_url)
@@ -41,6 +42,7 @@ def test_readiness_reports_an_unreachable_broker(service, tmp_path, monkeypatch)
     assert response.json["error"]["details"]["checks"]["broker"].startswith("unreachable")
 
 
+@pytest.mark.postgres
 def test_the_portal_is_alive_ready_measured_and_answers_errors_as_pages(database_url):
     upgrade("portal", database_url)
     db = importlib.import_module("portal.bootstrap").database(database_url)

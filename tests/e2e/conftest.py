@@ -35,7 +35,17 @@ def start_platform(rabbitmq_url, var_dir, **settings):
 
 @pytest.fixture(scope="package")
 def platform(broker, tmp_path_factory):
-    with start_platform(broker.url, tmp_path_factory.mktemp("platform")) as running:
+    # A virtual host of its own: the queues it declares (with e2e retry delays) outlive it, and
+    # the integration tests that run on this worker use the worker's own.
+    with start_platform(broker.new_url(), tmp_path_factory.mktemp("platform")) as running:
+        yield running
+
+
+@pytest.fixture
+def platform_on_private_broker(private_broker, tmp_path_factory):
+    """A platform on this worker's private broker, for a test that stops it (`private_broker.stop()`):
+    the shared broker, and every other test on it, never sees the outage."""
+    with start_platform(private_broker.new_url(), tmp_path_factory.mktemp("platform")) as running:
         yield running
 
 
@@ -157,7 +167,7 @@ class Gateway:
 
     def invoices(self, token, number, count=2):
         """The request's invoices, once billing has issued them (it learns of the request by event)."""
-        from mumaris_shared.testing import wait_until
+        from mumaris_testing import wait_until
 
         found = {}
 
@@ -192,7 +202,7 @@ class Gateway:
 
     def payment_becomes(self, token, payment_id, status, timeout=60):
         """The payment once the provider's notice made it `status` (a notice comes a moment later)."""
-        from mumaris_shared.testing import wait_until
+        from mumaris_testing import wait_until
 
         found = {}
 
@@ -204,7 +214,7 @@ class Gateway:
         return found["payment"]
 
     def status_becomes(self, token, number, status, timeout=60):
-        from mumaris_shared.testing import wait_until
+        from mumaris_testing import wait_until
 
         def reached():
             return (
@@ -225,8 +235,8 @@ class Gateway:
     def mails_to(self, email):
         return [m for m in self.mail.messages() if email in m["to"]]
 
-    def active_account(self, language="en"):
-        person, response = self.register(language)
+    def active_account(self, language="en", **overrides):
+        person, response = self.register(language, **overrides)
         assert response.status_code == 201, response.text
         verified = self.call(
             "POST",

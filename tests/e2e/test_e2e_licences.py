@@ -9,9 +9,10 @@ import uuid
 import pytest
 import requests
 
-from mumaris_shared.testing import wait_until
+from mumaris_testing import wait_until
 
-pytestmark = pytest.mark.e2e
+# The module's platform (`licences`) starts once: under xdist, its tests go to one worker.
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("licences")]
 
 PDF = b"%PDF-1.4\n% scanned\n"  # what Gateway.upload sends
 COMPRESSED = {

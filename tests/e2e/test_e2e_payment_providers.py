@@ -9,7 +9,7 @@ import threading
 import pytest
 import requests
 
-from mumaris_shared.testing import wait_until
+from mumaris_testing import wait_until
 from services.billing.tests.fake_moyasar import FakeMoyasar, fixture
 
 pytestmark = pytest.mark.e2e

@@ -10,7 +10,7 @@ from accounts.api import SERVICE_EXTENSION
 from accounts.api.credentials import CREDENTIALS_EXTENSION
 from accounts.domain.errors import SessionEnded
 from mumaris_shared.auth import Principal
-from mumaris_shared.testing import assert_error
+from mumaris_testing import assert_error
 
 pytestmark = pytest.mark.integration
 
@@ -34,6 +34,7 @@ def reset_code(service) -> str:
     return service.events(RESET_CODE_ISSUED)[-1]["code"]
 
 
+@pytest.mark.postgres
 def test_a_reset_code_sets_a_new_password_once_and_ends_every_session(service):
     account_id = service.register_active()
     old_token = service.login().json["access_token"]
@@ -144,6 +145,7 @@ def test_the_account_holder_changes_their_language(service):
     )
 
 
+@pytest.mark.postgres
 def test_staff_find_accounts_by_national_id_name_or_id_and_applicants_cannot(service):
     sara = service.register_active()
     service.register(email="omar@example.com", full_name="Omar Khalid", national_id="2098765432")

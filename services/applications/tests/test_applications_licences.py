@@ -138,6 +138,7 @@ def test_a_classification_with_a_fee_difference_holds_the_approval_until_billing
 
 
 # --- the licence, CPD hours and renewal -----------------------------------------------------------------
+@pytest.mark.postgres
 def test_a_licence_expires_in_two_years_is_reminded_and_renewed_with_its_cpd_hours(service):
     people = service.people
     _number, membership_number = service.membership()
@@ -215,6 +216,7 @@ def test_a_licence_expires_in_two_years_is_reminded_and_renewed_with_its_cpd_hou
     assert approved.json["membership_number"] is None  # the number stays with the licence's first request
 
 
+@pytest.mark.postgres
 def test_a_licence_not_renewed_lapses_to_expired_once(service):
     _number, membership_number = service.membership()
     service.clock.advance(3 * 365 * DAY)
@@ -247,6 +249,7 @@ def test_the_card_shows_the_membership_number_and_a_qr_code_of_the_verification_
     assert code.text == f"{service.service.settings.public_url}/verify/{membership_number}"
 
 
+@pytest.mark.postgres
 def test_the_public_register_answers_the_listed_fields_and_nothing_more(service):
     _named(service, service.people.applicant, "Sara Al-Harbi")
     _number, membership_number = service.membership()

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from mumaris_shared.auth import Principal
-from mumaris_shared.contracts import CATEGORIES
+from mumaris_shared.contracts import CATEGORIES, RequestKind
 from mumaris_shared.db import Database
 from mumaris_shared.events import isoformat
 
@@ -31,9 +31,9 @@ class Overview:
     def __init__(self, db: Database, settings: Settings, clock: Callable[[], datetime]):
         self.db, self.policy, self.fees, self.clock = db, settings.refunds, settings.fees, clock
 
-    def fee_schedule(self) -> list[dict]:
-        """The fees of a request of each category, in halalas, in the order of the categories."""
-        return [{"category": category, "fees": self.fees.fees_for(category)} for category in CATEGORIES]
+    def fee_schedule(self, kind: str = RequestKind.REGISTRATION) -> list[dict]:
+        """The fees of a request of `kind` and each category, in halalas, in the order of the categories."""
+        return [{"category": category, "fees": self.fees.fees_for(category, kind)} for category in CATEGORIES]
 
     def refund_preview(self, principal: Principal, application_number: str) -> dict:
         """Each paid fee: what was paid, what a withdrawal now would refund and the rule that says

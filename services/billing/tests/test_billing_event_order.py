@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 
 from mumaris_shared.events import Event, isoformat
-from mumaris_shared.testing import wait_until
+from mumaris_testing import wait_until
 
 OWNER = "acct-sara"
 

@@ -5,7 +5,7 @@ import pytest
 from mumaris_shared.broker import ConfirmingPublisher
 from mumaris_shared.events import Event
 from mumaris_shared.outbox import Relay
-from mumaris_shared.testing import wait_until
+from mumaris_testing import wait_until
 
 pytestmark = pytest.mark.integration
 

@@ -5,7 +5,7 @@ from datetime import timedelta
 
 import pytest
 
-from mumaris_shared.testing import assert_error
+from mumaris_testing import assert_error
 
 pytestmark = pytest.mark.integration
 
@@ -97,3 +97,12 @@ def test_the_fee_schedule_is_public_and_is_what_a_request_is_charged(billing):
     billing.submit("REQ-1", OWNER, category="technician")
     charged = {kind: invoice["amount_halalas"] for kind, invoice in billing.invoices("REQ-1", OWNER).items()}
     assert charged == schedule["technician"]
+
+
+def test_the_fee_schedule_of_a_renewal_is_what_a_renewal_is_charged(billing):
+    renewal = billing.client.get("/v1/fee-schedule?kind=renewal")
+    schedule = {row["category"]: row["fees"] for row in renewal.json}
+    billing.submit("REN-1", OWNER, category="technician", kind="renewal")
+    charged = {kind: invoice["amount_halalas"] for kind, invoice in billing.invoices("REN-1", OWNER).items()}
+    assert charged == schedule["technician"] == {"administrative": 20000, "renewal": 40000}
+    assert billing.client.get("/v1/fee-schedule?kind=other").status_code == 422

@@ -52,7 +52,12 @@ def create_app(
     app.extensions["portal.clock"] = clock
     i18n.init_app(app)
     security.init_app(app, SessionStore(db, clock))
-    app.jinja_env.globals.update(label=labels.label, static_version=_static_version(), error_message=error_message)
+    app.jinja_env.globals.update(
+        label=labels.label,
+        timeline_reason=labels.timeline_reason,
+        static_version=_static_version(),
+        error_message=error_message,
+    )
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
     app.register_blueprint(health_blueprint(db, broker=False))

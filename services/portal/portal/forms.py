@@ -9,6 +9,8 @@ from flask import render_template
 from flask_babel import lazy_gettext as _l
 from marshmallow import EXCLUDE, Schema, ValidationError, fields
 
+from mumaris_shared.identity import ascii_digits
+
 from .adapters.services import ApiError
 from .messages import error_message, field_errors
 
@@ -43,6 +45,18 @@ def request_body(form) -> tuple[dict, dict]:
     return {**body, "qualification": qualification}, {}
 
 
+def edit_body(form) -> dict:
+    """The body of `PATCH /v1/applications/<number>`: the fields the form shows (a returned request
+    shows those the reviewer named), a qualification whole. Emptied fields are sent as they are, for
+    the API to refuse beside them."""
+    body = {name: form[name].strip() for name in ("category", "specialty", "dataflow_reference") if name in form}
+    if any(f"qualification.{part}" in form for part in QUALIFICATION):
+        qualification = {part: form.get(f"qualification.{part}", "").strip() for part in QUALIFICATION}
+        qualification["year"] = _year(qualification["year"])
+        body["qualification"] = qualification
+    return body
+
+
 def update_changes(form, current: dict) -> dict:
     """What the person changed on the data update form, as the API's `changes`: only fields that
     differ from the current data; a qualification or an employer goes whole if any part changed."""
@@ -55,10 +69,17 @@ def update_changes(form, current: dict) -> dict:
         given = {part: form.get(f"{group}.{part}", "").strip() for part in parts}
         now = {part: str((current.get(group) or {}).get(part) or "") for part in parts}
         if any(given.values()) and given != now:
-            if group == "qualification" and given["year"].isdigit():
-                given["year"] = int(given["year"])
+            if group == "qualification":
+                given["year"] = _year(given["year"])
             changes[group] = given
     return changes
+
+
+def _year(typed: str) -> int | str:
+    """A year as the API takes it (a number), digits typed on an Arabic keyboard too; anything else
+    as typed, for the API to refuse beside its field."""
+    digits = ascii_digits(typed)
+    return int(digits) if digits.isdigit() else typed
 
 
 def kept(form) -> dict:

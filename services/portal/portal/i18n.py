@@ -9,7 +9,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from flask import Flask, request
-from flask_babel import Babel, format_currency, format_date, format_datetime, get_locale
+from flask_babel import Babel, format_currency, format_date, format_datetime, format_decimal, get_locale
 
 from mumaris_shared.contracts import LANGUAGES
 from mumaris_shared.events import utcnow
@@ -57,6 +57,13 @@ def money(halalas: int | None) -> str:
     return format_currency(amount, "SAR")
 
 
+def hours(value) -> str:
+    """Hours (a decimal, as the APIs write it: "30", "1.50") as the page's language writes numbers."""
+    if value in (None, ""):
+        return ""
+    return format_decimal(Decimal(str(value)), "#,##0.##")
+
+
 def date(value) -> str:
     moment = _moment(value)
     return "" if moment is None else format_date(moment, "long")
@@ -79,5 +86,5 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("BABEL_DEFAULT_LOCALE", DEFAULT_LANGUAGE)
     app.config.setdefault("BABEL_DEFAULT_TIMEZONE", "Asia/Riyadh")
     Babel(app, locale_selector=chosen_language)
-    app.jinja_env.filters.update(money=money, date=date, date_time=date_time)
+    app.jinja_env.filters.update(money=money, date=date, date_time=date_time, hours=hours)
     app.jinja_env.globals.update(language=language, direction=direction, days_until=days_until, LANGUAGES=LANGUAGES)

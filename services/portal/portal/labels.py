@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
+from .i18n import language
+
 CATEGORIES = {
     "technician": _l("Technician"),
     "specialist": _l("Specialist"),
@@ -104,7 +106,14 @@ REFUND_RULES = {
 SYSTEM_REASONS = {
     "fees settled": _l("Both fees are settled."),
     "payment_deadline_expired": _l("The fees were not paid by the deadline."),
+    "correction_deadline_passed": _l("The request was not sent again by the correction deadline."),
 }
+
+REQUEST_KINDS = {"registration": _l("Registration"), "renewal": _l("Licence renewal")}
+
+LICENCE_STATUSES = {"active": _l("Active"), "expiring": _l("Due for renewal"), "expired": _l("Expired")}
+
+CPD_STATUSES = {"pending": _l("Waiting for a reviewer"), "accepted": _l("Accepted"), "rejected": _l("Rejected")}
 
 DOCUMENT_KINDS = {
     "degree": _l("Degree certificate"),
@@ -114,6 +123,15 @@ DOCUMENT_KINDS = {
     "cpd_certificate": _l("CPD certificate"),
     "supporting": _l("Other supporting document"),
 }
+
+# What a reviewer may name when returning a request: its fields, or a kind of document.
+REQUEST_FIELDS = {
+    "category": _l("Professional category"),
+    "specialty": _l("Specialty"),
+    "qualification": _l("Qualification"),
+    "dataflow_reference": _l("DataFlow reference"),
+}
+RETURN_ITEMS = {**REQUEST_FIELDS, **DOCUMENT_KINDS}
 
 DATAFLOW_OUTCOMES = {"verified": _l("Verified at its source"), "discrepancy": _l("Discrepancy found")}
 
@@ -148,9 +166,27 @@ TABLES = {
     "system_reason": SYSTEM_REASONS,
     "document_kind": DOCUMENT_KINDS,
     "dataflow": DATAFLOW_OUTCOMES,
+    "request_kind": REQUEST_KINDS,
+    "licence_status": LICENCE_STATUSES,
+    "cpd_status": CPD_STATUSES,
+    "return_item": RETURN_ITEMS,
 }
 
 
 def label(table: str, code: str | None) -> str:
     """The name of `code` in `table`, or the code itself when it has none."""
     return "" if code is None else str(TABLES[table].get(code, code))
+
+
+def timeline_reason(step: dict) -> str:
+    """Why a step of a request's timeline happened, in the page's language: the system's reasons
+    and the codes applications writes (a classification "from → to", the fields an edit changed)
+    named; a person's reason as they wrote it."""
+    reason = step.get("reason") or ""
+    if step.get("by") == "system":
+        return label("system_reason", reason)
+    if step.get("status") == "classified" and " → " in reason:
+        return " → ".join(label("category", code) for code in reason.split(" → "))
+    if step.get("status") == "edited":
+        return ("، " if language() == "ar" else ", ").join(label("return_item", code) for code in reason.split(", "))
+    return reason

@@ -9,6 +9,7 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 
 from .adapters.services import ApiError
+from .i18n import hours
 
 ERRORS = {
     "validation_failed": _l("Some fields are missing or not valid: see below."),
@@ -72,7 +73,10 @@ ERRORS = {
     "qualification_not_verified": _l("Record the qualification's Dataflow check as verified before approving."),
     "already_classified": _l("This request is already classified."),
     "fees_outstanding": _l("A fee of this request is still to be paid."),
-    "cpd_hours_missing": _l("Your CPD hours are not enough to renew yet."),
+    "cpd_hours_missing": _l("Your CPD hours are not enough to renew yet: record your activities below."),
+    "unsupported_file_type": _l("Only PDF, JPEG and PNG files are accepted."),
+    "file_too_large": _l("The file is larger than 10 MB."),
+    "file_empty": _l("Choose a file to send."),
     "renewal_already_open": _l("A renewal of this membership is already open."),
     "invalid_link": _l("This link is not valid."),
     "link_expired": _l("This link has expired: open the request again."),
@@ -111,6 +115,17 @@ FIELD_HINTS = {
     "employer.city": _l("Enter your employer's city."),
     "changes": _l("Change at least one field."),
     "number": _l("A request number looks like MR-XXXX-XXXX-XXXX."),
+    "file": _l("A PDF, JPEG or PNG of at most 10 MB."),
+    "kind": _l("Choose the kind of document."),
+    "title": _l("Enter the activity's title."),
+    "provider": _l("Enter who provided the activity."),
+    "date": _l("Enter the day it took place (not in the future)."),
+    "hours": _l("Enter the hours, such as 6 or 1.5."),
+    "items": _l("Name at least one field or document to correct."),
+    "outcome": _l("Choose verified or discrepancy."),
+    "note": _l("At most 2,000 characters."),
+    "name": _l("Enter at least two letters of the name."),
+    "membership_number": _l("A membership number is 10 digits."),
 }
 FIELD_INVALID = _l("Check this field.")
 
@@ -134,6 +149,12 @@ def error_message(error: ApiError) -> str:
     details = error.details or {}
     if "attempts_left" in details:
         message += " " + _("Tries left: %(count)s.", count=details["attempts_left"])
+    if "hours_required" in details:
+        message += " " + _(
+            "CPD hours counted: %(counted)s of the %(required)s required.",
+            counted=hours(details.get("hours_counted", 0)),
+            required=hours(details["hours_required"]),
+        )
     if "retry_after_seconds" in details:
         seconds = int(details["retry_after_seconds"])
         message += " " + ngettext(

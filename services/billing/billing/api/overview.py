@@ -3,9 +3,11 @@ caller's fee accounts."""
 
 from flask import current_app
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields
+from marshmallow import Schema, fields, validate
 
 from mumaris_shared.auth import current_principal, require_roles
+from mumaris_shared.contracts import RequestKind
+from mumaris_shared.schemas import Strict
 from mumaris_shared.web import refusals
 
 from ..overview import Overview
@@ -45,6 +47,10 @@ class FeeAccountSchema(Schema):
     unpaid_halalas = fields.Integer()
 
 
+class FeeScheduleQuerySchema(Strict):
+    kind = fields.String(load_default=RequestKind.REGISTRATION, validate=validate.OneOf(list(RequestKind)))
+
+
 class CategoryFeesSchema(Schema):
     category = fields.String()
     fees = fields.Dict(keys=fields.String(), values=fields.Integer())  # {kind: amount in halalas}
@@ -75,7 +81,8 @@ def fee_accounts():
 
 
 @overview.get("/fee-schedule")
+@overview.arguments(FeeScheduleQuerySchema, location="query")
 @overview.response(200, CategoryFeesSchema(many=True))
-def fee_schedule():
-    """Anyone: the two fees a request of each professional category owes (halalas)"""
-    return _overview().fee_schedule()
+def fee_schedule(query):
+    """Anyone: the two fees a request of each professional category owes (halalas); `kind=renewal`: a renewal's"""
+    return _overview().fee_schedule(query["kind"])

@@ -27,12 +27,42 @@ class ServiceUnavailable(ApiError):
     pass
 
 
+# The kind of document a CPD activity's certificate is (applications' document kinds).
+CPD_CERTIFICATE = "cpd_certificate"
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A file a person chose in a form, passed on to an API as it came (the API judges it)."""
+
+    name: str
+    content: bytes
+    content_type: str
+    chosen: bool = True
+
+    @classmethod
+    def of(cls, storage) -> Upload:
+        """From a form's file field; when no file was chosen, an empty one (the API says what is missing)."""
+        if storage is None or not storage.filename:
+            return cls("document", b"", "application/octet-stream", chosen=False)
+        return cls(storage.filename, storage.read(), storage.mimetype or "application/octet-stream")
+
+    @property
+    def files(self) -> dict:
+        return {"file": (self.name, self.content, self.content_type)}
+
+
 class ServiceClient:
     def __init__(self, base_url: str, timeout: float = 15.0, http: requests.Session | None = None):
         self.base_url, self.timeout = base_url.rstrip("/"), timeout
         self.http = http or requests.Session()
 
     def call(self, method: str, path: str, token: str | None = None, **kwargs) -> Any:
+        response = self.send(method, path, token, **kwargs)
+        return response.json() if response.content else None
+
+    def send(self, method: str, path: str, token: str | None = None, **kwargs) -> requests.Response:
+        """The service's answer as it came (`stream=True`: its body not read yet); an error as ApiError."""
         headers = dict(kwargs.pop("headers", None) or {})
         if token:
             headers["Authorization"] = f"Bearer {token}"
@@ -45,10 +75,12 @@ class ServiceClient:
                 error = response.json()["error"]
             except (ValueError, KeyError, TypeError):
                 error = {"code": "service_unavailable" if response.status_code >= 500 else "error"}
+            finally:
+                response.close()
             raise ApiError(
                 response.status_code, error.get("code", "error"), error.get("message", ""), error.get("details") or {}
             )
-        return response.json() if response.content else None
+        return response
 
 
 class Accounts(ServiceClient):
@@ -100,15 +132,22 @@ class Applications(ServiceClient):
         return self.call("GET", f"/v1/applications/{number}", token)
 
     def act(self, token: str, number: str, action: str, body: dict | None = None) -> dict:
-        """submit | withdraw | review | dataflow | decision (the last two with `body`)."""
+        """submit | withdraw | review | dataflow | classification | return | decision (the last four
+        with `body`)."""
         return self.call("POST", f"/v1/applications/{number}/{action}", token, json=body)
+
+    def edit(self, token: str, number: str, changes: dict) -> dict:
+        """A draft's or a returned request's fields."""
+        return self.call("PATCH", f"/v1/applications/{number}", token, json=changes)
 
     def documents(self, token: str, number: str) -> list[dict]:
         return self.call("GET", f"/v1/applications/{number}/documents", token)
 
-    def upload_document(self, token: str, number: str, kind: str, name: str, content: bytes, content_type: str) -> dict:
-        files = {"file": (name, content, content_type)}
-        return self.call("POST", f"/v1/applications/{number}/documents", token, data={"kind": kind}, files=files)
+    def upload_document(self, token: str, number: str, kind: str, upload: Upload) -> dict:
+        return self.call("POST", f"/v1/applications/{number}/documents", token, data={"kind": kind}, files=upload.files)
+
+    def delete_document(self, token: str, document_id: str) -> None:
+        self.call("DELETE", f"/v1/documents/{document_id}", token)
 
     def public_status(self, number: str) -> dict:
         return self.call("GET", f"/v1/status/{number}")
@@ -117,7 +156,40 @@ class Applications(ServiceClient):
         return self.call("GET", "/v1/review-queue", token, params={"account": accounts} if accounts else None)
 
     def membership(self, token: str, membership_number: str) -> dict:
+        """The licence (`licence_status`, `valid_until`, CPD hours) and the membership's data."""
         return self.call("GET", f"/v1/memberships/{membership_number}", token)
+
+    def cpd_activities(self, token: str, membership_number: str) -> list[dict]:
+        return self.call("GET", f"/v1/memberships/{membership_number}/cpd", token)
+
+    def record_cpd(self, token: str, membership_number: str, body: dict) -> dict:
+        return self.call("POST", f"/v1/memberships/{membership_number}/cpd", token, json=body)
+
+    def cpd_documents(self, token: str, membership_number: str, activity_id: str) -> list[dict]:
+        return self.call("GET", f"/v1/memberships/{membership_number}/cpd/{activity_id}/documents", token)
+
+    def upload_cpd_certificate(self, token: str, membership_number: str, activity_id: str, upload: Upload) -> dict:
+        path = f"/v1/memberships/{membership_number}/cpd/{activity_id}/documents"
+        return self.call("POST", path, token, data={"kind": CPD_CERTIFICATE}, files=upload.files)
+
+    def cpd_queue(self, token: str) -> list[dict]:
+        return self.call("GET", "/v1/cpd-queue", token)
+
+    def decide_cpd(self, token: str, activity_id: str, body: dict) -> dict:
+        return self.call("POST", f"/v1/cpd/{activity_id}/decision", token, json=body)
+
+    def open_renewal(self, token: str, membership_number: str) -> dict:
+        return self.call("POST", f"/v1/memberships/{membership_number}/renewals", token)
+
+    def card(self, token: str, membership_number: str) -> requests.Response:
+        """The registration card (a PDF), its body still to be read: the portal streams it on."""
+        return self.send("GET", f"/v1/memberships/{membership_number}/card", token, stream=True)
+
+    def register_entry(self, membership_number: str) -> dict:
+        return self.call("GET", f"/v1/register/{membership_number}")
+
+    def register_search(self, name: str, specialty: str, page: int) -> dict:
+        return self.call("GET", "/v1/register", params={"name": name, "specialty": specialty, "page": page})
 
     def submit_update(self, token: str, membership_number: str, changes: dict) -> dict:
         return self.call("POST", f"/v1/memberships/{membership_number}/updates", token, json={"changes": changes})
@@ -131,8 +203,9 @@ class Applications(ServiceClient):
 
 
 class Billing(ServiceClient):
-    def fee_schedule(self) -> list[dict]:
-        return self.call("GET", "/v1/fee-schedule")
+    def fee_schedule(self, kind: str = "registration") -> list[dict]:
+        """The two fees of a request of `kind` (registration | renewal), by category."""
+        return self.call("GET", "/v1/fee-schedule", params={"kind": kind})
 
     def fee_accounts(self, token: str) -> list[dict]:
         return self.call("GET", "/v1/fee-accounts", token)

@@ -6,5 +6,6 @@ from .memberships import memberships
 from .public import public
 from .requests import requests_
 from .staff import staff
+from .verify import verify
 
-BLUEPRINTS = (public, auth, account, requests_, memberships, staff)
+BLUEPRINTS = (public, auth, account, requests_, memberships, verify, staff)

@@ -1,6 +1,7 @@
 """The practitioner's requests: the list, a new one (its fees shown before it is sent), and one
-request with its timeline, invoices, payment, exemption claim, withdrawal (its refund previewed by
-billing first) and refunds."""
+request with its documents, timeline, invoices, payment, exemption claim, withdrawal (its refund
+previewed by billing first) and refunds; a request returned for corrections is corrected and sent
+again here, and a renewal is sent and paid here like any request."""
 
 from __future__ import annotations
 
@@ -10,9 +11,10 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_babel import gettext as _
 
 from mumaris_shared.auth import APPLICANT
+from mumaris_shared.contracts import CATEGORIES
 
-from ..adapters.services import ApiError
-from ..forms import kept, refused, request_body
+from ..adapters.services import ApiError, Upload
+from ..forms import edit_body, kept, refused, request_body
 from ..labels import CLOSED, label
 from ..messages import error_message, field_errors
 from ..security import roles_required, services, token
@@ -23,8 +25,8 @@ requests_ = Blueprint("requests", __name__)
 UPLOADABLE = ("degree", "identity", "specialty_certificate", "exemption_proof", "supporting")
 
 
-def _fee_schedule() -> dict[str, dict]:
-    return {row["category"]: row["fees"] for row in services().billing.fee_schedule()}
+def _fee_schedule(kind: str = "registration") -> dict[str, dict]:
+    return {row["category"]: row["fees"] for row in services().billing.fee_schedule(kind)}
 
 
 @requests_.get("/requests")
@@ -62,14 +64,17 @@ def request_page(number: str, error: ApiError | None = None, template: str = "re
     sent = found.get("submitted_at") is not None  # billing learns of a request once it is sent
     invoices = billing.invoices(token(), found["number"]) if sent else []
     refunds = billing.refunds(token(), found["number"]) if sent else []
+    holds = found.get("membership_number")  # an approved registration: its licence
     page = render_template(
         template,
         request_=found,
+        licence=apps.membership(token(), holds) if holds else None,
         documents=apps.documents(token(), found["number"]),
         document_kinds=[(kind, label("document_kind", kind)) for kind in UPLOADABLE],
+        categories=[(category, label("category", category)) for category in CATEGORIES],
         invoices=invoices,
         refunds=refunds,
-        fees=_fee_schedule().get(found["category"], {}) if not sent else {},
+        fees=_fee_schedule(found.get("kind", "registration")).get(found["category"], {}) if not sent else {},
         closed=found["status"] in CLOSED,
         payment_key=str(uuid.uuid4()),  # one per form shown: sending it twice pays once
         sandbox=current_app.config["PORTAL_SANDBOX_PAYMENTS"],
@@ -87,44 +92,61 @@ def detail(number):
     return request_page(number)
 
 
-def _acted(number: str, action, success: str, then=None):
-    """Do `action`; then back to the request (or to `then(result)`) with `success`, or the request
-    again with the error beside the form that failed."""
+def _acted(number: str, action, success, then=None):
+    """Do `action`; then back to the request (or to `then(result)`) with `success` (or
+    `success(result)`), or the request again with the error beside the form that failed."""
     try:
         result = action()
     except ApiError as error:
         if error.status >= 500 or error.status in (401, 404):
             raise
         return request_page(number, error)
-    flash(success, "success")
+    flash(success(result) if callable(success) else success, "success")
     return redirect(then(result) if then else url_for("requests.detail", number=number))
+
+
+def _sent(result: dict) -> str:
+    if result["status"] == "awaiting_payment":
+        return _("Your request is sent. Its two fees are due: pay them below.")
+    return _("Your request is sent again to the reviewer. No new fee is due.")  # a returned one
 
 
 @requests_.post("/requests/<number>/submit")
 @roles_required(APPLICANT)
 def submit(number):
+    """Confirm and send a draft, or send a request returned for corrections again."""
+    return _acted(number, lambda: services().applications.act(token(), number, "submit"), _sent)
+
+
+@requests_.post("/requests/<number>/edit")
+@roles_required(APPLICANT)
+def edit(number):
+    """The corrections of a returned request: the fields the reviewer named."""
     return _acted(
         number,
-        lambda: services().applications.act(token(), number, "submit"),
-        _("Your request is sent. Its two fees are due: pay them below."),
+        lambda: services().applications.edit(token(), number, edit_body(request.form)),
+        _("Your corrections are saved. Send the request again when everything is corrected."),
     )
 
 
 @requests_.post("/requests/<number>/documents")
 @roles_required(APPLICANT)
 def upload_document(number):
-    upload = request.files.get("file")
+    upload = Upload.of(request.files.get("file"))
     return _acted(
         number,
-        lambda: services().applications.upload_document(
-            token(),
-            number,
-            request.form.get("kind", ""),
-            (upload.filename if upload else "") or "document",
-            upload.read() if upload else b"",
-            (upload.mimetype if upload else "") or "application/octet-stream",
-        ),
+        lambda: services().applications.upload_document(token(), number, request.form.get("kind", ""), upload),
         _("Your document is attached."),
+    )
+
+
+@requests_.post("/requests/<number>/documents/<document_id>/delete")
+@roles_required(APPLICANT)
+def delete_document(number, document_id):
+    return _acted(
+        number,
+        lambda: services().applications.delete_document(token(), document_id),
+        _("The document is removed."),
     )
 
 

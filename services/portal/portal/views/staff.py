@@ -1,7 +1,8 @@
 """The Commission's staff, by role: the reviewers' queue (with search by request number, national
-ID or name), one request across the services with take and decide, exemption claims, data
-updates, refund claims; the secretary-general's waivers. Search by person is composed here:
-accounts finds the accounts, applications narrows its queue to them."""
+ID or name), one request across the services with take, Dataflow, classification, return for
+corrections and decide; exemption claims, data updates, CPD activities, refund claims; the
+secretary-general's waivers. Search by person is composed here: accounts finds the accounts,
+applications narrows its queue to them."""
 
 from __future__ import annotations
 
@@ -11,10 +12,12 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from mumaris_shared.auth import REVIEWER, SECRETARY_GENERAL, STAFF_ROLES
+from mumaris_shared.contracts import CATEGORIES
 from mumaris_shared.identity import ascii_digits
 
 from ..adapters.services import ApiError
 from ..forms import kept
+from ..labels import RETURN_ITEMS, label
 from ..messages import error_message, field_errors
 from ..security import person, roles_required, services, token
 
@@ -42,15 +45,16 @@ def _page(template: str, error: ApiError | None = None, **context):
     return answer, (error.status if error is not None else 200)
 
 
-def _acted(action, success: str, back: str, again):
-    """Do `action`, then back to `back` with `success`; on a refusal, `again(error)` shows the page."""
+def _acted(action, success, back: str, again):
+    """Do `action`, then back to `back` with `success` (or `success(result)`); on a refusal,
+    `again(error)` shows the page."""
     try:
-        action()
+        result = action()
     except ApiError as error:
         if error.status >= 500 or error.status in (401, 404):
             raise
         return again(error)
-    flash(success, "success")
+    flash(success(result) if callable(success) else success, "success")
     return redirect(back)
 
 
@@ -81,7 +85,8 @@ def queue():
 
 
 # --- one request ------------------------------------------------------------------------------------
-def _request_page(number: str, error: ApiError | None = None):
+def _request_page(number: str, error: ApiError | None = None, failed: str | None = None):
+    """One request across the services; with `error`, the form that failed (`failed`) shows it."""
     apps, billing = services().applications, services().billing
     found = apps.read(token(), number)
     sent = found.get("submitted_at") is not None
@@ -91,6 +96,10 @@ def _request_page(number: str, error: ApiError | None = None):
         "staff/request.html",
         error,
         request_=found,
+        failed=failed,
+        form_items=request.form.getlist("items") if error is not None else [],
+        categories=[(category, label("category", category)) for category in CATEGORIES],
+        return_items=[(item, label("return_item", item)) for item in RETURN_ITEMS],
         documents=apps.documents(token(), found["number"]),
         applicant=_people([found["account_id"]]).get(found["account_id"]),
         invoices=billing.invoices(token(), found["number"]) if sent else [],
@@ -105,40 +114,57 @@ def one_request(number):
     return _request_page(number)
 
 
+def _reviewed(number: str, action: str, success, body: dict | None = None):
+    """A reviewer's step on one request (applications' `action`), then back to its page; refused,
+    the page again with the error beside that step's form."""
+    return _acted(
+        lambda: services().applications.act(token(), number, action, body),
+        success,
+        url_for("staff.one_request", number=number),
+        lambda error: _request_page(number, error, action),
+    )
+
+
 @staff.post("/requests/<number>/review")
 @roles_required(REVIEWER)
 def take(number):
-    return _acted(
-        lambda: services().applications.act(token(), number, "review"),
-        _("You have taken this request: decide it when you are ready."),
-        url_for("staff.one_request", number=number),
-        lambda error: _request_page(number, error),
-    )
+    return _reviewed(number, "review", _("You have taken this request: decide it when you are ready."))
 
 
 @staff.post("/requests/<number>/dataflow")
 @roles_required(REVIEWER)
 def record_dataflow(number):
     body = {"outcome": request.form.get("outcome", ""), "note": request.form.get("note", "").strip() or None}
-    return _acted(
-        lambda: services().applications.act(token(), number, "dataflow", body),
-        _("The Dataflow outcome is recorded."),
-        url_for("staff.one_request", number=number),
-        lambda error: _request_page(number, error),
-    )
+    return _reviewed(number, "dataflow", _("The Dataflow outcome is recorded."), body)
+
+
+@staff.post("/requests/<number>/classification")
+@roles_required(REVIEWER)
+def classify(number):
+    """The final classification; billing invoices or refunds a change of the category fee."""
+    body = {"category": request.form.get("category", "")}
+    return _reviewed(number, "classification", _("The classification is recorded."), body)
+
+
+@staff.post("/requests/<number>/return")
+@roles_required(REVIEWER)
+def return_for_corrections(number):
+    body = {"reason": request.form.get("reason", "").strip(), "items": request.form.getlist("items")}
+    return _reviewed(number, "return", _("The request is returned to the applicant, with what to correct."), body)
+
+
+def _decided(result: dict) -> str:
+    if result["status"] == "rejected":
+        return _("The request is rejected; the applicant is told why.")
+    if result.get("kind") == "renewal":
+        return _("The renewal is approved: the licence runs for a new period.")
+    return _("The request is approved: a membership number is issued.")
 
 
 @staff.post("/requests/<number>/decision")
 @roles_required(REVIEWER)
 def decide(number):
-    body = _decision(request.form)
-    done = _("The request is approved: a membership number is issued.") if body["decision"] == "approve" else None
-    return _acted(
-        lambda: services().applications.act(token(), number, "decision", body),
-        done or _("The request is rejected; the applicant is told why."),
-        url_for("staff.one_request", number=number),
-        lambda error: _request_page(number, error),
-    )
+    return _reviewed(number, "decision", _decided, _decision(request.form))
 
 
 # --- exemptions, data updates, refunds --------------------------------------------------------------
@@ -187,6 +213,37 @@ def act_on_update(update_id, action):
         _("You have taken this update.") if action == "review" else _("The data update is decided."),
         url_for("staff.updates"),
         _updates_page,
+    )
+
+
+def _cpd_page(error: ApiError | None = None):
+    """Activities waiting, oldest first, each with its certificates and its holder's licence."""
+    apps = services().applications
+    waiting = apps.cpd_queue(token())
+    licences = {number: apps.membership(token(), number) for number in {a["membership_number"] for a in waiting}}
+    activities = [
+        {**activity, "documents": apps.cpd_documents(token(), activity["membership_number"], activity["id"])}
+        for activity in waiting
+    ]
+    people = _people(licence["account_id"] for licence in licences.values())
+    return _page("staff/cpd.html", error, activities=activities, licences=licences, people=people)
+
+
+@staff.get("/cpd")
+@roles_required(REVIEWER)
+def cpd():
+    return _cpd_page()
+
+
+@staff.post("/cpd/<activity_id>/decision")
+@roles_required(REVIEWER)
+def decide_cpd(activity_id):
+    body = _decision(request.form)
+    return _acted(
+        lambda: services().applications.decide_cpd(token(), activity_id, body),
+        _("The CPD activity is decided."),
+        url_for("staff.cpd"),
+        _cpd_page,
     )
 
 
