@@ -50,6 +50,10 @@ def web(service: str) -> Proc:
             "1",
             "--threads",
             "8",
+            # request lines up to gunicorn's greatest (its default, 4094, is less than a query naming a
+            # hundred accounts): longer is refused 414 before the app answers
+            "--limit-request-line",
+            "8190",
             "--access-logfile",
             "-",
             # gunicorn 27 otherwise shares one control socket (~/.gunicorn/gunicorn.ctl) among all

@@ -8,8 +8,9 @@ from typing import Any
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
+from .contracts import Decision
 from .events import isoformat
-from .identity import normalise_email
+from .identity import NOT_BLANK, WHITE_SPACE, normalise_email
 
 
 class Strict(Schema):
@@ -20,10 +21,11 @@ class Strict(Schema):
 
 
 class Normalised(fields.String):
-    """A string made into its stored form by a domain rule; the rule's ValueError is the field's error."""
+    """A string made into its stored form by a domain rule; the rule's ValueError is the field's
+    error. `openapi` says in the OpenAPI document what the rule accepts (pattern, lengths)."""
 
-    def __init__(self, normalise: Callable[[str], str], **kwargs: Any):
-        super().__init__(**kwargs)
+    def __init__(self, normalise: Callable[[str], str], openapi: dict[str, Any] | None = None, **kwargs: Any):
+        super().__init__(metadata={**(openapi or {}), **kwargs.pop("metadata", {})}, **kwargs)
         self.normalise = normalise
 
     def _deserialize(self, value: Any, attr: str | None, data: Mapping[str, Any] | None, **kwargs: Any) -> str:
@@ -45,13 +47,37 @@ class NormalisedEmail(fields.Email):
 
 
 class Text(fields.String):
-    """Trimmed, not empty, at most `max_length` characters."""
+    """At most `max_length` characters as sent, not blank (or matching the Regexp given, which the
+    OpenAPI document then shows); kept trimmed."""
 
     def __init__(self, max_length: int, *validators: Callable[[Any], Any], **kwargs: Any):
-        super().__init__(validate=[validate.Length(min=1, max=max_length), *validators], **kwargs)
+        if not any(isinstance(v, validate.Regexp) for v in validators):
+            validators = (*validators, validate.Regexp(f"[{WHITE_SPACE}]*{NOT_BLANK}", error="must not be blank"))
+        super().__init__(validate=[*validators, validate.Length(min=1, max=max_length)], **kwargs)
 
     def _deserialize(self, value: Any, attr: str | None, data: Mapping[str, Any] | None, **kwargs: Any) -> str:
-        return super()._deserialize(value, attr, data, **kwargs).strip()
+        text = super()._deserialize(value, attr, data, **kwargs)
+        super()._validate(text)  # as sent: trimming must not make a too-long text fit, nor a short one fail
+        return text.strip()
+
+    def _validate(self, value: Any) -> None:
+        """Judged as sent, in _deserialize."""
+
+
+def decision_rules(*, reject_forbids: tuple[str, ...] = ()) -> dict[str, Any]:
+    """A decision's rule that a rejection needs a reason (and carries none of `reject_forbids`), as
+    JSON Schema for a decision schema's `Meta.openapi` (mumaris_shared.web.SchemaRules); each
+    service enforces it where it decides."""
+    reject: dict[str, Any] = {
+        "properties": {
+            "decision": {"enum": [Decision.REJECT.value]},
+            "reason": {"type": "string", "pattern": NOT_BLANK},
+        },
+        "required": ["reason"],
+    }
+    if reject_forbids:
+        reject["not"] = {"anyOf": [{"required": [name]} for name in reject_forbids]}
+    return {"oneOf": [{"properties": {"decision": {"enum": [Decision.APPROVE.value]}}}, reject]}
 
 
 class Moment(fields.DateTime):

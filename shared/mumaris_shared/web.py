@@ -1,5 +1,11 @@
 """The part of every service's Flask app that is the same everywhere: the API object (marshmallow
-schemas, OpenAPI at /openapi.json), the one error shape, /healthz, /readyz and /metrics."""
+schemas, OpenAPI at /openapi.json), the one error shape, /healthz, /readyz and /metrics.
+
+The OpenAPI documents say what the services really answer: every error is the one shape
+(`ErrorSchema`), and every operation lists the statuses it can refuse with — those of its kind
+(`ErrorResponses`: 401/403/503 where a token is needed, 404 where the path names something,
+400/413/422 where a body, 422 where a query is read) and those of its own rules (`refusals`). There is
+no catch-all "default" response: a status an operation does not list is a bug the fuzz test finds."""
 
 from __future__ import annotations
 
@@ -7,11 +13,15 @@ import ipaddress
 import logging
 import time
 from collections.abc import Callable, Iterator
+from http import HTTPStatus
 from typing import Any
 
 import pika
+from apispec import BasePlugin
 from flask import Blueprint, Flask, Response, g, jsonify, request
 from flask_smorest import Api
+from flask_smorest import Blueprint as ApiBlueprint
+from marshmallow import Schema, fields
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from werkzeug.exceptions import HTTPException
@@ -41,6 +51,75 @@ _CODES = {
 }
 
 
+class ErrorDetailSchema(Schema):
+    code = fields.String(required=True, metadata={"description": "what went wrong, by name: e.g. email_taken"})
+    message = fields.String(required=True, metadata={"description": "the same, in words for a person"})
+    details = fields.Dict(
+        required=True, metadata={"description": "facts about it: e.g. `fields` (each invalid field's problems)"}
+    )
+
+
+class ErrorSchema(Schema):
+    """The one error shape of every service: {"error": {"code", "message", "details"}}."""
+
+    error = fields.Nested(ErrorDetailSchema, required=True)
+
+
+class _Api(Api):  # type: ignore[misc]  # flask-smorest has no type hints
+    ERROR_SCHEMA = ErrorSchema
+    DEFAULT_ERROR_RESPONSE_NAME = None  # every status is listed: no catch-all
+
+
+class ErrorResponses(BasePlugin):
+    """Adds to every operation the refusals any operation of its kind can answer: 401, 403 and 503
+    (the signing keys unreachable) where a bearer token is needed; 404 where the path names a
+    thing; 400 (not JSON), 413 (too large) and 422 (invalid fields) where a body is read; 422
+    where the query is."""
+
+    def operation_helper(
+        self, path: str | None = None, operations: dict[str, Any] | None = None, **kwargs: Any
+    ) -> None:
+        for operation in (operations or {}).values():
+            responses = operation.setdefault("responses", {})
+            for status in _kind_refusals(path or "", operation):
+                if status not in responses and str(status) not in responses:
+                    responses[str(status)] = HTTPStatus(status).name
+
+
+class SchemaRules(BasePlugin):
+    """Puts into a request schema's OpenAPI form the rules its fields alone cannot say (a reason
+    required to reject, at least one change, ...), given as JSON Schema in its `Meta.openapi`."""
+
+    def schema_helper(self, name: str, definition: dict[str, Any], **kwargs: Any) -> dict[str, Any] | None:
+        schema = kwargs.get("schema")
+        return getattr(getattr(schema, "Meta", None), "openapi", None)
+
+
+def _kind_refusals(path: str, operation: dict[str, Any]) -> list[int]:
+    statuses: list[int] = []
+    if operation.get("security"):
+        statuses += [401, 403, 503]
+    if "{" in path:
+        statuses.append(404)
+    if "requestBody" in operation:
+        statuses += [400, 413, 422]
+    if any(parameter.get("in") == "query" for parameter in operation.get("parameters", [])):
+        statuses.append(422)
+    return statuses
+
+
+def refusals(blueprint: ApiBlueprint, *statuses: int) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Documents what a view's own rules can refuse with (409, 410, 429, 502 ...), besides the
+    refusals of its kind (ErrorResponses)."""
+
+    def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
+        for status in statuses:
+            view = blueprint.alt_response(status, response=HTTPStatus(status).name)(view)
+        return view
+
+    return decorate
+
+
 def create_service_app(
     service: str,
     *,
@@ -65,7 +144,7 @@ def create_service_app(
     )
     app.extensions["mumaris.db"] = db
     app.extensions["mumaris.verifier"] = verifier
-    api = Api(app)
+    api = _Api(app, spec_kwargs={"extra_plugins": [ErrorResponses(), SchemaRules()]})
     for blueprint in blueprints:
         api.register_blueprint(blueprint)
     _register_error_handlers(app)
@@ -91,7 +170,10 @@ def _register_error_handlers(app: Flask) -> None:
                 code, message = "malformed_json", "the body is not valid JSON"
             else:
                 message, details = "some fields are missing or invalid", {"fields": _flatten(messages)}
-        return error_response(exc.code or 500, code, message, details, dict(data.get("headers") or {}))
+        headers = dict(data.get("headers") or {})
+        if exc.code == 405:
+            headers["Allow"] = ", ".join(getattr(exc, "valid_methods", None) or ())
+        return error_response(exc.code or 500, code, message, details, headers)
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> Response:
@@ -102,11 +184,11 @@ def _register_error_handlers(app: Flask) -> None:
 def _flatten(messages: dict[str, Any]) -> dict[str, Any]:
     """webargs nests by location ({"json": {"email": [...]}}); callers only care about the fields."""
     flat: dict[str, Any] = {}
-    for location, fields in messages.items():
-        if isinstance(fields, dict):
-            flat.update(fields)
+    for location, problems in messages.items():
+        if isinstance(problems, dict):
+            flat.update(problems)
         else:
-            flat[location] = fields
+            flat[location] = problems
     return flat
 
 

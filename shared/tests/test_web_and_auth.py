@@ -13,7 +13,8 @@ from marshmallow import Schema, fields
 from mumaris_shared.auth import TokenVerifier, current_principal, require_roles
 from mumaris_shared.config import TOKEN_AUDIENCE, TOKEN_ISSUER
 from mumaris_shared.db import Database
-from mumaris_shared.web import create_service_app
+from mumaris_shared.schemas import Strict, decision_rules
+from mumaris_shared.web import create_service_app, refusals
 
 pytestmark = pytest.mark.unit
 
@@ -23,6 +24,14 @@ OTHER_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
 
 class GreetingSchema(Schema):
     name = fields.String(required=True)
+
+
+class DecisionSchema(Strict):
+    class Meta(Strict.Meta):
+        openapi = decision_rules()
+
+    decision = fields.String(required=True)
+    reason = fields.String()
 
 
 def _app(tmp_path):
@@ -46,6 +55,14 @@ def _app(tmp_path):
     @blueprint.get("/boom")
     def boom():
         raise RuntimeError("secret internals")
+
+    @blueprint.post("/items/<item_id>/decision")
+    @blueprint.doc(security=[{"bearer": []}])
+    @require_roles("reviewer")
+    @blueprint.arguments(DecisionSchema)
+    @refusals(blueprint, 409)
+    def decide(body, item_id):
+        return {"item": item_id}
 
     verifier = TokenVerifier(key_for_kid=lambda kid: {"k1": KEY.public_key()}[kid])
     app = create_service_app(
@@ -212,3 +229,34 @@ def test_a_key_withdrawn_from_the_jwks_stops_verifying_within_the_refresh_interv
         assert 2 <= len(fetches) <= 4  # read again once the refresh interval passed, not on every call
     finally:
         server.shutdown()
+
+
+def test_the_openapi_document_promises_the_one_error_shape_and_every_refusal(tmp_path):
+    spec = _app(tmp_path).get("/openapi.json").json
+    error = spec["components"]["schemas"]["Error"]
+    assert error["required"] == ["error"]
+    detail = spec["components"]["schemas"][error["properties"]["error"]["$ref"].rsplit("/", 1)[1]]
+    assert sorted(detail["required"]) == ["code", "details", "message"]
+    operations = [op for path in spec["paths"].values() for method, op in path.items() if method != "parameters"]
+    assert all("default" not in op["responses"] for op in operations)  # every status is listed, none implied
+    # a body is read: not JSON (400), too large (413), invalid (422)
+    assert {"400", "413", "422"} <= set(spec["paths"]["/v1/greetings"]["post"]["responses"])
+    decide = spec["paths"]["/v1/items/{item_id}/decision"]["post"]["responses"]
+    # a token (401/403/503), a thing named in the path (404), a body, and the view's own rule (409)
+    assert sorted(decide) == ["400", "401", "403", "404", "409", "413", "422", "503"]
+    assert decide["409"] == {"$ref": "#/components/responses/CONFLICT"}
+    conflict = spec["components"]["responses"]["CONFLICT"]["content"]["application/json"]["schema"]
+    assert conflict == {"$ref": "#/components/schemas/Error"}
+
+
+def test_a_schema_s_rules_between_fields_are_in_the_document(tmp_path):
+    decision = _app(tmp_path).get("/openapi.json").json["components"]["schemas"]["Decision"]
+    assert decision["additionalProperties"] is False
+    [approve, reject] = decision["oneOf"]
+    assert reject["required"] == ["reason"] and reject["properties"]["decision"] == {"enum": ["reject"]}
+
+
+def test_a_method_a_path_does_not_take_is_405_with_allow(tmp_path):
+    response = _app(tmp_path).delete("/v1/greetings")
+    _assert_error(response, 405, "method_not_allowed")
+    assert "POST" in response.headers["Allow"]

@@ -174,12 +174,15 @@ class Visitor:
         self.submit("/login")
         return self.page
 
-    def reload_until(self, selector: str, timeout: float = 60) -> Page:
-        """Reload the page until `selector` shows (what another service does by event, a moment later)."""
+    def reload_until(self, selector: str, timeout: float = 60, gone: bool = False) -> Page:
+        """Reload the page until `selector` shows, or is `gone` (what another service does by event, a
+        moment later)."""
         deadline = time.monotonic() + timeout
-        while self.page.locator(selector).count() == 0:
+        while (self.page.locator(selector).count() == 0) != gone:
             if time.monotonic() > deadline:
-                raise AssertionError(f"{selector} did not appear on {self.page.url} within {timeout}s")
+                raise AssertionError(
+                    f"{selector} did not {'go' if gone else 'appear'} on {self.page.url} in {timeout}s"
+                )
             time.sleep(0.3)
             self.page.reload()
         return self.page

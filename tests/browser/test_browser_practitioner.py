@@ -72,6 +72,7 @@ def pay(person, number: str, method: str, screenshot: str | None = None) -> None
         person.check(screenshot)
     person.press("button[name=outcome][value=captured]")
     expect(person.page).to_have_url(re.compile(rf"/requests/{number}$"))
+    person.reload_until(f"form[action='{action}']", gone=True)  # paid once the bank's notice came
 
 
 def review_and_approve(reviewer, platform, national_id: str, number: str) -> None:

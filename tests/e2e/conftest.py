@@ -192,7 +192,8 @@ class Gateway:
         wait_until(issued, timeout=60, interval=0.2)
         return {invoice["kind"]: invoice for invoice in found["list"]}
 
-    def pay(self, token, invoice_id, method, outcome="captured"):
+    def start_payment(self, token, invoice_id, method):
+        """A payment of the invoice started (a new Idempotency-Key): the payment, pending."""
         payment = self.call(
             "POST",
             f"/api/billing/v1/invoices/{invoice_id}/payments",
@@ -201,14 +202,29 @@ class Gateway:
             headers={"Idempotency-Key": str(uuid.uuid4())},
         )
         assert payment.status_code == 201, payment.text
-        done = self.call(
-            "POST",
-            f"/api/billing/v1/sandbox/payments/{payment.json()['id']}/complete",
-            token=token,
-            json={"outcome": outcome},
-        )
-        assert done.status_code in (200, 202), done.text
         return payment.json()
+
+    def pay(self, token, invoice_id, method, outcome="captured"):
+        """A payment started, completed in the sandbox, and its notice received: the payment."""
+        payment = self.start_payment(token, invoice_id, method)
+        done = self.call(
+            "POST", f"/api/billing/v1/sandbox/payments/{payment['id']}/complete", token=token, json={"outcome": outcome}
+        )
+        assert done.status_code == 202, done.text
+        return self.payment_becomes(token, payment["id"], outcome)
+
+    def payment_becomes(self, token, payment_id, status, timeout=60):
+        """The payment once the provider's notice made it `status` (a notice comes a moment later)."""
+        from mumaris_testing import wait_until
+
+        found = {}
+
+        def reached():
+            found["payment"] = self.call("GET", f"/api/billing/v1/payments/{payment_id}", token=token).json()
+            return found["payment"].get("status") == status
+
+        wait_until(reached, timeout=timeout, interval=0.2)
+        return found["payment"]
 
     def status_becomes(self, token, number, status, timeout=60):
         from mumaris_testing import wait_until

@@ -189,7 +189,7 @@ def test_a_duplicate_payment_is_refunded_in_full(gateway):
             token=token,
             json={"outcome": "captured"},
         )
-        assert done.status_code in (200, 202), done.text
+        assert done.status_code == 202, done.text
     [refund] = _refund_paid(gateway, token, number, admin)
     assert (refund["amount_halalas"], refund["rule"]) == (200 * SAR, "duplicate_payment")
 

@@ -13,9 +13,12 @@ import requests
 
 from accounts.adapters.sealing import new_key_encryption_key
 from mumaris_shared.broker import connection_parameters, connection_user, persistent
-from mumaris_shared.broker_access import service_url
+from mumaris_shared.broker_access import SERVICES, service_url
 from mumaris_shared.events import EXCHANGE, Event
 from mumaris_testing import wait_until
+from services.billing.tests.fake_moyasar import FakeMoyasar
+
+MOYASAR_KEY, MOYASAR_TOKEN = "sk_live_a_key_of_this_test", "a webhook secret token of this test"
 
 pytestmark = pytest.mark.e2e
 
@@ -98,25 +101,32 @@ def test_in_production_the_platform_runs_once_given_its_secrets(broker, tmp_path
         "ACCOUNTS_KEY_ENCRYPTION_KEY": new_key_encryption_key(),
         "APPLICATIONS_DOCUMENT_LINK_SECRET": token_urlsafe(32),
     }
-    for service in ("accounts", "applications", "notifications"):
+    for service in SERVICES:
         secrets[f"{service.upper()}_RABBITMQ_USER"] = f"mumaris-{own}-{service}"  # users of this test's own
         secrets[f"{service.upper()}_RABBITMQ_PASSWORD"] = token_urlsafe(32)
     for name, value in secrets.items():
         monkeypatch.setenv(name, value)  # the virtual host is provisioned with them
     url = broker.new_url()
-    with MailCatcher(smtp_port=0, http_port=None) as smtp:  # the real mail server, here
+    with (
+        MailCatcher(smtp_port=0, http_port=None) as smtp,  # the real mail server, here
+        FakeMoyasar(MOYASAR_KEY, MOYASAR_TOKEN) as moyasar,  # production's payment provider
+    ):
         platform = Platform(
             env={
                 "MUMARIS_ENV": "production",
                 "RABBITMQ_URL": url,
                 "SMTP_HOST": "127.0.0.1",
                 "SMTP_PORT": str(smtp.smtp_port),
+                "BILLING_PAYMENT_PROVIDER": "moyasar",
+                "BILLING_MOYASAR_API_URL": moyasar.api_url,
+                "BILLING_MOYASAR_SECRET_KEY": MOYASAR_KEY,
+                "BILLING_MOYASAR_WEBHOOK_SECRET": MOYASAR_TOKEN,
                 **secrets,
             },
             var_dir=tmp_path,
             gateway_port=0,
-            ports={service: 0 for service in ("accounts", "applications", "notifications")},
-            services=("accounts", "applications", "notifications"),  # billing: once a real provider exists
+            ports={service: 0 for service in SERVICES},
+            services=SERVICES,
         )
         with platform:
             assert platform.mailcatcher_instance is None  # not started in production
@@ -141,3 +151,8 @@ def test_in_production_the_platform_runs_once_given_its_secrets(broker, tmp_path
             assert me.json()["email"] == person["email"]
             assert requests.get(f"{base}/api/accounts/metrics", timeout=30).status_code == 404  # not public
             assert requests.get(f"{platform.service_url('accounts')}/metrics", timeout=30).status_code == 200
+            # no sandbox: nobody plays the bank, not even on billing's own port
+            complete = f"{platform.service_url('billing')}/v1/sandbox/payments/{uuid.uuid4()}/complete"
+            bearer = {"Authorization": f"Bearer {token}"}
+            refused = requests.post(complete, json={"outcome": "captured"}, headers=bearer, timeout=30)
+            assert refused.status_code == 404 and refused.json()["error"]["code"] == "not_found"

@@ -55,6 +55,12 @@ def test_a_service_given_its_broker_password_is_refused_for_its_other_secrets(se
     assert code != 0 and len(refusals) == 1 and refusals[0].startswith(REFUSAL + setting), refusals
 
 
+def test_billing_on_moyasar_is_refused_without_moyasar_s_secrets(tmp_path):
+    settings = {"BILLING_RABBITMQ_PASSWORD": "our own", "BILLING_PAYMENT_PROVIDER": "moyasar"}
+    code, refusals = _run(MIGRATION, "billing", tmp_path, **settings)
+    assert code != 0 and refusals == [f"{REFUSAL}BILLING_MOYASAR_SECRET_KEY is not set; give it a secret of your own"]
+
+
 def test_the_launcher_refuses_before_starting_anything(tmp_path):
     code, refusals = _run(("{python}", "-m", "ops.launcher", "--no-infra"), "accounts", tmp_path, SMTP_HOST="mail")
     assert code == 1 and len(refusals) == 1 and "_RABBITMQ_PASSWORD is not set" in refusals[0], refusals

@@ -132,6 +132,7 @@ def test_a_document_link_is_signed_and_expires():
     assert not signer.ours("doc-2", expires, signature)  # another document
     assert not signer.ours("doc-1", expires + 60, signature)  # a longer life
     assert not LinkSigner("other").ours("doc-1", expires, signature)
+    assert not signer.ours("doc-1", expires, "é" + signature[1:])  # not ASCII: refused, not an error
     assert not signer.expired(expires, now + timedelta(minutes=4))
     assert signer.expired(expires, now + timedelta(minutes=5))
 

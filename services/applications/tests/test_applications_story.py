@@ -34,7 +34,7 @@ def test_create_submit_pay_review_and_approve(service):
     assert [entry["status"] for entry in created.json["timeline"]] == ["draft"]
 
     refused = service.post(number, "submit", people.applicant)  # not without its documents
-    assert refused.status_code == 422 and refused.json["error"]["details"]["missing"] == [
+    assert refused.status_code == 409 and refused.json["error"]["details"]["missing"] == [
         "degree",
         "identity",
         "specialty_certificate",

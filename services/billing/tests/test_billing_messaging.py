@@ -1,31 +1,18 @@
 """Through a real RabbitMQ: the consumer assesses fees for a submitted request, the relay publishes them."""
 
-import threading
-from datetime import timedelta
-
-import pika
 import pytest
 
-from billing.handlers import handlers
-from mumaris_shared.broker import ConfirmingPublisher, connection_parameters
+from mumaris_shared.broker import ConfirmingPublisher
 from mumaris_shared.broker_access import service_url
 from mumaris_shared.events import Event
 from mumaris_shared.outbox import Relay
-from mumaris_testing import publish_as_producer, wait_until
+from mumaris_testing import wait_until
 
 pytestmark = pytest.mark.integration
 
 
-def test_a_submitted_event_on_the_bus_becomes_fees_assessed_on_the_bus(billing, rabbitmq_url, event_waiter):
-    consumer = billing.runtime.consumer(
-        handlers(billing.service), url=service_url("billing", rabbitmq_url), retry_delays=[timedelta(milliseconds=100)]
-    )
-    stop = threading.Event()
-    thread = threading.Thread(target=consumer.run, args=(stop,), daemon=True)
-    thread.start()
-    connection = pika.BlockingConnection(connection_parameters(rabbitmq_url))
-    try:
-        assert consumer.ready.wait(30)
+def test_a_submitted_event_on_the_bus_becomes_fees_assessed_on_the_bus(billing, rabbitmq_url, on_the_bus, event_waiter):
+    with on_the_bus(billing) as publish:
         event = Event(
             type="applications.application_submitted",
             producer="applications",
@@ -37,7 +24,7 @@ def test_a_submitted_event_on_the_bus_becomes_fees_assessed_on_the_bus(billing, 
                 "submitted_at": "2026-11-25T10:00:00Z",
             },
         )
-        publish_as_producer(rabbitmq_url, event)
+        publish(event)
         wait_until(lambda: billing.rows("fee_accounts"))
         publisher = ConfirmingPublisher(service_url("billing", rabbitmq_url)).start()
         try:
@@ -50,10 +37,3 @@ def test_a_submitted_event_on_the_bus_becomes_fees_assessed_on_the_bus(billing, 
         )
         assert assessed.correlation_id == event.correlation_id and assessed.causation_id == event.id
         assert sorted(i["amount_halalas"] for i in assessed.data["invoices"]) == [20000, 160000]
-    finally:
-        stop.set()
-        thread.join(15)
-        channel = connection.channel()
-        for queue in [consumer.queue, *consumer.retry_queues, consumer.dead_queue]:
-            channel.queue_delete(queue)
-        connection.close()

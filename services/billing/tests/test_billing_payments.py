@@ -3,9 +3,12 @@
 import json
 import threading
 from datetime import timedelta
+from unittest.mock import ANY
 
 import pytest
+import sqlalchemy as sa
 
+from billing.domain.errors import ProviderUnavailable
 from billing.domain.payments import sign
 from mumaris_shared.events import isoformat
 
@@ -63,12 +66,15 @@ def test_paying_one_fee_by_sadad_and_one_by_card_settles_the_request_once(billin
     assert sadad.json["bill_number"] == invoices["administrative"]["sadad_bill_number"]
     assert sadad.json["amount_halalas"] == 20000 and sadad.json["invoice"] == invoices["administrative"]["id"]
     completed = billing.complete(sadad.json["id"], OWNER)
-    assert completed.json["webhook"]["status"] == 200 and completed.json["webhook"]["answer"]["effect"] == "captured"
+    assert (completed.status_code, completed.json) == (202, {"payment": sadad.json["id"], "outcome": "captured"})
+    assert billing.invoices("REQ-1", OWNER)["administrative"]["status"] == "unpaid"  # until the bank's notice
+    assert billing.deliver_notices() == [{"id": ANY, "payment": sadad.json["id"], "effect": "captured"}]
+    assert billing.deliver_notices() == []  # acknowledged: not sent again
     assert billing.events("billing.fees_settled") == []
 
     card = billing.start_payment(invoices["service"]["id"], OWNER, "credit_card")
     assert "bill_number" not in card.json
-    billing.complete(card.json["id"], OWNER)
+    billing.settle(card.json["id"], OWNER)
 
     after = billing.invoices("REQ-1", OWNER)
     assert {i["status"] for i in after.values()} == {"paid"} and all(i["paid_at"] for i in after.values())
@@ -88,7 +94,7 @@ def test_a_failed_payment_leaves_the_invoice_unpaid(billing):
     billing.submit("REQ-1", OWNER)
     invoice = billing.invoices("REQ-1", OWNER)["service"]
     started = billing.start_payment(invoice["id"], OWNER, "apple_pay")
-    assert billing.complete(started.json["id"], OWNER, "failed").json["webhook"]["answer"]["effect"] == "failed"
+    assert billing.settle(started.json["id"], OWNER, "failed")["effect"] == "failed"
     assert billing.invoices("REQ-1", OWNER)["service"]["status"] == "unpaid"
     assert billing.events("billing.payment_received") == []
     billing.refused(billing.complete(started.json["id"], OWNER), 409, "payment_not_pending")
@@ -99,9 +105,8 @@ def test_a_second_capture_of_a_paid_invoice_is_an_over_payment_refunded_in_full(
     invoice = billing.invoices("REQ-1", OWNER)["service"]
     first = billing.start_payment(invoice["id"], OWNER, "mada")
     second = billing.start_payment(invoice["id"], OWNER, "sadad")  # both opened while unpaid
-    billing.complete(first.json["id"], OWNER)
-    answer = billing.complete(second.json["id"], OWNER).json["webhook"]["answer"]
-    assert answer["effect"] == "over_payment"
+    billing.settle(first.json["id"], OWNER)
+    assert billing.settle(second.json["id"], OWNER)["effect"] == "over_payment"
 
     assert len(billing.events("billing.payment_received")) == 1
     [refund] = billing.rows("refunds")
@@ -199,7 +204,7 @@ def test_a_capture_after_the_deadline_expired_is_refunded_in_full(billing):
     started = billing.start_payment(invoice["id"], OWNER, "sadad")
     billing.clock.advance(timedelta(days=30))
     assert billing.tick() == 1
-    assert billing.complete(started.json["id"], OWNER).json["webhook"]["answer"]["effect"] == "over_payment"
+    assert billing.settle(started.json["id"], OWNER)["effect"] == "over_payment"
     assert billing.invoices("REQ-1", OWNER)["service"]["status"] == "expired"
     assert billing.events("billing.payment_received") == [] and billing.events("billing.fees_settled") == []
     [refund] = billing.events("billing.refund_decided")
@@ -283,11 +288,11 @@ def test_two_concurrent_captures_of_one_invoice_pay_it_once_on_postgresql(billin
     ]
     start, answers = threading.Barrier(len(payments)), []
 
-    def capture(payment_id):
+    def capture(number, payment_id):  # the bank's notices, arriving at once
         start.wait()
-        answers.append(billing.complete(payment_id, OWNER).json["webhook"]["answer"]["effect"])
+        answers.append(_webhook(billing, payment_id, event_id=f"evt_{number}").json["effect"])
 
-    threads = [threading.Thread(target=capture, args=(p,)) for p in payments]
+    threads = [threading.Thread(target=capture, args=(n, p)) for n, p in enumerate(payments)]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -296,3 +301,117 @@ def test_two_concurrent_captures_of_one_invoice_pay_it_once_on_postgresql(billin
     assert [r["kind"] for r in billing.events("billing.payment_received")].count("service") == 1
     assert len(billing.events("billing.fees_settled")) == 1
     assert [r.rule for r in billing.rows("refunds")] == ["duplicate_payment"]
+
+
+# --- the provider is called with no transaction open -------------------------------------------------
+def _locked_elsewhere(billing, table: str, where: str) -> bool:
+    """Whether another connection finds the row locked (PostgreSQL, NOWAIT: it never waits)."""
+    with billing.runtime.db.engine.connect() as other:
+        try:
+            other.execute(sa.text(f"SELECT 1 FROM {table} WHERE {where} FOR UPDATE NOWAIT"))
+            return False
+        except sa.exc.OperationalError:
+            return True
+        finally:
+            other.rollback()
+
+
+def test_a_payment_is_opened_at_the_provider_with_no_row_locked_on_postgresql(billing_at, make_postgres_database):
+    billing = billing_at(make_postgres_database())
+    billing.submit("REQ-1", OWNER)
+    invoice = billing.invoices("REQ-1", OWNER)["service"]
+    provider, seen = billing.service.billing.provider, []
+    start = provider.start
+
+    def watched(request):
+        seen.append(
+            (
+                _locked_elsewhere(billing, "fee_accounts", "application_number = 'REQ-1'"),
+                _locked_elsewhere(billing, "payments", f"id = '{request.id}'"),
+            )
+        )
+        return start(request)
+
+    provider.start = watched
+    assert billing.start_payment(invoice["id"], OWNER).status_code == 201
+    assert seen == [(False, False)]
+
+
+def test_a_refund_is_started_at_the_provider_with_no_row_locked_on_postgresql(billing_at, make_postgres_database):
+    billing = billing_at(make_postgres_database())
+    billing.submit("REQ-1", OWNER)
+    billing.pay_all("REQ-1", OWNER)
+    billing.withdraw("REQ-1", OWNER)
+    provider, seen = billing.service.billing.provider, []
+    start_refund = provider.start_refund
+
+    def watched(refund):
+        seen.append(
+            (
+                _locked_elsewhere(billing, "refunds", f"id = '{refund.id}'"),
+                _locked_elsewhere(billing, "payments", f"id = '{refund.payment_id}'"),
+            )
+        )
+        return start_refund(refund)
+
+    provider.start_refund = watched
+    billing.tick()
+    assert seen == [(False, False)]
+    assert billing.refunds("REQ-1", OWNER)["service"]["status"] == "paid"
+
+
+def test_a_crash_while_opening_a_payment_loses_nothing_and_the_same_key_finishes_it(billing):
+    billing.submit("REQ-1", OWNER)
+    invoice = billing.invoices("REQ-1", OWNER)["service"]
+    provider = billing.service.billing.provider
+    start = provider.start
+
+    def crash(request):
+        raise RuntimeError("the process died here")
+
+    provider.start = crash
+    billing.refused(billing.start_payment(invoice["id"], OWNER, key="attempt-1"), 500, "internal_error")
+    [recorded] = billing.rows("payments")
+    assert (recorded.status, recorded.provider_reference) == ("pending", None)
+    provider.start = start
+    again = billing.start_payment(invoice["id"], OWNER, key="attempt-1")
+    assert again.status_code == 201 and again.json["id"] == recorded.id and again.json["provider_reference"]
+    assert len(billing.rows("payments")) == 1
+
+
+def test_a_crash_while_starting_a_refund_is_finished_after_the_lease_and_pays_once(billing):
+    billing.submit("REQ-1", OWNER)
+    billing.pay_all("REQ-1", OWNER)
+    billing.withdraw("REQ-1", OWNER)
+    provider = billing.service.billing.provider
+    start_refund, started = provider.start_refund, []
+
+    def crash(refund):
+        raise ProviderUnavailable("sandbox", "the process died here")
+
+    provider.start_refund = crash
+    billing.tick()
+    assert billing.refunds("REQ-1", OWNER)["service"]["status"] == "paying"
+    provider.start_refund = lambda refund: started.append(refund.id) or start_refund(refund)
+    billing.tick()
+    assert started == []  # its lease has not run out
+    billing.clock.advance(billing.service.settings.provider_lease)
+    billing.tick()
+    assert billing.refunds("REQ-1", OWNER)["service"]["status"] == "paid" and len(started) == 1
+    assert len(billing.events("billing.refund_paid")) == 1
+
+
+def test_many_completions_of_one_sandbox_payment_at_once_complete_it_once_and_wait_for_nothing(billing, pending):
+    start, answers = threading.Barrier(8), []
+
+    def complete():
+        start.wait()
+        answers.append(billing.complete(pending, OWNER).status_code)
+
+    threads = [threading.Thread(target=complete) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert sorted(answers) == [202] + [409] * 7
+    assert [answer["effect"] for answer in billing.deliver_notices()] == ["captured"]

@@ -17,7 +17,7 @@ from billing.domain.invoices import (
     over_payment_rule,
 )
 from billing.domain.payments import sign, verify_signature
-from billing.settings import Settings
+from billing.settings import MoyasarSettings, Settings
 
 pytestmark = pytest.mark.unit
 
@@ -217,3 +217,11 @@ def test_the_same_request_has_the_same_fingerprint_whatever_the_key_order():
 def test_an_idempotency_key_is_required_and_bounded(key):
     with pytest.raises(ValueError):
         check_key(key)
+
+
+# --- the Moyasar provider's settings --------------------------------------------------------------
+@pytest.mark.parametrize("missing", ["secret_key", "webhook_secret"])
+def test_moyasar_without_its_secrets_does_not_start(missing):
+    given = {"secret_key": "sk_test_x", "webhook_secret": "token", missing: None}
+    with pytest.raises(ValueError, match=f"BILLING_MOYASAR_{missing.upper()}"):
+        Settings(payment_provider="moyasar", moyasar=MoyasarSettings(**given))

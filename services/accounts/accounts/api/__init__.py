@@ -4,7 +4,7 @@ from flask import current_app
 from flask_smorest import Blueprint
 
 from mumaris_shared.auth import current_principal, require_roles
-from mumaris_shared.web import client_address
+from mumaris_shared.web import client_address, refusals
 
 from ..service import AccountService
 from .credentials import current_session
@@ -33,6 +33,7 @@ def _service() -> AccountService:
 @blueprint.post("/accounts")
 @blueprint.arguments(RegistrationSchema)
 @blueprint.response(201, AccountCreatedSchema)
+@refusals(blueprint, 409)
 def register(body):
     """Create an account; a verification code is e-mailed to activate it"""
     return _service().register(**body)
@@ -41,6 +42,7 @@ def register(body):
 @blueprint.post("/accounts/verify")
 @blueprint.arguments(VerificationSchema)
 @blueprint.response(200, StatusSchema)
+@refusals(blueprint, 409, 410, 429)
 def verify(body):
     """Activate an account with the e-mailed code"""
     return _service().verify(body["email"], body["code"])
@@ -49,6 +51,7 @@ def verify(body):
 @blueprint.post("/accounts/resend-code")
 @blueprint.arguments(ResendSchema)
 @blueprint.response(202, StatusSchema)
+@refusals(blueprint, 429)
 def resend_code(body):
     """Send a new verification code (the old one stops working)"""
     return _service().resend_code(body["email"])
@@ -57,6 +60,7 @@ def resend_code(body):
 @blueprint.post("/sessions")
 @blueprint.arguments(CredentialsSchema)
 @blueprint.response(200, TokenSchema)
+@refusals(blueprint, 401, 403, 429)
 def login(body):
     """Log in: a short-lived bearer token"""
     return _service().login(body["email"], body["password"], client_address())
@@ -65,6 +69,7 @@ def login(body):
 @blueprint.get("/me")
 @blueprint.response(200, MeSchema)
 @blueprint.doc(security=[{"bearer": []}])
+@refusals(blueprint, 404)
 @require_roles()
 @current_session
 def me():

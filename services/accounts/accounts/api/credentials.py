@@ -8,8 +8,7 @@ from flask import current_app
 from flask_smorest import Blueprint
 
 from mumaris_shared.auth import STAFF_ROLES, current_principal, require_roles
-from mumaris_shared.errors import Invalid
-from mumaris_shared.web import client_address
+from mumaris_shared.web import client_address, refusals
 
 from ..credentials import CredentialService
 from .schemas import (
@@ -58,6 +57,7 @@ def forgot_password(body):
 @credentials.post("/password/reset")
 @credentials.arguments(PasswordResetSchema)
 @credentials.response(200, StatusSchema)
+@refusals(credentials, 410, 429)
 def reset_password(body):
     """Set a new password with the e-mailed code; every session ends"""
     return _credentials().reset_password(body["email"], body["code"], body["password"])
@@ -69,6 +69,7 @@ def reset_password(body):
 @current_session
 @credentials.arguments(PasswordChangeSchema)
 @credentials.response(200, TokenSchema)
+@refusals(credentials, 429)
 def change_password(body):
     """Change one's password (the current one is required); other sessions end, this one gets a new token"""
     return _credentials().change_password(
@@ -105,5 +106,5 @@ def set_language(body):
 def find_accounts(query):
     """Staff: accounts by id (repeatable), national ID or part of the name, by name (at most 100)"""
     if not (query.get("id") or query.get("national_id") or query.get("name")):
-        raise Invalid("name an id, a national ID or a name", {"name": ["give at least one of id, national_id, name"]})
+        return []
     return _credentials().find_accounts(query.get("id") or [], query.get("national_id"), query.get("name"))

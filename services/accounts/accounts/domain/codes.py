@@ -7,11 +7,12 @@ import enum
 import hashlib
 import hmac
 import math
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from mumaris_shared.identity import ascii_digits
+from mumaris_shared.identity import WHITE_SPACE, ascii_digits
 
 from .throttling import window_wait
 
@@ -40,12 +41,15 @@ def new_code() -> str:
     return f"{secrets.randbelow(10**6):06d}"
 
 
+# six digits as typed: white space around, Arabic digits
+CODE_PATTERN = rf"^[{WHITE_SPACE}]*[0-9٠-٩۰-۹]{{6}}[{WHITE_SPACE}]*$"
+
+
 def normalise_code(code: str) -> str:
     """A code as typed (surrounding spaces, Arabic digits) as it was issued; ValueError unless six digits."""
-    code = ascii_digits(code.strip())
-    if len(code) != 6 or not code.isascii() or not code.isdigit():
+    if not re.match(CODE_PATTERN, code):
         raise ValueError("a code is six digits")
-    return code
+    return ascii_digits(code.strip())
 
 
 class CodeHasher:

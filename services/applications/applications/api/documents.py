@@ -5,11 +5,19 @@ from flask import Response
 from flask_smorest import Blueprint
 
 from mumaris_shared.auth import APPLICANT, current_principal, require_roles
+from mumaris_shared.web import refusals
 
 from ..domain.documents import MAX_SIZE
 from .common import BEARER
 from .common import service as _service
-from .licence_schemas import DocumentLinkSchema, LinkQuerySchema, UploadedSchema, UploadFileSchema, UploadKindSchema
+from .licence_schemas import (
+    UPLOAD_BODY,
+    DocumentLinkSchema,
+    LinkQuerySchema,
+    UploadedSchema,
+    UploadFileSchema,
+    UploadKindSchema,
+)
 
 blueprint = Blueprint("documents", __name__, url_prefix="/v1", description="Documents and their signed links")
 
@@ -24,7 +32,9 @@ def _read(upload) -> tuple[bytes, str]:
 @require_roles(APPLICANT)
 @blueprint.arguments(UploadKindSchema, location="form")
 @blueprint.arguments(UploadFileSchema, location="files")
+@blueprint.doc(requestBody=UPLOAD_BODY)
 @blueprint.response(201, UploadedSchema)
+@refusals(blueprint, 409)
 def upload_to_request(form, files, number):
     """Attach a PDF, JPEG or PNG (at most 10 MB, told by its content) to one's request"""
     content, name = _read(files["file"])
@@ -45,7 +55,9 @@ def documents_of_request(number):
 @require_roles(APPLICANT)
 @blueprint.arguments(UploadKindSchema, location="form")
 @blueprint.arguments(UploadFileSchema, location="files")
+@blueprint.doc(requestBody=UPLOAD_BODY)
 @blueprint.response(201, UploadedSchema)
+@refusals(blueprint, 409)
 def upload_to_update(form, files, update_id):
     """Attach a document to one's data update under review"""
     content, name = _read(files["file"])
@@ -66,7 +78,9 @@ def documents_of_update(update_id):
 @require_roles(APPLICANT)
 @blueprint.arguments(UploadKindSchema, location="form")
 @blueprint.arguments(UploadFileSchema, location="files")
+@blueprint.doc(requestBody=UPLOAD_BODY)
 @blueprint.response(201, UploadedSchema)
+@refusals(blueprint, 409)
 def upload_to_activity(form, files, membership_number, activity_id):
     """Attach a certificate to one's CPD activity, while it waits for a reviewer"""
     content, name = _read(files["file"])
@@ -87,6 +101,7 @@ def documents_of_activity(membership_number, activity_id):
 @blueprint.get("/documents/<string:document_id>/content")
 @blueprint.arguments(LinkQuerySchema, location="query")
 @blueprint.doc(responses={"200": {"content": {"application/pdf": {}, "image/jpeg": {}, "image/png": {}}}})
+@refusals(blueprint, 403, 410)
 def document_content(query, document_id):
     """A document, through the signed link a list gave (no token: the link is the permission)"""
     row, content = _service().document_content(document_id, query["expires"], query["signature"])
@@ -105,6 +120,7 @@ def document_content(query, document_id):
 @blueprint.doc(security=BEARER)
 @require_roles(APPLICANT)
 @blueprint.response(204)
+@refusals(blueprint, 409)
 def delete_document(document_id):
     """Remove a document from one's draft or returned request"""
     _service().delete_document(current_principal(), document_id)

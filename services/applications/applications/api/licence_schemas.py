@@ -1,20 +1,45 @@
 """Bodies of the licence, CPD, register and document calls. Unknown fields are refused."""
 
+import re
+from decimal import Decimal
+
 from flask_smorest.fields import Upload
 from marshmallow import Schema, ValidationError, fields, validate, validates
 
 from mumaris_shared.contracts import DECISIONS
 from mumaris_shared.schemas import Moment, Strict, Text
 
-from ..domain.cpd import valid_hours
+from ..domain.cpd import MAX_HOURS_PER_ACTIVITY, valid_hours
 from ..domain.documents import DOCUMENT_KINDS
+
+# Hours as text (what a form sends): more than 0, at most 200, in quarter hours, written plainly.
+HOURS_TEXT = r"^(?:(?:[1-9][0-9]?|1[0-9]{2})(?:\.(?:0|00|25|5|50|75))?|200(?:\.0|\.00)?|0\.(?:25|5|50|75))$"
+
+
+class Hours(fields.Field):
+    """An activity's hours: a JSON number, or text in the plain form of HOURS_TEXT; a Decimal.
+    The OpenAPI document shows both forms; domain/cpd.valid_hours then judges the value."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        is_number = isinstance(value, int | float) and not isinstance(value, bool)
+        if not (is_number or (isinstance(value, str) and re.match(HOURS_TEXT, value))):
+            raise ValidationError("hours are a number, or text like 7.5")
+        return Decimal(str(value))
 
 
 class CpdActivityCreateSchema(Strict):
     title = Text(200, required=True)
     provider = Text(200, required=True)
     date = fields.Date(required=True)
-    hours = fields.Decimal(required=True, places=2, as_string=True)
+    hours = Hours(
+        required=True,
+        metadata={
+            "oneOf": [
+                {"type": "number", "minimum": 0.25, "maximum": float(MAX_HOURS_PER_ACTIVITY), "multipleOf": 0.25},
+                {"type": "string", "pattern": HOURS_TEXT},
+            ]
+        },
+    )
 
     @validates("hours")
     def _hours(self, value, **_kwargs):
@@ -75,6 +100,13 @@ class UploadFileSchema(Schema):
     file = Upload(required=True)
 
 
+class UploadSchema(UploadKindSchema, UploadFileSchema):
+    """The multipart body as a whole (read as its form part and its file part), for the document."""
+
+
+UPLOAD_BODY = {"required": True, "content": {"multipart/form-data": {"schema": UploadSchema}}}
+
+
 class UploadedSchema(Schema):
     id = fields.String()
     kind = fields.String()
@@ -92,4 +124,5 @@ class DocumentLinkSchema(UploadedSchema):
 
 class LinkQuerySchema(Schema):
     expires = fields.Integer(required=True)
-    signature = fields.String(required=True)
+    # HMAC-SHA256 in hex; any other text is a link not ours (403), bounded so a URL stays short
+    signature = fields.String(required=True, validate=validate.Length(max=128))

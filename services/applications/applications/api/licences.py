@@ -5,6 +5,7 @@ from flask import Response
 from flask_smorest import Blueprint
 
 from mumaris_shared.auth import APPLICANT, REVIEWER, current_principal, require_roles
+from mumaris_shared.web import refusals
 
 from .common import BEARER
 from .common import service as _service
@@ -66,6 +67,7 @@ def cpd_queue():
 @require_roles(REVIEWER)
 @blueprint.arguments(CpdDecisionSchema)
 @blueprint.response(200, CpdActivitySchema)
+@refusals(blueprint, 409)
 def decide_cpd(body, activity_id):
     """Accept (`approve`) or reject a CPD activity"""
     return _service().decide_cpd(current_principal(), activity_id, body["decision"], body["reason"])
@@ -75,6 +77,7 @@ def decide_cpd(body, activity_id):
 @blueprint.doc(security=BEARER)
 @require_roles(APPLICANT)
 @blueprint.response(201, ApplicationSchema)
+@refusals(blueprint, 409, 422)
 def open_renewal(membership_number):
     """Open a renewal request (a draft), inside the renewal window or after expiry; 422
     cpd_hours_missing while the CPD hours fall short"""

@@ -3,6 +3,7 @@
 from flask_smorest import Blueprint
 
 from mumaris_shared.auth import APPLICANT, REVIEWER, current_principal, require_roles
+from mumaris_shared.web import refusals
 
 from .common import BEARER
 from .common import service as _service
@@ -60,6 +61,7 @@ def read(number):
 @require_roles(APPLICANT)
 @blueprint.arguments(EditSchema)
 @blueprint.response(200, ApplicationSchema)
+@refusals(blueprint, 409)
 def edit(body, number):
     """Change a draft, or a request returned for corrections"""
     return _service().edit(current_principal(), number, body)
@@ -69,6 +71,7 @@ def edit(body, number):
 @blueprint.doc(security=BEARER)
 @require_roles(APPLICANT)
 @blueprint.response(204)
+@refusals(blueprint, 409)
 def delete_draft(number):
     """Delete a draft and its documents"""
     _service().delete_draft(current_principal(), number)
@@ -78,6 +81,7 @@ def delete_draft(number):
 @blueprint.doc(security=BEARER)
 @require_roles(APPLICANT)
 @blueprint.response(200, ApplicationSchema)
+@refusals(blueprint, 409)
 def submit(number):
     """Confirm and send a draft (its two fees fall due), or send a returned request again (no new fees)"""
     return _service().submit(current_principal(), number)
@@ -87,6 +91,7 @@ def submit(number):
 @blueprint.doc(security=BEARER)
 @require_roles(APPLICANT)
 @blueprint.response(200, ApplicationSchema)
+@refusals(blueprint, 409)
 def withdraw(number):
     """Withdraw a request that is not decided yet"""
     return _service().withdraw(current_principal(), number)
@@ -113,6 +118,7 @@ def review_queue(query):
 @blueprint.doc(security=BEARER)
 @require_roles(REVIEWER)
 @blueprint.response(200, ApplicationSchema)
+@refusals(blueprint, 409)
 def start_review(number):
     """Take a request from the queue: its review has started"""
     return _service().start_review(current_principal(), number)
@@ -123,6 +129,7 @@ def start_review(number):
 @require_roles(REVIEWER)
 @blueprint.arguments(DataflowSchema)
 @blueprint.response(200, ApplicationSchema)
+@refusals(blueprint, 409)
 def record_dataflow(body, number):
     """Record the Dataflow (primary-source verification) outcome of the qualification: the reviewer who took it"""
     return _service().record_dataflow(current_principal(), number, body["outcome"], body["note"])
@@ -133,6 +140,7 @@ def record_dataflow(body, number):
 @require_roles(REVIEWER)
 @blueprint.arguments(ClassificationSchema)
 @blueprint.response(200, ApplicationSchema)
+@refusals(blueprint, 409)
 def classify(body, number):
     """Set the final professional classification, once: the reviewer who took it"""
     return _service().classify(current_principal(), number, body["category"])
@@ -143,6 +151,7 @@ def classify(body, number):
 @require_roles(REVIEWER)
 @blueprint.arguments(ReturnSchema)
 @blueprint.response(200, ApplicationSchema)
+@refusals(blueprint, 409)
 def return_for_corrections(body, number):
     """Return the request for corrections, naming the fields or documents: the reviewer who took it"""
     return _service().return_for_corrections(current_principal(), number, body["reason"], body["items"])
@@ -153,6 +162,7 @@ def return_for_corrections(body, number):
 @require_roles(REVIEWER)
 @blueprint.arguments(DecisionSchema)
 @blueprint.response(200, ApplicationSchema)
+@refusals(blueprint, 409)
 def decide(body, number):
     """Approve (a registration: a membership number and a licence; a renewal: the licence extended) or reject"""
     return _service().decide(current_principal(), number, body["decision"], body["reason"])
@@ -163,6 +173,7 @@ def decide(body, number):
 @require_roles(APPLICANT)
 @blueprint.arguments(DataUpdateCreateSchema)
 @blueprint.response(201, DataUpdateSchema)
+@refusals(blueprint, 409)
 def submit_update(body, membership_number):
     """The membership's owner submits new data; it goes to review (one open update at a time)"""
     return _service().submit_update(current_principal(), membership_number, body["changes"])
@@ -181,6 +192,7 @@ def read_update(update_id):
 @blueprint.doc(security=BEARER)
 @require_roles(REVIEWER)
 @blueprint.response(200, DataUpdateSchema)
+@refusals(blueprint, 409)
 def start_update_review(update_id):
     """Take a data update from the queue: its review has started"""
     return _service().start_update_review(current_principal(), update_id)
@@ -191,6 +203,7 @@ def start_update_review(update_id):
 @require_roles(REVIEWER)
 @blueprint.arguments(DecisionSchema)
 @blueprint.response(200, DataUpdateSchema)
+@refusals(blueprint, 409)
 def decide_update(body, update_id):
     """Approve (the new data replaces the old, kept in the history) or reject (with a reason) an update one has taken"""
     return _service().decide_update(current_principal(), update_id, body["decision"], body["reason"])

@@ -4,11 +4,11 @@ from marshmallow import Schema, ValidationError, fields, post_load, validate, va
 
 from mumaris_shared.contracts import CATEGORIES, DATAFLOW_OUTCOMES, DECISIONS
 from mumaris_shared.events import utcnow
-from mumaris_shared.identity import normalise_mobile
-from mumaris_shared.schemas import Moment, Normalised, NormalisedEmail, Strict, Text
+from mumaris_shared.identity import ACCOUNT_ID_PATTERN, MOBILE_PATTERN, normalise_mobile
+from mumaris_shared.schemas import Moment, Normalised, NormalisedEmail, Strict, Text, decision_rules
 
 from ..domain.lifecycle import decision_reason
-from ..domain.review import return_names_what_to_correct
+from ..domain.review import RETURNABLE, return_names_what_to_correct
 from ..domain.updates import (
     ADDRESS,
     EMAIL,
@@ -30,7 +30,13 @@ class QualificationSchema(Strict):
     degree = Text(200, required=True)
     institution = Text(200, required=True)
     country = Text(100, required=True)
-    year = fields.Integer(required=True, strict=True, validate=[validate.Range(min=1900), _not_in_the_future])
+    # the document shows this year as the greatest: the rule itself follows the calendar
+    year = fields.Integer(
+        required=True,
+        strict=True,
+        validate=[validate.Range(min=1900), _not_in_the_future],
+        metadata={"maximum": utcnow().year},
+    )
 
 
 def dataflow_reference(**options) -> Text:
@@ -49,6 +55,9 @@ class ApplicationCreateSchema(Strict):
 class EditSchema(Strict):
     """What the owner may change in a draft or a returned request: any of its fields, at least one."""
 
+    class Meta(Strict.Meta):
+        openapi = {"minProperties": 1}
+
     category = fields.String(validate=validate.OneOf(CATEGORIES))
     specialty = Text(200)
     qualification = fields.Nested(QualificationSchema)
@@ -62,7 +71,9 @@ class EditSchema(Strict):
 
 class ReturnSchema(Strict):
     reason = Text(2000, required=True)
-    items = fields.List(fields.String(), required=True)
+    items = fields.List(
+        fields.String(validate=validate.OneOf(RETURNABLE)), required=True, validate=validate.Length(min=1)
+    )
 
     @validates_schema
     def _names_what_to_correct(self, data, **_kwargs):
@@ -86,6 +97,9 @@ class ClassificationSchema(Strict):
 
 
 class DecisionSchema(Strict):
+    class Meta(Strict.Meta):
+        openapi = decision_rules()
+
     decision = fields.String(required=True, validate=validate.OneOf(DECISIONS))
     reason = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=2000))
 
@@ -108,10 +122,13 @@ class EmployerSchema(Strict):
 
 class ChangesSchema(Strict):
     """The fields a data update may change (domain/updates.UPDATABLE), each optional, none null;
-    a qualification or an employer is given whole."""
+    a qualification or an employer is given whole; at least one (DataUpdateCreateSchema)."""
+
+    class Meta(Strict.Meta):
+        openapi = {"minProperties": 1}
 
     email = NormalisedEmail(data_key=EMAIL)
-    mobile = Normalised(normalise_mobile, data_key=MOBILE)
+    mobile = Normalised(normalise_mobile, {"pattern": MOBILE_PATTERN}, data_key=MOBILE)
     address = Text(500, data_key=ADDRESS)
     specialty = Text(200, data_key=SPECIALTY)
     qualification = fields.Nested(QualificationSchema, data_key=QUALIFICATION)
@@ -189,7 +206,9 @@ class ApplicationSchema(ApplicationSummarySchema):
 
 
 class QueueQuerySchema(Strict):
-    account = fields.List(fields.String(validate=validate.Length(min=1, max=64)), validate=validate.Length(max=100))
+    account = fields.List(
+        fields.String(validate=validate.Regexp(ACCOUNT_ID_PATTERN)), validate=validate.Length(max=100)
+    )
 
 
 class QueueEntrySchema(ApplicationSummarySchema):

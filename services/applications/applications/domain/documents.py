@@ -103,7 +103,8 @@ class LinkSigner:
         return int((now + ttl).timestamp())
 
     def ours(self, document_id: str, expires: int, signature: str) -> bool:
-        return hmac.compare_digest(self.signature(document_id, expires), signature or "")
+        # as bytes: compare_digest refuses str with characters outside ASCII, and a link may carry any
+        return hmac.compare_digest(self.signature(document_id, expires).encode(), (signature or "").encode())
 
     @staticmethod
     def expired(expires: int, now: datetime) -> bool:

@@ -77,11 +77,13 @@ class AlreadyClassified(Conflict):
         super().__init__("this request was already classified", {"category": category})
 
 
-class DocumentsMissing(Invalid):
+class DocumentsMissing(Conflict):
+    """The request, as it is, lacks documents it needs to be sent: upload them, then send it."""
+
     code = "documents_missing"
 
     def __init__(self, missing: list[str]):
-        super().__init__("the request cannot be sent without its required documents", details={"missing": missing})
+        super().__init__("the request cannot be sent without its required documents", {"missing": missing})
 
 
 class UnacceptableFile(Invalid):

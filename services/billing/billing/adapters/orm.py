@@ -65,12 +65,21 @@ payments_table = Table(
     Column("amount_halalas", Integer, nullable=False),
     Column("status", String(16), nullable=False),  # pending | captured | failed
     Column("provider", String(32), nullable=False),
-    Column("provider_reference", String(64), nullable=False),
+    # the payment at the provider; None until it is opened there (0005: recorded after the call)
+    Column("provider_reference", String(64)),
     Column("bill_number", String(20)),  # SADAD only
     Column("created_at", UTCDateTime, nullable=False),
     Column("completed_at", UTCDateTime),
+    # 0005
+    Column("redirect_url", String(500)),  # the provider's page the payer pays on, when it has one
+    Column("opening_at", UTCDateTime),  # being opened at the provider since (a lease: service/payments.py)
+    Column("charge_reference", String(64)),  # the captured charge at the provider: what a refund names
+    Column("sandbox_outcome", String(16)),  # sandbox only: the outcome played, its notice still to send
+    Column("next_notice_at", UTCDateTime),  # sandbox only: when it (re)sends that notice
 )
 Index("ix_payments_invoice", payments_table.c.invoice_id)
+Index("ix_payments_reference", payments_table.c.provider, payments_table.c.provider_reference)
+Index("ix_payments_pending", payments_table.c.status, payments_table.c.next_notice_at)
 
 webhook_events_table = Table(
     "webhook_events",
@@ -88,15 +97,29 @@ webhook_events_table = Table(
     Column("refund_id", String(36)),
 )
 
+# 0005: a withdrawal that came before billing knew the request (its submission event late): applied
+# when the submission comes, so no invoice is ever issued for a withdrawn request.
+early_withdrawals_table = Table(
+    "early_withdrawals",
+    metadata,
+    Column("application_number", String(64), primary_key=True),
+    Column("account_id", String(64), nullable=False),
+    Column("withdrawn_at", UTCDateTime, nullable=False),
+    Column("review_started_at", UTCDateTime),
+    Column("received_at", UTCDateTime, nullable=False),
+)
+
 idempotency_keys_table = Table(
     "idempotency_keys",
     metadata,
     Column("principal_id", String(64), primary_key=True),
     Column("key", String(200), primary_key=True),
     Column("fingerprint", String(64), nullable=False),
-    Column("status_code", Integer, nullable=False),
-    Column("response", JSON, nullable=False),
+    # the answer, once given (0005: the key is recorded with its payment before the provider is called)
+    Column("status_code", Integer),
+    Column("response", JSON),
     Column("created_at", UTCDateTime, nullable=False),
+    Column("payment_id", String(36)),  # 0005: the payment this key made
 )
 
 exemptions_table = Table(

@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import delete, insert, or_, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.orm import Session
 
@@ -18,6 +18,8 @@ from mumaris_shared.contracts import FEE_KINDS
 
 from ..domain.exemptions import ExemptionStatus
 from ..domain.invoices import new_sadad_bill_number
+from ..domain.payments import PaymentStatus
+from .orm import early_withdrawals_table as early_withdrawals
 from .orm import exemptions_table as exemptions
 from .orm import fee_accounts_table as fee_accounts
 from .orm import idempotency_keys_table as idempotency_keys
@@ -62,6 +64,20 @@ def update_fee_account(session: Session, application_number: str, **values) -> N
     )
 
 
+def early_withdrawal(session: Session, application_number: str) -> Row | None:
+    return _one(
+        session, select(early_withdrawals).where(early_withdrawals.c.application_number == application_number), False
+    )
+
+
+def add_early_withdrawal(session: Session, **values) -> None:
+    session.execute(insert(early_withdrawals).values(**values))
+
+
+def forget_early_withdrawal(session: Session, application_number: str) -> None:
+    session.execute(delete(early_withdrawals).where(early_withdrawals.c.application_number == application_number))
+
+
 # --- invoices ---------------------------------------------------------------------------------------
 def invoices_of(session: Session, application_number: str) -> list[Row]:
     rows = session.execute(select(invoices).where(invoices.c.application_number == application_number)).all()
@@ -98,8 +114,13 @@ def update_invoice(session: Session, invoice_id: str, **values) -> None:
 
 
 # --- payments and webhooks ------------------------------------------------------------------------
-def payment(session: Session, payment_id: str) -> Row | None:
-    return _one(session, select(payments).where(payments.c.id == payment_id), lock=False)
+def payment(session: Session, payment_id: str, lock: bool = False) -> Row | None:
+    return _one(session, select(payments).where(payments.c.id == payment_id), lock)
+
+
+def payment_by_reference(session: Session, provider: str, reference: str | None) -> Row | None:
+    statement = select(payments).where(payments.c.provider == provider, payments.c.provider_reference == reference)
+    return _one(session, statement, lock=False)
 
 
 def add_payment(session: Session, **values) -> Row:
@@ -109,6 +130,59 @@ def add_payment(session: Session, **values) -> Row:
 
 def update_payment(session: Session, payment_id: str, **values) -> None:
     session.execute(update(payments).where(payments.c.id == payment_id).values(**values))
+
+
+def _unopened(payment_id: str):
+    """The payment, while it is pending with no reference at the provider."""
+    return (
+        payments.c.id == payment_id,
+        payments.c.status == PaymentStatus.PENDING,
+        payments.c.provider_reference.is_(None),
+    )
+
+
+def claim_opening(session: Session, payment_id: str, now: datetime, lease_expired_before: datetime) -> bool:
+    """Mark the payment as being opened at the provider, unless another call holds that mark and its
+    lease has not run out: whether this call may open it. Never waits for the other call."""
+    claimed = session.execute(
+        update(payments)
+        .where(
+            *_unopened(payment_id),
+            or_(payments.c.opening_at.is_(None), payments.c.opening_at <= lease_expired_before),
+        )
+        .values(opening_at=now)
+    )
+    return claimed.rowcount == 1
+
+
+def record_opened(session: Session, payment_id: str, reference: str, redirect_url: str | None) -> None:
+    session.execute(
+        update(payments)
+        .where(*_unopened(payment_id))
+        .values(provider_reference=reference, redirect_url=redirect_url, opening_at=None)
+    )
+
+
+def fail_unopened(session: Session, payment_id: str, now: datetime) -> None:
+    session.execute(
+        update(payments)
+        .where(*_unopened(payment_id))
+        .values(status=PaymentStatus.FAILED, completed_at=now, opening_at=None)
+    )
+
+
+def play_sandbox_outcome(session: Session, payment_id: str, outcome: str, now: datetime) -> bool:
+    """Record the sandbox's outcome for a pending payment, once; whether this call recorded it."""
+    played = session.execute(
+        update(payments)
+        .where(
+            payments.c.id == payment_id,
+            payments.c.status == PaymentStatus.PENDING,
+            payments.c.sandbox_outcome.is_(None),
+        )
+        .values(sandbox_outcome=outcome, next_notice_at=now)
+    )
+    return played.rowcount == 1
 
 
 def webhook_seen(session: Session, event_id: str) -> bool:
@@ -125,6 +199,7 @@ def set_webhook_effect(session: Session, event_id: str, effect: str) -> None:
 
 # --- idempotency ------------------------------------------------------------------------------------
 def stored_answer(session: Session, principal_id: str, key: str) -> Row | None:
+    """The key's row: the payment it made, and its answer once it was given."""
     return _one(
         session,
         select(idempotency_keys).where(idempotency_keys.c.principal_id == principal_id, idempotency_keys.c.key == key),
@@ -132,18 +207,21 @@ def stored_answer(session: Session, principal_id: str, key: str) -> Row | None:
     )
 
 
-def store_answer(
-    session: Session, principal_id: str, key: str, fingerprint: str, status_code: int, response: dict, now: datetime
+def remember_key(
+    session: Session, principal_id: str, key: str, fingerprint: str, payment_id: str, now: datetime
 ) -> None:
     session.execute(
         insert(idempotency_keys).values(
-            principal_id=principal_id,
-            key=key,
-            fingerprint=fingerprint,
-            status_code=status_code,
-            response=response,
-            created_at=now,
+            principal_id=principal_id, key=key, fingerprint=fingerprint, payment_id=payment_id, created_at=now
         )
+    )
+
+
+def store_answer(session: Session, principal_id: str, key: str, status_code: int, response: dict) -> None:
+    session.execute(
+        update(idempotency_keys)
+        .where(idempotency_keys.c.principal_id == principal_id, idempotency_keys.c.key == key)
+        .values(status_code=status_code, response=response)
     )
 
 
@@ -232,6 +310,10 @@ def refund(session: Session, refund_id: str, lock: bool = False) -> Row | None:
     if lock:
         statement = statement.with_for_update(of=refunds)
     return session.execute(statement).first()
+
+
+def refunds_of_payment(session: Session, payment_id: str) -> list[Row]:
+    return session.execute(select(refunds).where(refunds.c.payment_id == payment_id)).all()
 
 
 def refund_by_key(session: Session, dedupe_key: str) -> Row | None:

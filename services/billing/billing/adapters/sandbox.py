@@ -1,12 +1,12 @@
 """The `sandbox` payment provider: behaves like a real gateway so the whole payment story runs
-without one. A payment opened here stays pending until someone plays the payer and the bank
-(`complete`); the sandbox then calls billing's webhook over HTTP, signed and timestamped, exactly
-as a gateway would — the webhook does not know or care that the caller is the sandbox.
+without one. A payment opened here stays pending until someone plays the payer and the bank; the
+sandbox then calls billing's webhook over HTTP (`complete`), signed and timestamped, exactly as a
+gateway would — the webhook does not know or care that the caller is the sandbox.
 
-Refunds: `start_refund` accepts the refund (pending; the reference is derived from the refund id,
-so a repeated start is the same refund, as an idempotency key makes it at a real gateway);
-`complete_refund` then plays the bank and sends the signed webhook of kind `refund`. The sandbox
-keeps no state: billing's scheduler tells it which refunds to complete (service/jobs.py)."""
+The sandbox keeps no state: references are derived from our ids (so opening a payment or starting
+a refund twice is the same one, as an idempotency key makes it at a real gateway), and billing's
+scheduler tells it which notices to send (service/jobs.py), payments' and refunds' (kind `refund`)
+alike, again while they are not acknowledged."""
 
 from __future__ import annotations
 
@@ -14,7 +14,6 @@ import hashlib
 import hmac
 import json
 import logging
-import secrets
 import urllib.error
 import urllib.request
 import uuid
@@ -33,6 +32,8 @@ from ..domain.payments import (
     PaymentRequest,
     RefundRequest,
     RefundWebhookEvent,
+    StartedPayment,
+    StartedRefund,
     WebhookEvent,
     sign,
     verify_signature,
@@ -87,12 +88,17 @@ class SandboxProvider:
         self.clock = clock
         self.transport = transport or http_transport
 
-    def start(self, payment: PaymentRequest) -> str:
-        return f"sbx_{secrets.token_hex(12)}"
+    def start(self, payment: PaymentRequest) -> StartedPayment:
+        return StartedPayment(self._reference("sbx", f"payment:{payment.id}"))
 
-    def start_refund(self, refund: RefundRequest) -> str:
-        digest = hmac.new(self.secret.encode(), f"refund:{refund.id}".encode(), hashlib.sha256).hexdigest()
-        return f"sbx_rf_{digest[:24]}"
+    def find(self, payment_id: str) -> StartedPayment | None:
+        return StartedPayment(self._reference("sbx", f"payment:{payment_id}"))
+
+    def start_refund(self, refund: RefundRequest) -> StartedRefund:
+        return StartedRefund(self._reference("sbx_rf", f"refund:{refund.id}"))
+
+    def _reference(self, prefix: str, of: str) -> str:
+        return f"{prefix}_{hmac.new(self.secret.encode(), of.encode(), hashlib.sha256).hexdigest()[:24]}"
 
     def complete(self, payment_id: str, outcome: str) -> tuple[int, dict]:
         """Play the bank: the payment is `outcome`; tell billing through its webhook. The

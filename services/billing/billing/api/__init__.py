@@ -5,9 +5,11 @@ from flask import current_app, jsonify, request
 from flask_smorest import Blueprint
 
 from mumaris_shared.auth import APPLICANT, REVIEWER, SECRETARY_GENERAL, current_principal, require_roles
+from mumaris_shared.identity import NOT_BLANK
+from mumaris_shared.web import refusals
 
 from ..domain.errors import IdempotencyKeyRequired
-from ..domain.idempotency import check_key, fingerprint
+from ..domain.idempotency import MAX_KEY_LENGTH, check_key, fingerprint
 from ..service import BillingService
 from .schemas import (
     ApplicationQuerySchema,
@@ -35,7 +37,7 @@ IDEMPOTENCY_KEY = {
     "in": "header",
     "name": "Idempotency-Key",
     "required": True,
-    "schema": {"type": "string"},
+    "schema": {"type": "string", "minLength": 1, "maxLength": MAX_KEY_LENGTH, "pattern": NOT_BLANK},
     "description": "names this attempt: repeating it gives back the first answer, once",
 }
 
@@ -53,6 +55,7 @@ def _service() -> BillingService:
 @blueprint.response(200, InvoiceSchema(many=True))
 @blueprint.doc(security=BEARER)
 @require_roles()
+@refusals(blueprint, 404)
 def invoices(query):
     """A request's invoices (its owner or staff)"""
     return _service().invoices(current_principal(), query["application"])
@@ -63,6 +66,7 @@ def invoices(query):
 @blueprint.response(201, PaymentSchema)
 @blueprint.doc(security=BEARER, parameters=[IDEMPOTENCY_KEY])
 @require_roles()
+@refusals(blueprint, 409, 502, 503)
 def start_payment(body, invoice_id):
     """Start paying one's invoice; SADAD answers with the bill number to pay at any bank"""
     try:
@@ -93,19 +97,23 @@ def payment(payment_id):
 
 @blueprint.post("/sandbox/payments/<payment_id>/complete")
 @blueprint.arguments(SandboxCompletionSchema)
-@blueprint.response(200, SandboxCompletedSchema)
+@blueprint.response(202, SandboxCompletedSchema)
 @blueprint.doc(security=BEARER)
 @require_roles()
+@refusals(blueprint, 409)
 def complete_sandbox_payment(body, payment_id):
-    """Sandbox provider only: play the payer and the bank; the sandbox then calls the signed webhook"""
+    """Sandbox provider only: play the payer and the bank; the sandbox then sends its signed notice to
+    the webhook, a moment later, as a gateway would"""
     return _service().complete_sandbox_payment(current_principal(), payment_id, body["outcome"])
 
 
-@blueprint.post("/webhooks/sandbox")
+@blueprint.post("/webhooks/<provider>")
 @blueprint.response(200, WebhookAnswerSchema)
-def sandbox_webhook():
-    """The payment provider's signed notice of a payment's or a refund's outcome (header Sandbox-Signature)"""
-    return _service().receive_webhook(request.headers, request.get_data())
+@refusals(blueprint, 401, 409, 422, 502, 503)
+def provider_webhook(provider):
+    """The configured payment provider's notice of a payment's or a refund's outcome: `sandbox`
+    (header Sandbox-Signature) or `moyasar` (its secret token in the body); any other name is 404"""
+    return _service().receive_webhook(provider, request.headers, request.get_data())
 
 
 @blueprint.post("/exemptions")
@@ -113,6 +121,7 @@ def sandbox_webhook():
 @blueprint.response(201, ExemptionSchema)
 @blueprint.doc(security=BEARER)
 @require_roles(APPLICANT)
+@refusals(blueprint, 409)
 def claim_exemption(body):
     """Claim an exemption (martyr's first-degree relative) for one's request, with evidence"""
     return _service().claim_exemption(
@@ -135,6 +144,7 @@ def exemptions(query):
 @blueprint.response(200, ExemptionSchema)
 @blueprint.doc(security=BEARER)
 @require_roles(REVIEWER)
+@refusals(blueprint, 409)
 def decide_exemption(body, exemption_id):
     """Approve or reject an exemption claim (a reason is required to reject)"""
     return _service().decide_exemption(current_principal(), exemption_id, body["decision"], body.get("reason"))
@@ -145,6 +155,7 @@ def decide_exemption(body, exemption_id):
 @blueprint.response(201, WaiverAnswerSchema)
 @blueprint.doc(security=BEARER)
 @require_roles(SECRETARY_GENERAL)
+@refusals(blueprint, 409)
 def grant_waiver(body):
     """Record a secretary-general's waiver decision: the fee kinds it names are waived"""
     return _service().grant_waiver(current_principal(), body["application"], body["decision_number"], body["kinds"])
@@ -158,6 +169,7 @@ def grant_waiver(body):
 )
 @blueprint.doc(security=BEARER)
 @require_roles()
+@refusals(blueprint, 404, 409)
 def claim_refund(body):
     """Claim a paid fee back (the invoice's owner): decided at once by the rules, or queued for a reviewer"""
     status, refund = _service().claim_refund(current_principal(), body["invoice"], body["reason"])
@@ -169,6 +181,7 @@ def claim_refund(body):
 @blueprint.response(200, RefundSchema(many=True))
 @blueprint.doc(security=BEARER)
 @require_roles()
+@refusals(blueprint, 404)
 def refunds(query):
     """A request's refunds, automatic ones included (its owner or staff); or, staff only, all refunds
     in a status, oldest first (`status=pending_review`: the reviewers' queue, with `decide_by`)"""
@@ -189,6 +202,7 @@ def refund(refund_id):
 @blueprint.response(200, RefundSchema)
 @blueprint.doc(security=BEARER)
 @require_roles(REVIEWER)
+@refusals(blueprint, 409)
 def decide_refund(body, refund_id):
     """Approve (optionally a smaller amount) or reject (with a reason) a claim waiting for a reviewer"""
     return _service().decide_refund(

@@ -8,6 +8,7 @@ from marshmallow import Schema, fields, validate
 from mumaris_shared.auth import current_principal, require_roles
 from mumaris_shared.contracts import RequestKind
 from mumaris_shared.schemas import Strict
+from mumaris_shared.web import refusals
 
 from ..overview import Overview
 from .schemas import ApplicationQuerySchema
@@ -64,6 +65,7 @@ def _overview() -> Overview:
 @overview.response(200, RefundPreviewSchema)
 @overview.doc(security=BEARER)
 @require_roles()
+@refusals(overview, 404)
 def refund_preview(query):
     """What withdrawing the request now would refund, fee by fee, by which rule (its owner or staff); nothing changes"""
     return _overview().refund_preview(current_principal(), query["application"])

@@ -1,14 +1,16 @@
 """Request and response bodies (the field names of docs/api.md's contract are fixed). Unknown fields
 in a request are refused. Response schemas render the service's rows: they are billing's views."""
 
-from marshmallow import Schema, ValidationError, fields, post_dump, validate, validates_schema
+from marshmallow import Schema, fields, post_dump, validate
 
 from mumaris_shared.contracts import DECISIONS, FEE_KINDS
-from mumaris_shared.schemas import Moment, Strict, Text
+from mumaris_shared.schemas import Moment, Strict, Text, decision_rules
 
 from ..domain.exemptions import EXEMPTION_KINDS, ExemptionStatus
 from ..domain.payments import METHODS, OUTCOMES, SADAD
 from ..domain.refunds import RefundStatus
+
+MAX_HALALAS = 10**9  # ten million riyals: more than any fee, within every database's integers
 
 
 class ApplicationQuerySchema(Strict):
@@ -34,6 +36,9 @@ class ExemptionQuerySchema(Strict):
 
 
 class ExemptionDecisionSchema(Strict):
+    class Meta(Strict.Meta):
+        openapi = decision_rules()
+
     decision = fields.String(required=True, validate=validate.OneOf(DECISIONS))
     reason = fields.String(allow_none=True, validate=validate.Length(max=2000))  # required to reject
 
@@ -55,19 +60,18 @@ class RefundClaimSchema(Strict):
 
 class RefundQuerySchema(Strict):
     application = Text(64)  # a request's refunds (its owner or staff)
-    status = fields.String(validate=validate.OneOf(tuple(RefundStatus)))  # alone: staff; pending_review is the queue
-
-    @validates_schema
-    def _one_filter(self, data, **kwargs):
-        if not data:
-            raise ValidationError("name an application, or (staff) a status", "application")
+    # without an application: staff only (all refunds, or those in the status; pending_review is the queue)
+    status = fields.String(validate=validate.OneOf(tuple(RefundStatus)))
 
 
 class RefundDecisionSchema(Strict):
+    class Meta(Strict.Meta):
+        openapi = decision_rules(reject_forbids=("amount_halalas",))
+
     decision = fields.String(required=True, validate=validate.OneOf(DECISIONS))
     reason = fields.String(allow_none=True, validate=validate.Length(max=2000))  # required to reject
-    # to approve only: at most what was paid; by default the amount claimed (the whole fee paid)
-    amount_halalas = fields.Integer(strict=True, validate=validate.Range(min=1))
+    # to approve only: at most what was paid (409 otherwise); by default the amount claimed (the whole fee paid)
+    amount_halalas = fields.Integer(strict=True, validate=validate.Range(min=1, max=MAX_HALALAS))
 
 
 class RefundSchema(Schema):
@@ -112,6 +116,7 @@ class PaymentSchema(Schema):
     provider = fields.String()
     provider_reference = fields.String()
     bill_number = fields.String()  # SADAD only: the bill number to pay at any bank
+    redirect_url = fields.String(allow_none=True)  # the provider's page to send the payer to, to pay there
     created_at = Moment()
     completed_at = Moment(allow_none=True)
 
@@ -124,8 +129,7 @@ class PaymentSchema(Schema):
 
 class SandboxCompletedSchema(Schema):
     payment = fields.String()
-    outcome = fields.String()
-    webhook = fields.Dict()  # {status, answer}: what billing's webhook answered the sandbox
+    outcome = fields.String()  # what the sandbox's notice will say
 
 
 class WebhookAnswerSchema(Schema):

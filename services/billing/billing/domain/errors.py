@@ -3,7 +3,16 @@ which the web layer answers with its status and the one error shape."""
 
 from __future__ import annotations
 
-from mumaris_shared.errors import BadRequest, Conflict, Forbidden, Invalid, NotFound, Unauthenticated, UpstreamFailed
+from mumaris_shared.errors import (
+    BadRequest,
+    Conflict,
+    Forbidden,
+    Invalid,
+    NotFound,
+    Unauthenticated,
+    Unavailable,
+    UpstreamFailed,
+)
 
 
 class NoSuch(NotFound):
@@ -39,8 +48,13 @@ class InvoiceNotPayable(Conflict):
 class PaymentNotPending(Conflict):
     code = "payment_not_pending"
 
-    def __init__(self, status: str):
-        super().__init__(f"this payment is already {status}", {"status": status})
+    def __init__(self, status: str, completing: str | None = None):
+        if completing is None:
+            super().__init__(f"this payment is already {status}", {"status": status})
+        else:
+            super().__init__(
+                f"this payment is already being completed ({completing})", {"status": status, "completing": completing}
+            )
 
 
 class WebhookRefused(Unauthenticated):
@@ -68,11 +82,43 @@ class WebhookReplayed(Conflict):
         super().__init__("this webhook event was already processed")
 
 
-class WebhookUnreachable(UpstreamFailed):
-    code = "webhook_unreachable"
+class PaymentOpening(Conflict):
+    """The payment is being opened at the provider by another call (the same Idempotency-Key, sent
+    twice at once): this one stops at once rather than wait."""
 
-    def __init__(self, url: str, error: str):
-        super().__init__("the sandbox could not reach billing's webhook", {"url": url, "error": error})
+    code = "payment_opening"
+
+    def __init__(self) -> None:
+        super().__init__("this payment is being opened at the provider; ask again in a moment")
+
+
+class AmountMismatch(Invalid):
+    code = "amount_mismatch"
+
+    def __init__(self, expected: int, given: int):
+        super().__init__(
+            "the provider reports another amount than the payment's",
+            details={"expected_halalas": expected, "reported_halalas": given},
+        )
+
+
+class ProviderUnavailable(Unavailable):
+    """The payment provider did not answer (in time, or at all) after the retries: nothing is lost,
+    the same call may be made again."""
+
+    code = "provider_unavailable"
+
+    def __init__(self, provider: str, error: str):
+        super().__init__(f"the payment provider ({provider}) cannot be reached; try again later", {"error": error})
+
+
+class ProviderRefused(UpstreamFailed):
+    code = "provider_refused"
+
+    def __init__(self, provider: str, status: int, answer: str):
+        super().__init__(
+            f"the payment provider ({provider}) refused the request", {"status": status, "answer": answer[:500]}
+        )
 
 
 class RequestClosed(Conflict):
@@ -118,3 +164,12 @@ class ReasonRequired(Invalid):
 class AmountNotAllowed(Invalid):
     def __init__(self, message: str, problem: str):
         super().__init__(message, {"amount_halalas": [problem]})
+
+
+class AmountExceedsPaid(Conflict):
+    """More than was paid for the fee: the amount is well formed, but this refund cannot give it."""
+
+    code = "amount_exceeds_paid"
+
+    def __init__(self, paid: int):
+        super().__init__(f"at most what was paid ({paid} halalas) is refunded", {"paid_halalas": paid})

@@ -8,9 +8,11 @@ than `tolerance` (five minutes) away from now, either way, so a captured request
 back later. Replays within the window are refused by webhook id (kept in `webhook_events`).
 
 Refunds go the same way: billing asks the provider to pay back (part of) a captured payment
-(`start_refund`, idempotent on the refund id, as real gateways' refund calls are); the refund is
-pending there until the provider's signed webhook of kind `refund` says it was `refunded` (or
-`failed`)."""
+(`start_refund`, idempotent on the refund id); the refund is pending there until the provider says
+it was `refunded` (or `failed`): in the answer itself, or later in its webhook.
+
+Providers are adapters (`adapters/sandbox.py`, `adapters/moyasar.py`) behind `PaymentProvider`;
+billing talks to them outside its database transactions (service/payments.py)."""
 
 from __future__ import annotations
 
@@ -45,30 +47,56 @@ WEBHOOK_TOLERANCE = timedelta(minutes=5)
 
 @dataclass(frozen=True)
 class PaymentRequest:
-    """What a provider is told when a payment starts."""
+    """What a provider is told when a payment starts. `id` (ours) is its idempotency key there:
+    opening the same payment twice opens it once."""
 
     id: str
     method: str
     amount_halalas: int
     bill_number: str | None  # SADAD: the invoice's bill number the payer quotes at the bank
+    description: str  # what the payer reads on the provider's page
+    expires_at: datetime  # the fee's due date: the provider takes no payment after it
+
+
+@dataclass(frozen=True)
+class StartedPayment:
+    """A payment as the provider opened it."""
+
+    reference: str  # the payment at the provider; its notices name it (or our id)
+    redirect_url: str | None = None  # the provider's page the payer is sent to, to pay there
 
 
 @dataclass(frozen=True)
 class WebhookEvent:
+    """A provider's notice of how a payment ended. It names the payment by our id or by the
+    provider's reference (what `start` answered)."""
+
     id: str
-    payment_id: str
     outcome: str  # captured | failed
     occurred_at: datetime
+    payment_id: str | None = None
+    reference: str | None = None
+    charge_reference: str | None = None  # the provider's id of the charge: what a refund of it names
+    amount_halalas: int | None = None  # what the provider captured, when it says
 
 
 @dataclass(frozen=True)
 class RefundRequest:
-    """What a provider is told when a refund starts: `id` doubles as its idempotency key."""
+    """What a provider is told when a refund starts: `id` doubles as its idempotency key.
+    `refunded_before` is what billing knows was already paid back of the same charge, so a
+    provider that keeps only a running total can tell whether this refund was made already."""
 
     id: str
     payment_id: str
-    payment_reference: str  # the captured payment at the provider
+    charge_reference: str  # the captured charge at the provider
     amount_halalas: int
+    refunded_before: int = 0
+
+
+@dataclass(frozen=True)
+class StartedRefund:
+    reference: str
+    outcome: str | None = None  # refunded | failed when the provider answered at once; else its webhook tells
 
 
 @dataclass(frozen=True)
@@ -80,19 +108,40 @@ class RefundWebhookEvent:
     kind: str = REFUND_NOTICE
 
 
+@dataclass(frozen=True)
+class IgnoredNotice:
+    """A genuine notice of something billing does not act on (a provider's event of another
+    kind): acknowledged, so the provider stops sending it, and otherwise left alone."""
+
+    id: str
+    type: str
+
+
+Notice = WebhookEvent | RefundWebhookEvent | IgnoredNotice
+
+
 class PaymentProvider(Protocol):
+    """A payment service provider, as billing uses it. Every method may reach the provider over
+    the network: callers hold no database transaction while they call it. Calls that fail for
+    want of the provider raise ProviderUnavailable; a provider refusing raises ProviderRefused."""
+
     name: str
 
-    def start(self, payment: PaymentRequest) -> str:
-        """Open the payment at the provider; its reference there."""
+    def start(self, payment: PaymentRequest) -> StartedPayment:
+        """Open the payment at the provider. Idempotent on `payment.id`: opening it again answers
+        the payment already opened, never a second one."""
 
-    def start_refund(self, refund: RefundRequest) -> str:
-        """Ask the provider to pay `refund.amount_halalas` of the payment back; its reference there.
-        Calling it again for the same refund id starts nothing new (the same reference)."""
+    def find(self, payment_id: str) -> StartedPayment | None:
+        """The payment opened at the provider for our `payment_id`, if any (reconciliation: a
+        start whose answer was lost)."""
 
-    def verify_webhook(self, headers: Mapping[str, str], body: bytes) -> WebhookEvent | RefundWebhookEvent:
-        """The event a webhook call carries, once its signature and age are proven; raises
-        InvalidSignature, StaleWebhook, or MalformedWebhook for a well-signed but malformed body."""
+    def start_refund(self, refund: RefundRequest) -> StartedRefund:
+        """Ask the provider to pay `refund.amount_halalas` of the charge back. Calling it again
+        for the same refund starts nothing new."""
+
+    def verify_webhook(self, headers: Mapping[str, str], body: bytes) -> Notice:
+        """The notice a webhook call carries, once it is proven to come from the provider; raises
+        InvalidSignature, StaleWebhook, or MalformedWebhook for a proven but malformed body."""
 
 
 def sign(secret: str, timestamp: int, body: bytes) -> str:

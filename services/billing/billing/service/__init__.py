@@ -6,7 +6,7 @@
     refunds     refunds by the policy's named rules, and reviewers' decisions
     classification  a reviewer's classification: the difference of the category fee
     settlement  what follows from a change of invoices (settled, refunded in full, announced)
-    jobs        the scheduler's batches: reminders, the deadline, payouts, escalations
+    jobs        the scheduler's batches: reminders, the deadline, payouts, escalations, reconciliation
 
 Each runs in one transaction (the consumer's, for event handlers), publishes through the outbox in
 it, and refuses with a `domain.errors` exception, leaving nothing changed. Everything that changes a
@@ -27,10 +27,10 @@ from mumaris_shared.auth import Principal
 from mumaris_shared.events import utcnow
 from mumaris_shared.runtime import Runtime
 
-from ..adapters.sandbox import SandboxProvider, Transport
+from ..adapters.sandbox import Transport
 from ..settings import Settings
 from . import classification, fees, jobs, payments, refunds, waivers
-from .context import Billing, Publish
+from .context import Billing, Publish, make_provider
 
 
 class BillingService:
@@ -43,8 +43,7 @@ class BillingService:
     ):
         settings = settings or Settings.from_env()
         clock = clock or utcnow
-        provider = SandboxProvider(settings.sandbox_webhook_secret, settings.webhook_url, clock, transport)
-        self.billing = Billing(runtime.db, runtime.outbox, settings, clock, provider)
+        self.billing = Billing(runtime.db, runtime.outbox, settings, clock, make_provider(settings, clock, transport))
         self.settings = settings
 
     # --- events from applications (the consumer's transaction) -----------------------------------
@@ -81,8 +80,8 @@ class BillingService:
     def complete_sandbox_payment(self, principal: Principal, payment_id: str, outcome: str) -> dict:
         return payments.complete_sandbox_payment(self.billing, principal, payment_id, outcome)
 
-    def receive_webhook(self, headers: Mapping[str, str], body: bytes) -> dict:
-        return payments.receive_webhook(self.billing, headers, body)
+    def receive_webhook(self, provider: str, headers: Mapping[str, str], body: bytes) -> dict:
+        return payments.receive_webhook(self.billing, provider, headers, body)
 
     def claim_exemption(self, principal: Principal, application_number: str, kind: str, evidence: str) -> Row:
         return waivers.claim_exemption(self.billing, principal, application_number, kind, evidence)
@@ -119,8 +118,11 @@ class BillingService:
     def run_refund_payouts(self) -> int:
         return jobs.run_refund_payouts(self.billing)
 
-    def deliver_sandbox_refund_notices(self) -> int:
-        return jobs.deliver_sandbox_refund_notices(self.billing)
+    def deliver_sandbox_notices(self) -> int:
+        return jobs.deliver_sandbox_notices(self.billing)
+
+    def reconcile_openings(self) -> int:
+        return jobs.reconcile_openings(self.billing)
 
     def run_refund_escalations(self) -> int:
         return jobs.run_refund_escalations(self.billing)

@@ -18,12 +18,25 @@ from mumaris_shared.db import Database
 from mumaris_shared.events import Event, isoformat
 from mumaris_shared.outbox import Outbox
 
-from ..adapters.sandbox import SandboxProvider
+from ..adapters.http import RetryPolicy
+from ..adapters.moyasar import MoyasarProvider
+from ..adapters.sandbox import SandboxProvider, Transport
 from ..domain.errors import NoSuch
-from ..settings import Settings
+from ..domain.payments import PaymentProvider
+from ..settings import MOYASAR, Settings
 
 Publish = Callable[[str, dict], Event]
 BY_RULES = "billing"  # the `decided_by` of what the rules decide, not a person
+IGNORED = "ignored"  # a webhook's effect when it changes nothing
+
+
+def make_provider(settings: Settings, clock: Callable[[], datetime], transport: Transport | None) -> PaymentProvider:
+    """The payment provider BILLING_PAYMENT_PROVIDER names, with its settings. `transport` is how
+    the sandbox reaches the webhook (HTTP unless a test routes it elsewhere)."""
+    if settings.payment_provider == MOYASAR:
+        policy = RetryPolicy(attempts=settings.provider_attempts, timeout=settings.provider_timeout.total_seconds())
+        return MoyasarProvider(settings.moyasar, settings.return_url, policy)
+    return SandboxProvider(settings.sandbox_webhook_secret, settings.webhook_url, clock, transport)
 
 
 @dataclass(frozen=True)
@@ -32,7 +45,7 @@ class Billing:
     outbox: Outbox
     settings: Settings
     clock: Callable[[], datetime]
-    provider: SandboxProvider
+    provider: PaymentProvider
 
     @contextmanager
     def transaction(self) -> Iterator[tuple[Session, Publish]]:

@@ -1,9 +1,15 @@
 """A request's fees over its life, as billing learns of it from applications' events: assessed
 when it is sent (two invoices, with exemptions and waivers already decided applied), closed when
 it is withdrawn or decided, and the moment its review started remembered (R8). Each runs in the
-consumer's transaction, with the inbox row."""
+consumer's transaction, with the inbox row.
+
+Events from applications may cross: a withdrawal that comes before the submission is remembered
+(`early_withdrawals`) and applied when the submission comes, so no invoice is ever issued for a
+withdrawn request."""
 
 from __future__ import annotations
+
+from datetime import datetime
 
 from sqlalchemy.engine import Row
 from sqlalchemy.orm import Session
@@ -21,18 +27,24 @@ from .settlement import settle_if_done
 from .waivers import announce_waiver
 
 WITHDRAWN = "withdrawn"  # closed_by of a withdrawal; a decision is closed by "approved" or "rejected"
+DRAFT = "draft"  # a request's status before it is sent: billing never hears of it
 
 
 def assess_fees(b: Billing, session: Session, publish: Publish, data: dict) -> None:
     """A request was submitted: its two invoices, due after the deadline, with the exemptions
     and waivers already decided for it applied. A repeat submission of a known request is
-    ignored (it was assessed once)."""
+    ignored (it was assessed once); a request already withdrawn (the withdrawal came first) gets
+    no invoice."""
     number, owner = data["application_number"], data["account_id"]
     if repo.fee_account(session, number, lock=True) is not None:
         return
     now, policy = b.clock(), b.settings.deadlines
     submitted_at = parse_instant(data["submitted_at"])
     due_at = policy.due_at(submitted_at)
+    withdrawn = repo.early_withdrawal(session, number)
+    if withdrawn is not None:
+        _record_withdrawn_before_assessed(session, data, withdrawn, due_at, now)
+        return
     repo.add_fee_account(
         session,
         application_number=number,
@@ -91,6 +103,31 @@ def assess_fees(b: Billing, session: Session, publish: Publish, data: dict) -> N
     settle_if_done(b, session, publish, repo.fee_account(session, number), now)
 
 
+def _record_withdrawn_before_assessed(
+    session: Session, data: dict, withdrawn: Row, due_at: datetime, now: datetime
+) -> None:
+    """The request was withdrawn before billing heard it was sent (the events crossed): its fees
+    are closed as they are born, with no invoice, nothing announced, nothing to refund."""
+    number = data["application_number"]
+    repo.add_fee_account(
+        session,
+        application_number=number,
+        account_id=data["account_id"],
+        category=data["category"],
+        submitted_at=parse_instant(data["submitted_at"]),
+        assessed_at=now,
+        due_at=due_at,
+        status=FeeAccountStatus.CLOSED,
+        reminders_sent=[],
+        next_check_at=None,
+        closed_at=now,
+        closed_by=WITHDRAWN,
+        withdrawn_at=withdrawn.withdrawn_at,
+        review_started_at=withdrawn.review_started_at,
+    )
+    repo.forget_early_withdrawal(session, number)
+
+
 def close_fees(
     b: Billing, session: Session, publish: Publish, data: dict, closed_by: str, decided: bool = False
 ) -> None:
@@ -100,9 +137,11 @@ def close_fees(
     claim needed; a decision settles the claims still waiting for a reviewer."""
     number = data["application_number"]
     account = repo.fee_account(session, number, lock=True)
-    if account is None:
-        return  # a draft billing never knew
     now = b.clock()
+    if account is None:
+        if closed_by == WITHDRAWN and data["previous_status"] != DRAFT:
+            _remember_early_withdrawal(session, data, now)  # sent, but billing has not heard it yet
+        return  # otherwise a draft billing never knew
     if decided and account.decision is None:
         repo.update_fee_account(session, number, decided_at=now, decision=closed_by)
     if closed_by == WITHDRAWN and account.withdrawn_at is None:
@@ -125,6 +164,18 @@ def close_fees(
         evaluate_withdrawal(b, session, publish, account, now)
     else:
         decide_pending_claims(b, session, publish, account, now)
+
+
+def _remember_early_withdrawal(session: Session, data: dict, now: datetime) -> None:
+    if repo.early_withdrawal(session, data["application_number"]) is None:
+        repo.add_early_withdrawal(
+            session,
+            application_number=data["application_number"],
+            account_id=data["account_id"],
+            withdrawn_at=parse_instant(data["withdrawn_at"]),
+            review_started_at=parse_instant(data.get("review_started_at")),
+            received_at=now,
+        )
 
 
 def record_review_started(b: Billing, session: Session, publish: Publish, data: dict) -> None:

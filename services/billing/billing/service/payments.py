@@ -1,7 +1,13 @@
 """Paying an invoice (R5): a payment opened at the provider, idempotent on the caller's key; the
-provider's signed webhook saying how it ended — a capture pays the invoice (or, when the invoice
-no longer owes it, is refunded in full), a refund notice marks a refund paid. The sandbox provider
-plays the payer and the bank in development."""
+provider's webhook saying how it ended — a capture pays the invoice (or, when the invoice no
+longer owes it, is refunded in full), a refund notice marks a refund paid.
+
+The provider is called over the network, so never inside a transaction: a payment is first
+recorded `pending` (committed, the Idempotency-Key pointing at it), then opened at the provider
+(idempotent on our payment id), then its reference recorded. A crash in between leaves a pending
+payment with no reference: the same key resumes it, and the scheduler reconciles it with the
+provider after `BILLING_PROVIDER_LEASE` (jobs.reconcile_openings). The sandbox provider plays the
+payer and the bank in development: a completion is recorded, and the scheduler sends its notice."""
 
 from __future__ import annotations
 
@@ -13,33 +19,35 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from mumaris_shared.auth import Principal
-from mumaris_shared.contracts import PAYMENT_RECEIVED, REFUND_PAID
+from mumaris_shared.contracts import PAYMENT_RECEIVED
 from mumaris_shared.events import isoformat
 
 from ..adapters import repository as repo
+from ..adapters.sandbox import SandboxProvider
 from ..domain.errors import (
+    AmountMismatch,
     IdempotencyKeyReused,
     NoSuch,
     NotYours,
     PaymentNotPending,
+    PaymentOpening,
+    ProviderRefused,
     WebhookReplayed,
-    WebhookUnreachable,
 )
 from ..domain.invoices import InvoiceStatus, check_payable, over_payment_rule
 from ..domain.payments import (
     REFUND_NOTICE,
-    REFUNDED,
     SADAD,
+    IgnoredNotice,
     PaymentRequest,
     PaymentStatus,
     RefundWebhookEvent,
     WebhookEvent,
 )
-from ..domain.refunds import RefundStatus
-from .context import Billing, Publish, request_data, visible_to
-from .settlement import refund_in_full, settle_if_done
+from .context import IGNORED, Billing, Publish, request_data, visible_to
+from .settlement import refund_in_full, settle_if_done, settle_refund
 
-IGNORED = "ignored"  # a webhook's effect when it changes nothing
+Answer = tuple[int, dict]
 
 
 def start_payment(
@@ -50,16 +58,32 @@ def start_payment(
     key: str,
     fingerprint: str,
     answer: Callable[[Row], dict],
-) -> tuple[int, dict]:
-    """A pending payment of the invoice at the provider, answered as `answer` renders it.
+) -> Answer:
+    """A pending payment of the invoice, opened at the provider, answered as `answer` renders it.
     Repeating the call with the same Idempotency-Key and the same request answers what the first
-    answered, doing nothing."""
+    answered, doing nothing; if the first stopped before answering, the repeat finishes it."""
+    stored, payment_id = _record_payment(b, principal, invoice_id, method, key, fingerprint)
+    if stored is not None:
+        return stored
+    open_at_provider(b, payment_id)
+    with b.db.transaction() as session:
+        body = answer(repo.payment(session, payment_id))
+        repo.store_answer(session, principal.id, key, 201, body)
+    return 201, body
+
+
+def _record_payment(
+    b: Billing, principal: Principal, invoice_id: str, method: str, key: str, fingerprint: str
+) -> tuple[Answer | None, str]:
+    """The payment this call is about, recorded `pending` and committed before the provider hears
+    of it: a new one, or (the same key again) the one the first call recorded, with its stored
+    answer when it got that far."""
     now = b.clock()
     try:
         with b.db.transaction() as session:
-            stored = _stored_answer(session, principal, key, fingerprint)
-            if stored is not None:
-                return stored
+            known = _known_key(session, principal, key, fingerprint)
+            if known is not None:
+                return known
             invoice = repo.invoice(session, invoice_id)
             if invoice is None:
                 raise NoSuch("invoice")
@@ -68,42 +92,71 @@ def start_payment(
             repo.fee_account(session, invoice.application_number, lock=True)
             invoice = repo.invoice(session, invoice_id)  # as it is now that no one else changes it
             check_payable(invoice.status)
-            bill_number = invoice.sadad_bill_number if method == SADAD else None
-            request = PaymentRequest(
-                id=repo.new_id(), method=method, amount_halalas=invoice.amount_halalas, bill_number=bill_number
-            )
-            payment = repo.add_payment(
+            payment_id = repo.new_id()
+            repo.add_payment(
                 session,
-                id=request.id,
+                id=payment_id,
                 invoice_id=invoice.id,
                 account_id=principal.id,
                 method=method,
                 amount_halalas=invoice.amount_halalas,
                 status=PaymentStatus.PENDING,
                 provider=b.provider.name,
-                provider_reference=b.provider.start(request),
-                bill_number=bill_number,
+                bill_number=invoice.sadad_bill_number if method == SADAD else None,
                 created_at=now,
             )
-            body = answer(payment)
-            repo.store_answer(session, principal.id, key, fingerprint, 201, body, now)
+            repo.remember_key(session, principal.id, key, fingerprint, payment_id, now)
+            return None, payment_id
     except IntegrityError:
-        # The same key, used concurrently: the other call stored its answer first.
+        # The same key, used concurrently: the other call recorded its payment first.
         with b.db.transaction() as session:
-            stored = _stored_answer(session, principal, key, fingerprint)
-        if stored is None:
+            known = _known_key(session, principal, key, fingerprint)
+        if known is None:
             raise
-        return stored
-    return 201, body
+        return known
 
 
-def _stored_answer(session: Session, principal: Principal, key: str, fingerprint: str) -> tuple[int, dict] | None:
+def _known_key(session: Session, principal: Principal, key: str, fingerprint: str) -> tuple[Answer | None, str] | None:
     stored = repo.stored_answer(session, principal.id, key)
     if stored is None:
         return None
     if stored.fingerprint != fingerprint:
         raise IdempotencyKeyReused()
-    return stored.status_code, stored.response
+    return ((stored.status_code, stored.response) if stored.response is not None else None), stored.payment_id
+
+
+def open_at_provider(b: Billing, payment_id: str) -> None:
+    """Open a recorded payment at the provider (unless it is open already) and record its reference.
+    The opening is claimed first for `BILLING_PROVIDER_LEASE`, so two calls never open one payment
+    at once: the second is told so (409) at once instead of waiting."""
+    now = b.clock()
+    with b.db.transaction() as session:
+        payment = repo.payment(session, payment_id)
+        if payment.provider_reference is not None or payment.status != PaymentStatus.PENDING:
+            return
+        if not repo.claim_opening(session, payment_id, now, now - b.settings.provider_lease):
+            raise PaymentOpening()
+        invoice = repo.invoice(session, payment.invoice_id)
+    request = PaymentRequest(
+        id=payment.id,
+        method=payment.method,
+        amount_halalas=payment.amount_halalas,
+        bill_number=payment.bill_number,
+        description=f"Mumaris {invoice.kind} fee, request {invoice.application_number}",
+        expires_at=invoice.due_at,
+    )
+    try:
+        started = b.provider.start(request)  # no transaction open: this may take the provider's timeouts
+    except ProviderRefused:
+        with b.db.transaction() as session:  # the provider said no: this payment will not be
+            repo.update_payment(session, payment_id, status=PaymentStatus.FAILED, completed_at=b.clock())
+        raise
+    except Exception:
+        with b.db.transaction() as session:  # let the same key try again at once
+            repo.update_payment(session, payment_id, opening_at=None)
+        raise
+    with b.db.transaction() as session:
+        repo.record_opened(session, payment_id, started.reference, started.redirect_url)
 
 
 def payment(b: Billing, principal: Principal, payment_id: str) -> Row:
@@ -112,32 +165,37 @@ def payment(b: Billing, principal: Principal, payment_id: str) -> Row:
 
 
 def complete_sandbox_payment(b: Billing, principal: Principal, payment_id: str, outcome: str) -> dict:
-    """Play the payer and the bank: the sandbox settles the payment with `outcome` and calls
-    the webhook. No transaction is open while it does (the webhook opens its own)."""
-    if b.settings.payment_provider != "sandbox":
+    """Play the payer and the bank: the sandbox's outcome for the payment is recorded, once, and
+    the scheduler sends its signed notice to the webhook (jobs.deliver_sandbox_notices), as a
+    gateway would, a moment later. Nothing here waits for the webhook."""
+    if not isinstance(b.provider, SandboxProvider):
         raise NoSuch("sandbox")
     with b.db.transaction() as session:
         found = repo.payment(session, payment_id)
-    if found is None:
-        raise NoSuch("payment")
-    if found.account_id != principal.id:
-        raise NotYours("this payment is not yours")
-    if found.status != PaymentStatus.PENDING:
-        raise PaymentNotPending(found.status)
-    try:
-        status, webhook_answer = b.provider.complete(payment_id, outcome)
-    except OSError as exc:
-        raise WebhookUnreachable(b.settings.webhook_url, str(exc)) from None
-    return {"payment": payment_id, "outcome": outcome, "webhook": {"status": status, "answer": webhook_answer}}
+        if found is None:
+            raise NoSuch("payment")
+        if found.account_id != principal.id:
+            raise NotYours("this payment is not yours")
+        if found.status != PaymentStatus.PENDING or found.sandbox_outcome is not None:
+            raise PaymentNotPending(found.status, found.sandbox_outcome)
+        if not repo.play_sandbox_outcome(session, payment_id, outcome, b.clock()):
+            raise PaymentNotPending(found.status, outcome)  # completed by a concurrent call a moment ago
+    return {"payment": payment_id, "outcome": outcome}
 
 
-def receive_webhook(b: Billing, headers: Mapping[str, str], body: bytes) -> dict:
-    """The provider tells how a payment ended. Signed and fresh, seen once: a captured payment
-    pays its invoice, or — when the invoice no longer owes it — is refunded in full."""
-    event = b.provider.verify_webhook(headers, body)
-    if isinstance(event, RefundWebhookEvent):
-        return _receive_refund_notice(b, event)
-    return _receive_payment_notice(b, event)
+def receive_webhook(b: Billing, provider: str, headers: Mapping[str, str], body: bytes) -> dict:
+    """The provider tells how a payment or a refund ended. Proven to come from it (and, where the
+    provider asks for it, confirmed with it: no transaction is open while that happens), and seen
+    once: a captured payment pays its invoice, or — when the invoice no longer owes it — is
+    refunded in full."""
+    if provider != b.provider.name:
+        raise NoSuch("webhook")
+    notice = b.provider.verify_webhook(headers, body)
+    if isinstance(notice, IgnoredNotice):
+        return {"id": notice.id, "effect": IGNORED}
+    if isinstance(notice, RefundWebhookEvent):
+        return _receive_refund_notice(b, notice)
+    return _receive_payment_notice(b, notice)
 
 
 def _receive_payment_notice(b: Billing, event: WebhookEvent) -> dict:
@@ -146,25 +204,30 @@ def _receive_payment_notice(b: Billing, event: WebhookEvent) -> dict:
         with b.transaction() as (session, publish):
             if repo.webhook_seen(session, event.id):
                 raise WebhookReplayed()
+            if event.payment_id is not None:
+                found = repo.payment(session, event.payment_id)
+            else:
+                found = repo.payment_by_reference(session, b.provider.name, event.reference)
+            if found is None:
+                raise NoSuch("payment")
+            if event.amount_halalas is not None and event.amount_halalas != found.amount_halalas:
+                raise AmountMismatch(found.amount_halalas, event.amount_halalas)
             # Written first: a concurrent delivery of the same event waits on it, then fails.
             repo.add_webhook_event(
                 session,
                 id=event.id,
                 provider=b.provider.name,
-                payment_id=event.payment_id,
+                payment_id=found.id,
                 outcome=event.outcome,
                 occurred_at=event.occurred_at,
                 received_at=now,
                 effect=IGNORED,
             )
-            found = repo.payment(session, event.payment_id)
-            if found is None:
-                raise NoSuch("payment")
-            effect = _settle_payment(b, session, publish, found, event.outcome, now)
+            effect = _settle_payment(b, session, publish, found, event, now)
             repo.set_webhook_effect(session, event.id, effect)
     except IntegrityError:
         raise WebhookReplayed() from None
-    return {"id": event.id, "payment": event.payment_id, "effect": effect}
+    return {"id": event.id, "payment": found.id, "effect": effect}
 
 
 def _receive_refund_notice(b: Billing, event: RefundWebhookEvent) -> dict:
@@ -191,41 +254,35 @@ def _receive_refund_notice(b: Billing, event: RefundWebhookEvent) -> dict:
                 received_at=now,
                 effect=IGNORED,
             )
-            repo.fee_account(session, refund.application_number, lock=True)
-            refund = repo.refund(session, event.refund_id, lock=True)
-            effect = IGNORED
-            if refund.status == RefundStatus.PAYING and event.outcome == REFUNDED:
-                repo.update_refund(session, refund.id, status=RefundStatus.PAID, paid_at=now, next_notice_at=None)
-                publish(
-                    REFUND_PAID,
-                    {
-                        **request_data(refund.application_number, refund.account_id),
-                        "refund_id": refund.id,
-                        "invoice_id": refund.invoice_id,
-                        "amount_halalas": refund.amount_halalas,
-                        "paid_at": isoformat(now),
-                    },
-                )
-                effect = "refund_paid"
-            elif refund.status == RefundStatus.PAYING:
-                repo.update_refund(session, refund.id, status=RefundStatus.PAYOUT_FAILED, next_notice_at=None)
-                effect = "refund_failed"
+            effect = settle_refund(session, publish, refund, event.outcome, now)
             repo.set_webhook_effect(session, event.id, effect)
     except IntegrityError:
         raise WebhookReplayed() from None
     return {"id": event.id, "payment": refund.payment_id, "refund": refund.id, "effect": effect}
 
 
-def _settle_payment(b: Billing, session: Session, publish: Publish, found: Row, outcome: str, now: datetime) -> str:
+def _settle_payment(
+    b: Billing, session: Session, publish: Publish, found: Row, event: WebhookEvent, now: datetime
+) -> str:
     invoice = repo.invoice(session, found.invoice_id)
     account = repo.fee_account(session, invoice.application_number, lock=True)
     found, invoice = repo.payment(session, found.id), repo.invoice(session, invoice.id)
-    if found.status != PaymentStatus.PENDING:
+    if found.status == PaymentStatus.CAPTURED:
         return IGNORED  # the provider told us before, under another event id
-    if outcome == PaymentStatus.FAILED:
+    if event.outcome == PaymentStatus.FAILED:
+        if found.status == PaymentStatus.FAILED:
+            return IGNORED
         repo.update_payment(session, found.id, status=PaymentStatus.FAILED, completed_at=now)
         return PaymentStatus.FAILED
-    repo.update_payment(session, found.id, status=PaymentStatus.CAPTURED, completed_at=now)
+    # Captured, even after a failure was reported (the payer tried again on the provider's page):
+    # money that moved is never ignored.
+    repo.update_payment(
+        session,
+        found.id,
+        status=PaymentStatus.CAPTURED,
+        completed_at=now,
+        charge_reference=event.charge_reference or found.provider_reference,
+    )
     rule = over_payment_rule(invoice.status)
     if rule is not None:
         refund_in_full(b, session, publish, invoice, found.amount_halalas, rule, now, payment_id=found.id)

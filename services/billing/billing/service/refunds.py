@@ -15,7 +15,15 @@ from mumaris_shared.contracts import Decision
 
 from ..adapters import repository as repo
 from ..domain import refunds as rf
-from ..domain.errors import AlreadyDecided, AmountNotAllowed, InvoiceNotPaid, NoSuch, NotYours, ReasonRequired
+from ..domain.errors import (
+    AlreadyDecided,
+    AmountExceedsPaid,
+    AmountNotAllowed,
+    InvoiceNotPaid,
+    NoSuch,
+    NotYours,
+    ReasonRequired,
+)
 from ..domain.invoices import FeeAccountStatus, InvoiceStatus
 from ..domain.refunds import RefundOrigin, RefundStatus, RequestState
 from .context import BY_RULES, Billing, Publish, visible_to
@@ -187,8 +195,8 @@ def claim_refund(b: Billing, principal: Principal, invoice_id: str, reason: str)
 
 
 def refunds(b: Billing, principal: Principal, application_number: str | None, status: str | None) -> list[Row]:
-    """A request's refunds (its owner or staff), or — staff only — every refund in `status`,
-    oldest first (`pending_review`: the reviewers' queue)."""
+    """A request's refunds (its owner or staff), or — staff only — every refund (in `status`, when
+    named), oldest first (`pending_review`: the reviewers' queue)."""
     with b.db.transaction() as session:
         if application_number is not None:
             visible_to(principal, repo.fee_account(session, application_number), "request")
@@ -227,7 +235,7 @@ def decide_refund(
             paid = repo.payment(session, found.payment_id).amount_halalas
             amount = found.amount_halalas if amount_halalas is None else amount_halalas
             if amount > paid:
-                raise AmountNotAllowed(f"at most what was paid ({paid} halalas) is refunded", f"at most {paid}")
+                raise AmountExceedsPaid(paid)
             status = RefundStatus.APPROVED
         else:
             amount, status = 0, RefundStatus.REJECTED

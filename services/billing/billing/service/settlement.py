@@ -1,5 +1,6 @@
 """What follows from a change of a request's invoices: settled once every fee is paid or waived;
-a fee waived after it was paid, or paid twice, refunded in full; every refund decision announced.
+a fee waived after it was paid, or paid twice, refunded in full; every refund decision announced;
+a refund the provider paid back announced.
 Callers hold the request's fee-account lock (adapters/repository.py)."""
 
 from __future__ import annotations
@@ -10,14 +11,15 @@ from datetime import datetime
 from sqlalchemy.engine import Row
 from sqlalchemy.orm import Session
 
-from mumaris_shared.contracts import FEES_SETTLED, REFUND_DECIDED
+from mumaris_shared.contracts import FEES_SETTLED, REFUND_DECIDED, REFUND_PAID
 from mumaris_shared.events import isoformat
 
 from ..adapters import repository as repo
 from ..domain.exemptions import WaivedBy
 from ..domain.invoices import AFTER_PAYMENT, FeeAccountStatus, InvoiceStatus, fees_settled
+from ..domain.payments import REFUNDED
 from ..domain.refunds import RefundOrigin, RefundStatus
-from .context import BY_RULES, Billing, Publish, request_data
+from .context import BY_RULES, IGNORED, Billing, Publish, request_data
 
 # A refund that gives (or is giving, or gave) money back.
 PAYING_BACK = (RefundStatus.APPROVED, RefundStatus.PAYING, RefundStatus.PAID)
@@ -144,3 +146,28 @@ def announce_refund(b: Billing, publish: Publish, refund: Row) -> None:
             "terms": b.refund_terms(),
         },
     )
+
+
+def settle_refund(session: Session, publish: Publish, refund: Row, outcome: str, now: datetime) -> str:
+    """The provider's word on a refund (its answer, or its webhook): a refund `paying` becomes
+    `paid`, announced once, or `payout_failed` (left for operations, not retried); a refund in any
+    other state is left as it is. Its effect, as the webhook answers it."""
+    repo.fee_account(session, refund.application_number, lock=True)
+    refund = repo.refund(session, refund.id, lock=True)
+    if refund.status != RefundStatus.PAYING:
+        return IGNORED
+    if outcome != REFUNDED:
+        repo.update_refund(session, refund.id, status=RefundStatus.PAYOUT_FAILED, next_notice_at=None)
+        return "refund_failed"
+    repo.update_refund(session, refund.id, status=RefundStatus.PAID, paid_at=now, next_notice_at=None)
+    publish(
+        REFUND_PAID,
+        {
+            **request_data(refund.application_number, refund.account_id),
+            "refund_id": refund.id,
+            "invoice_id": refund.invoice_id,
+            "amount_halalas": refund.amount_halalas,
+            "paid_at": isoformat(now),
+        },
+    )
+    return "refund_paid"

@@ -4,7 +4,9 @@ from ..adapters.deliveries import STATUSES
 
 
 class DeliveryQuery(Schema):
-    recipient = fields.Email(metadata={"description": "only e-mails to this address"})
+    recipient = fields.Email(
+        validate=validate.Length(max=254), metadata={"description": "only e-mails to this address"}
+    )
     status = fields.String(validate=validate.OneOf(STATUSES))
     limit = fields.Integer(
         load_default=50,
