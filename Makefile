@@ -6,7 +6,7 @@ VAR   := $(or $(MUMARIS_VAR_DIR),var)
 TEST_PATHS := $(wildcard shared/tests services/*/tests tests)
 PYTEST_ARGS ?=
 
-.PHONY: install run test lint unit integration e2e staff bench clean
+.PHONY: install run test lint unit integration e2e slow staff bench clean
 
 install:
 	@ops/install.sh
@@ -14,15 +14,28 @@ install:
 run: install
 	$(PY) -m ops.launcher
 
-# Run pytest between `infra.sh up` and `infra.sh down` (down stops only what this up started,
-# whatever pytest's outcome; pytest's exit code is kept; "no tests collected" (5) is a failure).
+# pytest in parallel (pytest-xdist): WORKERS processes, two per CPU by default since most tests
+# wait on a broker, a database or a platform rather than compute. `--dist loadgroup` keeps the
+# tests of one `xdist_group` on one worker (the e2e platform starts once). Each worker makes its
+# own RabbitMQ virtual host and PostgreSQL databases.
+WORKERS ?= $(shell echo $$(( $$(nproc) * 2 )))
+PYTEST := $(PY) -m pytest -n $(WORKERS) --dist loadgroup
+
+# pytest on every test directory; "no tests collected" (exit code 5) is a failure.
+define run_pytest
+	rc=0; $(PYTEST) $(1) $(PYTEST_ARGS) $(TEST_PATHS) || rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "make: pytest collected no tests -- that is a failure" >&2; fi; \
+	exit $$rc
+endef
+
+# pytest between `infra.sh up` and `infra.sh down` (down stops only what this up started, whatever
+# pytest's outcome; pytest's exit code is kept).
 define with_infra
 	@state="$(abspath $(VAR))/infra/make-$$$$"; \
 	export INFRA_STATE_DIR="$$state"; \
 	if ! ops/infra.sh up; then ops/infra.sh down; exit 1; fi; \
-	rc=0; $(PY) -m pytest $(1) $(PYTEST_ARGS) $(TEST_PATHS) || rc=$$?; \
+	( $(call run_pytest,$(1)) ); rc=$$?; \
 	ops/infra.sh down || true; \
-	if [ $$rc -eq 5 ]; then echo "make: pytest collected no tests -- that is a failure" >&2; fi; \
 	exit $$rc
 endef
 
@@ -33,17 +46,25 @@ lint: install
 	$(PY) -m ruff format --check .
 	$(PY) -m mypy
 
+# Everything, slow tier included; the 15 slowest tests are listed at the end (the suite's budget
+# is five minutes on two cores).
 test: install
-	$(call with_infra,)
+	$(call with_infra,--durations=15)
 
+# No server: unit tests never touch RabbitMQ or PostgreSQL (the test plugin refuses one that does).
+# In one process: they are quick and compute-bound, so workers would cost more than they save.
 unit: install
-	$(call with_infra,-m unit)
+	@$(call run_pytest,-m unit -n 0)
 
 integration: install
 	$(call with_infra,-m integration)
 
 e2e: install
 	$(call with_infra,-m e2e)
+
+# The scale and replica tests alone (`make test` runs them too).
+slow: install
+	$(call with_infra,-m slow --durations=15)
 
 # make staff EMAIL=… PASSWORD=… ROLE=reviewer|secretary_general
 # (values reach the command through the environment, so any character is safe in them)

@@ -4,6 +4,9 @@
 #   ops/infra.sh up   [--keep] [rabbitmq] [postgres]   (default: both)
 #   ops/infra.sh down [rabbitmq] [postgres]
 #   ops/infra.sh status
+#   ops/infra.sh rabbitmq-node up   NAME AMQP_PORT DIST_PORT DIR
+#   ops/infra.sh rabbitmq-node down NAME DIR
+#   ops/infra.sh rabbitmq-node ctl  NAME DIR RABBITMQCTL-ARGS...
 #
 # `up` uses a server that already answers on its port and touches nothing; otherwise it starts
 # the operating system's server (installing the package first if its binary is missing) and
@@ -13,6 +16,10 @@
 #
 # `up postgres` also ensures the role mumaris/mumaris (LOGIN CREATEDB), so tests can create
 # databases at postgresql://mumaris:mumaris@127.0.0.1:5432/postgres.
+#
+# `rabbitmq-node` runs an extra RabbitMQ node of one's own beside the shared one, e.g. for tests
+# that stop their broker (see rabbitmq_node_start below); `up`/`down` of the shared servers never
+# touch it, and it never touches them.
 #
 # Settings (environment): MUMARIS_VAR_DIR (var/), INFRA_STATE_DIR (<var>/infra),
 # INFRA_RABBITMQ_PORT (5672), INFRA_POSTGRES_PORT (5432), INFRA_TIMEOUT seconds (120).
@@ -189,6 +196,93 @@ postgres_down() {
     rm -f "$f"
 }
 
+# ---------------------------------------------------------------- extra RabbitMQ nodes
+# A node of one's own: its name (NAME@localhost), its AMQP port on 127.0.0.1, its Erlang
+# distribution port, and DIR holding everything it has (data, logs, pid file, its Erlang cookie,
+# its empty plugin list and configuration), so that nothing of the shared node's is read or
+# written. The shared epmd (4369) is shared: it only maps node names to distribution ports.
+# Several nodes may run at once (one per test worker; the nodes of a cluster).
+# INFRA_NODE_COOKIE (environment) sets the Erlang cookie, for nodes that must talk to each other
+# (a cluster needs one cookie on every node); otherwise each DIR gets a random one.
+
+rabbitmq_bin() { # the real script, not Debian's wrapper (which runs as the rabbitmq user in its home)
+    if [ -x "/usr/lib/rabbitmq/bin/$1" ]; then echo "/usr/lib/rabbitmq/bin/$1"; else command -v "$1"; fi
+}
+
+rabbitmq_node_ctl() { # name dir rabbitmqctl-args...
+    local name="$1" dir="$2"
+    shift 2
+    HOME="$dir" "$(rabbitmq_bin rabbitmqctl)" -q -n "$name@localhost" "$@"
+}
+
+rabbitmq_node_start() { # name amqp_port dist_port dir
+    local name="$1" amqp_port="$2" dist_port="$3" dir="$4"
+    [ -n "$name" ] && [ -n "$amqp_port" ] && [ -n "$dist_port" ] && [ -n "$dir" ] \
+        || die "usage: rabbitmq-node up NAME AMQP_PORT DIST_PORT DIR"
+    ensure_pkg rabbitmq-server rabbitmq-server
+    local port
+    for port in "$amqp_port" "$dist_port"; do
+        port_open 127.0.0.1 "$port" && die "rabbitmq-node $name: port $port is taken"
+    done
+    mkdir -p "$dir"
+    dir="$(cd "$dir" && pwd)"
+    if [ ! -f "$dir/.erlang.cookie" ]; then
+        (umask 077 && printf '%s' "${INFRA_NODE_COOKIE:-$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')}" \
+            > "$dir/.erlang.cookie")
+    fi
+    echo '[].' > "$dir/enabled_plugins"
+    : > "$dir/rabbitmq.conf"
+    : > "$dir/rabbitmq-env.conf"
+    rm -f "$dir/pid"
+    log "rabbitmq-node $name: starting (amqp 127.0.0.1:$amqp_port, distribution $dist_port, in $dir)"
+    HOME="$dir" \
+        RABBITMQ_NODENAME="$name@localhost" \
+        RABBITMQ_NODE_IP_ADDRESS=127.0.0.1 \
+        RABBITMQ_NODE_PORT="$amqp_port" \
+        RABBITMQ_DIST_PORT="$dist_port" \
+        RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS="-kernel inet_dist_use_interface {127,0,0,1}" \
+        RABBITMQ_MNESIA_BASE="$dir/mnesia" \
+        RABBITMQ_LOG_BASE="$dir/log" \
+        RABBITMQ_PID_FILE="$dir/pid" \
+        RABBITMQ_ENABLED_PLUGINS_FILE="$dir/enabled_plugins" \
+        RABBITMQ_CONFIG_FILE="$dir/rabbitmq.conf" \
+        RABBITMQ_ADVANCED_CONFIG_FILE="$dir/advanced.config" \
+        RABBITMQ_CONF_ENV_FILE="$dir/rabbitmq-env.conf" \
+        "$(rabbitmq_bin rabbitmq-server)" -detached >&2 \
+        || die "rabbitmq-node $name: rabbitmq-server -detached failed"
+    # `wait` follows the pid file, so a node that dies while starting fails here, not at the timeout
+    if ! rabbitmq_node_ctl "$name" "$dir" wait --timeout "$TIMEOUT" "$dir/pid" >&2; then
+        tail -n 20 "$dir"/log/*.log >&2 2>/dev/null || true
+        rabbitmq_node_stop "$name" "$dir"
+        die "rabbitmq-node $name: did not start (log in $dir/log)"
+    fi
+    log "rabbitmq-node $name: up on 127.0.0.1:$amqp_port (pid $(cat "$dir/pid"))"
+}
+
+rabbitmq_node_stop() { # name dir
+    local name="$1" dir="$2"
+    [ -n "$name" ] && [ -n "$dir" ] || die "usage: rabbitmq-node down NAME DIR"
+    local pid
+    pid="$(cat "$dir/pid" 2>/dev/null)" || pid=""
+    pid_alive "$pid" || { log "rabbitmq-node $name: not running"; return 0; }
+    log "rabbitmq-node $name: stopping (pid $pid)"
+    timeout 60 env HOME="$dir" "$(rabbitmq_bin rabbitmqctl)" -q -n "$name@localhost" shutdown >&2 || true
+    if pid_alive "$pid"; then kill -TERM "$pid" 2>/dev/null || true; sleep 3; fi
+    if pid_alive "$pid"; then kill -KILL "$pid" 2>/dev/null || true; fi
+    rm -f "$dir/pid"
+}
+
+rabbitmq_node() { # up|down|ctl args...
+    local action="${1:-}"
+    shift || true
+    case "$action" in
+        up) rabbitmq_node_start "$@" ;;
+        down) rabbitmq_node_stop "$@" ;;
+        ctl) [ $# -ge 3 ] || die "usage: rabbitmq-node ctl NAME DIR RABBITMQCTL-ARGS..."; rabbitmq_node_ctl "$@" ;;
+        *) die "usage: rabbitmq-node up NAME AMQP_PORT DIST_PORT DIR | down NAME DIR | ctl NAME DIR ARGS..." ;;
+    esac
+}
+
 # ---------------------------------------------------------------- status
 status() {
     local name port
@@ -233,5 +327,10 @@ case "$cmd" in
         rmdir "$STATE_DIR" 2>/dev/null || true
         ;;
     status) status ;;
-    *) echo "usage: $0 up [--keep] [rabbitmq] [postgres] | down [rabbitmq] [postgres] | status" >&2; exit 2 ;;
+    rabbitmq-node) rabbitmq_node "$@" ;;
+    *)
+        echo "usage: $0 up [--keep] [rabbitmq] [postgres] | down [rabbitmq] [postgres] | status" >&2
+        echo "       $0 rabbitmq-node up NAME AMQP_PORT DIST_PORT DIR | down NAME DIR | ctl NAME DIR ARGS..." >&2
+        exit 2
+        ;;
 esac

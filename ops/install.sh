@@ -4,8 +4,9 @@
 #      the Amiri font (fonts-hosny-amiri) and, for its test, pdftoppm/pdftotext (poppler-utils)
 #      (apt, only when missing);
 #   2. .venv at the repo root with requirements-dev.txt (the runtime requirements.txt plus the test
-#      and lint tools) and, editable and --no-deps, shared/ and
-#      services/<name>/ (each only once it has a pyproject.toml).
+#      and lint tools) and, editable and --no-deps, shared/, shared/testing/ (the test fixtures, a
+#      pytest plugin: for development only, no Dockerfile installs it) and services/<name>/ (each
+#      only once it has a pyproject.toml).
 # Python packages are reinstalled only when a requirements file or a pyproject.toml changed
 # (hash stamp in .venv/.mumaris-install-stamp). Settings: PYTHON (python3), SKIP_APT=1.
 set -euo pipefail
@@ -15,7 +16,7 @@ cd "$ROOT"
 PYTHON="${PYTHON:-python3}"
 VENV="$ROOT/.venv"
 STAMP="$VENV/.mumaris-install-stamp"
-EDITABLE_DIRS=(shared services/accounts services/applications services/billing services/notifications)
+EDITABLE_DIRS=(shared shared/testing services/accounts services/applications services/billing services/notifications)
 
 log() { echo "install: $*" >&2; }
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }

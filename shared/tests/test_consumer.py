@@ -1,5 +1,6 @@
-"""The consumer against a real RabbitMQ, on SQLite and PostgreSQL: repeats are skipped, failures
-climb the retry ladder and are parked, parked messages can be listed and replayed."""
+"""The consumer against a real RabbitMQ, on SQLite (and on PostgreSQL where the inbox and the outbox
+are at work): repeats are skipped, failures climb the retry ladder and are parked, parked messages
+can be listed and replayed."""
 
 from datetime import timedelta
 
@@ -8,7 +9,7 @@ import pytest
 from mumaris_shared import parking
 from mumaris_shared.broker import persistent
 from mumaris_shared.events import EXCHANGE, Event
-from mumaris_shared.testing import wait_until as _wait_until
+from mumaris_testing import wait_until as _wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -40,6 +41,7 @@ def _send(channel, event: Event, body: bytes | None = None):
     )
 
 
+@pytest.mark.postgres
 def test_an_event_delivered_twice_is_handled_once(
     runtime, consume, amqp_channel, event_waiter, write_note, notes_written
 ):
@@ -55,6 +57,7 @@ def test_an_event_delivered_twice_is_handled_once(
     assert handled.count(event.id) == 1
 
 
+@pytest.mark.postgres
 def test_a_failing_handler_is_retried_then_parked_while_others_are_served(
     runtime, consume, amqp_channel, rabbitmq_url, write_note, notes_written
 ):
@@ -111,6 +114,7 @@ def test_a_message_that_is_not_an_event_is_parked_at_once(runtime, consume, amqp
     assert parked["error"].startswith("malformed") and parked["attempts"] == 0
 
 
+@pytest.mark.postgres
 def test_follow_up_events_are_published_through_the_outbox_with_causation(runtime, consume, amqp_channel):
     consume({"test.thing_happened": lambda ctx: ctx.publish("test.reaction", {"to": ctx.event.id})})
     event = Event(type="test.thing_happened", data={}, producer="test")

@@ -1,4 +1,5 @@
-"""The outbox and relay against a real RabbitMQ, on SQLite and PostgreSQL."""
+"""The outbox and relay against a real RabbitMQ, on SQLite and PostgreSQL (every test: they branch
+on the backend throughout, for claiming, committing and waking)."""
 
 import threading
 from collections import Counter
@@ -10,7 +11,7 @@ from mumaris_shared.broker import ConfirmingPublisher, PublishFailed
 from mumaris_shared.events import EXCHANGE
 from mumaris_shared.outbox import Relay
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.postgres]
 
 
 def _publish(runtime, count, event_type="test.thing_happened"):

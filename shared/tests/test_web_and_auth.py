@@ -143,17 +143,20 @@ def test_alg_none_token_is_401(tmp_path):
     _assert_error(_app(tmp_path).get("/v1/whoami", headers=_bearer(unsigned)), 401, "invalid_token")
 
 
+# Signed when the test runs, not when it is collected: a token made at collection could expire
+# before its test runs, and each xdist worker would sign (and name) it differently.
 @pytest.mark.parametrize(
-    "token",
+    "how",
     [
-        _token(key=OTHER_KEY),  # signed by someone else
-        _token(kid="unknown"),  # a key we never published
-        _token(aud="another-system"),  # meant for someone else
-        _token(iss="someone-else"),
+        {"key": OTHER_KEY},  # signed by someone else
+        {"kid": "unknown"},  # a key we never published
+        {"aud": "another-system"},  # meant for someone else
+        {"iss": "someone-else"},
     ],
+    ids=["another key", "unknown kid", "another audience", "another issuer"],
 )
-def test_tokens_not_ours_are_401(tmp_path, token):
-    _assert_error(_app(tmp_path).get("/v1/whoami", headers=_bearer(token)), 401, "invalid_token")
+def test_tokens_not_ours_are_401(tmp_path, how):
+    _assert_error(_app(tmp_path).get("/v1/whoami", headers=_bearer(_token(**how))), 401, "invalid_token")
 
 
 def test_a_role_the_route_requires_is_checked(tmp_path):

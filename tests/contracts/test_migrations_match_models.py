@@ -12,6 +12,7 @@ from mumaris_shared.migrations import upgrade
 pytestmark = pytest.mark.integration
 
 
+@pytest.mark.postgres
 @pytest.mark.parametrize("service", ["accounts", "applications", "billing", "notifications"])
 def test_migrated_database_matches_the_declared_tables(service, database_url):
     upgrade(service, database_url)

@@ -12,6 +12,7 @@ pytestmark = pytest.mark.integration
 SERVICES = ["accounts", "applications", "billing", "notifications"]
 
 
+@pytest.mark.postgres
 @pytest.mark.parametrize("service", SERVICES)
 def test_a_migrated_service_is_alive_ready_measured_and_documented(service, database_url, rabbitmq_url, monkeypatch):
     monkeypatch.setenv("RABBITMQ_URL", rabbitmq_url)

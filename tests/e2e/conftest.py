@@ -33,9 +33,28 @@ def start_platform(rabbitmq_url, var_dir, **settings):
     )
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
+def pytest_collection_modifyitems(items):
+    # The package's platform is 13 processes and nginx: under xdist, every test on it goes to one
+    # worker, so that it starts once.
+    for item in items:
+        if "platform" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.xdist_group("platform"))
+
+
 @pytest.fixture(scope="package")
 def platform(broker, tmp_path_factory):
-    with start_platform(broker.url, tmp_path_factory.mktemp("platform")) as running:
+    # A virtual host of its own: the queues it declares (with e2e retry delays) outlive it, and
+    # the integration tests that run on this worker use the worker's own.
+    with start_platform(broker.new_url(), tmp_path_factory.mktemp("platform")) as running:
+        yield running
+
+
+@pytest.fixture
+def platform_on_private_broker(private_broker, tmp_path_factory):
+    """A platform on this worker's private broker, for a test that stops it (`private_broker.stop()`):
+    the shared broker, and every other test on it, never sees the outage."""
+    with start_platform(private_broker.new_url(), tmp_path_factory.mktemp("platform")) as running:
         yield running
 
 
@@ -157,7 +176,7 @@ class Gateway:
 
     def invoices(self, token, number, count=2):
         """The request's invoices, once billing has issued them (it learns of the request by event)."""
-        from mumaris_shared.testing import wait_until
+        from mumaris_testing import wait_until
 
         found = {}
 
@@ -188,7 +207,7 @@ class Gateway:
         return payment.json()
 
     def status_becomes(self, token, number, status, timeout=60):
-        from mumaris_shared.testing import wait_until
+        from mumaris_testing import wait_until
 
         def reached():
             return (

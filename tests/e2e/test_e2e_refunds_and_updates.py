@@ -5,7 +5,7 @@ import uuid
 
 import pytest
 
-from mumaris_shared.testing import wait_until
+from mumaris_testing import wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -233,6 +233,7 @@ def test_withdrawing_after_the_window_gives_nothing_back(start_another_platform,
         assert (refund["status"], refund["rule"], refund["amount_halalas"]) == ("rejected", "refund_window_passed", 0)
 
 
+@pytest.mark.slow
 def test_two_billing_replicas_evaluating_one_withdrawal_pay_out_once(
     start_another_platform, gateway_for, make_postgres_database
 ):
@@ -240,7 +241,7 @@ def test_two_billing_replicas_evaluating_one_withdrawal_pay_out_once(
 
     from mumaris_shared.broker import connection_parameters, persistent
     from mumaris_shared.events import EXCHANGE
-    from mumaris_shared.testing import EventWaiter
+    from mumaris_testing import EventWaiter
 
     with (
         start_another_platform(replicas={"billing": 2}, BILLING_DATABASE_URL=make_postgres_database()) as platform,

@@ -36,14 +36,17 @@ def _exactly_one_code_mail_each(gateway, emails):
     assert {email: len(gateway.mails_to(email)) for email in emails} == {email: 1 for email in emails}
 
 
-def test_accounts_registered_while_the_broker_is_down_all_get_their_email_once(gateway, broker):
-    broker.stop()
+def test_accounts_registered_while_the_broker_is_down_all_get_their_email_once(
+    platform_on_private_broker, gateway_for, private_broker
+):
+    gateway = gateway_for(platform_on_private_broker)
+    private_broker.stop()
     try:
         emails = _register_many(gateway, 10)  # the web keeps working: events wait in the outbox
         not_ready = gateway.call("GET", "/api/accounts/readyz")
         gateway.expect_error(not_ready, 503, "not_ready")
     finally:
-        broker.start()
+        private_broker.start()
     _exactly_one_code_mail_each(gateway, emails)
 
 
@@ -58,13 +61,13 @@ def test_a_process_killed_mid_work_loses_and_doubles_nothing(gateway, platform, 
     _exactly_one_code_mail_each(gateway, emails)
 
 
-def test_an_event_whose_handler_always_fails_is_parked_and_others_still_flow(gateway, platform, broker):
+def test_an_event_whose_handler_always_fails_is_parked_and_others_still_flow(gateway, platform):
     poison = Event(
         type="accounts.verification_code_issued",
         producer="accounts",
         data={"account_id": str(uuid.uuid4()), "email": "nobody@example.sa"},
     )  # no code, no name
-    connection = pika.BlockingConnection(connection_parameters(broker.url))
+    connection = pika.BlockingConnection(connection_parameters(platform.child_env["RABBITMQ_URL"]))
     try:
         channel = connection.channel()
         channel.confirm_delivery()
@@ -92,7 +95,7 @@ def test_an_event_whose_handler_always_fails_is_parked_and_others_still_flow(gat
         )
         return [json.loads(line) for line in listed.stdout.splitlines()]
 
-    from mumaris_shared.testing import wait_until
+    from mumaris_testing import wait_until
 
     wait_until(lambda: any(p["message_id"] == poison.id for p in parked()), timeout=60, interval=0.5)
     [entry] = [p for p in parked() if p["message_id"] == poison.id]

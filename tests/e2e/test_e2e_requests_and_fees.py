@@ -183,7 +183,7 @@ def test_an_unpaid_request_is_reminded_then_cancelled_and_a_late_payment_refused
         number = gateway.new_request(token, category="registrar")
         invoices = gateway.invoices(token, number)
 
-        from mumaris_shared.testing import wait_until
+        from mumaris_testing import wait_until
 
         wait_until(lambda: len(gateway.mails_about(person["email"], "Reminder:", number)) == 2, timeout=30)
         gateway.status_becomes(token, number, "cancelled", timeout=30)

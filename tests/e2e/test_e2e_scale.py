@@ -1,15 +1,16 @@
-"""Billing scaled out: two web processes, two consumers, two relays and two schedulers on one
+"""Billing and notifications scaled out: two of every billing process (web, consumer, relay,
+scheduler) and two of every notifications process (consumer and mailer among them), each service on
 PostgreSQL, and a thousand requests whose deadlines pass together. Each must be reminded once,
-cancelled once, and e-mailed once about it."""
+cancelled once, and e-mailed once about it, whichever replica did the work."""
 
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from mumaris_shared.testing import EventWaiter, wait_until
+from mumaris_testing import EventWaiter, wait_until
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 REQUESTS = 1000
 
@@ -23,7 +24,7 @@ def test_a_thousand_deadlines_passing_together_cancel_each_request_exactly_once(
     }
     with (
         start_another_platform(
-            replicas={"billing": 2},
+            replicas={"billing": 2, "notifications": 2},
             BILLING_PAYMENT_DEADLINE="PT40S",
             BILLING_REMINDERS="PT5S",
             BILLING_SCHEDULER_INTERVAL="PT0.5S",
@@ -32,6 +33,7 @@ def test_a_thousand_deadlines_passing_together_cancel_each_request_exactly_once(
         EventWaiter(platform.child_env["RABBITMQ_URL"]) as events,
     ):
         assert {"billing-web-2", "billing-consumer-2", "billing-scheduler-2"} <= set(platform.processes)
+        assert {"notifications-consumer-2", "notifications-mailer-2"} <= set(platform.processes)
         gateway = gateway_for(platform)
         person, token = gateway.active_account()
 

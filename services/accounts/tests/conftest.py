@@ -1,5 +1,6 @@
-"""Fixtures for the accounts integration tests: a migrated database on each backend, the app on
-it with a clock the test moves, and helpers to read what was stored and published."""
+"""Fixtures for the accounts integration tests: a migrated database (SQLite; PostgreSQL too for
+tests marked `postgres`), the app on it with a clock the test moves, and helpers to read what was
+stored and published."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from accounts.bootstrap import runtime as make_runtime
 from mumaris_shared.events import utcnow
 from mumaris_shared.migrations import upgrade
 from mumaris_shared.runtime import Runtime
-from mumaris_shared.testing import Clock, stored_rows
+from mumaris_testing import Clock, stored_rows
 
 PASSWORD = "correct horse battery"
 MADE_AT_FIRST_NEED = {"signing_keys", "server_secrets"}

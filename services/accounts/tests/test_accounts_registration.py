@@ -1,4 +1,5 @@
-"""Registration, activation by code and resending codes, on both database backends."""
+"""Registration, activation by code and resending codes (on PostgreSQL too where SQL
+compares times: tests marked `postgres`)."""
 
 from datetime import timedelta
 
@@ -6,7 +7,7 @@ import pytest
 
 from mumaris_shared.broker import ConfirmingPublisher
 from mumaris_shared.outbox import Relay
-from mumaris_shared.testing import assert_error
+from mumaris_testing import assert_error
 
 pytestmark = pytest.mark.integration
 
@@ -27,6 +28,7 @@ def test_migrated_service_is_alive_ready_and_documented(service, rabbitmq_url, m
     assert "mumaris_outbox_pending" in service.client.get("/metrics").get_data(as_text=True)
 
 
+@pytest.mark.postgres
 def test_register_verify_login_and_see_oneself(service):
     registered = service.register(email="  Sara@Example.com ")
     assert registered.status_code == 201
@@ -207,6 +209,7 @@ def test_verifying_an_active_account_is_a_conflict(service):
     assert_error(response, 409, "already_active")
 
 
+@pytest.mark.postgres
 def test_resend_within_a_minute_is_too_soon_and_changes_nothing(service):
     service.register()
     service.clock.advance(timedelta(seconds=15))
@@ -233,6 +236,7 @@ def test_new_code_voids_the_old_one(service):
     )
 
 
+@pytest.mark.postgres
 def test_at_most_five_resends_an_hour(service):
     service.register()
     for _ in range(5):

@@ -13,7 +13,7 @@ from werkzeug.serving import make_server
 from mumaris_shared.auth import TokenVerifier
 from mumaris_shared.config import TOKEN_AUDIENCE, TOKEN_ISSUER
 from mumaris_shared.events import utcnow
-from mumaris_shared.testing import assert_error
+from mumaris_testing import assert_error
 
 pytestmark = pytest.mark.integration
 
@@ -59,6 +59,7 @@ def test_wrong_credentials_are_unauthorised_and_only_the_try_is_recorded(service
     }
 
 
+@pytest.mark.postgres
 def test_sixth_login_after_five_failures_waits_even_with_the_right_password(service):
     service.register_active()
     for _ in range(5):
@@ -73,6 +74,7 @@ def test_sixth_login_after_five_failures_waits_even_with_the_right_password(serv
     assert service.login().status_code == 200
 
 
+@pytest.mark.postgres
 def test_login_throttle_is_shared_by_every_replica(service, database_url):
     from accounts.app import create_app
     from accounts.bootstrap import runtime

@@ -1,6 +1,6 @@
-"""Fixtures for the applications integration tests: a migrated database on each backend, the app
-on it with a clock the test moves and test-signed tokens, the consumer's handlers called directly,
-and helpers to read what was stored and published."""
+"""Fixtures for the applications integration tests: a migrated database (SQLite; PostgreSQL too
+for tests marked `postgres`), the app on it with a clock the test moves and test-signed tokens, the
+consumer's handlers called directly, and helpers to read what was stored and published."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ from applications.settings import Settings
 from mumaris_shared.events import Event, isoformat, utcnow
 from mumaris_shared.migrations import upgrade
 from mumaris_shared.runtime import Runtime
-from mumaris_shared.testing import Clock, TestTokens, assert_error, stored_rows
+from mumaris_testing import Clock, TestTokens, assert_error, stored_rows
 
 TOKENS = TestTokens()
 APPLICANT, OTHER_APPLICANT, REVIEWER, OTHER_REVIEWER, SECRETARY = (

@@ -1,4 +1,4 @@
-"""Data updates of an approved request (R11) through the API, on both database backends: approved,
+"""Data updates of an approved request (R11) through the API: approved,
 the new data replaces the old and the old stays in the history; rejected, nothing changes; every
 refusal answers with the one error shape and changes nothing stored."""
 
@@ -344,6 +344,7 @@ def test_the_queue_lists_requests_and_updates_longest_waiting_first(service):
     ]
 
 
+@pytest.mark.postgres
 def test_two_updates_submitted_at_once_open_one(service):
     _, membership_number = service.membership()
     app = service.client.application

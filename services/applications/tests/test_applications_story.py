@@ -1,4 +1,5 @@
-"""A request's whole life through the API and the consumer's handlers, on both database backends."""
+"""A request's whole life through the API and the consumer's handlers (the story, races and
+number collisions on PostgreSQL too)."""
 
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
@@ -20,6 +21,7 @@ def contract_data(event: dict) -> dict:
     return event["data"]
 
 
+@pytest.mark.postgres
 def test_create_submit_pay_review_and_approve(service):
     people = service.people
     created = service.create()
@@ -196,6 +198,7 @@ def test_the_service_documents_its_routes(service):
     } <= set(paths)
 
 
+@pytest.mark.postgres
 def test_a_membership_number_already_held_is_never_issued_twice(service, monkeypatch):
     first = service.decided("approve")
     held = service.get(f"/v1/applications/{first}", service.people.applicant).json["membership_number"]
@@ -209,6 +212,7 @@ def test_a_membership_number_already_held_is_never_issued_twice(service, monkeyp
     assert [e["status"] for e in approved.json["timeline"]].count("approved") == 1
 
 
+@pytest.mark.postgres
 def test_two_reviewers_taking_one_request_at_once_leave_it_with_one(service):
     number = service.under_review()
     app = service.client.application

@@ -1,6 +1,7 @@
-"""Fixtures for the billing integration tests: a migrated database on each backend, the app on it
-with a clock the test moves, the sandbox's webhook calls routed through the test client, the
-event handlers run as the consumer runs them, and helpers to read what was stored and published."""
+"""Fixtures for the billing integration tests: a migrated database (SQLite; PostgreSQL too for
+tests marked `postgres`), the app on it with a clock the test moves, the sandbox's webhook calls
+routed through the test client, the event handlers run as the consumer runs them, and helpers to
+read what was stored and published."""
 
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ from mumaris_shared.consumer import Consumer
 from mumaris_shared.events import Event, isoformat
 from mumaris_shared.migrations import upgrade
 from mumaris_shared.runtime import Runtime
-from mumaris_shared.testing import Clock, TestTokens, assert_error, stored_rows
+from mumaris_testing import Clock, TestTokens, assert_error, stored_rows
 
 TOKENS = TestTokens()
 WEBHOOK_URL = "http://billing.test/v1/webhooks/sandbox"

@@ -1,4 +1,4 @@
-"""Exemptions, waivers and withdrawal: before or after the invoices exist, on both backends."""
+"""Exemptions, waivers and withdrawal: before or after the invoices exist."""
 
 import pytest
 
@@ -134,6 +134,7 @@ def test_a_waiver_of_both_fees_settles_the_request_at_once(billing, waived_befor
     assert billing.rows("fee_accounts")[0].status == "settled"
 
 
+@pytest.mark.postgres
 def test_a_waiver_is_the_secretary_general_s_and_recorded_once(billing):
     billing.submit("REQ-1", OWNER)
     before = billing.snapshot()

@@ -10,7 +10,7 @@ from billing.handlers import handlers
 from mumaris_shared.broker import ConfirmingPublisher, connection_parameters, declare_exchange, persistent
 from mumaris_shared.events import EXCHANGE, Event
 from mumaris_shared.outbox import Relay
-from mumaris_shared.testing import wait_until
+from mumaris_testing import wait_until
 
 pytestmark = pytest.mark.integration
 

@@ -12,6 +12,7 @@ from mumaris_shared.migrations import alembic_config, upgrade
 pytestmark = pytest.mark.integration
 
 
+@pytest.mark.postgres
 def test_0003_keeps_refunds_recorded_before_it_one_per_payment(database_url):
     command.upgrade(alembic_config("billing", database_url), "0002")
     engine = sa.create_engine(database_url)

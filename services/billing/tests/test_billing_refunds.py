@@ -1,4 +1,4 @@
-"""Refunds end to end in the service, on both backends: one story per rule, claims, the reviewers'
+"""Refunds end to end in the service: one story per rule, claims, the reviewers'
 queue, payouts through the sandbox (pending, then its signed webhook), at most once, escalation."""
 
 import threading
@@ -59,6 +59,7 @@ def _statuses(billing):
 
 
 # --- one story per rule -------------------------------------------------------------------------------
+@pytest.mark.postgres
 def test_withdrawn_within_the_window_half_the_service_fee_comes_back_once(billing, payouts):
     invoices = _paid_request(billing)
     billing.clock.advance(10 * DAY)
@@ -349,6 +350,7 @@ def test_a_waiver_after_an_approved_part_refund_pays_back_only_the_rest(billing,
 
 
 # --- the payout webhook -------------------------------------------------------------------------------
+@pytest.mark.postgres
 def test_a_replayed_refund_webhook_is_refused_and_pays_nothing(billing, payouts):
     _paid_request(billing)
     billing.withdraw("REQ-1", OWNER)
@@ -373,6 +375,7 @@ def test_a_refund_webhook_for_an_unknown_refund_changes_nothing(billing):
     assert billing.snapshot() == before
 
 
+@pytest.mark.postgres
 def test_an_unacknowledged_refund_webhook_is_sent_again_later(billing, payouts):
     _paid_request(billing)
     billing.withdraw("REQ-1", OWNER)
@@ -395,6 +398,7 @@ def test_an_unacknowledged_refund_webhook_is_sent_again_later(billing, payouts):
 
 
 # --- the decision limit -------------------------------------------------------------------------------
+@pytest.mark.postgres
 def test_a_claim_undecided_near_its_limit_is_escalated_once(billing):
     invoices = _paid_request(billing)
     claim = billing.claim_refund(invoices["service"]["id"], OWNER).json

@@ -11,7 +11,7 @@ from billing.scheduler import Scheduler
 from billing.service import BillingService
 from billing.settings import Settings
 from mumaris_shared.events import utcnow
-from mumaris_shared.testing import wait_until
+from mumaris_testing import wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -19,6 +19,7 @@ OWNER = "acct-sara"
 DAY = timedelta(days=1)
 
 
+@pytest.mark.postgres
 def test_reminders_seven_days_and_one_day_before_then_expiry_each_once(billing):
     billing.submit("REQ-1", OWNER)
     admin = billing.invoices("REQ-1", OWNER)["administrative"]

@@ -345,7 +345,7 @@ def _migrated(url: str):
 
 @pytest.fixture
 def service_runtime(database_url):
-    """The service's database, migrated, on each backend."""
+    """The service's database, migrated: SQLite, and PostgreSQL too for tests marked `postgres`."""
     yield from _migrated(database_url)
 
 

@@ -1,4 +1,4 @@
-"""From the bus to the inbox, against a real RabbitMQ, a real SMTP server, SQLite and PostgreSQL:
+"""From the bus to the inbox, against a real RabbitMQ, a real SMTP server, SQLite (and PostgreSQL):
 each e-mail arrives once, in the recipient's language (for events about a request, the language and
 address the accounts events gave), waits out an SMTP outage, and a broken event is parked without
 holding up the ones behind it."""
@@ -7,7 +7,7 @@ import pytest
 
 from mumaris_shared import parking
 from mumaris_shared.events import Event
-from mumaris_shared.testing import wait_until
+from mumaris_testing import wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -16,6 +16,7 @@ def _to(address):
     return lambda message: address in message["to"]
 
 
+@pytest.mark.postgres
 def test_the_verification_code_reaches_the_applicant_in_arabic(running, events, deliveries):
     running.mail.start()
     running.publish(events.registered("sara@example.com", "ar"))
@@ -71,6 +72,7 @@ def test_an_event_about_a_request_that_overtakes_the_account_waits_for_it(runnin
     assert len(deliveries(running.runtime, event_id=approved.id)) == 1
 
 
+@pytest.mark.postgres
 def test_the_same_event_published_twice_sends_one_email(running, events):
     running.mail.start()
     twice = events.code_issued("twice@example.com")
@@ -83,6 +85,7 @@ def test_the_same_event_published_twice_sends_one_email(running, events):
     assert len([m for m in running.mail.messages() if _to("twice@example.com")(m)]) == 1
 
 
+@pytest.mark.postgres
 def test_while_smtp_is_down_the_email_waits_and_goes_out_once_it_is_back(running, events, deliveries):
     code = events.code_issued("patient@example.com")
     running.publish(code)

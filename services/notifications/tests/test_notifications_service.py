@@ -30,6 +30,7 @@ def handled(service_runtime, events):
         handle(event)
 
 
+@pytest.mark.postgres
 def test_migrations_build_exactly_the_declared_tables(service_runtime):
     with service_runtime.db.engine.connect() as connection:
         differences = compare_metadata(MigrationContext.configure(connection), metadata)
