@@ -2,10 +2,12 @@
 handles, manual acks after the handler's transaction committed, an inbox that makes repeats
 harmless, a retry ladder with growing delays, and a parking queue for messages that keep failing.
 
-Topology for service `s` (handlers registered for event types T1..Tn):
-  mumaris.events --T1..Tn--> s.events (quorum)        consumed here
+Topology for service `s` (handlers registered for event types T1..Tn), every queue a quorum queue
+(replicated on the cluster's nodes, when there are several):
+  mumaris.events --T1..Tn--> s.events                 consumed here
   s.retry.1 .. s.retry.k (TTL d1..dk) --dead-letter--> s.events
   s.dead                                              parked, with the error; see `parking`
+Queues an earlier release declared otherwise are upgraded by `python -m mumaris_shared.queues`.
 """
 
 from __future__ import annotations
@@ -19,16 +21,15 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-import pika
 from pika import BasicProperties
 from pika.channel import Channel
-from pika.exceptions import AMQPError
+from pika.exceptions import AMQPError, ChannelClosedByBroker
 from pika.spec import Basic
 from sqlalchemy import Table, select
 from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session
 
-from .broker import connection_parameters, declare_exchange, persistent
+from .broker import BrokerNodes, declare_exchange, persistent
 from .config import env, env_int, parse_duration
 from .db import Database
 from .events import EXCHANGE, Event, MalformedEvent, isoformat, utcnow
@@ -62,6 +63,31 @@ def queue_names(service: str, retry_levels: int) -> tuple[str, list[str], str]:
     return f"{service}.events", [f"{service}.retry.{n}" for n in range(1, retry_levels + 1)], f"{service}.dead"
 
 
+QUORUM = {"x-queue-type": "quorum"}
+
+
+def retry_queue_arguments(delay: timedelta, events_queue: str) -> dict[str, Any]:
+    """A retry queue holds each message for `delay`, then dead-letters it back to the events queue.
+    At least once: the quorum queue keeps the message until the events queue confirmed it (the
+    default, at most once, would drop it if the events queue could not take it then); that
+    strategy needs `reject-publish` overflow (there is no length limit to overflow)."""
+    return {
+        **QUORUM,
+        "x-message-ttl": int(delay.total_seconds() * 1000),
+        "x-dead-letter-exchange": "",
+        "x-dead-letter-routing-key": events_queue,
+        "x-dead-letter-strategy": "at-least-once",
+        "x-overflow": "reject-publish",
+    }
+
+
+def queue_arguments(service: str, retry_delays: list[timedelta]) -> dict[str, dict[str, Any]]:
+    """Every queue of the service's consumer, with the arguments it is declared with."""
+    queue, retry_queues, dead_queue = queue_names(service, len(retry_delays))
+    retries = zip(retry_queues, retry_delays, strict=True)
+    return {queue: QUORUM, **{name: retry_queue_arguments(delay, queue) for name, delay in retries}, dead_queue: QUORUM}
+
+
 def retry_delays_setting() -> list[timedelta]:
     return [parse_duration(part) for part in env("CONSUMER_RETRY_DELAYS", "PT1S,PT10S,PT1M").split(",")]
 
@@ -87,25 +113,16 @@ class Consumer:
         self.retry_delays = retry_delays if retry_delays is not None else retry_delays_setting()
         self.prefetch = prefetch or env_int("CONSUMER_PREFETCH", 16)
         self.queue, self.retry_queues, self.dead_queue = queue_names(service, len(self.retry_delays))
+        self.nodes = BrokerNodes(url, name=f"{service}-consumer")
         self.ready = threading.Event()
 
     # --- topology --------------------------------------------------------------------------------
     def declare(self, channel: Channel) -> None:
         declare_exchange(channel)
-        channel.queue_declare(self.queue, durable=True, arguments={"x-queue-type": "quorum"})
+        for queue, arguments in queue_arguments(self.service, self.retry_delays).items():
+            channel.queue_declare(queue, durable=True, arguments=arguments)
         for event_type in self.handlers:
             channel.queue_bind(self.queue, EXCHANGE, routing_key=event_type)
-        for queue, delay in zip(self.retry_queues, self.retry_delays, strict=True):
-            channel.queue_declare(
-                queue,
-                durable=True,
-                arguments={
-                    "x-message-ttl": int(delay.total_seconds() * 1000),
-                    "x-dead-letter-exchange": "",
-                    "x-dead-letter-routing-key": self.queue,
-                },
-            )
-        channel.queue_declare(self.dead_queue, durable=True)
 
     # --- the loop --------------------------------------------------------------------------------
     def run(self, stop: threading.Event) -> None:
@@ -114,7 +131,7 @@ class Consumer:
         while not stop.is_set():
             connection = None
             try:
-                connection = pika.BlockingConnection(connection_parameters(self.url))
+                connection = self.nodes.connect()
                 channel = connection.channel()
                 channel.confirm_delivery()
                 channel.basic_qos(prefetch_count=self.prefetch)
@@ -122,11 +139,20 @@ class Consumer:
                 channel.basic_consume(self.queue, self._on_message)
                 self.ready.set()
                 delay = 0.5
-                log.info("%s consumer listening on %s", self.service, self.queue)
+                node = self.nodes.current
+                log.info("%s consumer listening on %s at %s:%s", self.service, self.queue, node.host, node.port)
                 while not stop.is_set():
                     connection.process_data_events(time_limit=0.5)
             except AMQPError as exc:
                 self.ready.clear()
+                if isinstance(exc, ChannelClosedByBroker) and exc.reply_code == 406:
+                    log.error(
+                        "%s consumer: a queue exists with other arguments (%s); "
+                        "run `python -m mumaris_shared.queues upgrade %s` once",
+                        self.service,
+                        exc.reply_text,
+                        self.service,
+                    )
                 log.warning("%s consumer lost the broker (%r); reconnecting in %.1fs", self.service, exc, delay)
                 stop.wait(delay)
                 delay = min(delay * 2, 10.0)

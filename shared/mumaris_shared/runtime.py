@@ -57,7 +57,7 @@ def run_until_signalled(work: Callable[[threading.Event], None]) -> None:
 
 def main_relay(runtime: Runtime) -> None:
     configure_logging()
-    publisher = ConfirmingPublisher(rabbitmq_url()).start()
+    publisher = ConfirmingPublisher(rabbitmq_url(), name=f"{runtime.service}-relay").start()
     try:
         run_until_signalled(runtime.relay(publisher).run)
     finally:

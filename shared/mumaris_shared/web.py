@@ -8,7 +8,6 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
-import pika
 from flask import Blueprint, Flask, Response, g, jsonify, request
 from flask_smorest import Api
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
@@ -16,7 +15,7 @@ from prometheus_client.core import GaugeMetricFamily
 from werkzeug.exceptions import HTTPException
 
 from .auth import TokenVerifier
-from .broker import connection_parameters
+from .broker import BrokerNodes
 from .config import rabbitmq_url
 from .db import Database
 from .errors import DomainError, error_response, refusal_response
@@ -134,9 +133,8 @@ def _check(probe: Callable[[], None]) -> str:
 
 
 def _ping_broker() -> None:
-    params = connection_parameters(rabbitmq_url())
-    params.socket_timeout = 2
-    pika.BlockingConnection(params).close()
+    """Ready while any of the broker's nodes answers: every process moves on to one that does."""
+    BrokerNodes(rabbitmq_url(), socket_timeout=2).connect().close()
 
 
 class _OutboxCollector:
