@@ -18,7 +18,7 @@ from urllib.parse import quote
 
 import pika
 
-from mumaris_shared.broker import connection_parameters
+from mumaris_shared.broker import BrokerNodes
 
 LOCAL_RABBITMQ = "amqp://guest:guest@127.0.0.1:5672"
 
@@ -46,7 +46,7 @@ def wait_for_broker(url: str, timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     while True:
         try:
-            pika.BlockingConnection(connection_parameters(url)).close()
+            BrokerNodes(url).connect().close()
             return
         except pika.exceptions.AMQPError:
             if time.monotonic() > deadline:
@@ -117,15 +117,23 @@ def shared_broker(use_docker: bool) -> Iterator[Broker]:
         vhosts.remove_all()
 
 
+# rabbitmqctl and the other CLI tools take a distribution port of their own in this range while
+# they run: a node listening there would now and then find it taken.
+CLI_DISTRIBUTION_PORTS = range(35672, 35683)
+
+
 def free_ports(count: int) -> list[int]:
     """Ports nothing listens on now (the OS's choice, so they do not collide with fixed ones)."""
-    sockets = [socket.socket() for _ in range(count)]
+    chosen: list[socket.socket] = []
+    passed: list[socket.socket] = []  # held open meanwhile, so that the OS does not offer them again
     try:
-        for probe in sockets:
+        while len(chosen) < count:
+            probe = socket.socket()
             probe.bind(("127.0.0.1", 0))
-        return [probe.getsockname()[1] for probe in sockets]
+            (passed if probe.getsockname()[1] in CLI_DISTRIBUTION_PORTS else chosen).append(probe)
+        return [probe.getsockname()[1] for probe in chosen]
     finally:
-        for probe in sockets:
+        for probe in chosen + passed:
             probe.close()
 
 
