@@ -41,7 +41,7 @@ class BrokerNodes:
 
     Nodes are tried in the order listed, each once per round, and a new round starts after the
     node used last: a process connects to the first node that answers and, when that connection
-    drops, moves on to the next one at once instead of waiting for its node to return. The order
+    drops, moves on to the next one instead of waiting for its node to return. The order
     is the preference: list the nodes in another order for another service to spread the
     connections. The callers' back-off applies between rounds, once every node failed."""
 
@@ -288,6 +288,12 @@ class ConfirmingPublisher:
         if not batch.outstanding:
             self._batch = None
             batch.done.set()
+            if batch.error and self._channel is not None:
+                # Start again on a fresh connection: a channel opened on a node that has not yet
+                # learnt of a lost node may go on sending to the queue leader it knew there, and
+                # RabbitMQ 3.10 then refuses all it publishes, for as long as it stays open.
+                log.warning("publisher: the broker refused messages; reconnecting")
+                self._channel.close()
 
     def _on_return(self, _channel: Channel, _method: Any, properties: BasicProperties, _body: bytes) -> None:
         # The broker sends basic.return before the confirm of the same message.

@@ -36,25 +36,20 @@ def gateway(on_cluster, gateway_for):
 
 
 @pytest.fixture
-def cluster(private_cluster):
-    """The cluster, whole when the test starts and again when it ends."""
+def cluster(private_cluster, on_cluster):
+    """The cluster, whole when the test starts and again when it ends: every node runs and holds
+    its replica of each of the platform's queues."""
+    vhost = _vhost(on_cluster)
     assert not private_cluster.down
+    wait_until(lambda: private_cluster.replicated(vhost), timeout=60, interval=0.5)
     yield private_cluster
     for node in list(private_cluster.down):
         private_cluster.restart(node)
+    wait_until(lambda: private_cluster.replicated(vhost), timeout=60, interval=0.5)
 
 
 def _vhost(platform):
     return unquote(urlsplit(platform.child_env["RABBITMQ_URL"].split(",")[0]).path.lstrip("/"))
-
-
-def _on_every_node(cluster, vhost):
-    """Every queue of the virtual host is a quorum queue with a member on each node, all online."""
-    every = {f"{node.name}@localhost" for node in cluster.nodes}
-    queues = cluster.queues(vhost)
-    return bool(queues) and all(
-        q["type"] == "quorum" and set(q["members"]) == set(q["online"]) == every for q in queues.values()
-    )
 
 
 def test_every_queue_is_a_quorum_queue_and_leaders_move_off_a_killed_node_while_the_platform_serves(
@@ -63,7 +58,7 @@ def test_every_queue_is_a_quorum_queue_and_leaders_move_off_a_killed_node_while_
     vhost = _vhost(on_cluster)
     queues = cluster.queues(vhost)
     assert {"applications.events", "billing.events", "notifications.events", "notifications.dead"} <= set(queues)
-    assert _on_every_node(cluster, vhost), queues
+    assert cluster.replicated(vhost), queues
     [(leading, _count)] = Counter(q["leader"] for q in queues.values()).most_common(1)
     node = cluster.node_named(leading)
 
@@ -80,7 +75,7 @@ def test_every_queue_is_a_quorum_queue_and_leaders_move_off_a_killed_node_while_
     assert node in cluster.down
 
     cluster.restart(node)
-    wait_until(lambda: _on_every_node(cluster, vhost), timeout=60, interval=0.5)
+    wait_until(lambda: cluster.replicated(vhost), timeout=60, interval=0.5)
 
 
 def test_the_node_under_the_notifications_consumer_and_accounts_relay_killed_while_200_register(

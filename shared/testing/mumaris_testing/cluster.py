@@ -62,12 +62,16 @@ class PrivateCluster:
     def url(self, vhost: str = "/") -> str:
         return ",".join(node.url(vhost) for node in self.nodes)
 
-    def new_url(self) -> str:
-        """A fresh virtual host (guest may do anything in it), on every node."""
+    def new_vhost(self) -> str:
+        """A fresh virtual host, in which guest may do anything."""
         vhost = f"test-{uuid.uuid4().hex[:12]}"
         self.ctl("add_vhost", vhost)
         self.ctl("set_permissions", "-p", vhost, "guest", ".*", ".*", ".*")
-        return self.url(vhost)
+        return vhost
+
+    def new_url(self) -> str:
+        """RABBITMQ_URL for a fresh virtual host: every node's URL."""
+        return self.url(self.new_vhost())
 
     # --- faults ----------------------------------------------------------------------------------
     def pid(self, node: Node) -> int:
@@ -119,6 +123,14 @@ class PrivateCluster:
             self.ctl("list_queues", "-p", vhost, "name", "type", "leader", "members", "online", "--formatter", "json")
         )
         return {queue.pop("name"): queue for queue in listed}
+
+    def replicated(self, vhost: str) -> bool:
+        """Every queue of `vhost` is a quorum queue with a member on each node, all of them online."""
+        every = {f"{node.name}@localhost" for node in self.nodes}
+        queues = self.queues(vhost)
+        return bool(queues) and all(
+            q["type"] == "quorum" and set(q["members"]) == set(q["online"]) == every for q in queues.values()
+        )
 
     def connections(self) -> dict[str, Node]:
         """The node each named connection (`connection_name`: e.g. notifications-consumer) is on."""
