@@ -6,7 +6,7 @@ VAR   := $(or $(MUMARIS_VAR_DIR),var)
 TEST_PATHS := $(wildcard shared/tests services/*/tests tests)
 PYTEST_ARGS ?=
 
-.PHONY: install run test lint unit integration e2e slow staff bench clean
+.PHONY: install run test lint unit integration e2e slow cluster staff bench clean
 
 install:
 	@ops/install.sh
@@ -65,6 +65,11 @@ e2e: install
 # The scale and replica tests alone (`make test` runs them too).
 slow: install
 	$(call with_infra,-m slow --durations=15)
+
+# The broker cluster's fault tests alone (`make test` runs them too), on RABBITMQ_CLUSTER_NODES
+# (3) RabbitMQ nodes of their own on free ports, started and stopped by the tests.
+cluster: install
+	$(call with_infra,-m cluster --durations=5)
 
 # make staff EMAIL=… PASSWORD=… ROLE=reviewer|secretary_general
 # (values reach the command through the environment, so any character is safe in them)

@@ -60,6 +60,7 @@ class Flow:
         self.consumer = self.consumer_runtime.consumer({EVENT: self._handle}, url=url)
         self.stop = threading.Event()
         self.producing = threading.Event()
+        self.paused = threading.Event()
         self.threads = [
             threading.Thread(target=self.producer.relay(self.publisher).run, args=(self.stop,), daemon=True),
             threading.Thread(target=self.consumer.run, args=(self.stop,), daemon=True),
@@ -72,12 +73,19 @@ class Flow:
     def _produce(self) -> None:
         n = 0
         while not self.stop.is_set():
-            if self.producing.wait(0.1):
-                with self.producer.db.transaction() as session:
-                    self.producer.outbox.publish(session, EVENT, {"n": n})
-                self.made[n] = time.monotonic()
-                n += 1
-                time.sleep(1 / self.rate)
+            if not self.producing.wait(0.1):
+                self.paused.set()
+                continue
+            self.paused.clear()
+            self.made[n] = time.monotonic()
+            with self.producer.db.transaction() as session:
+                self.producer.outbox.publish(session, EVENT, {"n": n})
+            n += 1
+            time.sleep(1 / self.rate)
+
+    def pause(self) -> None:
+        self.producing.clear()
+        self.paused.wait()
 
     def start(self) -> Flow:
         for thread in self.threads:
@@ -86,7 +94,7 @@ class Flow:
         return self
 
     def all_handled(self) -> bool:
-        return len({n for n, _at in self.handled}) >= len(self.made)
+        return set(self.made) <= {n for n, _at in self.handled}
 
     def close(self) -> None:
         self.stop.set()
@@ -96,6 +104,7 @@ class Flow:
 
 
 def one_round(cluster: PrivateCluster, vhost: str, flow: Flow, after: float) -> dict[str, float]:
+    flow.paused.clear()
     flow.producing.set()
     time.sleep(3)  # a steady flow first: how long events take when nothing fails
     connected = cluster.connections()
@@ -106,7 +115,7 @@ def one_round(cluster: PrivateCluster, vhost: str, flow: Flow, after: float) -> 
     killed_at = time.monotonic()
     cluster.kill(node)
     time.sleep(after)
-    flow.producing.clear()
+    flow.pause()
     wait_until(flow.all_handled, timeout=120, interval=0.1)
     later = flow.handled[len(before) :]
     first_after = min(at for n, at in later if flow.made[n] > killed_at)
@@ -139,6 +148,10 @@ def main(argv: list[str] | None = None) -> int:
         started = time.monotonic()
         cluster.start()
         print(f"cluster of 3 nodes started and joined in {time.monotonic() - started:.1f} s", flush=True)
+        import logging
+
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+        logging.getLogger("pika").setLevel(logging.WARNING)
         try:
             vhost = cluster.new_vhost()
             flow = Flow(cluster.url(vhost), Path(tmp), args.rate).start()

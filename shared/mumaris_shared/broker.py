@@ -140,6 +140,7 @@ class ConfirmingPublisher:
         self._batch: _Batch | None = None
         self._ready = threading.Event()
         self._stopping = False
+        self._fresh_channel = False  # the channel is being closed to open another
         self._thread = threading.Thread(target=self._run, name="publisher", daemon=True)
 
     # --- caller's side -------------------------------------------------------------------------
@@ -250,7 +251,11 @@ class ConfirmingPublisher:
             self._batch.fail(f"channel closed: {reason}")
             self._batch = None
         if self._connection is not None and self._connection.is_open:
-            self._connection.close()
+            if self._fresh_channel:
+                self._fresh_channel = False
+                self._connection.channel(on_open_callback=self._on_channel_open)
+            else:
+                self._connection.close()
 
     def _send(self, batch: _Batch) -> None:
         channel = self._channel
@@ -289,10 +294,11 @@ class ConfirmingPublisher:
             self._batch = None
             batch.done.set()
             if batch.error and self._channel is not None:
-                # Start again on a fresh connection: a channel opened on a node that has not yet
-                # learnt of a lost node may go on sending to the queue leader it knew there, and
-                # RabbitMQ 3.10 then refuses all it publishes, for as long as it stays open.
-                log.warning("publisher: the broker refused messages; reconnecting")
+                # Go on with a fresh channel: one opened on a node that has not yet learnt of a
+                # lost node may keep sending to the queue leader it knew there, and RabbitMQ 3.10
+                # then refuses all it publishes, for as long as it stays open.
+                log.warning("publisher: the broker refused messages; opening a fresh channel")
+                self._fresh_channel = True
                 self._channel.close()
 
     def _on_return(self, _channel: Channel, _method: Any, properties: BasicProperties, _body: bytes) -> None:
