@@ -6,7 +6,7 @@ VAR   := $(or $(MUMARIS_VAR_DIR),var)
 TEST_PATHS := $(wildcard shared/tests services/*/tests tests)
 PYTEST_ARGS ?=
 
-.PHONY: install run test lint unit integration e2e slow cluster staff bench clean
+.PHONY: install run test lint unit integration e2e slow cluster browser staff bench clean
 
 install:
 	@ops/install.sh
@@ -70,6 +70,9 @@ slow: install
 # (3) RabbitMQ nodes of their own on free ports, started and stopped by the tests.
 cluster: install
 	$(call with_infra,-m cluster --durations=5)
+
+browser: install
+	$(call with_infra,-m browser)
 
 # make staff EMAIL=… PASSWORD=… ROLE=reviewer|secretary_general
 # (values reach the command through the environment, so any character is safe in them)

@@ -14,6 +14,10 @@ from .net import HOST
 from .processes import DEFAULT_PORTS, ROOT, SERVICES, PlatformError
 
 GATEWAY_DIR = ROOT / "gateway"
+PORTAL_STATIC = ROOT / "services" / "portal" / "portal" / "static"
+# In a container the gateway has no copy of the portal's files: the portal serves them, the
+# gateway adds the cache headers (its own replace the portal's).
+PORTAL_STATIC_PROXIED = "proxy_pass http://portal; proxy_hide_header Cache-Control;"
 COMPOSE_CONFIG = GATEWAY_DIR / "nginx.compose.conf"
 KUBERNETES_GATEWAY_DIR = ROOT / "deploy" / "kubernetes" / "base" / "gateway"
 
@@ -63,7 +67,7 @@ def compose_gateway_values() -> dict[str, str]:
         USER_DIRECTIVE="user nginx;",
         ERROR_LOG="/dev/stderr",
         LISTEN="80",
-        STATIC_ROOT="/usr/share/nginx/html",
+        PORTAL_STATIC_SOURCE=PORTAL_STATIC_PROXIED,
         RESOLVER="resolver 127.0.0.11 valid=5s ipv6=off;",
     )
 
@@ -71,37 +75,29 @@ def compose_gateway_values() -> dict[str, str]:
 def kubernetes_gateway_values() -> dict[str, str]:
     """Values for the Kubernetes variant (deploy/kubernetes/base/gateway/nginx.conf): nginx as an
     unprivileged user on port 8080, each web process by its Service's name (a stable cluster IP,
-    resolved once); the configuration and the page are mounted from one ConfigMap."""
+    resolved once); the configuration is mounted from a ConfigMap."""
     return _in_a_container(
         "server {service}-web:8000;",
         USER_DIRECTIVE="",
         ERROR_LOG="stderr",
         LISTEN="8080",
-        STATIC_ROOT="/etc/mumaris-gateway",
+        PORTAL_STATIC_SOURCE=PORTAL_STATIC_PROXIED,
         RESOLVER="# Services' names: resolved at start (a Service's cluster IP does not change)",
     )
 
 
-# `python -m ops.launcher <command>` -> (the configuration it writes, its values, and the directory
-# that also gets the page: a ConfigMap may only hold files from its own directory)
+# `python -m ops.launcher <command>` -> (the configuration it writes, its values)
 RENDERED_GATEWAYS = {
-    "render-compose-gateway": (COMPOSE_CONFIG, compose_gateway_values, None),
-    "render-kubernetes-gateway": (
-        KUBERNETES_GATEWAY_DIR / "nginx.conf",
-        kubernetes_gateway_values,
-        KUBERNETES_GATEWAY_DIR,
-    ),
+    "render-compose-gateway": (COMPOSE_CONFIG, compose_gateway_values),
+    "render-kubernetes-gateway": (KUBERNETES_GATEWAY_DIR / "nginx.conf", kubernetes_gateway_values),
 }
 
 
 def rendered_gateway(command: str) -> dict[Path, str]:
     """The files `python -m ops.launcher <command>` writes, by path, with their text."""
-    config, values, page_dir = RENDERED_GATEWAYS[command]
+    config, values = RENDERED_GATEWAYS[command]
     header = f"# GENERATED from gateway/nginx.conf.template by `python -m ops.launcher {command}`.\n"
-    files = {config: header + render_gateway_config(values())}
-    if page_dir is not None:
-        files[page_dir / "index.html"] = (GATEWAY_DIR / "index.html").read_text()
-    return files
+    return {config: header + render_gateway_config(values())}
 
 
 def write_rendered_gateway(command: str) -> list[Path]:
@@ -125,7 +121,7 @@ def local_gateway(prefix: Path, log_dir: Path, port: int, web_ports: Mapping[str
         "ACCESS_LOG": str(log_dir / "gateway-access.log"),
         "TEMP_DIR": str(temp),
         "LISTEN": f"{HOST}:{port}",
-        "STATIC_ROOT": str(GATEWAY_DIR),
+        "PORTAL_STATIC_SOURCE": f"alias {PORTAL_STATIC}/;",
         "RESOLVER": "# addresses: nothing to resolve",
     }
     for service in SERVICES:

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Install what Mumaris needs, idempotently:
-#   1. the system servers rabbitmq-server, postgresql and nginx, and what the registration card needs:
-#      the Amiri font (fonts-hosny-amiri) and, for its test, pdftoppm/pdftotext (poppler-utils)
-#      (apt, only when missing);
-#   2. .venv at the repo root with requirements-dev.txt (the runtime requirements.txt plus the test
+#   1. the system servers rabbitmq-server, postgresql and nginx, what the registration card needs:
+#      the Amiri font (fonts-hosny-amiri) and, for its test, pdftoppm/pdftotext (poppler-utils), and
+#      Chromium for the browser tests and npm for the portal's assets (apt, only when missing);
+#   2. the portal's browser assets (services/portal/vendor.txt) from the npm registry, with their
+#      licences;
+#   3. .venv at the repo root with requirements-dev.txt (the runtime requirements.txt plus the test
 #      and lint tools) and, editable and --no-deps, shared/, shared/testing/ (the test fixtures, a
 #      pytest plugin: for development only, no Dockerfile installs it) and services/<name>/ (each
 #      only once it has a pyproject.toml).
@@ -16,7 +18,9 @@ cd "$ROOT"
 PYTHON="${PYTHON:-python3}"
 VENV="$ROOT/.venv"
 STAMP="$VENV/.mumaris-install-stamp"
-EDITABLE_DIRS=(shared shared/testing services/accounts services/applications services/billing services/notifications)
+EDITABLE_DIRS=(shared shared/testing services/accounts services/applications services/billing services/notifications services/portal)
+VENDOR_LIST="$ROOT/services/portal/vendor.txt"
+VENDOR_DIR="$ROOT/services/portal/portal/static/vendor"
 
 log() { echo "install: $*" >&2; }
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
@@ -45,10 +49,40 @@ if [ "${SKIP_APT:-0}" != 1 ]; then
     have nginx || missing+=(nginx)
     have pdftoppm || missing+=(poppler-utils)
     ls /usr/share/fonts/*/fonts-hosny-amiri/Amiri-Regular.ttf >/dev/null 2>&1 || missing+=(fonts-hosny-amiri)
+    have chromium || missing+=(chromium)  # the browser tests drive it (Playwright's own download is not used)
+    have npm || missing+=(npm)  # vendors the portal's browser assets
     if [ ${#missing[@]} -gt 0 ]; then
         apt_install "${missing[@]}"
     fi
 fi
+
+# ---------------------------------------------------------------- the portal's browser assets
+# Each package is fetched once per version (a .version stamp in its directory), with `npm pack`:
+# the registry's tarball, nothing run from it.
+vendor() {
+    local spec="$1" dir="$2"; shift 2
+    local target="$VENDOR_DIR/$dir"
+    if [ -f "$target/.version" ] && [ "$(cat "$target/.version")" = "$spec" ]; then return; fi
+    log "vendoring $spec into ${target#"$ROOT"/}"
+    local tmp; tmp="$(mktemp -d)"
+    (cd "$tmp" && npm pack --silent "$spec" >/dev/null && tar xzf ./*.tgz)
+    rm -rf "$target" && mkdir -p "$target"
+    local pattern file
+    for pattern in "$@"; do
+        for file in "$tmp"/package/$pattern; do
+            [ -e "$file" ] || { log "vendor: $spec has no $pattern"; rm -rf "$tmp"; exit 1; }
+            mkdir -p "$target/$(dirname "${file#"$tmp"/package/}")"
+            cp "$file" "$target/${file#"$tmp"/package/}"
+        done
+    done
+    echo "$spec" > "$target/.version"
+    rm -rf "$tmp"
+}
+while read -r spec dir files; do
+    case "$spec" in ''|'#'*) continue ;; esac
+    # shellcheck disable=SC2086  # the file list is globs, split on purpose
+    vendor "$spec" "$dir" $files
+done < "$VENDOR_LIST"
 
 # ---------------------------------------------------------------- virtualenv
 # One installer at a time (several engineers / make targets may run it together).

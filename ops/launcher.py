@@ -74,13 +74,15 @@ def _local(url: str) -> bool:
 
 
 def _print_table(p: Platform) -> None:
-    rows = [("gateway", p.gateway_url + "/")]
+    rows = [("portal", f"http://localhost:{p.gateway_port}/  (open this in a browser)")]
+    rows.append(("gateway", p.gateway_url + "/api/<service>/"))
     if p.mailcatcher_url:
         rows.append(("mail catcher", f"{p.mailcatcher_url}/  (SMTP {HOST}:{p.mc_smtp_port})"))
     else:
         rows.append(("SMTP", f"{p.child_env.get('SMTP_HOST')}:{p.child_env.get('SMTP_PORT', '')}"))
     for service, ports in p.web_ports.items():
-        rows.append((service, ", ".join(f"http://{HOST}:{port}" for port in ports) + f"  (gateway: /api/{service}/)"))
+        behind = "/" if service == "portal" else f"/api/{service}/"
+        rows.append((service, ", ".join(f"http://{HOST}:{port}" for port in ports) + f"  (gateway: {behind})"))
     nodes = [url.split("@")[-1] for url in p.child_env["RABBITMQ_URL"].split(",")]
     rows.append(("RabbitMQ", ", ".join(nodes) + (f"  (a cluster of {len(nodes)} nodes)" if len(nodes) > 1 else "")))
     rows.append(("processes", ", ".join(n for n in p.processes)))

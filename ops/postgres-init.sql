@@ -4,3 +4,4 @@ CREATE DATABASE mumaris_accounts OWNER mumaris;
 CREATE DATABASE mumaris_applications OWNER mumaris;
 CREATE DATABASE mumaris_billing OWNER mumaris;
 CREATE DATABASE mumaris_notifications OWNER mumaris;
+CREATE DATABASE mumaris_portal OWNER mumaris;

@@ -12,8 +12,8 @@ from .net import HOST
 
 ROOT = Path(__file__).resolve().parent.parent
 
-SERVICES = ("accounts", "applications", "billing", "notifications")
-DEFAULT_PORTS = {"accounts": 8101, "applications": 8102, "billing": 8103, "notifications": 8104}
+SERVICES = ("accounts", "applications", "billing", "notifications", "portal")
+DEFAULT_PORTS = {"accounts": 8101, "applications": 8102, "billing": 8103, "notifications": 8104, "portal": 8105}
 DEFAULT_GATEWAY_PORT = 8080
 DEFAULT_MAILCATCHER_SMTP_PORT = 1025
 DEFAULT_MAILCATCHER_HTTP_PORT = 8025
@@ -71,6 +71,7 @@ PROCESSES: tuple[Proc, ...] = (
     web("applications"),
     web("billing"),
     web("notifications"),
+    web("portal"),  # the web pages: a web process only, no events
     worker("accounts", "relay"),
     worker("applications", "relay"),
     worker("billing", "relay"),

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import jwt
@@ -31,6 +31,7 @@ class Principal:
     id: str
     roles: tuple[str, ...]
     email: str | None = None
+    claims: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)  # all of the token's, as signed
 
     def has_role(self, *roles: str) -> bool:
         return any(role in self.roles for role in roles)
@@ -70,7 +71,9 @@ class TokenVerifier:
             raise Unavailable("the signing keys cannot be fetched right now", code="auth_unavailable") from None
         except (jwt.InvalidTokenError, jwt.PyJWKClientError, KeyError, ValueError):
             raise Unauthenticated("the token is invalid", code="invalid_token") from None
-        return Principal(id=claims["sub"], roles=tuple(claims.get("roles", ())), email=claims.get("email"))
+        return Principal(
+            id=claims["sub"], roles=tuple(claims.get("roles", ())), email=claims.get("email"), claims=claims
+        )
 
     def _key(self, kid: str | None, token: str) -> Any:
         if self._jwks is not None:

@@ -289,6 +289,8 @@ class DataUpdateRejectedData(DataUpdateData):
 
 ACCOUNT_REGISTERED = "accounts.account_registered"
 VERIFICATION_CODE_ISSUED = "accounts.verification_code_issued"
+# A code to reset a forgotten password: the same data as an activation code, for another e-mail.
+PASSWORD_RESET_CODE_ISSUED = "accounts.password_reset_code_issued"
 ACCOUNT_ACTIVATED = "accounts.account_activated"
 
 APPLICATION_SUBMITTED = "applications.application_submitted"
@@ -324,6 +326,7 @@ REFUND_ESCALATED = "billing.refund_escalated"
 SCHEMAS: dict[str, type[Schema]] = {
     ACCOUNT_REGISTERED: AccountData,
     VERIFICATION_CODE_ISSUED: VerificationCodeIssuedData,
+    PASSWORD_RESET_CODE_ISSUED: VerificationCodeIssuedData,
     ACCOUNT_ACTIVATED: AccountData,
     APPLICATION_SUBMITTED: ApplicationSubmittedData,
     APPLICATION_REVIEW_STARTED: ReviewStartedData,

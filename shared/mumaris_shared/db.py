@@ -3,6 +3,7 @@ inbox tables every service carries, and row claiming that lets replicas share wo
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -19,10 +20,12 @@ from sqlalchemy import (
     Text,
     create_engine,
     event,
+    insert,
     select,
     text,
 )
 from sqlalchemy.engine import Connection, Dialect, Engine, Row, make_url
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.types import TypeDecorator
@@ -134,3 +137,19 @@ def claim(
     if db.is_postgres:
         statement = statement.with_for_update(skip_locked=True)
     return session.execute(statement).all()
+
+
+def server_secret(db: Database, table: Table, name: str, now: datetime) -> str:
+    """The secret called `name` in `table` (name, value, created_at), made at first need and then
+    shared by every replica of the service."""
+    with db.transaction() as session:
+        value = session.execute(select(table.c.value).where(table.c.name == name)).scalar()
+    if value is not None:
+        return str(value)
+    try:
+        with db.transaction() as session:
+            session.execute(insert(table).values(name=name, value=secrets.token_hex(32), created_at=now))
+    except IntegrityError:
+        pass  # another replica made it first: use theirs
+    with db.transaction() as session:
+        return str(session.execute(select(table.c.value).where(table.c.name == name)).scalar_one())

@@ -66,8 +66,8 @@ def create_service_app(
     for blueprint in blueprints:
         api.register_blueprint(blueprint)
     _register_error_handlers(app)
-    app.register_blueprint(_health_blueprint(db))
-    _install_metrics(app, service, outbox)
+    app.register_blueprint(health_blueprint(db))
+    install_metrics(app, service, outbox)
     return app
 
 
@@ -107,7 +107,9 @@ def _flatten(messages: dict[str, Any]) -> dict[str, Any]:
     return flat
 
 
-def _health_blueprint(db: Database) -> Blueprint:
+def health_blueprint(db: Database, broker: bool = True) -> Blueprint:
+    """/healthz (alive) and /readyz: the database reachable, and the broker unless `broker` is False
+    (a process that never talks to it, such as the portal)."""
     health = Blueprint("health", __name__)
 
     @health.get("/healthz")
@@ -116,7 +118,9 @@ def _health_blueprint(db: Database) -> Blueprint:
 
     @health.get("/readyz")
     def readyz() -> Response:
-        checks = {"database": _check(db.ping), "broker": _check(_ping_broker)}
+        checks = {"database": _check(db.ping)}
+        if broker:
+            checks["broker"] = _check(_ping_broker)
         if all(result == "ok" for result in checks.values()):
             return jsonify(status="ready", checks=checks)
         return error_response(503, "not_ready", "a dependency is unreachable", {"checks": checks})
@@ -152,7 +156,8 @@ class _OutboxCollector:
         yield gauge
 
 
-def _install_metrics(app: Flask, service: str, outbox: Outbox | None) -> None:
+def install_metrics(app: Flask, service: str, outbox: Outbox | None = None) -> None:
+    """Request counts and latencies by endpoint (and the outbox's backlog) at /metrics."""
     registry = CollectorRegistry()
     requests_total = Counter(
         "mumaris_http_requests_total",

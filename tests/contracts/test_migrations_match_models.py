@@ -13,7 +13,7 @@ pytestmark = pytest.mark.integration
 
 
 @pytest.mark.postgres
-@pytest.mark.parametrize("service", ["accounts", "applications", "billing", "notifications"])
+@pytest.mark.parametrize("service", ["accounts", "applications", "billing", "notifications", "portal"])
 def test_migrated_database_matches_the_declared_tables(service, database_url):
     upgrade(service, database_url)
     metadata = importlib.import_module(f"{service}.adapters.orm").metadata

@@ -1,5 +1,7 @@
 """Every service has the same shape: it migrates on SQLite and PostgreSQL, and its app answers
-health, readiness, metrics, OpenAPI and errors the same way."""
+health, readiness, metrics, OpenAPI and errors the same way. The portal, which serves pages and
+not an API, answers health, readiness (its database: it uses no broker) and metrics the same way,
+and its errors as translated pages."""
 
 import importlib
 
@@ -38,3 +40,17 @@ def test_readiness_reports_an_unreachable_broker(service, tmp_path, monkeypatch)
     response = importlib.import_module(f"{service}.app").create_app(runtime).test_client().get("/readyz")
     assert response.status_code == 503
     assert response.json["error"]["details"]["checks"]["broker"].startswith("unreachable")
+
+
+def test_the_portal_is_alive_ready_measured_and_answers_errors_as_pages(database_url):
+    upgrade("portal", database_url)
+    db = importlib.import_module("portal.bootstrap").database(database_url)
+    client = importlib.import_module("portal.app").create_app(db).test_client()
+
+    assert client.get("/healthz").json == {"status": "alive"}
+    assert client.get("/readyz").json == {"status": "ready", "checks": {"database": "ok"}}
+    assert "mumaris_http_requests_total" in client.get("/metrics").get_data(as_text=True)
+    missing = client.get("/no-such-page")
+    assert missing.status_code == 404 and missing.mimetype == "text/html"
+    assert '<html lang="ar" dir="rtl">' in missing.get_data(as_text=True)
+    db.dispose()

@@ -9,7 +9,7 @@ import uuid
 import pytest
 import requests
 
-from mumaris_shared.testing import wait_until
+from mumaris_testing import wait_until
 
 pytestmark = pytest.mark.e2e
 

@@ -8,8 +8,10 @@ from mumaris_shared.runtime import Runtime
 from mumaris_shared.web import create_service_app
 
 from .api import SERVICE_EXTENSION, blueprint, well_known
+from .api.credentials import CREDENTIALS_EXTENSION, credentials
 from .bootstrap import SERVICE
 from .bootstrap import runtime as default_runtime
+from .credentials import CredentialService
 from .service import AccountService
 from .settings import Settings
 
@@ -29,7 +31,8 @@ def create_app(
         db=runtime.db,
         outbox=runtime.outbox,
         verifier=verifier or TokenVerifier(key_for_kid=service.keys.public_key),
-        blueprints=[blueprint, well_known],
+        blueprints=[blueprint, credentials, well_known],
     )
     app.extensions[SERVICE_EXTENSION] = service
+    app.extensions[CREDENTIALS_EXTENSION] = CredentialService(service)
     return app

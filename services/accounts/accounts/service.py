@@ -23,7 +23,7 @@ from .adapters import repository
 from .adapters.keys import KeyStore
 from .domain import passwords
 from .domain.accounts import ACTIVE, PENDING_VERIFICATION
-from .domain.codes import HOUR, CodeHasher, Verdict, check_code, new_code, resend_wait
+from .domain.codes import ACTIVATION, HOUR, CodeHasher, IssuedCode, Verdict, check_code, new_code, resend_wait
 from .domain.errors import (
     AccountGone,
     AlreadyActive,
@@ -90,7 +90,7 @@ class AccountService:
 
     def _create(self, *, email: str, password: str, status: str, **values):
         passwords.check_password_policy(password, email)
-        hasher = self._hasher() if status == PENDING_VERIFICATION else None
+        hasher = self.code_hasher() if status == PENDING_VERIFICATION else None
         password_hash = passwords.hash_password(password)
         now = self.clock()
         try:
@@ -105,13 +105,13 @@ class AccountService:
                     repository.activate(session, account.id, ACTIVE, now)
                     self.outbox.publish(session, ACCOUNT_ACTIVATED, _account_data(account))
                 else:
-                    self._issue_code(session, hasher, account, "registration", now)
+                    self.issue_code(session, hasher, account, "registration", now)
         except IntegrityError:
             raise EmailTaken() from None  # a concurrent registration of the address won
         return account
 
     def verify(self, email: str, code: str) -> dict:
-        policy, hasher, now = self.settings.codes, self._hasher(), self.clock()
+        policy, hasher, now = self.settings.codes, self.code_hasher(), self.clock()
         with self.db.transaction() as session:
             account = repository.account_by_email(session, email, for_update=True)
             if account is None:
@@ -120,28 +120,36 @@ class AccountService:
             elif account.status == ACTIVE:
                 raise AlreadyActive()
             else:
-                code_id, issued = repository.current_code(session, account.id) or (None, None)
-                check = check_code(issued, code, hasher, policy, now)
-                if check.verdict is Verdict.EXHAUSTED:
-                    raise TooManyCodeAttempts()
-                if check.verdict is Verdict.EXPIRED:
-                    raise CodeExpired()
-                if check.verdict is Verdict.WRONG:
-                    repository.count_wrong_try(session, code_id)
-                    failure = WrongCode(check.attempts_left)
-                else:
-                    failure = None
-                    repository.use_code(session, code_id, now)
+                failure = self.spend_code(session, repository.current_code(session, account.id), code, hasher, now)
+                if failure is None:
                     repository.activate(session, account.id, ACTIVE, now)
                     self.outbox.publish(session, ACCOUNT_ACTIVATED, _account_data(account))
         if failure is not None:
             raise failure
         return {"status": ACTIVE}
 
+    def spend_code(
+        self, session, found: tuple[int, IssuedCode] | None, code: str, hasher: CodeHasher, now: datetime
+    ) -> WrongCode | None:
+        """One try of `code` against the account's current code (`found`, of any purpose). A
+        right code is used (None); a wrong one spends a try and is returned, for the caller to
+        raise once the try is committed; an exhausted or expired code is refused at once."""
+        code_id, issued = found or (None, None)
+        check = check_code(issued, code, hasher, self.settings.codes, now)
+        if check.verdict is Verdict.EXHAUSTED:
+            raise TooManyCodeAttempts()
+        if check.verdict is Verdict.EXPIRED:
+            raise CodeExpired()
+        if check.verdict is Verdict.WRONG:
+            repository.count_wrong_try(session, code_id)
+            return WrongCode(check.attempts_left)
+        repository.use_code(session, code_id, now)
+        return None
+
     def resend_code(self, email: str) -> dict:
         """A new code for a pending account; for any other address nothing happens, and the
         answer is the same, so it does not tell which addresses have accounts."""
-        policy, hasher, now = self.settings.codes, self._hasher(), self.clock()
+        policy, hasher, now = self.settings.codes, self.code_hasher(), self.clock()
         with self.db.transaction() as session:
             account = repository.account_by_email(session, email, for_update=True)
             if account is not None and account.status == PENDING_VERIFICATION:
@@ -153,16 +161,26 @@ class AccountService:
                 )
                 if wait is not None:
                     raise RetryLater("too_soon", "a code was sent moments ago; wait before asking again", wait)
-                self._issue_code(session, hasher, account, "resend", now)
+                self.issue_code(session, hasher, account, "resend", now)
         return {"status": "sent"}
 
-    def _issue_code(self, session, hasher: CodeHasher, account, reason: str, now: datetime) -> None:
+    def issue_code(
+        self,
+        session,
+        hasher: CodeHasher,
+        account,
+        reason: str,
+        now: datetime,
+        purpose: str = ACTIVATION,
+        event_type: str = VERIFICATION_CODE_ISSUED,
+    ) -> None:
+        """A new code for `purpose`, its hash stored and the code itself e-mailed (by event)."""
         policy, code = self.settings.codes, new_code()
         expires_at = now + policy.ttl
-        repository.issue_code(session, account.id, hasher.hash(code), reason, now, expires_at)
+        repository.issue_code(session, account.id, hasher.hash(code), reason, now, expires_at, purpose)
         self.outbox.publish(
             session,
-            VERIFICATION_CODE_ISSUED,
+            event_type,
             {
                 **_account_data(account),
                 "code": code,
@@ -171,7 +189,7 @@ class AccountService:
             },
         )
 
-    def _hasher(self) -> CodeHasher:
+    def code_hasher(self) -> CodeHasher:
         # Fetched before the caller's transaction opens: on SQLite a second one would wait for it.
         if self._code_hasher is None:
             secret = self.settings.code_secret or repository.server_secret(self.db, CODE_SECRET_NAME, utcnow())
@@ -197,9 +215,11 @@ class AccountService:
             raise InvalidCredentials()
         if account.status != ACTIVE:
             raise NotActive()
-        return self._token(account, now)
+        return self.issue_token(account, now)
 
-    def _token(self, account, now: datetime) -> dict:
+    def issue_token(self, account, now: datetime, authenticated_at: datetime | None = None) -> dict:
+        """A signed token for `account`; `authenticated_at` is when the password was typed (now, at
+        login). It carries the account's session version (`sv`, domain/sessions.py)."""
         kid, key = self.keys.signing_key()
         ttl = self.settings.token_ttl
         claims = {
@@ -210,6 +230,8 @@ class AccountService:
             "roles": list(account.roles),
             "iat": int(now.timestamp()),
             "exp": int((now + ttl).timestamp()),
+            "auth_time": int((authenticated_at or now).timestamp()),
+            "sv": account.session_version,
             "jti": str(uuid.uuid4()),
         }
         return {
@@ -223,15 +245,21 @@ class AccountService:
             account = repository.account_by_id(session, account_id)
         if account is None:
             raise AccountGone()
-        return {
-            "id": account.id,
-            "full_name": account.full_name,
-            "email": account.email,
-            "roles": list(account.roles),
-            "language": account.language,
-            "status": account.status,
-            "mobile": account.mobile,
-        }
+        return account_view(account)
+
+
+def account_view(account) -> dict:
+    """An account as its holder (or staff) reads it: never its password hash or codes."""
+    return {
+        "id": account.id,
+        "full_name": account.full_name,
+        "email": account.email,
+        "roles": list(account.roles),
+        "language": account.language,
+        "status": account.status,
+        "mobile": account.mobile,
+        "national_id": account.national_id,
+    }
 
 
 def _account_data(account) -> dict:

@@ -16,6 +16,11 @@ class Settings:
     codes: CodePolicy = field(default_factory=CodePolicy)
     logins: LoginThrottle = field(default_factory=LoginThrottle)
     token_ttl: timedelta = timedelta(minutes=15)
+    # A session is renewed token by token up to this long after its login (domain/sessions.py).
+    session_max_age: timedelta = timedelta(hours=12)
+    # `POST /v1/password/forgot` answers no sooner than this, account or not, so its timing does
+    # not tell whether an address has an account.
+    forgot_answer_time: timedelta = timedelta(milliseconds=250)
     # Keys the verification-code hashes. Unset, a random one is made once and kept in the
     # database; set it in production so a copy of the database alone does not reveal codes.
     code_secret: str | None = None
@@ -34,5 +39,7 @@ class Settings:
                 window=env_duration("ACCOUNTS_LOGIN_WINDOW", "PT15M"),
             ),
             token_ttl=env_duration("ACCOUNTS_TOKEN_TTL", "PT15M"),
+            session_max_age=env_duration("ACCOUNTS_SESSION_MAX_AGE", "PT12H"),
+            forgot_answer_time=env_duration("ACCOUNTS_FORGOT_ANSWER_TIME", "PT0.25S"),
             code_secret=env("ACCOUNTS_CODE_SECRET"),
         )

@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from accounts.domain import passwords
+from accounts.domain import passwords, sessions
 from accounts.domain.codes import (
     CodeHasher,
     CodePolicy,
@@ -218,3 +218,14 @@ def test_successful_login_clears_the_failures_before_it():
         (NOW - timedelta(minutes=1), False),
     ]
     assert LoginThrottle().wait(attempts, NOW) is None
+
+
+# --- sessions ---------------------------------------------------------------------------------------
+def test_a_token_from_before_the_last_password_change_is_not_current():
+    assert sessions.is_current(2, 2) and sessions.is_current(None, 0)
+    assert not sessions.is_current(1, 2) and not sessions.is_current(None, 1)
+
+
+def test_a_session_is_renewed_only_within_its_maximum_age():
+    assert sessions.may_renew(NOW - timedelta(hours=11), NOW, timedelta(hours=12))
+    assert not sessions.may_renew(NOW - timedelta(hours=12), NOW, timedelta(hours=12))

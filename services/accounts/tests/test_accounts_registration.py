@@ -58,6 +58,7 @@ def test_register_verify_login_and_see_oneself(service):
         "language": "ar",
         "status": "active",
         "mobile": "+966551234567",
+        "national_id": "1234567890",
     }
 
 

@@ -162,6 +162,20 @@ def test_the_queue_is_oldest_first_by_the_time_requests_entered_review(service):
     assert queue[0]["under_review_at"] <= queue[1]["under_review_at"]
 
 
+def test_the_queue_narrowed_to_some_applicants_holds_only_their_requests(service):
+    people = service.people
+    saras, omars = service.under_review(), service.under_review(people.other_applicant)
+    queue = lambda query: service.get(f"/v1/review-queue{query}", people.reviewer).json
+    assert [(e["number"], e["account_id"]) for e in queue(f"?account={people.other_applicant}")] == [
+        (omars, people.other_applicant)
+    ]
+    assert {e["number"] for e in queue(f"?account={people.applicant}&account={people.other_applicant}")} == {
+        saras,
+        omars,
+    }
+    assert queue("?account=nobody") == []
+
+
 def test_taking_a_request_one_already_took_is_harmless(service):
     number = service.taken()
     again = service.post(number, "review", service.people.reviewer)

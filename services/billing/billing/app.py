@@ -10,8 +10,10 @@ from mumaris_shared.web import create_service_app
 
 from .adapters.sandbox import Transport
 from .api import SERVICE_EXTENSION, blueprint
+from .api.overview import OVERVIEW_EXTENSION, overview
 from .bootstrap import SERVICE
 from .bootstrap import runtime as default_runtime
+from .overview import Overview
 from .service import BillingService
 from .settings import Settings
 
@@ -32,7 +34,8 @@ def create_app(
         db=runtime.db,
         outbox=runtime.outbox,
         verifier=verifier or TokenVerifier(jwks_url=jwks_url()),
-        blueprints=[blueprint],
+        blueprints=[blueprint, overview],
     )
     app.extensions[SERVICE_EXTENSION] = service
+    app.extensions[OVERVIEW_EXTENSION] = Overview(runtime.db, service.billing.settings, service.billing.clock)
     return app

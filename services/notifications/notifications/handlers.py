@@ -37,6 +37,7 @@ from mumaris_shared.contracts import (
     FEES_ASSESSED,
     LICENCE_EXPIRED,
     LICENCE_REMINDER_DUE,
+    PASSWORD_RESET_CODE_ISSUED,
     PAYMENT_RECEIVED,
     PAYMENT_REMINDER_DUE,
     REFUND_DECIDED,
@@ -49,7 +50,7 @@ from mumaris_shared.contracts import (
 
 from .adapters.deliveries import find_recipient, queue_delivery, remember_recipient
 from .domain import emails
-from .domain.emails import STAFF_LANGUAGE, VERIFICATION_CODE, WELCOME, render
+from .domain.emails import PASSWORD_RESET_CODE, STAFF_LANGUAGE, VERIFICATION_CODE, WELCOME, render
 
 REVIEWERS_ADDRESS = "reviewers@mumaris.local"
 
@@ -88,6 +89,10 @@ def account_registered(ctx: HandlerContext) -> None:
 
 def verification_code_issued(ctx: HandlerContext) -> None:
     _email(ctx, VERIFICATION_CODE, _account(ctx))
+
+
+def password_reset_code_issued(ctx: HandlerContext) -> None:
+    _email(ctx, PASSWORD_RESET_CODE, _account(ctx))
 
 
 def account_activated(ctx: HandlerContext) -> None:
@@ -160,6 +165,7 @@ def refund_escalated(ctx: HandlerContext) -> None:
 HANDLERS: dict[str, Handler] = {
     ACCOUNT_REGISTERED: account_registered,
     VERIFICATION_CODE_ISSUED: verification_code_issued,
+    PASSWORD_RESET_CODE_ISSUED: password_reset_code_issued,
     ACCOUNT_ACTIVATED: account_activated,
     FEES_ASSESSED: fees_assessed,
     PAYMENT_REMINDER_DUE: payment_reminder_due,

@@ -91,6 +91,13 @@ class Events:
             data=self.data(email, language, code=code, expires_at="2026-11-25T10:10:00Z", valid_minutes=10),
         )
 
+    def reset_code_issued(self, email: str, language: str = "ar", code: str = "482913") -> Event:
+        return Event(
+            type="accounts.password_reset_code_issued",
+            producer="accounts",
+            data=self.data(email, language, code=code, expires_at="2026-11-25T10:10:00Z", valid_minutes=10),
+        )
+
     def activated(self, email: str, language: str = "ar") -> Event:
         return Event(type="accounts.account_activated", producer="accounts", data=self.data(email, language))
 

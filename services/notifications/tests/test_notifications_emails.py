@@ -8,6 +8,7 @@ from jinja2 import UndefinedError
 
 from mumaris_shared.contracts import LANGUAGES
 from notifications.domain.emails import (
+    ACCOUNT_TEMPLATES,
     APPLICATION_APPROVED,
     APPLICATION_CANCELLED,
     APPLICATION_REJECTED,
@@ -79,7 +80,7 @@ def test_welcome_after_activation(language, greeting):
 @pytest.mark.parametrize("template", TEMPLATES)
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_every_email_exists_in_every_language(template, language, events):
-    data = CODE if template in (VERIFICATION_CODE, WELCOME) else _about_request(events, template, "x@example.com")
+    data = CODE if template in ACCOUNT_TEMPLATES else _about_request(events, template, "x@example.com")
     email = render(template, language, data)
 
     assert email.subject and "\n" not in email.subject
@@ -122,7 +123,7 @@ def test_minutes_are_counted_as_each_language_counts_them(count, arabic, english
 
 
 # --- E-mails about a request ----------------------------------------------------------------------
-@pytest.mark.parametrize("template", sorted(set(TEMPLATES) - {VERIFICATION_CODE, WELCOME} - set(STAFF_TEMPLATES)))
+@pytest.mark.parametrize("template", sorted(set(TEMPLATES) - set(ACCOUNT_TEMPLATES) - set(STAFF_TEMPLATES)))
 @pytest.mark.parametrize(
     "language, direction, greeting", [("ar", "rtl", "مرحبًا سارة القحطاني،"), ("en", "ltr", "Hello Sara Alqahtani,")]
 )

@@ -26,6 +26,7 @@ from mumaris_shared.contracts import (
     FEES_ASSESSED,
     LICENCE_EXPIRED,
     LICENCE_REMINDER_DUE,
+    PASSWORD_RESET_CODE_ISSUED,
     PAYMENT_RECEIVED,
     PAYMENT_REMINDER_DUE,
     REFUND_DECIDED,
@@ -36,8 +37,8 @@ from mumaris_shared.contracts import (
 )
 from mumaris_shared.events import Event
 from notifications.adapters.orm import recipients_table
+from notifications.domain.emails import ACCOUNT_TEMPLATES, STAFF_TEMPLATES, TEMPLATES
 from notifications.domain.emails import REFUND_ESCALATED as ESCALATION
-from notifications.domain.emails import STAFF_TEMPLATES, TEMPLATES, VERIFICATION_CODE, WELCOME
 from notifications.handlers import HANDLERS, RecipientUnknown
 
 pytestmark = pytest.mark.unit
@@ -63,7 +64,10 @@ def test_a_registration_is_remembered_and_sends_nothing(handle, sqlite_runtime, 
     assert (recipient.email, recipient.language, recipient.full_name) == ("sara@example.com", "en", "Sara Alqahtani")
 
 
-@pytest.mark.parametrize("make, template", [("code_issued", "verification_code"), ("activated", "welcome")])
+@pytest.mark.parametrize(
+    "make, template",
+    [("code_issued", "verification_code"), ("reset_code_issued", "password_reset_code"), ("activated", "welcome")],
+)
 def test_each_account_event_queues_its_email_in_the_recipients_language(
     handle, sqlite_runtime, events, deliveries, make, template
 ):
@@ -115,7 +119,7 @@ def test_data_breaking_the_contract_fails_and_leaves_nothing_behind(handle, sqli
 
 
 # --- Events about a request: the recipient comes from `recipients` ---------------------------------
-REQUEST_TEMPLATES = sorted(set(TEMPLATES) - {VERIFICATION_CODE, WELCOME} - set(STAFF_TEMPLATES))
+REQUEST_TEMPLATES = sorted(set(TEMPLATES) - set(ACCOUNT_TEMPLATES) - set(STAFF_TEMPLATES))
 
 
 @pytest.mark.parametrize("template", REQUEST_TEMPLATES)
@@ -230,6 +234,7 @@ def test_every_event_this_service_is_told_about_has_a_handler():
     assert set(HANDLERS) == {
         ACCOUNT_REGISTERED,
         VERIFICATION_CODE_ISSUED,
+        PASSWORD_RESET_CODE_ISSUED,
         ACCOUNT_ACTIVATED,
         FEES_ASSESSED,
         PAYMENT_REMINDER_DUE,

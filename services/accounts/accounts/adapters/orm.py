@@ -21,6 +21,9 @@ accounts_table = Table(
     Column("roles", JSON, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     Column("activated_at", UTCDateTime),
+    # Tokens carry the version they were issued under; a password reset or change moves it on, so
+    # accounts refuses every token issued before (0002).
+    Column("session_version", Integer, nullable=False, default=0, server_default="0"),
 )
 
 verification_codes_table = Table(
@@ -29,7 +32,9 @@ verification_codes_table = Table(
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("account_id", String(36), ForeignKey("accounts.id"), nullable=False),
     Column("code_hash", String(64), nullable=False),
-    Column("reason", String(16), nullable=False),  # registration | resend
+    Column("reason", String(16), nullable=False),  # registration | resend | reset
+    # activation | password_reset (0002): each purpose has its own current code
+    Column("purpose", String(16), nullable=False, default="activation", server_default="activation"),
     Column("issued_at", UTCDateTime, nullable=False),
     Column("expires_at", UTCDateTime, nullable=False),
     Column("failed_attempts", Integer, nullable=False, default=0),

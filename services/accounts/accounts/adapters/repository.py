@@ -2,22 +2,23 @@
 
 from __future__ import annotations
 
-import secrets
 import uuid
 from datetime import datetime
 
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.engine import Row
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from mumaris_shared.db import Database
+from mumaris_shared.db import server_secret as shared_server_secret
 
-from ..domain.codes import IssuedCode
+from ..domain.codes import ACTIVATION, IssuedCode
 from .orm import accounts_table as accounts
 from .orm import login_attempts_table as logins
 from .orm import server_secrets_table as secrets_table
 from .orm import verification_codes_table as codes
+
+SEARCH_LIMIT = 100
 
 
 # --- accounts -----------------------------------------------------------------------------------
@@ -46,14 +47,53 @@ def set_password_hash(session: Session, account_id: str, password_hash: str) -> 
     session.execute(update(accounts).where(accounts.c.id == account_id).values(password_hash=password_hash))
 
 
+def replace_password(session: Session, account_id: str, password_hash: str) -> None:
+    """A new password, and every token issued before it stops being current (domain/sessions.py)."""
+    session.execute(
+        update(accounts)
+        .where(accounts.c.id == account_id)
+        .values(password_hash=password_hash, session_version=accounts.c.session_version + 1)
+    )
+
+
+def set_language(session: Session, account_id: str, language: str) -> None:
+    session.execute(update(accounts).where(accounts.c.id == account_id).values(language=language))
+
+
+def find_accounts(
+    session: Session, *, ids: list[str] | None = None, national_id: str | None = None, name: str | None = None
+) -> list[Row]:
+    """Accounts matching every filter given (a name matches any part of the full name, ignoring
+    case), by name; at most `SEARCH_LIMIT`."""
+    statement = select(accounts)
+    if ids:
+        statement = statement.where(accounts.c.id.in_(ids))
+    if national_id:
+        statement = statement.where(accounts.c.national_id == national_id)
+    if name:
+        statement = statement.where(func.lower(accounts.c.full_name).contains(name.lower(), autoescape=True))
+    return list(session.execute(statement.order_by(accounts.c.full_name, accounts.c.id).limit(SEARCH_LIMIT)))
+
+
 # --- verification codes ---------------------------------------------------------------------------
 def issue_code(
-    session: Session, account_id: str, code_hash: str, reason: str, now: datetime, expires_at: datetime
+    session: Session,
+    account_id: str,
+    code_hash: str,
+    reason: str,
+    now: datetime,
+    expires_at: datetime,
+    purpose: str = ACTIVATION,
 ) -> None:
-    """The new code becomes the account's only valid one: every earlier code is voided."""
+    """The new code becomes the account's only valid one for its purpose: every earlier one is voided."""
     session.execute(
         update(codes)
-        .where(codes.c.account_id == account_id, codes.c.voided_at.is_(None), codes.c.used_at.is_(None))
+        .where(
+            codes.c.account_id == account_id,
+            codes.c.purpose == purpose,
+            codes.c.voided_at.is_(None),
+            codes.c.used_at.is_(None),
+        )
         .values(voided_at=now)
     )
     session.execute(
@@ -64,14 +104,20 @@ def issue_code(
             issued_at=now,
             expires_at=expires_at,
             failed_attempts=0,
+            purpose=purpose,
         )
     )
 
 
-def current_code(session: Session, account_id: str) -> tuple[int, IssuedCode] | None:
+def current_code(session: Session, account_id: str, purpose: str = ACTIVATION) -> tuple[int, IssuedCode] | None:
     row = session.execute(
         select(codes)
-        .where(codes.c.account_id == account_id, codes.c.voided_at.is_(None), codes.c.used_at.is_(None))
+        .where(
+            codes.c.account_id == account_id,
+            codes.c.purpose == purpose,
+            codes.c.voided_at.is_(None),
+            codes.c.used_at.is_(None),
+        )
         .order_by(codes.c.issued_at.desc(), codes.c.id.desc())
         .limit(1)
     ).first()
@@ -88,15 +134,18 @@ def use_code(session: Session, code_id: int, now: datetime) -> None:
     session.execute(update(codes).where(codes.c.id == code_id).values(used_at=now))
 
 
-def last_code_issued_at(session: Session, account_id: str) -> datetime | None:
-    return session.execute(select(func.max(codes.c.issued_at)).where(codes.c.account_id == account_id)).scalar()
+def last_code_issued_at(session: Session, account_id: str, purpose: str = ACTIVATION) -> datetime | None:
+    return session.execute(
+        select(func.max(codes.c.issued_at)).where(codes.c.account_id == account_id, codes.c.purpose == purpose)
+    ).scalar()
 
 
-def resends_since(session: Session, account_id: str, since: datetime) -> list[datetime]:
+def resends_since(session: Session, account_id: str, since: datetime, reason: str = "resend") -> list[datetime]:
+    """When the account's codes given for `reason` were issued since `since`."""
     return list(
         session.execute(
             select(codes.c.issued_at).where(
-                codes.c.account_id == account_id, codes.c.reason == "resend", codes.c.issued_at > since
+                codes.c.account_id == account_id, codes.c.reason == reason, codes.c.issued_at > since
             )
         ).scalars()
     )
@@ -119,14 +168,4 @@ def record_login_attempt(session: Session, email: str, now: datetime, succeeded:
 # --- server secrets -------------------------------------------------------------------------------
 def server_secret(db: Database, name: str, now: datetime) -> str:
     """The secret called `name`, made at first need and then shared by every replica."""
-    with db.transaction() as session:
-        value = session.execute(select(secrets_table.c.value).where(secrets_table.c.name == name)).scalar()
-    if value is not None:
-        return value
-    try:
-        with db.transaction() as session:
-            session.execute(insert(secrets_table).values(name=name, value=secrets.token_hex(32), created_at=now))
-    except IntegrityError:
-        pass  # another replica made it first: use theirs
-    with db.transaction() as session:
-        return session.execute(select(secrets_table.c.value).where(secrets_table.c.name == name)).scalar_one()
+    return shared_server_secret(db, secrets_table, name, now)

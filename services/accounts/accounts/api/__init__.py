@@ -6,6 +6,7 @@ from flask_smorest import Blueprint
 from mumaris_shared.auth import current_principal, require_roles
 
 from ..service import AccountService
+from .credentials import current_session
 from .schemas import (
     AccountCreatedSchema,
     CredentialsSchema,
@@ -64,6 +65,7 @@ def login(body):
 @blueprint.response(200, MeSchema)
 @blueprint.doc(security=[{"bearer": []}])
 @require_roles()
+@current_session
 def me():
     """The caller's account"""
     return _service().me(current_principal().id)

@@ -33,6 +33,27 @@ class CredentialsSchema(Strict):
     password = fields.String(required=True, validate=validate.Length(min=1, max=1024))
 
 
+class PasswordResetSchema(Strict):
+    email = NormalisedEmail(required=True)
+    code = Normalised(normalise_code, required=True)
+    password = fields.String(required=True)  # the policy is checked by the domain (weak_password)
+
+
+class PasswordChangeSchema(Strict):
+    current_password = fields.String(required=True, validate=validate.Length(min=1, max=1024))
+    password = fields.String(required=True)
+
+
+class LanguageSchema(Strict):
+    language = fields.String(required=True, validate=validate.OneOf(LANGUAGES))
+
+
+class AccountQuerySchema(Strict):
+    id = fields.List(fields.String(validate=validate.Length(min=1, max=64)), validate=validate.Length(max=100))
+    national_id = Normalised(normalise_national_id)
+    name = fields.String(validate=validate.Length(min=2, max=200))
+
+
 class AccountCreatedSchema(Schema):
     id = fields.String()
     email = fields.String()
@@ -57,6 +78,7 @@ class MeSchema(Schema):
     language = fields.String()
     status = fields.String()
     mobile = fields.String(allow_none=True)
+    national_id = fields.String(allow_none=True)
 
 
 class JwksSchema(Schema):

@@ -17,6 +17,11 @@ from .throttling import window_wait
 
 HOUR = timedelta(hours=1)
 
+# What a code is for. Each purpose has its own current code (a new one voids only the old one of
+# its purpose), under the same policy: the same length, lifetime, tries, throttles and hashing.
+ACTIVATION = "activation"
+PASSWORD_RESET = "password_reset"
+
 
 @dataclass(frozen=True)
 class CodePolicy:

@@ -85,3 +85,21 @@ class NotActive(Forbidden):
 class AccountGone(NotFound):
     def __init__(self) -> None:
         super().__init__("the account no longer exists")
+
+
+class WrongPassword(Invalid):
+    """The current password, asked to change it, is not the account's."""
+
+    code = "wrong_password"
+
+    def __init__(self) -> None:
+        super().__init__("the current password is wrong", {"current_password": ["the current password is wrong"]})
+
+
+class SessionEnded(Unauthenticated):
+    """A token issued before the account's last password reset or change, or a session too old to renew."""
+
+    code = "session_ended"
+
+    def __init__(self, message: str = "this session has ended (the password was changed); log in again") -> None:
+        super().__init__(message)

@@ -18,6 +18,7 @@ from .schemas import (
     EditSchema,
     PublicStatusSchema,
     QueueEntrySchema,
+    QueueQuerySchema,
     ReturnSchema,
 )
 
@@ -101,10 +102,11 @@ def public_status(number):
 @blueprint.get("/review-queue")
 @blueprint.doc(security=BEARER)
 @require_roles(REVIEWER)
+@blueprint.arguments(QueueQuerySchema, location="query")
 @blueprint.response(200, QueueEntrySchema(many=True))
-def review_queue():
-    """Requests and data updates under review (`kind`), longest waiting first"""
-    return _service().review_queue()
+def review_queue(query):
+    """Requests and data updates under review (`kind`), longest waiting first; `account` (repeatable): only theirs"""
+    return _service().review_queue(query.get("account"))
 
 
 @blueprint.post("/applications/<string:number>/review")

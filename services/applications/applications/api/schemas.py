@@ -188,8 +188,13 @@ class ApplicationSchema(ApplicationSummarySchema):
     timeline = fields.List(fields.Nested(TimelineEntrySchema))
 
 
+class QueueQuerySchema(Strict):
+    account = fields.List(fields.String(validate=validate.Length(min=1, max=64)), validate=validate.Length(max=100))
+
+
 class QueueEntrySchema(ApplicationSummarySchema):
     kind = fields.String()  # "application" or "data_update"
+    account_id = fields.String()  # the applicant's
     request_kind = fields.String()  # requests only: registration | renewal
     update_id = fields.String()  # data updates only
     fields_changed = fields.List(fields.String())  # data updates only

@@ -70,8 +70,8 @@ class ApplicationService:
         return requests.public_status(self.a, number)
 
     # --- reviewers ---------------------------------------------------------------------------------
-    def review_queue(self) -> list[dict]:
-        return review.review_queue(self.a)
+    def review_queue(self, accounts: list[str] | None = None) -> list[dict]:
+        return review.review_queue(self.a, accounts)
 
     def start_review(self, reviewer: Principal, number: str) -> dict:
         return review.start_review(self.a, reviewer, number)

@@ -39,14 +39,17 @@ from ..domain.updates import fields_changed
 from .context import Applications, detail, existing, move, request_data, summary
 
 
-def review_queue(a: Applications) -> list[dict]:
-    """Requests and data updates under review, longest waiting first; `kind` tells them apart."""
+def review_queue(a: Applications, accounts: list[str] | None = None) -> list[dict]:
+    """Requests and data updates under review, longest waiting first; `kind` tells them apart.
+    Given `accounts`, only those of these applicants (the portal's search by name or national ID,
+    which accounts resolves to account ids)."""
     now = a.clock()
     with a.db.transaction() as session:
         requests, updates = repository.review_queue(session), repository.update_queue(session)
     entries = [
         {
             **summary(row),
+            "account_id": row.account_id,
             "request_kind": row.kind,
             "kind": "application",
             "under_review_at": row.under_review_at,
@@ -60,6 +63,7 @@ def review_queue(a: Applications) -> list[dict]:
             "kind": "data_update",
             "update_id": row.id,
             "number": row.application_number,
+            "account_id": row.account_id,
             "status": row.status,
             "membership_number": row.membership_number,
             "category": row.category,
@@ -70,6 +74,8 @@ def review_queue(a: Applications) -> list[dict]:
         }
         for row in updates
     ]
+    if accounts is not None:
+        entries = [entry for entry in entries if entry["account_id"] in accounts]
     entries.sort(key=lambda entry: entry["under_review_at"])  # stable: requests first at the same moment
     for entry in entries:
         entry["waiting_seconds"] = max(0, int((now - entry["under_review_at"]).total_seconds()))

@@ -43,6 +43,15 @@ def fee_account(session: Session, application_number: str, lock: bool = False) -
     return _one(session, select(fee_accounts).where(fee_accounts.c.application_number == application_number), lock)
 
 
+def fee_accounts_of(session: Session, account_id: str) -> list[Row]:
+    """An applicant's requests as billing knows them, newest first."""
+    return session.execute(
+        select(fee_accounts)
+        .where(fee_accounts.c.account_id == account_id)
+        .order_by(fee_accounts.c.submitted_at.desc(), fee_accounts.c.application_number)
+    ).all()
+
+
 def add_fee_account(session: Session, **values) -> None:
     session.execute(insert(fee_accounts).values(**values))
 
@@ -57,6 +66,13 @@ def update_fee_account(session: Session, application_number: str, **values) -> N
 def invoices_of(session: Session, application_number: str) -> list[Row]:
     rows = session.execute(select(invoices).where(invoices.c.application_number == application_number)).all()
     return sorted(rows, key=lambda row: FEE_KINDS.index(row.kind))
+
+
+def invoices_of_requests(session: Session, application_numbers: list[str]) -> list[Row]:
+    """The invoices of several requests, in one query."""
+    if not application_numbers:
+        return []
+    return session.execute(select(invoices).where(invoices.c.application_number.in_(application_numbers))).all()
 
 
 def invoice(session: Session, invoice_id: str) -> Row | None:

@@ -26,7 +26,7 @@ Every claim is decided by `decide_by` = its creation + `decision_sla` (P15D); on
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from decimal import ROUND_DOWN, Decimal
 from enum import StrEnum
@@ -83,6 +83,13 @@ class RefundFacts:
     decided_at: datetime | None = None
     # How much lower the fee is since a reviewer classified the request (0: not lowered).
     lowered_by: int = 0
+
+    def if_withdrawn(self, at: datetime) -> RefundFacts:
+        """The same facts had the applicant withdrawn the request at `at`: what the refund preview
+        judges. A decided or already withdrawn request stays as it is."""
+        if self.request_state in (RequestState.APPROVED, RequestState.REJECTED, RequestState.WITHDRAWN):
+            return self
+        return replace(self, request_state=RequestState.WITHDRAWN, withdrawn_at=at, now=at)
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,7 @@ from . import formatting, wording
 DEFAULT_LANGUAGE = "ar"
 
 VERIFICATION_CODE = "verification_code"
+PASSWORD_RESET_CODE = "password_reset_code"  # a code to set a new password (a forgotten one)
 WELCOME = "welcome"
 REQUEST_SENT = "request_sent"  # fees assessed: both invoices, SADAD numbers, deadline
 PAYMENT_REMINDER = "payment_reminder"  # so long before the deadline, what is still unpaid
@@ -53,6 +54,7 @@ CPD_ACTIVITY_RECORDED = "cpd_activity_recorded"
 CPD_ACTIVITY_DECIDED = "cpd_activity_decided"  # accepted or not (with the reason)
 TEMPLATES = (
     VERIFICATION_CODE,
+    PASSWORD_RESET_CODE,
     WELCOME,
     REQUEST_SENT,
     PAYMENT_REMINDER,
@@ -77,6 +79,9 @@ TEMPLATES = (
     CPD_ACTIVITY_RECORDED,
     CPD_ACTIVITY_DECIDED,
 )
+
+# E-mails about the account itself, written from the accounts event's own data (no request).
+ACCOUNT_TEMPLATES = (VERIFICATION_CODE, PASSWORD_RESET_CODE, WELCOME)
 
 # E-mails to the Commission's staff, not to a person with an account: they go to a team mailbox and
 # are written in `STAFF_LANGUAGE`, Arabic, the Commission's working language (no one's preference

@@ -1,0 +1,1 @@
+"""The Mumaris web portal: server-rendered pages over the four services' public HTTP APIs."""
