@@ -64,6 +64,7 @@ def queue_names(service: str, retry_levels: int) -> tuple[str, list[str], str]:
 
 
 QUORUM = {"x-queue-type": "quorum"}
+PRECONDITION_FAILED = 406  # RabbitMQ's answer to a queue declared again with other arguments
 
 
 def retry_queue_arguments(delay: timedelta, events_queue: str) -> dict[str, Any]:
@@ -145,7 +146,7 @@ class Consumer:
                     connection.process_data_events(time_limit=0.5)
             except AMQPError as exc:
                 self.ready.clear()
-                if isinstance(exc, ChannelClosedByBroker) and exc.reply_code == 406:
+                if isinstance(exc, ChannelClosedByBroker) and exc.reply_code == PRECONDITION_FAILED:
                     log.error(
                         "%s consumer: a queue exists with other arguments (%s); "
                         "run `python -m mumaris_shared.queues upgrade %s` once",

@@ -9,8 +9,9 @@ changes a retry queue's delay. This command moves each such queue's messages to 
 declares the queue anew and moves them back, each move confirmed before the original is
 acknowledged (a message may be copied twice if the command is interrupted, never lost; the
 consumer's inbox drops the repeat). A queue already right is left alone, and a missing one is
-created. Run it with the service's consumers stopped: they would otherwise take or add messages
-while their queue is rebuilt. `make run` (the launcher) runs it before it starts anything."""
+created (an events queue rebuilt gets its bindings back when its consumer starts). Run it with
+the service's consumers stopped: they would otherwise take or add messages while their queue is
+rebuilt. `make run` (the launcher) runs it before it starts anything."""
 
 from __future__ import annotations
 
@@ -25,17 +26,15 @@ from pika.exceptions import ChannelClosedByBroker
 
 from .broker import BrokerNodes
 from .config import rabbitmq_url
-from .consumer import QUORUM, queue_arguments, retry_delays_setting
+from .consumer import PRECONDITION_FAILED, QUORUM, queue_arguments, retry_delays_setting
 
 log = logging.getLogger(__name__)
+
+NOT_FOUND = 404
 
 
 class UpgradeStopped(RuntimeError):
     """Something else used a queue while it was rebuilt; what was moved so far is kept."""
-
-
-PRECONDITION_FAILED = 406
-NOT_FOUND = 404
 
 
 def upgrade(url: str, service: str, retry_delays: list[timedelta]) -> dict[str, int]:
