@@ -27,24 +27,14 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from sqlalchemy import MetaData
-
 from mumaris_shared.broker import ConfirmingPublisher
 from mumaris_shared.consumer import HandlerContext
-from mumaris_shared.db import messaging_tables
-from mumaris_shared.runtime import Runtime
 from mumaris_testing import PrivateCluster, wait_until
+
+from . import sqlite_runtime
 
 ROOT = Path(__file__).resolve().parent.parent
 EVENT = "benchpub.tick"
-
-
-def _runtime(directory: Path, service: str) -> Runtime:
-    metadata = MetaData()
-    outbox, inbox = messaging_tables(metadata)
-    runtime = Runtime.create(service, outbox, inbox, url=f"sqlite:///{directory / service}.db")
-    metadata.create_all(runtime.db.engine)
-    return runtime
 
 
 class Flow:
@@ -52,8 +42,8 @@ class Flow:
 
     def __init__(self, url: str, directory: Path, rate: float):
         self.rate = rate
-        self.producer = _runtime(directory, "benchpub")
-        self.consumer_runtime = _runtime(directory, "benchsub")
+        self.producer = sqlite_runtime(directory, "benchpub", service="benchpub")
+        self.consumer_runtime = sqlite_runtime(directory, "benchsub", service="benchsub")
         self.made: dict[int, float] = {}
         self.handled: list[tuple[int, float]] = []
         self.publisher = ConfirmingPublisher(url, name="bench-relay").start()
