@@ -6,7 +6,7 @@ VAR   := $(or $(MUMARIS_VAR_DIR),var)
 TEST_PATHS := $(wildcard shared/tests services/*/tests tests)
 PYTEST_ARGS ?=
 
-.PHONY: install run test lint unit integration e2e browser slow staff rotate-keys revoke-key bench clean
+.PHONY: install run test lint unit integration e2e slow cluster browser staff rotate-keys revoke-key bench clean
 
 install:
 	@ops/install.sh
@@ -62,12 +62,17 @@ integration: install
 e2e: install
 	$(call with_infra,-m e2e)
 
-browser: install
-	$(call with_infra,-m browser)
-
 # The scale and replica tests alone (`make test` runs them too).
 slow: install
 	$(call with_infra,-m slow --durations=15)
+
+# The broker cluster's fault tests alone (`make test` runs them too), on RABBITMQ_CLUSTER_NODES
+# (3) RabbitMQ nodes of their own on free ports, started and stopped by the tests.
+cluster: install
+	$(call with_infra,-m cluster --durations=5)
+
+browser: install
+	$(call with_infra,-m browser)
 
 # make staff EMAIL=… PASSWORD=… ROLE=reviewer|secretary_general NATIONAL_ID=…
 # (values reach the command through the environment, so any character is safe in them)

@@ -23,7 +23,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pika
-from sqlalchemy import MetaData, update
+from sqlalchemy import update
 
 from mumaris_shared.broker import (
     ConfirmingPublisher,
@@ -33,18 +33,12 @@ from mumaris_shared.broker import (
     persistent,
 )
 from mumaris_shared.config import rabbitmq_url
-from mumaris_shared.db import claim, messaging_tables
+from mumaris_shared.db import claim
 from mumaris_shared.events import EXCHANGE, utcnow
 from mumaris_shared.outbox import Relay
 from mumaris_shared.runtime import Runtime
 
-
-def _runtime(directory: Path, name: str) -> Runtime:
-    metadata = MetaData()
-    outbox, inbox = messaging_tables(metadata)
-    runtime = Runtime.create("bench", outbox, inbox, url=f"sqlite:///{directory / name}.db")
-    metadata.create_all(runtime.db.engine)
-    return runtime
+from . import sqlite_runtime
 
 
 def _fill(runtime: Runtime, count: int) -> None:
@@ -109,7 +103,7 @@ def bench_relay(count: int, rounds: int) -> None:
                     ("one round trip each (baseline)", relay_one_round_trip_each),
                     ("pipelined (ours)", relay_pipelined),
                 ):
-                    runtime = _runtime(Path(tmp), f"{round_no}-{label[:3]}")
+                    runtime = sqlite_runtime(Path(tmp), f"{round_no}-{label[:3]}")
                     _fill(runtime, count)
                     started = time.perf_counter()
                     relay(runtime, url)

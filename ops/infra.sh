@@ -7,6 +7,8 @@
 #   ops/infra.sh rabbitmq-node up   NAME AMQP_PORT DIST_PORT DIR
 #   ops/infra.sh rabbitmq-node down NAME DIR
 #   ops/infra.sh rabbitmq-node ctl  NAME DIR RABBITMQCTL-ARGS...
+#   ops/infra.sh rabbitmq-cluster up   DIR NAME:AMQP_PORT:DIST_PORT...
+#   ops/infra.sh rabbitmq-cluster down DIR
 #
 # `up` uses a server that already answers on its port; otherwise it starts the operating system's
 # server (installing the package first if its binary is missing) and records in $INFRA_STATE_DIR
@@ -20,7 +22,8 @@
 #
 # `rabbitmq-node` runs an extra RabbitMQ node of one's own beside the shared one, e.g. for tests
 # that stop their broker (see rabbitmq_node_start below); `up`/`down` of the shared servers never
-# touch it, and it never touches them.
+# touch it, and it never touches them. `rabbitmq-cluster` runs several such nodes as one cluster
+# (see rabbitmq_cluster_start below).
 #
 # Settings (environment): MUMARIS_VAR_DIR (var/), INFRA_STATE_DIR (<var>/infra), RABBITMQ_URL and
 # <SERVICE>_RABBITMQ_USER / _PASSWORD (the services' users),
@@ -300,6 +303,79 @@ rabbitmq_node() { # up|down|ctl args...
     esac
 }
 
+# ---------------------------------------------------------------- a cluster of extra nodes
+# Nodes of one's own (rabbitmq-node above), each NAME:AMQP_PORT:DIST_PORT, with their data in
+# DIR/NAME, one Erlang cookie (DIR/cookie, made once) and clustered with the first: the others
+# `join_cluster` it. DIR/nodes records them for `down`. Started again over the same DIR (other
+# ports are fine: nodes know each other by name), they come back as the same cluster. Prints the
+# nodes' AMQP URLs (guest, virtual host /), comma-separated: what RABBITMQ_URL takes.
+
+rabbitmq_cluster_start() { # dir name:amqp:dist...
+    local dir="$1"
+    shift || true
+    [ -n "$dir" ] && [ $# -ge 1 ] || die "usage: rabbitmq-cluster up DIR NAME:AMQP_PORT:DIST_PORT..."
+    mkdir -p "$dir"
+    dir="$(cd "$dir" && pwd)"
+    [ -f "$dir/cookie" ] || (umask 077 && head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$dir/cookie")
+    local spec name amqp dist pids=() names=() urls=()
+    : > "$dir/nodes"
+    for spec in "$@"; do
+        IFS=: read -r name amqp dist <<< "$spec"
+        [ -n "$name" ] && [ -n "$amqp" ] && [ -n "$dist" ] || die "rabbitmq-cluster: '$spec' is not NAME:AMQP_PORT:DIST_PORT"
+        echo "$name $amqp $dist" >> "$dir/nodes"
+        names+=("$name")
+        urls+=("amqp://guest:guest@127.0.0.1:$amqp/%2F")
+        # in parallel: nodes that were clustered before wait for each other as they boot
+        INFRA_NODE_COOKIE="$(cat "$dir/cookie")" rabbitmq_node_start "$name" "$amqp" "$dist" "$dir/$name" &
+        pids+=($!)
+    done
+    local pid failed=0
+    for pid in "${pids[@]}"; do wait "$pid" || failed=1; done
+    if [ "$failed" = 1 ]; then
+        rabbitmq_cluster_stop "$dir"
+        die "rabbitmq-cluster: a node did not start"
+    fi
+    local first="${names[0]}"
+    for name in "${names[@]:1}"; do
+        if [ "$(rabbitmq_node_ctl "$name" "$dir/$name" eval "lists:member('$first@localhost', rabbit_nodes:all()).")" = true ]; then
+            continue
+        fi
+        log "rabbitmq-cluster: $name joins $first"
+        rabbitmq_node_ctl "$name" "$dir/$name" stop_app >&2
+        rabbitmq_node_ctl "$name" "$dir/$name" join_cluster "$first@localhost" >&2
+        rabbitmq_node_ctl "$name" "$dir/$name" start_app >&2
+    done
+    log "rabbitmq-cluster: ${names[*]} clustered"
+    log "rabbitmq-cluster: provisioning the services' users, their permissions and the exchange"
+    (cd "$ROOT" && "$ROOT/.venv/bin/python" -m mumaris_shared.broker_access definitions) \
+        | rabbitmq_node_ctl "$first" "$dir/$first" import_definitions >&2 \
+        || die "rabbitmq-cluster: could not import the services' users (rabbitmqctl import_definitions)"
+    (IFS=,; echo "${urls[*]}")
+}
+
+rabbitmq_cluster_stop() { # dir
+    local dir="$1"
+    [ -n "$dir" ] || die "usage: rabbitmq-cluster down DIR"
+    [ -f "$dir/nodes" ] || { log "rabbitmq-cluster: no nodes recorded in $dir"; return 0; }
+    local name amqp dist pids=()
+    while read -r name amqp dist; do
+        rabbitmq_node_stop "$name" "$dir/$name" &
+        pids+=($!)
+    done < "$dir/nodes"
+    local pid
+    for pid in "${pids[@]}"; do wait "$pid" || true; done
+}
+
+rabbitmq_cluster() { # up|down args...
+    local action="${1:-}"
+    shift || true
+    case "$action" in
+        up) rabbitmq_cluster_start "$@" ;;
+        down) rabbitmq_cluster_stop "$@" ;;
+        *) die "usage: rabbitmq-cluster up DIR NAME:AMQP_PORT:DIST_PORT... | down DIR" ;;
+    esac
+}
+
 # ---------------------------------------------------------------- status
 status() {
     local name port
@@ -345,9 +421,11 @@ case "$cmd" in
         ;;
     status) status ;;
     rabbitmq-node) rabbitmq_node "$@" ;;
+    rabbitmq-cluster) rabbitmq_cluster "$@" ;;
     *)
         echo "usage: $0 up [--keep] [rabbitmq] [postgres] | down [rabbitmq] [postgres] | status" >&2
         echo "       $0 rabbitmq-node up NAME AMQP_PORT DIST_PORT DIR | down NAME DIR | ctl NAME DIR ARGS..." >&2
+        echo "       $0 rabbitmq-cluster up DIR NAME:AMQP_PORT:DIST_PORT... | down DIR" >&2
         exit 2
         ;;
 esac

@@ -11,6 +11,7 @@ nginx configuration), ``ops.mailcatcher`` (the local SMTP server)."""
 from __future__ import annotations
 
 import argparse
+import hashlib
 import os
 import re
 import signal
@@ -27,6 +28,7 @@ from .supervisor import Platform
 __all__ = ["SERVICES", "Platform", "PlatformError", "main"]
 
 INFRA_SH = ROOT / "ops" / "infra.sh"
+DEFAULT_CLUSTER_PORT = 5681
 
 
 def load_dotenv_file(path: Path = ROOT / ".env") -> dict[str, str]:
@@ -46,6 +48,27 @@ def _infra(action: str, components: list[str], state_dir: Path, settings: dict[s
         raise PlatformError(f"ops/infra.sh up {' '.join(components)} failed (code {result.returncode})")
 
 
+def _start_cluster(env: dict[str, str], directory: Path) -> str:
+    """RABBITMQ_CLUSTER_NODES RabbitMQ nodes of this platform's own, clustered by ops/infra.sh:
+    AMQP on RABBITMQ_CLUSTER_PORT (5681) and the ports after it, distribution 20000 above each
+    (RabbitMQ's own rule), data in `directory`, kept between runs. The node names carry a digest
+    of that directory: epmd maps names machine-wide, and another checkout's cluster must not
+    collide with this one. Returns RABBITMQ_URL: every node's URL."""
+    if env.get("RABBITMQ_URL"):
+        raise PlatformError("RABBITMQ_CLUSTER_NODES starts a local cluster: leave RABBITMQ_URL unset")
+    size = int(env["RABBITMQ_CLUSTER_NODES"])
+    first = int(env.get("RABBITMQ_CLUSTER_PORT") or DEFAULT_CLUSTER_PORT)
+    digest = hashlib.sha256(str(directory.resolve()).encode()).hexdigest()[:6]
+    nodes = [f"mumaris-{digest}-{n + 1}:{first + n}:{first + n + 20000}" for n in range(size)]
+    print(f"starting a RabbitMQ cluster of {size} nodes ...", flush=True)
+    result = subprocess.run(
+        ["bash", str(INFRA_SH), "rabbitmq-cluster", "up", str(directory), *nodes], stdout=subprocess.PIPE, text=True
+    )
+    if result.returncode != 0:
+        raise PlatformError(f"ops/infra.sh rabbitmq-cluster up failed (code {result.returncode})")
+    return result.stdout.strip()
+
+
 def _local(url: str) -> bool:
     return bool(re.search(r"@(127\.0\.0\.1|localhost)(:\d+)?(/|$)|^\w+://(127\.0\.0\.1|localhost)", url))
 
@@ -60,7 +83,8 @@ def _print_table(p: Platform) -> None:
     for service, ports in p.web_ports.items():
         behind = "/" if service == "portal" else f"/api/{service}/"
         rows.append((service, ", ".join(f"http://{HOST}:{port}" for port in ports) + f"  (gateway: {behind})"))
-    rows.append(("RabbitMQ", p.child_env["RABBITMQ_URL"].split("@")[-1]))
+    nodes = [url.split("@")[-1] for url in p.child_env["RABBITMQ_URL"].split(",")]
+    rows.append(("RabbitMQ", ", ".join(nodes) + (f"  (a cluster of {len(nodes)} nodes)" if len(nodes) > 1 else "")))
     rows.append(("processes", ", ".join(n for n in p.processes)))
     rows.append(("logs", str(p.log_dir)))
     width = max(len(r[0]) for r in rows)
@@ -100,9 +124,11 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, on_signal)
 
     infra_state = Path(platform.var_dir) / "infra" / f"launcher-{os.getpid()}"
+    cluster = not args.no_infra and int(env.get("RABBITMQ_CLUSTER_NODES") or 1) > 1
+    cluster_dir = Path(platform.var_dir) / "rabbitmq-cluster"
     components = []
     if not args.no_infra:
-        if _local(env.get("RABBITMQ_URL") or DEFAULT_RABBITMQ_URL):
+        if not cluster and _local(env.get("RABBITMQ_URL") or DEFAULT_RABBITMQ_URL):
             components.append("rabbitmq")
         if any(k.endswith("DATABASE_URL") and v.startswith("postgres") and _local(v) for k, v in env.items()):
             components.append("postgres")
@@ -111,6 +137,9 @@ def main(argv: list[str] | None = None) -> int:
         platform.check()  # before anything starts: a refusal is one line, and nothing to stop
         if components:
             _infra("up", components, infra_state, env)
+        if cluster:
+            env["RABBITMQ_URL"] = _start_cluster(env, cluster_dir)
+            platform = Platform(base_env=env, services=services)  # on the cluster's nodes
         print("starting the platform ...", flush=True)
         platform.start()
         running.set()
@@ -139,6 +168,8 @@ def main(argv: list[str] | None = None) -> int:
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
         print("stopping ...", flush=True)
         platform.stop()
+        if cluster:
+            subprocess.run(["bash", str(INFRA_SH), "rabbitmq-cluster", "down", str(cluster_dir)])
         if components:
             _infra("down", components, infra_state, env)
         print("stopped.", flush=True)

@@ -90,6 +90,8 @@ PROCESSES: tuple[Proc, ...] = (
 )
 
 MIGRATION = ("{python}", "-m", "{service}.migrate")
+# the consumers' queues as this release declares them (mumaris_shared.queues), then the services
+QUEUE_UPGRADE = ("{python}", "-m", "mumaris_shared.queues", "upgrade")
 
 
 def module_exists(module: str) -> bool:

@@ -36,6 +36,7 @@ from .processes import (
     DEFAULT_RABBITMQ_URL,
     MIGRATION,
     PROCESSES,
+    QUEUE_UPGRADE,
     ROOT,
     SERVICES,
     PlatformError,
@@ -258,6 +259,7 @@ class Platform:
                 if self.migrate:
                     for service in self.services:
                         self._migrate(service)
+                    self._upgrade_queues()
                 table = self._table()
                 for name, proc, port in table:
                     self._spawn(name, proc, port)
@@ -283,8 +285,18 @@ class Platform:
         return [a.format(python=self.python, port=port, service=service) for a in template]
 
     def _migrate(self, service: str) -> None:
-        log_path = self.log_dir / f"{service}-migrate.log"
-        argv = self._argv(MIGRATION, service, None)
+        self._run_once(f"{service}-migrate", self._argv(MIGRATION, service, None), f"migrations of {service}")
+
+    def _upgrade_queues(self) -> None:
+        """Queues an earlier release declared otherwise, rebuilt before any consumer runs."""
+        consumers = {proc.service for proc in PROCESSES if proc.name.endswith("-consumer")}
+        consuming = [service for service in self.services if service in consumers]
+        if consuming:
+            argv = [*self._argv(QUEUE_UPGRADE, "", None), *consuming]
+            self._run_once("queues-upgrade", argv, "the queues' upgrade")
+
+    def _run_once(self, name: str, argv: list[str], what: str) -> None:
+        log_path = self.log_dir / f"{name}.log"
         with open(log_path, "ab") as log:
             log.write(f"\n=== {time.strftime('%Y-%m-%d %H:%M:%S')} {' '.join(argv)}\n".encode())
             log.flush()
@@ -292,9 +304,7 @@ class Platform:
                 argv, cwd=ROOT, env=self.child_env, stdout=log, stderr=subprocess.STDOUT, timeout=300
             )
         if result.returncode != 0:
-            raise PlatformError(
-                f"migrations of {service} failed (code {result.returncode}); log {log_path}:\n{tail(log_path)}"
-            )
+            raise PlatformError(f"{what} failed (code {result.returncode}); log {log_path}:\n{tail(log_path)}")
 
     def _spawn(self, name: str, proc: Proc, port: int | None) -> Child:
         child = self.processes.get(name) or Child(

@@ -1,6 +1,6 @@
-"""RabbitMQ plumbing: connection parameters, the topology every service shares, and a publisher
-that sends a whole batch and then awaits the broker's confirms together (pipelined), so the relay
-pays one round trip per batch rather than one per message."""
+"""RabbitMQ plumbing: the broker's nodes and how to reach one, the topology every service shares,
+and a publisher that sends a whole batch and then awaits the broker's confirms together
+(pipelined), so the relay pays one round trip per batch rather than one per message."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ import pika
 from pika import BasicProperties
 from pika.channel import Channel
 from pika.connection import Connection as AmqpConnection
+from pika.exceptions import AMQPConnectionError
 from pika.spec import Basic
 
 from .events import EXCHANGE, isoformat, utcnow
@@ -22,13 +23,68 @@ from .events import EXCHANGE, isoformat, utcnow
 log = logging.getLogger(__name__)
 
 
-def connection_parameters(url: str) -> pika.URLParameters:
+def connection_parameters(url: str, name: str | None = None, socket_timeout: float = 5) -> pika.URLParameters:
+    """One node's parameters. `name` labels the connection in `rabbitmqctl list_connections` and
+    the management UI (client property `connection_name`)."""
     params = pika.URLParameters(url)
     params.heartbeat = 30
     params.blocked_connection_timeout = 60
     params.connection_attempts = 1
-    params.socket_timeout = 5
+    params.socket_timeout = socket_timeout
+    if name:
+        params.client_properties = {"connection_name": name}
     return params
+
+
+def node_urls(urls: str) -> list[str]:
+    """RABBITMQ_URL's URLs: one, or the nodes of one cluster separated by commas."""
+    listed = [url.strip() for url in urls.split(",") if url.strip()]
+    if not listed:
+        raise ValueError("no broker URL given (RABBITMQ_URL)")
+    return listed
+
+
+class BrokerNodes:
+    """The nodes a process may connect to: `urls` is RABBITMQ_URL, one URL or several separated by
+    commas (the nodes of one cluster, each with its credentials and virtual host).
+
+    Nodes are tried in the order listed, each once per round, and a new round starts after the
+    node used last: a process connects to the first node that answers and, when that connection
+    drops, moves on to the next one instead of waiting for its node to return. The order
+    is the preference: list the nodes in another order for another service to spread the
+    connections. The callers' back-off applies between rounds, once every node failed."""
+
+    def __init__(self, urls: str, name: str | None = None, socket_timeout: float = 5):
+        self.parameters = [connection_parameters(url, name, socket_timeout) for url in node_urls(urls)]
+        self._next = 0
+
+    def __len__(self) -> int:
+        return len(self.parameters)
+
+    def next(self) -> pika.URLParameters:
+        """The node to try now; the one after it next time."""
+        params = self.parameters[self._next]
+        self._next = (self._next + 1) % len(self.parameters)
+        return params
+
+    @property
+    def current(self) -> pika.URLParameters:
+        """The node tried last: after `connect`, the one connected to."""
+        return self.parameters[self._next - 1]
+
+    def connect(self) -> pika.BlockingConnection:
+        """A blocking connection to the first node of this round that answers; the last node's
+        error when none does."""
+        error: AMQPConnectionError | None = None
+        for _ in self.parameters:
+            params = self.next()
+            try:
+                return pika.BlockingConnection(params)
+            except AMQPConnectionError as exc:
+                log.info("broker node %s:%s does not answer: %r", params.host, params.port, exc)
+                error = exc
+        assert error is not None
+        raise error
 
 
 def declare_exchange(channel: Channel, create: bool = False) -> None:
@@ -39,8 +95,9 @@ def declare_exchange(channel: Channel, create: bool = False) -> None:
 
 
 def connection_user(url: str) -> str:
-    """The user a URL connects as: what RabbitMQ checks every message's `user_id` against."""
-    return str(connection_parameters(url).credentials.username)
+    """The user a URL (every node's: one cluster has one set of users) connects as: what RabbitMQ
+    checks every message's `user_id` against."""
+    return str(connection_parameters(node_urls(url)[0]).credentials.username)
 
 
 # When the event carries a secret (a code), the moment it expires: the message is not kept, nor
@@ -110,15 +167,18 @@ class _Batch:
 
 
 class ConfirmingPublisher:
-    """Owns one asynchronous connection on a background thread and reconnects when it drops.
+    """Owns one asynchronous connection on a background thread and reconnects when it drops, to
+    the next of the broker's nodes (`BrokerNodes`).
 
     `publish_batch` publishes every message (persistent, `mandatory`), waits until the broker has
     confirmed them all, and returns the ids of messages the broker returned as unroutable (no queue
     bound for them yet). Any nack, timeout or lost connection raises `PublishFailed`."""
 
-    def __init__(self, url: str, reconnect_delay: float = 0.5, max_reconnect_delay: float = 10.0):
-        self._params = connection_parameters(url)
-        self._user = self._params.credentials.username
+    def __init__(
+        self, url: str, reconnect_delay: float = 0.5, max_reconnect_delay: float = 10.0, name: str | None = None
+    ):
+        self._nodes = BrokerNodes(url, name)
+        self._user = connection_user(url)
         self._reconnect_delay = reconnect_delay
         self._max_reconnect_delay = max_reconnect_delay
         self._connection: pika.SelectConnection | None = None
@@ -127,6 +187,7 @@ class ConfirmingPublisher:
         self._batch: _Batch | None = None
         self._ready = threading.Event()
         self._stopping = False
+        self._fresh_channel = False  # the channel is being closed to open another
         self._thread = threading.Thread(target=self._run, name="publisher", daemon=True)
 
     # --- caller's side -------------------------------------------------------------------------
@@ -169,10 +230,11 @@ class ConfirmingPublisher:
     # --- I/O loop's side -----------------------------------------------------------------------
     def _run(self) -> None:
         delay = self._reconnect_delay
+        tried = 0  # nodes tried since the last connection that held
         while not self._stopping:
             opened_at = time.monotonic()
             self._connection = pika.SelectConnection(
-                self._params,
+                self._nodes.next(),
                 on_open_callback=self._on_open,
                 on_open_error_callback=self._on_open_error,
                 on_close_callback=self._on_closed,
@@ -180,12 +242,13 @@ class ConfirmingPublisher:
             self._connection.ioloop.start()
             if self._stopping:
                 break
-            delay = (
-                self._reconnect_delay
-                if time.monotonic() - opened_at > 30
-                else min(delay * 2, self._max_reconnect_delay)
-            )
+            if time.monotonic() - opened_at > 30:
+                delay, tried = self._reconnect_delay, 0
+            tried += 1
+            if tried % len(self._nodes):
+                continue  # another node may answer at once
             time.sleep(delay)
+            delay = min(delay * 2, self._max_reconnect_delay)
 
     def _close_connection(self) -> None:
         if self._connection and self._connection.is_open:
@@ -194,6 +257,7 @@ class ConfirmingPublisher:
             self._connection.ioloop.stop()
 
     def _on_open(self, connection: AmqpConnection) -> None:
+        log.info("publisher connected to %s:%s", connection.params.host, connection.params.port)
         connection.channel(on_open_callback=self._on_channel_open)
 
     def _on_open_error(self, connection: AmqpConnection, error: Exception) -> None:
@@ -227,7 +291,6 @@ class ConfirmingPublisher:
         self._channel = channel
         self._next_tag = 0
         self._ready.set()
-        log.info("publisher connected")
 
     def _on_channel_closed(self, channel: Channel, reason: Exception) -> None:
         self._ready.clear()
@@ -236,7 +299,11 @@ class ConfirmingPublisher:
             self._batch.fail(f"channel closed: {reason}")
             self._batch = None
         if self._connection is not None and self._connection.is_open:
-            self._connection.close()
+            if self._fresh_channel:
+                self._fresh_channel = False
+                self._connection.channel(on_open_callback=self._on_channel_open)
+            else:
+                self._connection.close()
 
     def _send(self, batch: _Batch) -> None:
         channel = self._channel
@@ -276,6 +343,13 @@ class ConfirmingPublisher:
         if not batch.outstanding:
             self._batch = None
             batch.done.set()
+            if batch.error and self._channel is not None:
+                # Go on with a fresh channel: one opened on a node that has not yet learnt of a
+                # lost node may keep sending to the queue leader it knew there, and RabbitMQ 3.10
+                # then refuses all it publishes, for as long as it stays open.
+                log.warning("publisher: the broker refused messages; opening a fresh channel")
+                self._fresh_channel = True
+                self._channel.close()
 
     def _on_return(self, _channel: Channel, _method: Any, properties: BasicProperties, _body: bytes) -> None:
         # The broker sends basic.return before the confirm of the same message.

@@ -33,6 +33,7 @@ from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 from pika.spec import BasicProperties
 
+from .broker import node_urls
 from .config import Secret, env, rabbitmq_url
 from .events import EXCHANGE
 
@@ -62,12 +63,14 @@ def with_credentials(url: str, username: str, secret: str) -> str:
 
 
 def service_url(service: str, base: str | None = None) -> str:
-    """The URL `service` connects with: the broker of `base` (RABBITMQ_URL), as its own user."""
-    return with_credentials(base or rabbitmq_url(), user(service), password(service).required())
+    """The URL `service` connects with: the broker of `base` (RABBITMQ_URL; every node of a
+    cluster), as its own user."""
+    username, secret = user(service), password(service).required()
+    return ",".join(with_credentials(url, username, secret) for url in node_urls(base or rabbitmq_url()))
 
 
 def vhost_of(url: str) -> str:
-    return unquote(urlsplit(url).path.lstrip("/")) or "/"
+    return unquote(urlsplit(node_urls(url)[0]).path.lstrip("/")) or "/"
 
 
 def own_exchange(service: str) -> str:

@@ -2,11 +2,13 @@
 handles, manual acks after the handler's transaction committed, an inbox that makes repeats
 harmless, a retry ladder with growing delays, and a parking queue for messages that keep failing.
 
-Topology for service `s` (handlers registered for event types T1..Tn):
-  mumaris.events --T1..Tn--> s.events (quorum)        consumed here
+Topology for service `s` (handlers registered for event types T1..Tn), every queue a quorum queue
+(replicated on the cluster's nodes, when there are several):
+  mumaris.events --T1..Tn--> s.events                 consumed here
   s.retry.1 .. s.retry.k (TTL d1..dk) --dead-letter via s.direct--> s.events
   s.dead                                              parked, with the error; see `parking`
   s.direct --<queue name>--> each of them             how the service reaches its own queues
+Queues an earlier release declared otherwise are upgraded by `python -m mumaris_shared.queues`.
 
 Only a service speaks for itself: an event whose type is not `<service>.…` of the service RabbitMQ
 vouched for as its publisher (`user_id`, broker_access) is parked at once, never handled.
@@ -23,16 +25,15 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-import pika
 from pika import BasicProperties
 from pika.channel import Channel
-from pika.exceptions import AMQPError
+from pika.exceptions import AMQPError, ChannelClosedByBroker
 from pika.spec import Basic
 from sqlalchemy import Table, select
 from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session
 
-from .broker import connection_parameters, connection_user, declare_exchange, expires_at_of, persistent
+from .broker import BrokerNodes, connection_user, declare_exchange, expires_at_of, persistent
 from .broker_access import PUBLISHER_HEADER, own_exchange, publishers, speaks_for, vouched_user
 from .config import env, env_int, parse_duration
 from .db import Database
@@ -67,6 +68,38 @@ def queue_names(service: str, retry_levels: int) -> tuple[str, list[str], str]:
     return f"{service}.events", [f"{service}.retry.{n}" for n in range(1, retry_levels + 1)], f"{service}.dead"
 
 
+QUORUM = {"x-queue-type": "quorum"}
+PRECONDITION_FAILED = 406  # RabbitMQ's answer to a queue declared again with other arguments
+
+
+def retry_queue_arguments(delay: timedelta, events_queue: str, exchange: str) -> dict[str, Any]:
+    """A retry queue holds each message for `delay`, then dead-letters it back to the events queue
+    through the service's own `exchange` (a service may not write to the default exchange).
+    At least once: the quorum queue keeps the message until the events queue confirmed it (the
+    default, at most once, would drop it if the events queue could not take it then); that
+    strategy needs `reject-publish` overflow (there is no length limit to overflow)."""
+    return {
+        **QUORUM,
+        "x-message-ttl": int(delay.total_seconds() * 1000),
+        "x-dead-letter-exchange": exchange,
+        "x-dead-letter-routing-key": events_queue,
+        "x-dead-letter-strategy": "at-least-once",
+        "x-overflow": "reject-publish",
+    }
+
+
+def queue_arguments(service: str, retry_delays: list[timedelta]) -> dict[str, dict[str, Any]]:
+    """Every queue of the service's consumer, with the arguments it is declared with."""
+    queue, retry_queues, dead_queue = queue_names(service, len(retry_delays))
+    retries = zip(retry_queues, retry_delays, strict=True)
+    exchange = own_exchange(service)
+    return {
+        queue: QUORUM,
+        **{name: retry_queue_arguments(delay, queue, exchange) for name, delay in retries},
+        dead_queue: QUORUM,
+    }
+
+
 def retry_delays_setting() -> list[timedelta]:
     return [parse_duration(part) for part in env("CONSUMER_RETRY_DELAYS", "PT1S,PT10S,PT1M").split(",")]
 
@@ -97,28 +130,18 @@ class Consumer:
         self.exchange = own_exchange(service)
         self.user = connection_user(url)
         self.trusted = dict(trusted) if trusted is not None else publishers()
+        self.nodes = BrokerNodes(url, name=f"{service}-consumer")
         self.ready = threading.Event()
 
     # --- topology --------------------------------------------------------------------------------
     def declare(self, channel: Channel) -> None:
         declare_exchange(channel)
         channel.exchange_declare(self.exchange, exchange_type="direct", durable=True)
-        channel.queue_declare(self.queue, durable=True, arguments={"x-queue-type": "quorum"})
+        for queue, arguments in queue_arguments(self.service, self.retry_delays).items():
+            channel.queue_declare(queue, durable=True, arguments=arguments)
+            channel.queue_bind(queue, self.exchange, routing_key=queue)
         for event_type in self.handlers:
             channel.queue_bind(self.queue, EXCHANGE, routing_key=event_type)
-        for queue, delay in zip(self.retry_queues, self.retry_delays, strict=True):
-            channel.queue_declare(
-                queue,
-                durable=True,
-                arguments={
-                    "x-message-ttl": int(delay.total_seconds() * 1000),
-                    "x-dead-letter-exchange": self.exchange,
-                    "x-dead-letter-routing-key": self.queue,
-                },
-            )
-        channel.queue_declare(self.dead_queue, durable=True)
-        for queue in [self.queue, *self.retry_queues, self.dead_queue]:
-            channel.queue_bind(queue, self.exchange, routing_key=queue)
 
     # --- the loop --------------------------------------------------------------------------------
     def run(self, stop: threading.Event) -> None:
@@ -127,7 +150,7 @@ class Consumer:
         while not stop.is_set():
             connection = None
             try:
-                connection = pika.BlockingConnection(connection_parameters(self.url))
+                connection = self.nodes.connect()
                 channel = connection.channel()
                 channel.confirm_delivery()
                 channel.basic_qos(prefetch_count=self.prefetch)
@@ -135,11 +158,20 @@ class Consumer:
                 channel.basic_consume(self.queue, self._on_message)
                 self.ready.set()
                 delay = 0.5
-                log.info("%s consumer listening on %s", self.service, self.queue)
+                node = self.nodes.current
+                log.info("%s consumer listening on %s at %s:%s", self.service, self.queue, node.host, node.port)
                 while not stop.is_set():
                     connection.process_data_events(time_limit=0.5)
             except AMQPError as exc:
                 self.ready.clear()
+                if isinstance(exc, ChannelClosedByBroker) and exc.reply_code == PRECONDITION_FAILED:
+                    log.error(
+                        "%s consumer: a queue exists with other arguments (%s); "
+                        "run `python -m mumaris_shared.queues upgrade %s` once",
+                        self.service,
+                        exc.reply_text,
+                        self.service,
+                    )
                 log.warning("%s consumer lost the broker (%r); reconnecting in %.1fs", self.service, exc, delay)
                 stop.wait(delay)
                 delay = min(delay * 2, 10.0)

@@ -16,14 +16,13 @@ import sys
 from collections.abc import Iterator
 from typing import Any
 
-import pika
 from pika import BasicProperties
 from pika.adapters.blocking_connection import BlockingChannel
 from pika.spec import Basic
 
-from .broker import connection_parameters, connection_user, expires_at_of, persistent
+from .broker import BrokerNodes, connection_user, expires_at_of, persistent
 from .broker_access import PUBLISHER_HEADER, own_exchange, service_url, vouched_user
-from .consumer import ATTEMPT_HEADER, ERROR_HEADER, queue_names
+from .consumer import ATTEMPT_HEADER, ERROR_HEADER, QUORUM, queue_names
 
 
 def _drain(channel: BlockingChannel, queue: str) -> Iterator[tuple[Basic.GetOk, BasicProperties, bytes]]:
@@ -54,10 +53,10 @@ def _describe(properties: BasicProperties, body: bytes, own_user: str) -> dict[s
 
 def list_parked(url: str, service: str) -> list[dict[str, Any]]:
     queue, _retries, dead = queue_names(service, 0)
-    connection = pika.BlockingConnection(connection_parameters(url))
+    connection = BrokerNodes(url).connect()
     try:
         channel = connection.channel()
-        channel.queue_declare(dead, durable=True)
+        channel.queue_declare(dead, durable=True, arguments=QUORUM)
         found = [_describe(p, b, connection_user(url)) for _m, p, b in _drain(channel, dead)]
         channel.basic_recover(requeue=True)
         return found
@@ -69,12 +68,12 @@ def replay(url: str, service: str, ids: set[str] | None) -> int:
     """Send parked messages (all, or those whose id is in `ids`) back to the service's queue."""
     queue, _retries, dead = queue_names(service, 0)
     own_user = connection_user(url)
-    connection = pika.BlockingConnection(connection_parameters(url))
+    connection = BrokerNodes(url).connect()
     replayed = 0
     try:
         channel = connection.channel()
         channel.confirm_delivery()
-        channel.queue_declare(dead, durable=True)
+        channel.queue_declare(dead, durable=True, arguments=QUORUM)
         for method, properties, body in list(_drain(channel, dead)):
             if ids is not None and properties.message_id not in ids:
                 continue

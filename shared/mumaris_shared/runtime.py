@@ -85,7 +85,7 @@ def run_until_signalled(work: Callable[[threading.Event], None]) -> None:
 
 def main_relay(runtime: Runtime) -> None:
     configure_logging()
-    publisher = ConfirmingPublisher(service_url(runtime.service)).start()
+    publisher = ConfirmingPublisher(service_url(runtime.service), name=f"{runtime.service}-relay").start()
     try:
         run_until_signalled(runtime.relay(publisher).run)
     finally:

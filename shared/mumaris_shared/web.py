@@ -16,7 +16,6 @@ from collections.abc import Callable, Iterator
 from http import HTTPStatus
 from typing import Any
 
-import pika
 from apispec import BasePlugin
 from flask import Blueprint, Flask, Response, g, jsonify, request
 from flask_smorest import Api
@@ -27,7 +26,7 @@ from prometheus_client.core import GaugeMetricFamily
 from werkzeug.exceptions import HTTPException
 
 from .auth import TokenVerifier
-from .broker import connection_parameters
+from .broker import BrokerNodes
 from .broker_access import service_url
 from .config import InsecureSetting, env
 from .db import Database
@@ -259,9 +258,8 @@ def _check(probe: Callable[[], None]) -> str:
 
 
 def _ping_broker(service: str) -> None:
-    params = connection_parameters(service_url(service))
-    params.socket_timeout = 2
-    pika.BlockingConnection(params).close()
+    """Ready while any of the broker's nodes answers: every process moves on to one that does."""
+    BrokerNodes(service_url(service), socket_timeout=2).connect().close()
 
 
 class _OutboxCollector:

@@ -56,11 +56,11 @@ def platform_on_private_broker(private_broker, tmp_path_factory):
 def start_another_platform(broker, tmp_path_factory):
     """A platform with other settings (deadlines in seconds, PostgreSQL, replicas), beside the
     package's main one, on a virtual host of its own (platforms sharing queues would take each
-    other's events); use it as a context manager so it stops with the test. Its broker URL is
-    `platform.child_env["RABBITMQ_URL"]`."""
+    other's events), or on `rabbitmq_url` (a private cluster's); use it as a context manager so it
+    stops with the test. Its broker URL is `platform.child_env["RABBITMQ_URL"]`."""
 
-    def start(**settings):
-        return start_platform(broker.new_url(), tmp_path_factory.mktemp("platform"), **settings)
+    def start(rabbitmq_url=None, **settings):
+        return start_platform(rabbitmq_url or broker.new_url(), tmp_path_factory.mktemp("platform"), **settings)
 
     return start
 

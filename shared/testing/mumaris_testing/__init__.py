@@ -3,6 +3,7 @@ code: the production images do not carry it). The fixtures come with the pytest 
 (`plugin.py`); the helpers a test imports are here."""
 
 from .broker import Broker, PrivateBroker, publish_as_producer
+from .cluster import Node, PrivateCluster
 from .records import Clock, assert_error, stored_rows
 from .tokens import TestTokens
 from .waiting import EventWaiter, wait_until
@@ -11,7 +12,9 @@ __all__ = [
     "Broker",
     "Clock",
     "EventWaiter",
+    "Node",
     "PrivateBroker",
+    "PrivateCluster",
     "TestTokens",
     "assert_error",
     "publish_as_producer",

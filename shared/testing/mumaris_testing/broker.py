@@ -20,7 +20,7 @@ from urllib.parse import quote
 
 import pika
 
-from mumaris_shared.broker import connection_parameters, connection_user, persistent
+from mumaris_shared.broker import BrokerNodes, connection_user, persistent
 from mumaris_shared.broker_access import SERVICES, definitions, service_url
 from mumaris_shared.events import EXCHANGE, Event
 
@@ -59,7 +59,7 @@ def wait_for_broker(url: str, timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     while True:
         try:
-            pika.BlockingConnection(connection_parameters(url)).close()
+            BrokerNodes(url).connect().close()
             return
         except pika.exceptions.AMQPError:
             if time.monotonic() > deadline:
@@ -98,7 +98,7 @@ def publish_as_producer(url: str, event: Event, body: bytes | None = None) -> No
     """Publish `event` (or `body` in its stead) on the exchange of `url`'s virtual host as the
     service its type names does: as that service's own broker user, `user_id` stamped, confirmed."""
     producer_url = service_url(event.type.partition(".")[0], url)
-    connection = pika.BlockingConnection(connection_parameters(producer_url))
+    connection = BrokerNodes(producer_url).connect()
     try:
         channel = connection.channel()
         channel.confirm_delivery()
@@ -163,15 +163,23 @@ def shared_broker(use_docker: bool) -> Iterator[Broker]:
         vhosts.remove_all()
 
 
+# rabbitmqctl and the other CLI tools take a distribution port of their own in this range while
+# they run: a node listening there would now and then find it taken.
+CLI_DISTRIBUTION_PORTS = range(35672, 35683)
+
+
 def free_ports(count: int) -> list[int]:
     """Ports nothing listens on now (the OS's choice, so they do not collide with fixed ones)."""
-    sockets = [socket.socket() for _ in range(count)]
+    chosen: list[socket.socket] = []
+    passed: list[socket.socket] = []  # held open meanwhile, so that the OS does not offer them again
     try:
-        for probe in sockets:
+        while len(chosen) < count:
+            probe = socket.socket()
             probe.bind(("127.0.0.1", 0))
-        return [probe.getsockname()[1] for probe in sockets]
+            (passed if probe.getsockname()[1] in CLI_DISTRIBUTION_PORTS else chosen).append(probe)
+        return [probe.getsockname()[1] for probe in chosen]
     finally:
-        for probe in sockets:
+        for probe in chosen + passed:
             probe.close()
 
 

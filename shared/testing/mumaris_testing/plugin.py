@@ -21,6 +21,7 @@ import pytest
 from mumaris_shared.config import env
 
 from .broker import Broker, PrivateBroker, private_container, private_node, shared_broker
+from .cluster import PrivateCluster
 from .postgres import Databases, postgres_server
 from .tokens import TestTokens
 from .waiting import EventWaiter
@@ -28,7 +29,7 @@ from .waiting import EventWaiter
 TIERS = ("unit", "integration", "e2e", "browser")
 BACKENDS = ("sqlite", "postgresql")
 POSTGRES_FIXTURES = {"postgres_admin_url", "postgres_databases", "make_postgres_database"}
-SERVER_FIXTURES = POSTGRES_FIXTURES | {"broker", "private_broker", "rabbitmq_url", "event_waiter"}
+SERVER_FIXTURES = POSTGRES_FIXTURES | {"broker", "private_broker", "private_cluster", "rabbitmq_url", "event_waiter"}
 
 
 @functools.cache
@@ -116,6 +117,22 @@ def private_broker(request: pytest.FixtureRequest, tmp_path_factory) -> Iterator
     infra = request.config.rootpath / "ops" / "infra.sh"
     with private_node(infra, tmp_path_factory.mktemp("rabbitmq-node")) as private:
         yield private
+
+
+@pytest.fixture(scope="session")
+def private_cluster(request: pytest.FixtureRequest, tmp_path_factory) -> Iterator[PrivateCluster]:
+    """RABBITMQ_CLUSTER_NODES (3) RabbitMQ nodes of this worker's own on free ports, clustered
+    (`ops/infra.sh rabbitmq-cluster`), started at first need and stopped when the run ends: a test
+    may kill, stop and restart any of them. Never the shared broker, with or without Docker."""
+    size = int(env("RABBITMQ_CLUSTER_NODES", "3"))
+    if size < 3:
+        pytest.fail(f"RABBITMQ_CLUSTER_NODES={size}: losing a node keeps a majority only from 3 nodes on")
+    infra = request.config.rootpath / "ops" / "infra.sh"
+    cluster = PrivateCluster(infra, tmp_path_factory.mktemp("rabbitmq-cluster"), size).start()
+    try:
+        yield cluster
+    finally:
+        cluster.close()
 
 
 @pytest.fixture(scope="session")

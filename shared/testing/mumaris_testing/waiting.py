@@ -6,20 +6,28 @@ from __future__ import annotations
 import json
 import threading
 import time
+import uuid
 from collections.abc import Callable
 
 import pika
 
-from mumaris_shared.broker import connection_parameters, declare_exchange
+from mumaris_shared.broker import BrokerNodes, declare_exchange
+from mumaris_shared.consumer import QUORUM
 from mumaris_shared.events import EXCHANGE, Event
 
 
 class EventWaiter:
-    """Listens to every event on the exchange (its own exclusive queue) so a test can block until
-    an asynchronous step has happened, instead of sleeping."""
+    """Listens to every event on the exchange so a test can block until an asynchronous step has
+    happened, instead of sleeping.
+
+    On one node its queue is exclusive (gone with the waiter's connection). When `url` lists a
+    cluster's nodes it is a quorum queue of its own, deleted on exit: it outlives the node the
+    waiter is connected to, so the waiter moves to another node and misses nothing."""
 
     def __init__(self, url: str, binding: str = "#"):
         self.url, self.binding = url, binding
+        self.nodes = BrokerNodes(url, name="event-waiter")
+        self.queue = f"event-waiter-{uuid.uuid4().hex[:12]}" if len(self.nodes) > 1 else ""
         self.events: list[Event] = []
         self._changed = threading.Condition()
         self._stop = threading.Event()
@@ -36,18 +44,26 @@ class EventWaiter:
         self._stop.set()
         self._thread.join(timeout=10)
 
+    def _declare(self, channel) -> str:
+        if not self.queue:
+            return channel.queue_declare("", exclusive=True, auto_delete=True).method.queue
+        channel.queue_declare(self.queue, durable=True, arguments=QUORUM)
+        return self.queue
+
     def _run(self) -> None:
         while not self._stop.is_set():
             try:
-                connection = pika.BlockingConnection(connection_parameters(self.url))
+                connection = self.nodes.connect()
                 channel = connection.channel()
                 declare_exchange(channel, create=True)
-                queue = channel.queue_declare("", exclusive=True, auto_delete=True).method.queue
+                queue = self._declare(channel)
                 channel.queue_bind(queue, EXCHANGE, routing_key=self.binding)
                 channel.basic_consume(queue, self._on_message, auto_ack=True)
                 self._ready.set()
                 while not self._stop.is_set():
                     connection.process_data_events(time_limit=0.1)
+                if self.queue:
+                    channel.queue_delete(self.queue)
                 connection.close()
             except pika.exceptions.AMQPError:
                 self._stop.wait(0.5)  # the test is playing a broker outage: listen again when it is back
