@@ -9,7 +9,7 @@ from datetime import timedelta
 import pika
 import pytest
 
-from mumaris_shared.broker import BrokerNodes, ConfirmingPublisher, Outgoing, persistent
+from mumaris_shared.broker import BrokerNodes, ConfirmingPublisher, Outgoing, connection_user, persistent
 from mumaris_shared.consumer import queue_arguments, queue_names
 from mumaris_shared.events import Event
 from mumaris_shared.queues import upgrade
@@ -106,9 +106,11 @@ def test_classic_queues_of_an_earlier_release_become_quorum_queues_keeping_their
     service = f"svc{uuid.uuid4().hex[:8]}"
     retries, dead = _declare_as_before(channel, service)
     channel.confirm_delivery()
-    parked = persistent("parked-1", "test.thing_happened", {"x-mumaris-error": "boom", "x-mumaris-attempt": 3})
+    user = connection_user(rabbitmq_url)
+    parked = persistent("parked-1", "test.thing_happened", user, {"x-mumaris-error": "boom", "x-mumaris-attempt": 3})
     channel.basic_publish("", dead, b'{"parked": 1}', properties=parked)
-    channel.basic_publish("", retries[0], b'{"retrying": 1}', properties=persistent("retry-1", "test.thing_happened"))
+    retrying = persistent("retry-1", "test.thing_happened", user)
+    channel.basic_publish("", retries[0], b'{"retrying": 1}', properties=retrying)
 
     with pytest.raises(pika.exceptions.ChannelClosedByBroker, match="PRECONDITION_FAILED"):
         channel.queue_declare(dead, durable=True, arguments=queue_arguments(service, DELAYS)[dead])
