@@ -14,7 +14,7 @@ from mumaris_shared.events import utcnow
 
 from .conftest import PASSWORD, last_mail_id, mail_code, new_email, new_national_id
 
-pytestmark = [pytest.mark.e2e, pytest.mark.browser]
+pytestmark = pytest.mark.browser
 
 NEW_PASSWORD = "another long passphrase 8"
 
