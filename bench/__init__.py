@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import re
+import uuid
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import MetaData
+from sqlalchemy import MetaData, create_engine, text
 
 from mumaris_shared.db import messaging_tables
 from mumaris_shared.runtime import Runtime
+from mumaris_testing.broker import shared_broker
 
 
 def sqlite_runtime(directory: Path, name: str, service: str = "bench") -> Runtime:
@@ -17,3 +22,66 @@ def sqlite_runtime(directory: Path, name: str, service: str = "bench") -> Runtim
     runtime = Runtime.create(service, outbox, inbox, url=f"sqlite:///{directory / name}.db")
     metadata.create_all(runtime.db.engine)
     return runtime
+
+
+def sign_up(http, gateway: str, mail) -> tuple[str, str, str]:
+    """A new, active applicant, through the gateway (the code from `mail`, the mail catcher):
+    (email, password, access token)."""
+    email, password = f"bench.{uuid.uuid4().hex[:8]}@example.sa", "a long bench passphrase 3"
+    person = {
+        "full_name": "Bench Practitioner",
+        "email": email,
+        "password": password,
+        "national_id": "1012345678",
+        "mobile": "0551234567",
+        "language": "ar",
+    }
+    assert http.post(f"{gateway}/api/accounts/v1/accounts", json=person).status_code == 201
+    message = mail.wait_for(lambda m: email in m["to"] and re.search(r"\b\d{6}\b", m.get("text") or ""), timeout=60)
+    code = re.search(r"\b(\d{6})\b", message["text"]).group(1)
+    assert http.post(f"{gateway}/api/accounts/v1/accounts/verify", json={"email": email, "code": code}).ok
+    token = http.post(f"{gateway}/api/accounts/v1/sessions", json={"email": email, "password": password}).json()
+    return email, password, token["access_token"]
+
+
+REQUEST = {
+    "category": "consultant",
+    "specialty": "Cardiology",
+    "dataflow_reference": "DF-BENCH-1",
+    "qualification": {"degree": "MBBS", "institution": "King Saud University", "country": "SA", "year": 2012},
+}
+
+
+def new_request(http, gateway: str, token: str) -> str:
+    """A draft request of the token's applicant, through the gateway: its number."""
+    answer = http.post(
+        f"{gateway}/api/applications/v1/applications", json=REQUEST, headers={"Authorization": f"Bearer {token}"}
+    )
+    assert answer.status_code == 201, answer.text
+    return answer.json()["number"]
+
+
+POSTGRES = "postgresql://mumaris:mumaris@127.0.0.1:5432"  # the local server of ops/infra.sh
+
+
+@contextmanager
+def fresh_infrastructure(prefix: str, services: Iterable[str], postgres: bool) -> Iterator[dict[str, str]]:
+    """Settings for a platform on a RabbitMQ virtual host of its own, provisioned as `ops/infra.sh`
+    provisions the broker (the services' users and permissions), and, with `postgres`, fresh
+    PostgreSQL databases for `services` (made by their migrations; else SQLite files in the
+    platform's var dir). Removes them afterwards."""
+    tag = uuid.uuid4().hex[:10]
+    names = {service: f"{prefix}_{tag}_{service}" for service in services} if postgres else {}
+    with shared_broker(use_docker=False) as broker:
+        try:
+            yield {
+                "RABBITMQ_URL": broker.url,
+                **{f"{s.upper()}_DATABASE_URL": f"{POSTGRES}/{name}" for s, name in names.items()},
+            }
+        finally:
+            if names:
+                admin = create_engine(f"{POSTGRES}/postgres", isolation_level="AUTOCOMMIT")
+                with admin.connect() as connection:
+                    for name in names.values():
+                        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+                admin.dispose()

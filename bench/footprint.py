@@ -17,24 +17,20 @@ from __future__ import annotations
 import argparse
 import os
 import re
-import subprocess
 import sys
 import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from urllib.parse import quote
 
 import requests
-import sqlalchemy as sa
 
 from ops.launcher import SERVICES, Platform
 
-POSTGRES = "postgresql://mumaris:mumaris@127.0.0.1:5432"
-RABBITMQ = "amqp://guest:guest@127.0.0.1:5672"
+from . import fresh_infrastructure
+
 TICKS = os.sysconf("SC_CLK_TCK")
 PAGE = os.sysconf("SC_PAGE_SIZE")
 CODE = re.compile(r"\b(\d{6})\b")
@@ -198,32 +194,6 @@ def drive(platform: Platform, applicants: int, requests_each: int, threads: int)
     return time.monotonic() - started
 
 
-# ---------------------------------------------------------------- fresh broker and databases
-def _rabbitmqctl(*args: str) -> None:
-    subprocess.run(["rabbitmqctl", "-q", *args], check=True, capture_output=True, timeout=120)
-
-
-def fresh_infrastructure() -> tuple[dict[str, str], Callable[[], None]]:
-    """Settings for a platform on its own virtual host and databases, and what removes them."""
-    tag = uuid.uuid4().hex[:10]
-    vhost = f"footprint-{tag}"
-    _rabbitmqctl("add_vhost", vhost)
-    _rabbitmqctl("set_permissions", "-p", vhost, "guest", ".*", ".*", ".*")
-    names = {service: f"footprint_{tag}_{service}" for service in SERVICES}
-    settings = {f"{s.upper()}_DATABASE_URL": f"{POSTGRES}/{name}" for s, name in names.items()}
-    settings["RABBITMQ_URL"] = f"{RABBITMQ}/{quote(vhost, safe='')}"
-
-    def remove() -> None:
-        admin = sa.create_engine(f"{POSTGRES}/postgres", isolation_level="AUTOCOMMIT")
-        with admin.connect() as connection:
-            for name in names.values():
-                connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-        _rabbitmqctl("delete_vhost", vhost)
-
-    return settings, remove
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m bench.footprint", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -234,7 +204,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--settle", type=float, default=10.0, help="seconds of idle sampling first")
     args = parser.parse_args(argv)
 
-    settings, remove = fresh_infrastructure()
+    settings, remove = fresh_infrastructure("footprint", SERVICES, postgres=True)
     loaded, stop = threading.Event(), threading.Event()
     try:
         with tempfile.TemporaryDirectory() as var_dir:
