@@ -37,25 +37,16 @@ class Proc:
 
 
 def gunicorn(app: str) -> tuple[str, ...]:
-    """gunicorn serving the WSGI `app` ("module:name") on {port}, as every web process runs."""
+    """gunicorn serving the WSGI `app` ("module:name") on {port}, with the settings every web process
+    has (mumaris_shared.gunicorn_settings: WEB_WORKERS, WEB_THREADS)."""
     return (
         "{python}",
         "-m",
         "gunicorn",
+        "-c",
+        "python:mumaris_shared.gunicorn_settings",
         "--bind",
         HOST + ":{port}",
-        "--workers",
-        "1",
-        "--threads",
-        "8",
-        # request lines up to gunicorn's greatest (its default, 4094, is less than a query naming a
-        # hundred accounts): longer is refused 414 before the app answers
-        "--limit-request-line",
-        "8190",
-        "--access-logfile",
-        "-",
-        # gunicorn 27 otherwise shares one control socket (~/.gunicorn/gunicorn.ctl) among all
-        "--no-control-socket",
         app,
     )
 

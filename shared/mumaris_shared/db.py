@@ -61,6 +61,7 @@ class Database:
             self.engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
             _serialise_sqlite_writers(self.engine)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._readers = sessionmaker(self.engine.execution_options(**{_READING: True}))
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
@@ -75,18 +76,34 @@ class Database:
         finally:
             session.close()
 
+    @contextmanager
+    def reading(self) -> Iterator[Session]:
+        """A session for look-ups only, which sees one consistent state of the database and
+        commits nothing (it ends rolled back). On SQLite it takes no lock: readers neither queue
+        behind a writer nor hold one up, where `transaction` would take the write lock first."""
+        session = self._readers()
+        try:
+            yield session
+        finally:
+            session.close()
+
     def ping(self) -> None:
-        with self.engine.connect() as connection:
-            connection.execute(text("SELECT 1"))
+        with self.reading() as session:
+            session.execute(text("SELECT 1"))
 
     def dispose(self) -> None:
         self.engine.dispose()
 
 
+# The execution option that marks `Database.reading`'s connections.
+_READING = "mumaris_reading"
+
+
 def _serialise_sqlite_writers(engine: Engine) -> None:
     # Several processes (web, relay, consumer) share one SQLite file. WAL lets readers run beside a
     # writer; BEGIN IMMEDIATE takes the write lock up front so a transaction waits its turn (the
-    # busy timeout) instead of failing when it upgrades from reading to writing.
+    # busy timeout) instead of failing when it upgrades from reading to writing. A reading session
+    # never writes, so it begins a deferred transaction: a snapshot, no lock.
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None
@@ -98,7 +115,7 @@ def _serialise_sqlite_writers(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Connection) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        connection.exec_driver_sql("BEGIN" if connection.get_execution_options().get(_READING) else "BEGIN IMMEDIATE")
 
 
 def messaging_tables(metadata: MetaData, as_first_made: bool = False) -> tuple[Table, Table]:

@@ -84,14 +84,14 @@ def record(a: Applications, owner: Principal, membership_number: str, body: dict
 
 
 def activities(a: Applications, caller: Principal, membership_number: str) -> list[Row]:
-    with a.db.transaction() as session:
+    with a.db.reading() as session:
         application = visible_membership(session, caller, membership_number)
         return licensing.activities_of(session, application.membership_number)
 
 
 def queue(a: Applications) -> list[Row]:
     """Activities waiting for a reviewer, oldest first."""
-    with a.db.transaction() as session:
+    with a.db.reading() as session:
         return licensing.activities_by_status(session, CpdStatus.PENDING)
 
 

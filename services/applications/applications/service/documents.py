@@ -145,13 +145,13 @@ def listed(a: Applications, rows: list[Row]) -> list[dict]:
 
 
 def of_request(a: Applications, caller: Principal, number: str) -> list[dict]:
-    with a.db.transaction() as session:
+    with a.db.reading() as session:
         application = visible(session, caller, number)
         return listed(a, licensing.documents_of(session, Attached.APPLICATION, application.number))
 
 
 def of_update(a: Applications, caller: Principal, update_id: str) -> list[dict]:
-    with a.db.transaction() as session:
+    with a.db.reading() as session:
         data_update = repository.data_update_by_id(session, update_id)
         if data_update is None or not caller.may_see(data_update.account_id):
             raise NoSuchUpdate()
@@ -159,7 +159,7 @@ def of_update(a: Applications, caller: Principal, update_id: str) -> list[dict]:
 
 
 def of_activity(a: Applications, caller: Principal, membership_number: str, activity_id: str) -> list[dict]:
-    with a.db.transaction() as session:
+    with a.db.reading() as session:
         application = visible_membership(session, caller, membership_number)
         activity = licensing.activity(session, activity_id)
         if activity is None or activity.membership_number != application.membership_number:
@@ -173,7 +173,7 @@ def content(a: Applications, document_id: str, expires: int, signature: str) -> 
         raise InvalidLink()
     if a.settings.links.expired(expires, a.clock()):
         raise LinkExpired()
-    with a.db.transaction() as session:
+    with a.db.reading() as session:
         row = licensing.document(session, document_id)
     if row is None:
         raise NoSuchDocument()
