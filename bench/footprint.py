@@ -30,10 +30,12 @@ import requests
 from ops.launcher import SERVICES, Platform
 
 from . import fresh_infrastructure
+from .table import Figure
 
 TICKS = os.sysconf("SC_CLK_TCK")
 PAGE = os.sysconf("SC_PAGE_SIZE")
 CODE = re.compile(r"\b(\d{6})\b")
+WORKER_RSS_GOAL_MIB = 120
 
 
 # ---------------------------------------------------------------- reading /proc
@@ -73,6 +75,7 @@ class Usage:
 
     idle_rss: int = 0
     peak_rss: int = 0
+    peak_process_rss: int = 0  # the largest one process of the tree (a web process's: a gunicorn worker)
     cpu: list[float] = field(default_factory=list)
     _last_cpu: float | None = None
     _last_at: float = 0.0
@@ -82,6 +85,8 @@ class Usage:
         for member in _descendants(pid):
             member_rss, member_cpu = _rss_and_cpu(member)
             rss, cpu = rss + member_rss, cpu + member_cpu
+            if loaded:
+                self.peak_process_rss = max(self.peak_process_rss, member_rss)
         now = time.monotonic()
         if not loaded:
             self.idle_rss = max(self.idle_rss, rss)
@@ -194,6 +199,47 @@ def drive(platform: Platform, applicants: int, requests_each: int, threads: int)
     return time.monotonic() - started
 
 
+def run(applicants: int, requests_each: int, threads: int, settle: float) -> tuple[dict[str, Usage], float]:
+    """Each process's usage, and how long the load took."""
+    loaded, stop = threading.Event(), threading.Event()
+    with (
+        fresh_infrastructure("footprint", SERVICES, postgres=True) as settings,
+        tempfile.TemporaryDirectory() as var_dir,
+        Platform(
+            env={**settings, "LOG_LEVEL": "WARNING"},
+            var_dir=var_dir,
+            gateway_port=0,
+            ports={service: 0 for service in SERVICES},
+            mailcatcher=True,
+            mailcatcher_smtp_port=0,
+            mailcatcher_http_port=0,
+        ) as platform,
+    ):
+        usage = watch(platform, loaded, stop)
+        time.sleep(settle)  # idle: what each process holds once started
+        loaded.set()
+        elapsed = drive(platform, applicants, requests_each, threads)
+        time.sleep(3)  # the consumers and mailer finish the last events
+        stop.set()
+    return usage, elapsed
+
+
+def figures(applicants: int = 40, requests_each: int = 3, threads: int = 8, settle: float = 10.0) -> list[Figure]:
+    usage, _elapsed = run(applicants, requests_each, threads, settle)
+    web = {name: use.peak_process_rss for name, use in usage.items() if name.endswith("-web") or "-web-" in name}
+    heaviest = max(web, key=web.get)
+    return [
+        Figure(
+            f"web worker RSS under load, largest ({heaviest})",
+            web[heaviest] / 2**20,
+            "MiB",
+            None,
+            f"< {WORKER_RSS_GOAL_MIB} MiB",
+            web[heaviest] / 2**20 < WORKER_RSS_GOAL_MIB,
+        )
+    ]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m bench.footprint", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -203,29 +249,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=8)
     parser.add_argument("--settle", type=float, default=10.0, help="seconds of idle sampling first")
     args = parser.parse_args(argv)
-
-    settings, remove = fresh_infrastructure("footprint", SERVICES, postgres=True)
-    loaded, stop = threading.Event(), threading.Event()
-    try:
-        with tempfile.TemporaryDirectory() as var_dir:
-            platform = Platform(
-                env={**settings, "LOG_LEVEL": "WARNING"},
-                var_dir=var_dir,
-                gateway_port=0,
-                ports={service: 0 for service in SERVICES},
-                mailcatcher=True,
-                mailcatcher_smtp_port=0,
-                mailcatcher_http_port=0,
-            )
-            with platform:
-                usage = watch(platform, loaded, stop)
-                time.sleep(args.settle)  # idle: what each process holds once started
-                loaded.set()
-                elapsed = drive(platform, args.applicants, args.requests_each, args.threads)
-                time.sleep(3)  # the consumers and mailer finish the last events
-                stop.set()
-    finally:
-        remove()
+    usage, elapsed = run(args.applicants, args.requests_each, args.threads, args.settle)
     total = args.applicants * args.requests_each
     print(
         f"footprint: {args.applicants} applicants, {total} requests sent and paid in {elapsed:.0f}s "
