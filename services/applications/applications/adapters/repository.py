@@ -11,7 +11,7 @@ from sqlalchemy.engine import Row
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from mumaris_shared.db import claim
+from mumaris_shared.db import Reader, claim
 
 from ..domain.lifecycle import RETURNED, UNDER_REVIEW
 from .orm import applications_table as applications
@@ -26,14 +26,14 @@ def add_application(session: Session, **values) -> None:
     session.execute(insert(applications).values(**values))
 
 
-def application_by_number(session: Session, number: str, for_update: bool = False) -> Row | None:
+def application_by_number(session: Reader, number: str, for_update: bool = False) -> Row | None:
     statement = select(applications).where(applications.c.number == number)
     if for_update:  # serialises concurrent changes of one request (PostgreSQL; SQLite is serial anyway)
         statement = statement.with_for_update()
     return session.execute(statement).first()
 
 
-def applications_of(session: Session, account_id: str) -> list[Row]:
+def applications_of(session: Reader, account_id: str) -> list[Row]:
     """The account's requests, newest first."""
     return session.execute(
         select(applications)
@@ -42,7 +42,7 @@ def applications_of(session: Session, account_id: str) -> list[Row]:
     ).all()
 
 
-def review_queue(session: Session) -> list[Row]:
+def review_queue(session: Reader) -> list[Row]:
     """Requests under review, in the order they entered review."""
     return session.execute(
         select(applications)
@@ -78,14 +78,14 @@ def add_timeline_entry(
     )
 
 
-def timeline_of(session: Session, number: str) -> list[Row]:
+def timeline_of(session: Reader, number: str) -> list[Row]:
     return session.execute(
         select(timeline).where(timeline.c.application_number == number).order_by(timeline.c.id)
     ).all()
 
 
 # --- memberships and their data updates ---------------------------------------------------------------
-def application_by_membership_number(session: Session, membership_number: str, for_update: bool = False) -> Row | None:
+def application_by_membership_number(session: Reader, membership_number: str, for_update: bool = False) -> Row | None:
     statement = select(applications).where(applications.c.membership_number == membership_number)
     if for_update:
         statement = statement.with_for_update()
@@ -112,7 +112,7 @@ def open_data_update(session: Session, application_number: str) -> Row | None:
     ).first()
 
 
-def data_updates_of(session: Session, application_number: str) -> list[Row]:
+def data_updates_of(session: Reader, application_number: str) -> list[Row]:
     """The request's updates, oldest first."""
     return session.execute(
         select(data_updates)
@@ -125,7 +125,7 @@ def update_data_update(session: Session, update_id: str, **values) -> None:
     session.execute(update(data_updates).where(data_updates.c.id == update_id).values(**values))
 
 
-def update_queue(session: Session) -> list[Row]:
+def update_queue(session: Reader) -> list[Row]:
     """Updates under review, in the order they were submitted, with their request's category."""
     return session.execute(
         select(data_updates, applications.c.category)
@@ -153,7 +153,7 @@ def add_version(
     )
 
 
-def versions_of(session: Session, application_number: str) -> list[dict]:
+def versions_of(session: Reader, application_number: str) -> list[dict]:
     """The membership's previous versions, oldest first."""
     rows = session.execute(
         select(versions).where(versions.c.application_number == application_number).order_by(versions.c.version)

@@ -12,6 +12,7 @@ from sqlalchemy.engine import Row
 from sqlalchemy.orm import Session
 
 from mumaris_shared.auth import Principal
+from mumaris_shared.db import Reader
 
 from ..adapters import licensing, repository
 from ..domain.cpd import CpdStatus
@@ -59,7 +60,7 @@ Target = Callable[[Session], tuple[str, str, str]]
 
 
 def to_request(owner: Principal, number: str) -> Target:
-    def find(session: Session) -> tuple[str, str, str]:
+    def find(session: Reader) -> tuple[str, str, str]:
         application = owned(session, owner, number)
         return application.number, application.number, application.status
 
@@ -77,7 +78,7 @@ def to_update(owner: Principal, update_id: str) -> Target:
 
 
 def to_activity(owner: Principal, membership_number: str, activity_id: str) -> Target:
-    def find(session: Session) -> tuple[str, str, str]:
+    def find(session: Reader) -> tuple[str, str, str]:
         application = owned_membership(session, owner, membership_number)
         activity = licensing.activity(session, activity_id)
         if activity is None or activity.membership_number != application.membership_number:
