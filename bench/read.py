@@ -2,19 +2,21 @@
 gateway, against a Flask JSON endpoint with nothing of ours, served by gunicorn with the same
 settings (WEB_WORKERS, WEB_THREADS), measured in the same run, on SQLite and on PostgreSQL.
 
-    python -m bench.read [--seconds 10] [--connections 32] [--backends sqlite,postgresql]
+    python -m bench.read [--rounds 3] [--seconds 5] [--connections 32] [--backends sqlite,postgresql]
 
 Per backend it starts the platform (accounts, applications, notifications and the gateway) on
 free ports, a fresh RabbitMQ virtual host and, for PostgreSQL, fresh databases on the local server
 (ops/infra.sh); signs an applicant up and makes one request through the API; then runs wrk
-(installed with apt-get when missing) with `--connections` connections for `--seconds` against:
+(installed with apt-get when missing) with `--connections` connections against:
 
   bare Flask          GET /status of bench/bare_flask.py, straight to its gunicorn
   status look-up      GET /api/applications/v1/status/<number> through the gateway (anyone)
   owner's request     GET /api/applications/v1/applications/<number> through the gateway (bearer token)
 
-each after a short warm-up. Goals: each look-up at ≥ 0.5 × bare Flask's requests a second, and
-its 99th percentile under 25 ms. Any answer but 200 fails the bench."""
+each warmed up, then `--rounds` rounds in which each runs `--seconds` in turn (so that whatever
+else the machine does weighs on all three alike); each figure is the median of its rounds.
+Goals: each look-up at ≥ 0.5 × bare Flask's requests a second, and its 99th percentile under
+25 ms. Any answer but 200 fails the bench."""
 
 from __future__ import annotations
 
@@ -22,6 +24,7 @@ import argparse
 import os
 import shutil
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -76,24 +79,44 @@ def wrk() -> str:
     return found
 
 
-def load(url: str, seconds: int, connections: int, headers: dict[str, str] | None = None) -> Load:
-    """wrk against `url` (after a warm-up); every answer must be a 200."""
+def load(url: str, seconds: float, connections: int, headers: dict[str, str]) -> Load:
+    """wrk against `url` for `seconds`; every answer must be a 200."""
     with tempfile.NamedTemporaryFile("w", suffix=".lua") as script:
         script.write(REPORT)
         script.flush()
-        header_args = [arg for name, value in (headers or {}).items() for arg in ("-H", f"{name}: {value}")]
-        for duration in (WARM_UP_SECONDS, seconds):
-            out = subprocess.run(
-                [wrk(), "-t", "2", "-c", str(connections), "-d", f"{duration}s", "-s", script.name, *header_args, url],
-                check=True,
-                capture_output=True,
-                text=True,
-            ).stdout
+        header_args = [arg for name, value in headers.items() for arg in ("-H", f"{name}: {value}")]
+        out = subprocess.run(
+            [wrk(), "-t", "2", "-c", str(connections), "-d", f"{seconds:g}s", "-s", script.name, *header_args, url],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
     line = next(line for line in out.splitlines() if line.startswith("mumaris-wrk "))
     count, micros, bad_status, socket_errors, p99 = (int(n) for n in line.split()[1:])
     if bad_status:
         raise RuntimeError(f"{url}: {bad_status} answers were not 200\n{out}")
     return Load(rate=count / (micros / 1e6), p99_ms=p99 / 1000, failed=socket_errors)
+
+
+def loads(
+    targets: dict[str, tuple[str, dict[str, str]]], rounds: int, seconds: float, connections: int
+) -> dict[str, Load]:
+    """Each target's median over `rounds`, the targets taking turns within each round (so that
+    whatever else the machine does weighs on them alike), after a warm-up of each."""
+    for url, headers in targets.values():
+        load(url, WARM_UP_SECONDS, connections, headers)
+    runs: dict[str, list[Load]] = {name: [] for name in targets}
+    for _ in range(rounds):
+        for name, (url, headers) in targets.items():
+            runs[name].append(load(url, seconds, connections, headers))
+    return {
+        name: Load(
+            rate=statistics.median(run.rate for run in done),
+            p99_ms=statistics.median(run.p99_ms for run in done),
+            failed=sum(run.failed for run in done),
+        )
+        for name, done in runs.items()
+    }
 
 
 def bare_flask(platform: Platform) -> Child:
@@ -106,7 +129,7 @@ def bare_flask(platform: Platform) -> Child:
     return child
 
 
-def measure(backend: str, seconds: int, connections: int) -> list[Figure]:
+def measure(backend: str, rounds: int, seconds: float, connections: int) -> list[Figure]:
     with (
         fresh_infrastructure("benchread", SERVICES, postgres=backend == "PostgreSQL") as settings,
         tempfile.TemporaryDirectory() as var_dir,
@@ -127,36 +150,42 @@ def measure(backend: str, seconds: int, connections: int) -> list[Figure]:
         number = new_request(http, gateway, token)
         baseline = bare_flask(platform)
         try:
-            bare = load(f"http://{HOST}:{baseline.port}/status", seconds, connections)
+            measured = loads(
+                {
+                    "bare": (f"http://{HOST}:{baseline.port}/status", {}),
+                    "status": (f"{gateway}/api/applications/v1/status/{number}", {}),
+                    "owner": (
+                        f"{gateway}/api/applications/v1/applications/{number}",
+                        {"Authorization": f"Bearer {token}"},
+                    ),
+                },
+                rounds,
+                seconds,
+                connections,
+            )
         finally:
             baseline.signal_group(signal.SIGTERM)
             baseline.popen.wait(30)
-        status = load(f"{gateway}/api/applications/v1/status/{number}", seconds, connections)
-        owner = load(
-            f"{gateway}/api/applications/v1/applications/{number}",
-            seconds,
-            connections,
-            {"Authorization": f"Bearer {token}"},
-        )
+    bare = measured["bare"]
     figures = [Figure(f"bare Flask JSON, gunicorn ({backend} run)", bare.rate, "req/s", None, "", None)]
-    for label, measured in (("status look-up", status), ("owner's request", owner)):
-        failed = f" ({measured.failed} timed out)" if measured.failed else ""
+    for label, run in (("status look-up", measured["status"]), ("owner's request", measured["owner"])):
+        failed = f" ({run.failed} timed out)" if run.failed else ""
         figures += [
             Figure(
                 f"{label}, gateway, {backend}{failed}",
-                measured.rate,
+                run.rate,
                 "req/s",
                 bare.rate,
                 f"≥ {RATIO_GOAL} × bare Flask",
-                measured.rate >= RATIO_GOAL * bare.rate and not measured.failed,
+                run.rate >= RATIO_GOAL * bare.rate and not run.failed,
             ),
             Figure(
                 f"{label}, gateway, {backend}: p99",
-                measured.p99_ms,
+                run.p99_ms,
                 "ms",
                 bare.p99_ms,
                 f"< {P99_GOAL_MS:g} ms",
-                measured.p99_ms < P99_GOAL_MS,
+                run.p99_ms < P99_GOAL_MS,
             ),
         ]
     return figures
@@ -165,11 +194,13 @@ def measure(backend: str, seconds: int, connections: int) -> list[Figure]:
 BACKENDS = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
 
 
-def figures(seconds: int = 10, connections: int = 32, backends: tuple[str, ...] = tuple(BACKENDS)) -> list[Figure]:
+def figures(
+    rounds: int = 3, seconds: float = 5, connections: int = 32, backends: tuple[str, ...] = tuple(BACKENDS)
+) -> list[Figure]:
     wrk()
     found: list[Figure] = []
     for backend in backends:
-        found += measure(BACKENDS[backend], seconds, connections)
+        found += measure(BACKENDS[backend], rounds, seconds, connections)
     return found
 
 
@@ -177,11 +208,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m bench.read", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--seconds", type=float, default=5, help="of each wrk run")
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--backends", default=",".join(BACKENDS))
     args = parser.parse_args(argv)
-    print_table(figures(args.seconds, args.connections, tuple(args.backends.split(","))))
+    print_table(figures(args.rounds, args.seconds, args.connections, tuple(args.backends.split(","))))
     return 0
 
 

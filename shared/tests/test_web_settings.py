@@ -47,3 +47,42 @@ def test_a_container_cpu_limit_caps_the_cpus(monkeypatch, tmp_path):
     assert config.available_cpus() == 2
     limit.write_text("max 100000\n")
     assert config.available_cpus() == 8
+
+
+def test_the_access_log_line_is_gunicorn_s_own(tmp_path):
+    import datetime
+    import logging
+    from types import SimpleNamespace
+
+    from gunicorn import glogging
+    from gunicorn.config import Config
+
+    from mumaris_shared.gunicorn_settings import AccessLog
+
+    config = Config()
+    config.set("accesslog", str(tmp_path / "access.log"))
+    environ = {
+        "REMOTE_ADDR": "127.0.0.1",
+        "REQUEST_METHOD": "GET",
+        "RAW_URI": "/v1/status/MR-1?x=1",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "HTTP_USER_AGENT": "wrk",
+    }
+    response = SimpleNamespace(status="200 OK", sent=81, headers=[("Content-Type", "application/json")])
+    request = SimpleNamespace(headers=[("USER-AGENT", "wrk")])
+    lines = []
+    for logger_class in (glogging.Logger, AccessLog):
+        logger = logger_class(config)
+        logger.now = lambda: "[26/Nov/2026:07:00:00 +0000]"
+        capture = logging.Handler()
+        capture.emit = lambda record: lines.append(record.getMessage())
+        logger.access_log.addHandler(capture)
+        try:
+            logger.access(response, request, environ, datetime.timedelta(milliseconds=3))
+        finally:
+            logger.access_log.removeHandler(capture)
+    assert (
+        lines[0]
+        == lines[1]
+        == '127.0.0.1 - - [26/Nov/2026:07:00:00 +0000] "GET /v1/status/MR-1?x=1 HTTP/1.1" 200 81 "-" "wrk"'
+    )

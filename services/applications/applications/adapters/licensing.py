@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import and_, delete, func, insert, select, update
+from sqlalchemy import and_, bindparam, delete, func, insert, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.orm import Session
 
@@ -105,12 +105,16 @@ def document(session: Reader, document_id: str) -> Row | None:
     return session.execute(select(documents).where(documents.c.id == document_id)).first()
 
 
+# Built once: it is part of every read of a request (see repository._BY_NUMBER).
+_DOCUMENTS_OF = (
+    select(documents)
+    .where(documents.c.attached_to == bindparam("attached_to"), documents.c.attached_id == bindparam("attached_id"))
+    .order_by(documents.c.uploaded_at, documents.c.id)
+)
+
+
 def documents_of(session: Reader, attached_to: str, attached_id: str) -> list[Row]:
-    return session.execute(
-        select(documents)
-        .where(documents.c.attached_to == attached_to, documents.c.attached_id == attached_id)
-        .order_by(documents.c.uploaded_at, documents.c.id)
-    ).all()
+    return session.execute(_DOCUMENTS_OF, {"attached_to": attached_to, "attached_id": attached_id}).all()
 
 
 def documents_of_request(session: Reader, application_number: str) -> list[Row]:

@@ -6,7 +6,7 @@ import json
 from collections.abc import Callable
 from datetime import datetime
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -26,11 +26,16 @@ def add_application(session: Session, **values) -> None:
     session.execute(insert(applications).values(**values))
 
 
+# The look-ups of every read of a request, built once: building a statement again for each request
+# (its clauses, then its cache key) cost as much as running it.
+_BY_NUMBER = select(applications).where(applications.c.number == bindparam("number"))
+_BY_NUMBER_FOR_UPDATE = _BY_NUMBER.with_for_update()
+_TIMELINE = select(timeline).where(timeline.c.application_number == bindparam("number")).order_by(timeline.c.id)
+
+
 def application_by_number(session: Reader, number: str, for_update: bool = False) -> Row | None:
-    statement = select(applications).where(applications.c.number == number)
-    if for_update:  # serialises concurrent changes of one request (PostgreSQL; SQLite is serial anyway)
-        statement = statement.with_for_update()
-    return session.execute(statement).first()
+    # for update: serialises concurrent changes of one request (PostgreSQL; SQLite is serial anyway)
+    return session.execute(_BY_NUMBER_FOR_UPDATE if for_update else _BY_NUMBER, {"number": number}).first()
 
 
 def applications_of(session: Reader, account_id: str) -> list[Row]:
@@ -79,9 +84,7 @@ def add_timeline_entry(
 
 
 def timeline_of(session: Reader, number: str) -> list[Row]:
-    return session.execute(
-        select(timeline).where(timeline.c.application_number == number).order_by(timeline.c.id)
-    ).all()
+    return session.execute(_TIMELINE, {"number": number}).all()
 
 
 # --- memberships and their data updates ---------------------------------------------------------------
