@@ -124,9 +124,7 @@ def _ping_idle_connections(engine: Engine) -> None:
         if time.monotonic() - record.info.get("idle_since", time.monotonic()) < IDLE_BEFORE_PING:
             return
         try:
-            cursor = dbapi_connection.cursor()
-            cursor.execute("SELECT 1")
-            cursor.close()
+            engine.dialect.do_ping(dbapi_connection)  # what pool_pre_ping does: outside a transaction
         except Exception as exc:
             raise DisconnectionError() from exc  # the pool connects anew and tries again
 

@@ -26,3 +26,16 @@ def test_a_postgres_connection_the_server_closed_while_idle_is_replaced_before_u
     finally:
         database.dispose()
         other.dispose()
+
+
+def test_a_pinged_connection_is_left_as_it_was_for_a_look_up_and_a_transaction(make_postgres_database, monkeypatch):
+    monkeypatch.setattr(db_module, "IDLE_BEFORE_PING", 0.0)  # every connection is pinged
+    database = Database(make_postgres_database())
+    try:
+        for _ in range(3):
+            with database.reading() as connection:
+                assert connection.execute(text("SELECT 1")).scalar() == 1
+            with database.transaction() as session:
+                assert session.execute(text("SELECT 1")).scalar() == 1
+    finally:
+        database.dispose()
