@@ -109,6 +109,7 @@ def loads(
     for _ in range(rounds):
         for name, (url, headers) in targets.items():
             runs[name].append(load(url, seconds, connections, headers))
+            print(f"read: {name:7s} {runs[name][-1].rate:8.0f} req/s, p99 {runs[name][-1].p99_ms:6.1f} ms", file=sys.stderr)
     return {
         name: Load(
             rate=statistics.median(run.rate for run in done),

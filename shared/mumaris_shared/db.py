@@ -149,7 +149,9 @@ def _serialise_sqlite_writers(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Connection) -> None:
-        connection.exec_driver_sql("BEGIN" if connection.get_execution_options().get(_READING) else "BEGIN IMMEDIATE")
+        # on the driver's connection: through SQLAlchemy, the BEGIN cost as much as the look-up after it
+        begin = "BEGIN" if connection.get_execution_options().get(_READING) else "BEGIN IMMEDIATE"
+        connection.connection.driver_connection.execute(begin)  # type: ignore[union-attr]  # open while it begins
 
 
 def messaging_tables(metadata: MetaData, as_first_made: bool = False) -> tuple[Table, Table]:
