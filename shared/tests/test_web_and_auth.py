@@ -2,9 +2,7 @@
 
 import base64
 import json
-import threading
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import jwt
 import pytest
@@ -19,6 +17,7 @@ from mumaris_shared.errors import Unauthenticated
 from mumaris_shared.schemas import Strict, decision_rules
 from mumaris_shared.web import create_service_app, refusals
 from mumaris_testing import wait_until
+from mumaris_testing.http import json_server
 
 pytestmark = pytest.mark.unit
 
@@ -192,23 +191,12 @@ def jwks():
     published = {"keys": [{**jwt.algorithms.RSAAlgorithm.to_jwk(KEY.public_key(), as_dict=True), "kid": "k1"}]}
     fetches = []
 
-    class Jwks(BaseHTTPRequestHandler):
-        def do_GET(self):
-            fetches.append(self.path)
-            body = json.dumps(published).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+    def answer(request):
+        fetches.append(request.path)
+        return published
 
-        def log_message(self, *args):
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Jwks)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_port}/jwks", published, fetches
-    server.shutdown()
+    with json_server(answer) as url:
+        yield f"{url}/jwks", published, fetches
 
 
 def _refused(verifier, token) -> bool:
