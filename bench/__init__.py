@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import tempfile
 import uuid
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -13,6 +14,7 @@ from sqlalchemy import MetaData, create_engine, text
 from mumaris_shared.db import messaging_tables
 from mumaris_shared.runtime import Runtime
 from mumaris_testing.broker import shared_broker
+from ops.launcher import Platform
 
 
 def sqlite_runtime(directory: Path, name: str, service: str = "bench") -> Runtime:
@@ -85,3 +87,24 @@ def fresh_infrastructure(prefix: str, services: Iterable[str], postgres: bool) -
                     for name in names.values():
                         connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
                 admin.dispose()
+
+
+@contextmanager
+def platform_on_free_ports(prefix: str, services: tuple[str, ...], postgres: bool) -> Iterator[Platform]:
+    """`services` of the platform (ops.launcher), the gateway and a mail catcher, on free ports,
+    fresh infrastructure (`fresh_infrastructure`) and a throwaway var dir; stopped afterwards."""
+    with (
+        fresh_infrastructure(prefix, services, postgres) as settings,
+        tempfile.TemporaryDirectory() as var_dir,
+        Platform(
+            env={**settings, "LOG_LEVEL": "WARNING"},
+            var_dir=var_dir,
+            services=services,
+            gateway_port=0,
+            ports={service: 0 for service in services},
+            mailcatcher=True,
+            mailcatcher_smtp_port=0,
+            mailcatcher_http_port=0,
+        ) as platform,
+    ):
+        yield platform

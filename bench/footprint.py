@@ -18,7 +18,6 @@ import argparse
 import os
 import re
 import sys
-import tempfile
 import threading
 import time
 import uuid
@@ -29,7 +28,7 @@ import requests
 
 from ops.launcher import SERVICES, Platform
 
-from . import fresh_infrastructure
+from . import platform_on_free_ports
 from .table import Figure
 
 TICKS = os.sysconf("SC_CLK_TCK")
@@ -202,19 +201,7 @@ def drive(platform: Platform, applicants: int, requests_each: int, threads: int)
 def run(applicants: int, requests_each: int, threads: int, settle: float) -> tuple[dict[str, Usage], float]:
     """Each process's usage, and how long the load took."""
     loaded, stop = threading.Event(), threading.Event()
-    with (
-        fresh_infrastructure("footprint", SERVICES, postgres=True) as settings,
-        tempfile.TemporaryDirectory() as var_dir,
-        Platform(
-            env={**settings, "LOG_LEVEL": "WARNING"},
-            var_dir=var_dir,
-            gateway_port=0,
-            ports={service: 0 for service in SERVICES},
-            mailcatcher=True,
-            mailcatcher_smtp_port=0,
-            mailcatcher_http_port=0,
-        ) as platform,
-    ):
+    with platform_on_free_ports("footprint", SERVICES, postgres=True) as platform:
         usage = watch(platform, loaded, stop)
         time.sleep(settle)  # idle: what each process holds once started
         loaded.set()

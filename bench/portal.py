@@ -12,14 +12,13 @@ import argparse
 import re
 import statistics
 import sys
-import tempfile
 import time
 
 import requests
 
-from ops.launcher import SERVICES, Platform
+from ops.launcher import SERVICES
 
-from . import fresh_infrastructure, new_request, sign_up
+from . import new_request, platform_on_free_ports, sign_up
 from .table import Figure, print_table
 
 P95_GOAL_MS = 150
@@ -55,20 +54,7 @@ def _send(http, gateway: str, token: str, count: int) -> None:
 
 
 def figures(count: int = 20, rounds: int = 200) -> list[Figure]:
-    with (
-        fresh_infrastructure("benchportal", SERVICES, postgres=False) as settings,
-        tempfile.TemporaryDirectory() as tmp,
-        Platform(
-            env=settings,
-            var_dir=tmp,
-            gateway_port=0,
-            ports={service: 0 for service in SERVICES},
-            mailcatcher=True,
-            mailcatcher_smtp_port=0,
-            mailcatcher_http_port=0,
-        ) as platform,
-        requests.Session() as http,
-    ):
+    with platform_on_free_ports("benchportal", SERVICES, postgres=False) as platform, requests.Session() as http:
         gateway = platform.gateway_url
         email, password, token = sign_up(http, gateway, platform.mailcatcher_instance)
         _send(http, gateway, token, count)

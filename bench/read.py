@@ -38,7 +38,7 @@ from ops.launcher import Platform
 from ops.net import HOST, free_port
 from ops.processes import ROOT, gunicorn
 
-from . import fresh_infrastructure, new_request, sign_up
+from . import new_request, platform_on_free_ports, sign_up
 from .table import Figure, print_table
 
 SERVICES = ("accounts", "applications", "notifications")
@@ -109,7 +109,10 @@ def loads(
     for _ in range(rounds):
         for name, (url, headers) in targets.items():
             runs[name].append(load(url, seconds, connections, headers))
-            print(f"read: {name:7s} {runs[name][-1].rate:8.0f} req/s, p99 {runs[name][-1].p99_ms:6.1f} ms", file=sys.stderr)
+            print(
+                f"read: {name:7s} {runs[name][-1].rate:8.0f} req/s, p99 {runs[name][-1].p99_ms:6.1f} ms",
+                file=sys.stderr,
+            )
     return {
         name: Load(
             rate=statistics.median(run.rate for run in done),
@@ -132,18 +135,7 @@ def bare_flask(platform: Platform) -> Child:
 
 def measure(backend: str, rounds: int, seconds: float, connections: int) -> list[Figure]:
     with (
-        fresh_infrastructure("benchread", SERVICES, postgres=backend == "PostgreSQL") as settings,
-        tempfile.TemporaryDirectory() as var_dir,
-        Platform(
-            env={**settings, "LOG_LEVEL": "WARNING"},
-            var_dir=var_dir,
-            services=SERVICES,
-            gateway_port=0,
-            ports={service: 0 for service in SERVICES},
-            mailcatcher=True,
-            mailcatcher_smtp_port=0,
-            mailcatcher_http_port=0,
-        ) as platform,
+        platform_on_free_ports("benchread", SERVICES, postgres=backend == "PostgreSQL") as platform,
         requests.Session() as http,
     ):
         gateway = platform.gateway_url
