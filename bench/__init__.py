@@ -63,6 +63,23 @@ def new_request(http, gateway: str, token: str) -> str:
     return answer.json()["number"]
 
 
+def sent_request(http, gateway: str, token: str) -> str:
+    """A request of the token's applicant with the documents a consultant's needs, sent (awaiting
+    payment), through the gateway: its number."""
+    number, bearer = new_request(http, gateway, token), {"Authorization": f"Bearer {token}"}
+    for kind in ("degree", "identity", "specialty_certificate"):
+        uploaded = http.post(
+            f"{gateway}/api/applications/v1/applications/{number}/documents",
+            data={"kind": kind},
+            files={"file": ("scan.pdf", b"%PDF-1.4\n")},
+            headers=bearer,
+        )
+        assert uploaded.status_code == 201, uploaded.text
+    sent = http.post(f"{gateway}/api/applications/v1/applications/{number}/submit", headers=bearer)
+    assert sent.status_code == 200, sent.text
+    return number
+
+
 POSTGRES = "postgresql://mumaris:mumaris@127.0.0.1:5432"  # the local server of ops/infra.sh
 
 
