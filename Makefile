@@ -91,11 +91,13 @@ revoke-key: install
 	@if [ -z "$$KID" ]; then echo "usage: make revoke-key KID=…" >&2; exit 2; fi
 	@$(PY) -m accounts.cli revoke-key "$$KID"
 
-# Benchmarks beside their baselines, in one process (bench/__main__.py); needs RabbitMQ like the tests.
+# Benchmarks beside their baselines, as one table (bench/__main__.py; docs/performance.md); needs
+# RabbitMQ and PostgreSQL like the tests. `make bench ONLY="read relay"` runs those alone.
+ONLY ?=
 bench: install
 	@state="$(abspath $(VAR))/infra/bench-$$$$"; export INFRA_STATE_DIR="$$state"; \
-	ops/infra.sh up rabbitmq || exit 1; \
-	rc=0; $(PY) -m bench $(BENCH_ARGS) || rc=$$?; \
+	ops/infra.sh up rabbitmq postgres || exit 1; \
+	rc=0; $(PY) -m bench $(ONLY) || rc=$$?; \
 	ops/infra.sh down || true; exit $$rc
 
 clean:

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import re
+import tempfile
+import uuid
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import MetaData
+from sqlalchemy import MetaData, create_engine, text
 
 from mumaris_shared.db import messaging_tables
 from mumaris_shared.runtime import Runtime
+from mumaris_testing.broker import shared_broker
+from ops.launcher import Platform
 
 
 def sqlite_runtime(directory: Path, name: str, service: str = "bench") -> Runtime:
@@ -17,3 +24,104 @@ def sqlite_runtime(directory: Path, name: str, service: str = "bench") -> Runtim
     runtime = Runtime.create(service, outbox, inbox, url=f"sqlite:///{directory / name}.db")
     metadata.create_all(runtime.db.engine)
     return runtime
+
+
+def sign_up(http, gateway: str, mail) -> tuple[str, str, str]:
+    """A new, active applicant, through the gateway (the code from `mail`, the mail catcher):
+    (email, password, access token)."""
+    email, password = f"bench.{uuid.uuid4().hex[:8]}@example.sa", "a long bench passphrase 3"
+    person = {
+        "full_name": "Bench Practitioner",
+        "email": email,
+        "password": password,
+        "national_id": "1012345678",
+        "mobile": "0551234567",
+        "language": "ar",
+    }
+    assert http.post(f"{gateway}/api/accounts/v1/accounts", json=person).status_code == 201
+    message = mail.wait_for(lambda m: email in m["to"] and re.search(r"\b\d{6}\b", m.get("text") or ""), timeout=60)
+    code = re.search(r"\b(\d{6})\b", message["text"]).group(1)
+    assert http.post(f"{gateway}/api/accounts/v1/accounts/verify", json={"email": email, "code": code}).ok
+    token = http.post(f"{gateway}/api/accounts/v1/sessions", json={"email": email, "password": password}).json()
+    return email, password, token["access_token"]
+
+
+REQUEST = {
+    "category": "consultant",
+    "specialty": "Cardiology",
+    "dataflow_reference": "DF-BENCH-1",
+    "qualification": {"degree": "MBBS", "institution": "King Saud University", "country": "SA", "year": 2012},
+}
+
+
+def new_request(http, gateway: str, token: str) -> str:
+    """A draft request of the token's applicant, through the gateway: its number."""
+    answer = http.post(
+        f"{gateway}/api/applications/v1/applications", json=REQUEST, headers={"Authorization": f"Bearer {token}"}
+    )
+    assert answer.status_code == 201, answer.text
+    return answer.json()["number"]
+
+
+def sent_request(http, gateway: str, token: str) -> str:
+    """A request of the token's applicant with the documents a consultant's needs, sent (awaiting
+    payment), through the gateway: its number."""
+    number, bearer = new_request(http, gateway, token), {"Authorization": f"Bearer {token}"}
+    for kind in ("degree", "identity", "specialty_certificate"):
+        uploaded = http.post(
+            f"{gateway}/api/applications/v1/applications/{number}/documents",
+            data={"kind": kind},
+            files={"file": ("scan.pdf", b"%PDF-1.4\n")},
+            headers=bearer,
+        )
+        assert uploaded.status_code == 201, uploaded.text
+    sent = http.post(f"{gateway}/api/applications/v1/applications/{number}/submit", headers=bearer)
+    assert sent.status_code == 200, sent.text
+    return number
+
+
+POSTGRES = "postgresql://mumaris:mumaris@127.0.0.1:5432"  # the local server of ops/infra.sh
+
+
+@contextmanager
+def fresh_infrastructure(prefix: str, services: Iterable[str], postgres: bool) -> Iterator[dict[str, str]]:
+    """Settings for a platform on a RabbitMQ virtual host of its own, provisioned as `ops/infra.sh`
+    provisions the broker (the services' users and permissions), and, with `postgres`, fresh
+    PostgreSQL databases for `services` (made by their migrations; else SQLite files in the
+    platform's var dir). Removes them afterwards."""
+    tag = uuid.uuid4().hex[:10]
+    names = {service: f"{prefix}_{tag}_{service}" for service in services} if postgres else {}
+    with shared_broker(use_docker=False) as broker:
+        try:
+            yield {
+                "RABBITMQ_URL": broker.url,
+                **{f"{s.upper()}_DATABASE_URL": f"{POSTGRES}/{name}" for s, name in names.items()},
+            }
+        finally:
+            if names:
+                admin = create_engine(f"{POSTGRES}/postgres", isolation_level="AUTOCOMMIT")
+                with admin.connect() as connection:
+                    for name in names.values():
+                        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+                admin.dispose()
+
+
+@contextmanager
+def platform_on_free_ports(prefix: str, services: tuple[str, ...], postgres: bool) -> Iterator[Platform]:
+    """`services` of the platform (ops.launcher), the gateway and a mail catcher, on free ports,
+    fresh infrastructure (`fresh_infrastructure`) and a throwaway var dir; stopped afterwards."""
+    with (
+        fresh_infrastructure(prefix, services, postgres) as settings,
+        tempfile.TemporaryDirectory() as var_dir,
+        Platform(
+            env={**settings, "LOG_LEVEL": "WARNING"},
+            var_dir=var_dir,
+            services=services,
+            gateway_port=0,
+            ports={service: 0 for service in services},
+            mailcatcher=True,
+            mailcatcher_smtp_port=0,
+            mailcatcher_http_port=0,
+        ) as platform,
+    ):
+        yield platform

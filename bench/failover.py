@@ -19,6 +19,7 @@ Removes what it made, the cluster included."""
 from __future__ import annotations
 
 import argparse
+import logging
 import statistics
 import sys
 import tempfile
@@ -32,6 +33,7 @@ from mumaris_shared.consumer import HandlerContext
 from mumaris_testing import PrivateCluster, wait_until
 
 from . import sqlite_runtime
+from .table import Figure
 
 ROOT = Path(__file__).resolve().parent.parent
 EVENT = "benchpub.tick"
@@ -125,6 +127,45 @@ def one_round(cluster: PrivateCluster, vhost: str, flow: Flow, after: float) -> 
     }
 
 
+def run(rounds: int, rate: float, after: float) -> list[dict[str, float]]:
+    """One row per round (see the module's docstring)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        cluster = PrivateCluster(ROOT / "ops" / "infra.sh", Path(tmp) / "cluster", 3)
+        started = time.monotonic()
+        cluster.start()
+        print(f"cluster of 3 nodes started and joined in {time.monotonic() - started:.1f} s", flush=True)
+        try:
+            vhost = cluster.new_vhost()
+            flow = Flow(cluster.url(vhost), Path(tmp), rate).start()
+            try:
+                rows = []
+                for round_no in range(1, rounds + 1):
+                    row = one_round(cluster, vhost, flow, after)
+                    rows.append(row)
+                    print(f"round {round_no}: " + ", ".join(f"{k} {v:.2f}" for k, v in row.items()), flush=True)
+            finally:
+                flow.close()
+        finally:
+            cluster.close()
+    return rows
+
+
+def figures(rounds: int = 3, rate: float = 50, after: float = 10) -> list[Figure]:
+    rows = run(rounds, rate, after)
+    lost, doubled = sum(row["lost"] for row in rows), sum(row["doubled"] for row in rows)
+    return [
+        Figure(
+            f"fail-over: a broker node killed, median of {rounds} (baseline: the usual p99 wait)",
+            statistics.median(row["fail-over (s)"] for row in rows),
+            "s",
+            statistics.median(row["usual (s)"] for row in rows),
+            "",
+            None,
+        ),
+        Figure("fail-over: events lost or doubled", lost + doubled, "events", None, "0", lost + doubled == 0),
+    ]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m bench.failover", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -133,28 +174,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rate", type=float, default=50, help="events a second")
     parser.add_argument("--after", type=float, default=10, help="seconds of events after each kill")
     args = parser.parse_args(argv)
-    with tempfile.TemporaryDirectory() as tmp:
-        cluster = PrivateCluster(ROOT / "ops" / "infra.sh", Path(tmp) / "cluster", 3)
-        started = time.monotonic()
-        cluster.start()
-        print(f"cluster of 3 nodes started and joined in {time.monotonic() - started:.1f} s", flush=True)
-        import logging
-
-        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-        logging.getLogger("pika").setLevel(logging.WARNING)
-        try:
-            vhost = cluster.new_vhost()
-            flow = Flow(cluster.url(vhost), Path(tmp), args.rate).start()
-            try:
-                rows = []
-                for round_no in range(1, args.rounds + 1):
-                    row = one_round(cluster, vhost, flow, args.after)
-                    rows.append(row)
-                    print(f"round {round_no}: " + ", ".join(f"{k} {v:.2f}" for k, v in row.items()), flush=True)
-            finally:
-                flow.close()
-        finally:
-            cluster.close()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    logging.getLogger("pika").setLevel(logging.WARNING)
+    rows = run(args.rounds, args.rate, args.after)
     print(f"\n{args.rounds} kills of the node the relay and the consumer were connected to, {args.rate:g} events/s:")
     for key in rows[0]:
         values = [row[key] for row in rows]

@@ -36,33 +36,23 @@ class Proc:
     web: bool = False  # has an HTTP port and answers /healthz
 
 
-def web(service: str) -> Proc:
-    return Proc(
-        f"{service}-web",
-        service,
-        (
-            "{python}",
-            "-m",
-            "gunicorn",
-            "--bind",
-            HOST + ":{port}",
-            "--workers",
-            "1",
-            "--threads",
-            "8",
-            # request lines up to gunicorn's greatest (its default, 4094, is less than a query naming a
-            # hundred accounts): longer is refused 414 before the app answers
-            "--limit-request-line",
-            "8190",
-            "--access-logfile",
-            "-",
-            # gunicorn 27 otherwise shares one control socket (~/.gunicorn/gunicorn.ctl) among all
-            "--no-control-socket",
-            f"{service}.wsgi:app",
-        ),
-        module=f"{service}.wsgi",
-        web=True,
+def gunicorn(app: str) -> tuple[str, ...]:
+    """gunicorn serving the WSGI `app` ("module:name") on {port}, with the settings every web process
+    has (mumaris_shared.gunicorn_settings: WEB_WORKERS, WEB_THREADS)."""
+    return (
+        "{python}",
+        "-m",
+        "gunicorn",
+        "-c",
+        "python:mumaris_shared.gunicorn_settings",
+        "--bind",
+        HOST + ":{port}",
+        app,
     )
+
+
+def web(service: str) -> Proc:
+    return Proc(f"{service}-web", service, gunicorn(f"{service}.wsgi:app"), module=f"{service}.wsgi", web=True)
 
 
 def worker(service: str, role: str) -> Proc:

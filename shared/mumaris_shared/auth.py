@@ -5,6 +5,7 @@ HMAC-with-the-public-key tricks are refused."""
 from __future__ import annotations
 
 import functools
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -17,6 +18,8 @@ from .config import TOKEN_AUDIENCE, TOKEN_ISSUER, jwks_refresh
 from .errors import Forbidden, Unauthenticated, Unavailable
 
 ALGORITHM = "RS256"
+# At most this many verified tokens are remembered (a few MB): past it, the memory starts again.
+VERIFIED_TOKENS_KEPT = 1024
 
 # The roles a token can carry (accounts grants them; every service checks them).
 APPLICANT = "applicant"
@@ -62,8 +65,36 @@ class TokenVerifier:
         lifespan = (refresh or jwks_refresh()).total_seconds()
         self._jwks = jwt.PyJWKClient(jwks_url, cache_keys=False, lifespan=lifespan) if jwks_url else None
         self._key_for_kid = key_for_kid
+        # Tokens already verified against the key set read last, with whom they name. A caller sends
+        # the same token with every request until it expires, and verifying it again (decoding it
+        # three times, the RSA signature) was most of a look-up's own work. The set is the one the
+        # token would be verified against now: a new read of the set (every `refresh`) empties this,
+        # so a revoked key stops verifying exactly as soon as without it.
+        self._verified: dict[str, Principal] = {}
+        self._verified_against: object | None = None
 
     def verify(self, token: str) -> Principal:
+        keys = self._keys_read()
+        if keys is not None and keys is self._verified_against:
+            known = self._verified.get(token)
+            if known is not None and time.time() < known.claims["exp"]:
+                return known
+        principal = self._verify(token)
+        # Remembered under the set it was verified against: the one read before, or, when there was
+        # none (never read, or past `refresh`), the one verifying it has just read.
+        read = self._keys_read()
+        if read is not None and (keys is None or read is keys):
+            if read is not self._verified_against or len(self._verified) >= VERIFIED_TOKENS_KEPT:
+                self._verified, self._verified_against = {}, read
+            self._verified[token] = principal
+        return principal
+
+    def _keys_read(self) -> object | None:
+        """The key set as last read from the JWKS while it is current; None when there is none."""
+        cache = self._jwks.jwk_set_cache if self._jwks is not None else None
+        return cache.get() if cache is not None else None
+
+    def _verify(self, token: str) -> Principal:
         try:
             header = jwt.get_unverified_header(token)
             if header.get("alg") != ALGORITHM:

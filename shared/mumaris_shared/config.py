@@ -7,6 +7,7 @@ while one is missing or still has its development value (docs/security.md)."""
 from __future__ import annotations
 
 import calendar
+import math
 import os
 import re
 from collections.abc import Iterable
@@ -143,6 +144,43 @@ def jwks_refresh() -> timedelta:
     """How often verifiers read the published keys again (`ACCOUNTS_JWKS_REFRESH`, PT1M): a
     revoked key stops verifying within this."""
     return env_duration("ACCOUNTS_JWKS_REFRESH", "PT1M")
+
+
+# --- web processes (gunicorn: mumaris_shared.gunicorn_settings) ------------------------------------------
+# Requests one web process (a replica) serves at once, however its CPUs divide them into workers.
+WEB_CONCURRENCY = 8
+
+
+def available_cpus() -> int:
+    """The CPUs this process may run on, fewer under a container's CPU limit (cgroup v2 cpu.max)."""
+    count = len(os.sched_getaffinity(0))
+    try:
+        quota, period = Path("/sys/fs/cgroup/cpu.max").read_text().split()
+        if quota != "max":
+            count = min(count, max(1, math.ceil(int(quota) / int(period))))
+    except (OSError, ValueError):
+        pass
+    return count
+
+
+def _positive(name: str, default: int) -> int:
+    value = env_int(name, default)
+    if value < 1:
+        raise ValueError(f"{name} must be at least 1, not {value}")
+    return value
+
+
+def web_workers() -> int:
+    """`WEB_WORKERS`: gunicorn worker processes per web process; by default one per available CPU,
+    since a worker's threads share one interpreter lock and so one CPU."""
+    return _positive("WEB_WORKERS", available_cpus())
+
+
+def web_threads() -> int:
+    """`WEB_THREADS`: threads per worker; by default the workers share WEB_CONCURRENCY (8) requests
+    at once between them, at least 2 each (a thread waiting on the database or another service
+    leaves the CPU to the other)."""
+    return _positive("WEB_THREADS", max(2, math.ceil(WEB_CONCURRENCY / web_workers())))
 
 
 TOKEN_ISSUER = "mumaris-accounts"

@@ -13,8 +13,11 @@ from marshmallow import Schema, fields
 from mumaris_shared.auth import TokenVerifier, current_principal, require_roles
 from mumaris_shared.config import TOKEN_AUDIENCE, TOKEN_ISSUER
 from mumaris_shared.db import Database
+from mumaris_shared.errors import Unauthenticated
 from mumaris_shared.schemas import Strict, decision_rules
 from mumaris_shared.web import create_service_app, refusals
+from mumaris_testing import wait_until
+from mumaris_testing.http import json_server
 
 pytestmark = pytest.mark.unit
 
@@ -182,38 +185,59 @@ def test_a_role_the_route_requires_is_checked(tmp_path):
     assert client.get("/v1/review-queue", headers=_bearer(_token(roles=("reviewer",)))).status_code == 200
 
 
-def test_a_key_withdrawn_from_the_jwks_stops_verifying_within_the_refresh_interval():
-    from mumaris_shared.errors import Unauthenticated
-    from mumaris_testing import wait_until
-    from mumaris_testing.http import json_server
-
+@pytest.fixture
+def jwks():
+    """A JWKS endpoint publishing `published` (k1 at first): (its URL, published, the paths fetched)."""
     published = {"keys": [{**jwt.algorithms.RSAAlgorithm.to_jwk(KEY.public_key(), as_dict=True), "kid": "k1"}]}
     fetches = []
 
-    def jwks(request):
+    def answer(request):
         fetches.append(request.path)
         return published
 
-    with json_server(jwks) as url:
-        verifier = TokenVerifier(jwks_url=f"{url}/jwks", refresh=timedelta(seconds=1))
-        now = datetime.now(UTC)
-        claims = {"sub": "u1", "iss": TOKEN_ISSUER, "aud": TOKEN_AUDIENCE, "iat": now, "exp": now + timedelta(hours=1)}
-        token = jwt.encode(claims, KEY, algorithm="RS256", headers={"kid": "k1"})
-        assert verifier.verify(token).id == "u1" and verifier.verify(token).id == "u1"
-        assert len(fetches) == 1  # the set is cached between refreshes
+    with json_server(answer) as url:
+        yield f"{url}/jwks", published, fetches
 
-        # accounts revokes k1 (and signs with another key)
-        published["keys"] = [{**jwt.algorithms.RSAAlgorithm.to_jwk(OTHER_KEY.public_key(), as_dict=True), "kid": "k2"}]
 
-        def refused():
-            try:
-                verifier.verify(token)
-            except Unauthenticated:
-                return True
-            return False
+def _refused(verifier, token) -> bool:
+    try:
+        verifier.verify(token)
+    except Unauthenticated:
+        return True
+    return False
 
-        wait_until(refused, timeout=10, interval=0.1)
-        assert 2 <= len(fetches) <= 4  # read again once the refresh interval passed, not on every call
+
+def test_a_key_withdrawn_from_the_jwks_stops_verifying_within_the_refresh_interval(jwks):
+    url, published, fetches = jwks
+    verifier = TokenVerifier(jwks_url=url, refresh=timedelta(seconds=1))
+    now = datetime.now(UTC)
+    claims = {"sub": "u1", "iss": TOKEN_ISSUER, "aud": TOKEN_AUDIENCE, "iat": now, "exp": now + timedelta(hours=1)}
+    token = jwt.encode(claims, KEY, algorithm="RS256", headers={"kid": "k1"})
+    assert verifier.verify(token).id == "u1" and verifier.verify(token).id == "u1"
+    assert len(fetches) == 1  # the set is cached between refreshes
+
+    # accounts revokes k1 (and signs with another key)
+    published["keys"] = [{**jwt.algorithms.RSAAlgorithm.to_jwk(OTHER_KEY.public_key(), as_dict=True), "kid": "k2"}]
+    wait_until(lambda: _refused(verifier, token), timeout=10, interval=0.1)
+    assert 2 <= len(fetches) <= 4  # read again once the refresh interval passed, not on every call
+
+
+def test_a_token_is_verified_once_per_read_of_the_keys_and_refused_once_expired(jwks, monkeypatch):
+    url, _published, _fetches = jwks
+    verifier = TokenVerifier(jwks_url=url, refresh=timedelta(hours=1))
+    decoded = []
+    real_decode = jwt.decode
+    monkeypatch.setattr(jwt, "decode", lambda *args, **kwargs: decoded.append(1) or real_decode(*args, **kwargs))
+    now = datetime.now(UTC)
+    claims = {"sub": "u1", "iss": TOKEN_ISSUER, "aud": TOKEN_AUDIENCE, "iat": now, "exp": now + timedelta(seconds=2)}
+    token = jwt.encode(claims, KEY, algorithm="RS256", headers={"kid": "k1"})
+    assert [verifier.verify(token).id for _ in range(3)] == ["u1"] * 3
+    assert len(decoded) == 1  # the same token again: already verified against these keys
+    other = jwt.encode({**claims, "sub": "u2"}, KEY, algorithm="RS256", headers={"kid": "k1"})
+    assert verifier.verify(other).id == "u2" and len(decoded) == 2
+    tampered = token[:-4] + ("AAAA" if not token.endswith("AAAA") else "BBBB")
+    assert _refused(verifier, tampered)  # another string: verified, and refused
+    wait_until(lambda: _refused(verifier, token), timeout=10, interval=0.1)  # expired: no longer taken as verified
 
 
 def test_the_openapi_document_promises_the_one_error_shape_and_every_refusal(tmp_path):

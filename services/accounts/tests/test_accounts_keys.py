@@ -104,3 +104,36 @@ def test_rotate_and_revoke_are_operators_commands(service, database_url, monkeyp
     assert cli.main(["revoke-key", first]) == 1
     assert "no signing key" in capsys.readouterr().err
     assert first not in _published(service)
+
+
+@pytest.mark.postgres
+def test_processes_needing_the_first_key_at_once_make_one_and_sign_with_it(database_url):
+    import threading
+    from datetime import timedelta
+
+    from accounts.adapters.keys import KeyStore
+    from mumaris_shared.db import Database
+    from mumaris_shared.events import utcnow
+
+    upgrade("accounts", database_url)
+    sealer = KeySealer(key_encryption_key(KEY_ENCRYPTION_KEY.required()))
+    databases = [Database(database_url) for _ in range(4)]  # four workers, each with its own connections
+    stores = [KeyStore(db, sealer, timedelta(minutes=15), timedelta(minutes=1), utcnow) for db in databases]
+    together, kids = threading.Barrier(len(stores)), []
+
+    def sign(store):
+        together.wait()
+        kids.append(store.signing_key()[0])
+
+    threads = [threading.Thread(target=sign, args=(store,)) for store in stores]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    try:
+        assert len(kids) == 4 and len(set(kids)) == 1
+        with databases[0].transaction() as session:
+            assert session.execute(sa.select(signing_keys_table.c.kid)).scalars().all() == kids[:1]
+    finally:
+        for db in databases:
+            db.dispose()

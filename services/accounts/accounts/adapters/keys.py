@@ -20,8 +20,9 @@ from typing import Any
 import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from sqlalchemy import delete, insert, or_, select, update
+from sqlalchemy import delete, insert, or_, select, text, update
 from sqlalchemy.engine import Row
+from sqlalchemy.orm import Session
 
 from mumaris_shared.auth import ALGORITHM
 from mumaris_shared.db import Database
@@ -30,6 +31,9 @@ from .orm import signing_keys_table as keys
 from .sealing import KeySealer
 
 KEY_SIZE = 2048
+# The PostgreSQL advisory lock that the making of the first key holds (any number: only accounts' own
+# database has it).
+FIRST_KEY_LOCK = 0x6D756D6B
 RETIREMENT_MARGIN = timedelta(minutes=1)
 
 
@@ -55,7 +59,7 @@ class KeyStore:
     def signing_key(self) -> tuple[str, rsa.RSAPrivateKey]:
         """(kid, private key) of the newest key still signing, made now if there is none. Read
         for each token, so a rotation takes effect on every replica at once."""
-        row = self._newest_signing() or self._create()
+        row = self._newest_signing() or self._create(first=True)
         return row.kid, self._open(row)
 
     def rotate(self) -> tuple[str, list[str]]:
@@ -120,20 +124,31 @@ class KeyStore:
             self._private[row.kid] = loaded
         return self._private[row.kid]
 
-    def _newest_signing(self) -> Row[Any] | None:
-        with self.db.transaction() as session:
-            return session.execute(
-                select(keys).where(keys.c.retired_at.is_(None)).order_by(keys.c.created_at.desc()).limit(1)
-            ).first()
+    def _newest_signing(self, session: Session | None = None) -> Row[Any] | None:
+        if session is None:
+            with self.db.transaction() as session:
+                return self._newest_signing(session)
+        return session.execute(
+            select(keys).where(keys.c.retired_at.is_(None)).order_by(keys.c.created_at.desc()).limit(1)
+        ).first()
 
-    def _create(self) -> Row[Any]:
-        # Two replicas starting at once may each make one: both are published and both verify.
+    def _create(self, first: bool = False) -> Row[Any]:
+        """A new key. The `first` is made once, whichever of several processes (a web process's
+        workers, replicas) needs one at the same moment: the others wait and sign with it. Two
+        first keys would each sign tokens, and a verifier that read the keys between the two
+        would refuse the second's tokens until it read them again."""
         private = rsa.generate_private_key(public_exponent=65537, key_size=KEY_SIZE)
         pem = private.private_bytes(
             serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
         )
         kid = uuid.uuid4().hex
-        with self.db.transaction() as session:
+        with self.db.transaction() as session:  # on SQLite, the write lock serialises it already
+            if first:
+                if self.db.is_postgres:
+                    session.execute(text("SELECT pg_advisory_xact_lock(:lock)"), {"lock": FIRST_KEY_LOCK})
+                made = self._newest_signing(session)
+                if made is not None:
+                    return made
             session.execute(
                 insert(keys).values(kid=kid, private_key=self.sealer.seal(kid, pem), created_at=self.clock())
             )

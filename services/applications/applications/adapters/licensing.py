@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import and_, delete, func, insert, select, update
+from sqlalchemy import and_, bindparam, delete, func, insert, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.orm import Session
+
+from mumaris_shared.db import Reader
 
 from .orm import applications_table as applications
 from .orm import cpd_activities_table as activities
@@ -32,7 +34,7 @@ def update_licence(session: Session, membership_number: str, **values) -> None:
     session.execute(update(licences).where(licences.c.membership_number == membership_number).values(**values))
 
 
-def open_renewal(session: Session, membership_number: str) -> Row | None:
+def open_renewal(session: Reader, membership_number: str) -> Row | None:
     """The licence's renewal request still in progress (not decided, withdrawn or cancelled), if any."""
     return session.execute(
         select(applications).where(
@@ -57,11 +59,11 @@ _REGISTER = (
 )
 
 
-def register_entry(session: Session, membership_number: str) -> Row | None:
+def register_entry(session: Reader, membership_number: str) -> Row | None:
     return session.execute(_REGISTER.where(licences.c.membership_number == membership_number)).first()
 
 
-def register_search(session: Session, name: str, specialty: str, offset: int, limit: int) -> tuple[int, list[Row]]:
+def register_search(session: Reader, name: str, specialty: str, offset: int, limit: int) -> tuple[int, list[Row]]:
     """Licences whose holder's name contains `name` and whose specialty is `specialty` (any case),
     by name: (how many in all, this page)."""
     condition = and_(
@@ -90,7 +92,7 @@ def remember_holder(session: Session, account_id: str, full_name: str, as_of: da
         )
 
 
-def holder_name(session: Session, account_id: str) -> str | None:
+def holder_name(session: Reader, account_id: str) -> str | None:
     return session.execute(select(holders.c.full_name).where(holders.c.account_id == account_id)).scalar()
 
 
@@ -99,19 +101,23 @@ def add_document(session: Session, **values) -> None:
     session.execute(insert(documents).values(**values))
 
 
-def document(session: Session, document_id: str) -> Row | None:
+def document(session: Reader, document_id: str) -> Row | None:
     return session.execute(select(documents).where(documents.c.id == document_id)).first()
 
 
-def documents_of(session: Session, attached_to: str, attached_id: str) -> list[Row]:
-    return session.execute(
-        select(documents)
-        .where(documents.c.attached_to == attached_to, documents.c.attached_id == attached_id)
-        .order_by(documents.c.uploaded_at, documents.c.id)
-    ).all()
+# Built once: it is part of every read of a request (see repository._BY_NUMBER).
+_DOCUMENTS_OF = (
+    select(documents)
+    .where(documents.c.attached_to == bindparam("attached_to"), documents.c.attached_id == bindparam("attached_id"))
+    .order_by(documents.c.uploaded_at, documents.c.id)
+)
 
 
-def documents_of_request(session: Session, application_number: str) -> list[Row]:
+def documents_of(session: Reader, attached_to: str, attached_id: str) -> list[Row]:
+    return session.execute(_DOCUMENTS_OF, {"attached_to": attached_to, "attached_id": attached_id}).all()
+
+
+def documents_of_request(session: Reader, application_number: str) -> list[Row]:
     """Every document of the request, whatever it is attached to."""
     return session.execute(select(documents).where(documents.c.application_number == application_number)).all()
 
@@ -132,7 +138,7 @@ def activity(session: Session, activity_id: str, for_update: bool = False) -> Ro
     return session.execute(statement).first()
 
 
-def activities_of(session: Session, membership_number: str) -> list[Row]:
+def activities_of(session: Reader, membership_number: str) -> list[Row]:
     return session.execute(
         select(activities)
         .where(activities.c.membership_number == membership_number)
@@ -144,7 +150,7 @@ def update_activity(session: Session, activity_id: str, **values) -> None:
     session.execute(update(activities).where(activities.c.id == activity_id).values(**values))
 
 
-def activities_by_status(session: Session, status: str) -> list[Row]:
+def activities_by_status(session: Reader, status: str) -> list[Row]:
     return session.execute(
         select(activities).where(activities.c.status == status).order_by(activities.c.recorded_at)
     ).all()

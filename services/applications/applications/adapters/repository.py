@@ -6,12 +6,12 @@ import json
 from collections.abc import Callable
 from datetime import datetime
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from mumaris_shared.db import claim
+from mumaris_shared.db import Reader, claim
 
 from ..domain.lifecycle import RETURNED, UNDER_REVIEW
 from .orm import applications_table as applications
@@ -26,14 +26,19 @@ def add_application(session: Session, **values) -> None:
     session.execute(insert(applications).values(**values))
 
 
-def application_by_number(session: Session, number: str, for_update: bool = False) -> Row | None:
-    statement = select(applications).where(applications.c.number == number)
-    if for_update:  # serialises concurrent changes of one request (PostgreSQL; SQLite is serial anyway)
-        statement = statement.with_for_update()
-    return session.execute(statement).first()
+# The look-ups of every read of a request, built once: building a statement again for each request
+# (its clauses, then its cache key) cost as much as running it.
+_BY_NUMBER = select(applications).where(applications.c.number == bindparam("number"))
+_BY_NUMBER_FOR_UPDATE = _BY_NUMBER.with_for_update()
+_TIMELINE = select(timeline).where(timeline.c.application_number == bindparam("number")).order_by(timeline.c.id)
 
 
-def applications_of(session: Session, account_id: str) -> list[Row]:
+def application_by_number(session: Reader, number: str, for_update: bool = False) -> Row | None:
+    # for update: serialises concurrent changes of one request (PostgreSQL; SQLite is serial anyway)
+    return session.execute(_BY_NUMBER_FOR_UPDATE if for_update else _BY_NUMBER, {"number": number}).first()
+
+
+def applications_of(session: Reader, account_id: str) -> list[Row]:
     """The account's requests, newest first."""
     return session.execute(
         select(applications)
@@ -42,7 +47,7 @@ def applications_of(session: Session, account_id: str) -> list[Row]:
     ).all()
 
 
-def review_queue(session: Session) -> list[Row]:
+def review_queue(session: Reader) -> list[Row]:
     """Requests under review, in the order they entered review."""
     return session.execute(
         select(applications)
@@ -78,14 +83,12 @@ def add_timeline_entry(
     )
 
 
-def timeline_of(session: Session, number: str) -> list[Row]:
-    return session.execute(
-        select(timeline).where(timeline.c.application_number == number).order_by(timeline.c.id)
-    ).all()
+def timeline_of(session: Reader, number: str) -> list[Row]:
+    return session.execute(_TIMELINE, {"number": number}).all()
 
 
 # --- memberships and their data updates ---------------------------------------------------------------
-def application_by_membership_number(session: Session, membership_number: str, for_update: bool = False) -> Row | None:
+def application_by_membership_number(session: Reader, membership_number: str, for_update: bool = False) -> Row | None:
     statement = select(applications).where(applications.c.membership_number == membership_number)
     if for_update:
         statement = statement.with_for_update()
@@ -112,7 +115,7 @@ def open_data_update(session: Session, application_number: str) -> Row | None:
     ).first()
 
 
-def data_updates_of(session: Session, application_number: str) -> list[Row]:
+def data_updates_of(session: Reader, application_number: str) -> list[Row]:
     """The request's updates, oldest first."""
     return session.execute(
         select(data_updates)
@@ -125,7 +128,7 @@ def update_data_update(session: Session, update_id: str, **values) -> None:
     session.execute(update(data_updates).where(data_updates.c.id == update_id).values(**values))
 
 
-def update_queue(session: Session) -> list[Row]:
+def update_queue(session: Reader) -> list[Row]:
     """Updates under review, in the order they were submitted, with their request's category."""
     return session.execute(
         select(data_updates, applications.c.category)
@@ -153,7 +156,7 @@ def add_version(
     )
 
 
-def versions_of(session: Session, application_number: str) -> list[dict]:
+def versions_of(session: Reader, application_number: str) -> list[dict]:
     """The membership's previous versions, oldest first."""
     rows = session.execute(
         select(versions).where(versions.c.application_number == application_number).order_by(versions.c.version)

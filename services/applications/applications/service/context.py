@@ -12,7 +12,7 @@ from sqlalchemy.engine import Row
 from sqlalchemy.orm import Session
 
 from mumaris_shared.auth import Principal, refuse_own_case
-from mumaris_shared.db import Database
+from mumaris_shared.db import Database, Reader
 from mumaris_shared.events import isoformat
 from mumaris_shared.outbox import Outbox
 
@@ -89,7 +89,7 @@ def not_their_own(staff: Principal, application: Row, what: str) -> None:
 
 
 # --- finding requests and memberships ------------------------------------------------------------------
-def find(session: Session, number: str, for_update: bool = False) -> Row | None:
+def find(session: Reader, number: str, for_update: bool = False) -> Row | None:
     normalised = normalise_application_number(number)
     return repository.application_by_number(session, normalised, for_update) if normalised else None
 
@@ -109,14 +109,14 @@ def owned(session: Session, owner: Principal, number: str) -> Row:
     return application
 
 
-def visible(session: Session, caller: Principal, number: str) -> Row:
+def visible(session: Reader, caller: Principal, number: str) -> Row:
     application = find(session, number)
     if application is None or not caller.may_see(application.account_id):
         raise NoSuchRequest()
     return application
 
 
-def membership(session: Session, membership_number: str, for_update: bool = False) -> Row | None:
+def membership(session: Reader, membership_number: str, for_update: bool = False) -> Row | None:
     """The approved registration holding the number, if it is one."""
     normalised = normalise_membership_number(membership_number)
     return normalised and repository.application_by_membership_number(session, normalised, for_update)
@@ -129,7 +129,7 @@ def owned_membership(session: Session, owner: Principal, membership_number: str)
     return application
 
 
-def visible_membership(session: Session, caller: Principal, membership_number: str) -> Row:
+def visible_membership(session: Reader, caller: Principal, membership_number: str) -> Row:
     application = membership(session, membership_number)
     if not application or not caller.may_see(application.account_id):
         raise NoSuchMembership()
@@ -151,7 +151,7 @@ def summary(application: Row) -> dict:
     }
 
 
-def detail(session: Session, application: Row) -> dict:
+def detail(session: Reader, application: Row) -> dict:
     returned = None
     if application.returned_at is not None:
         returned = {

@@ -8,10 +8,10 @@ import uuid
 from decimal import Decimal
 
 from sqlalchemy.engine import Row
-from sqlalchemy.orm import Session
 
 from mumaris_shared.auth import Principal
 from mumaris_shared.contracts import CPD_ACTIVITY_DECIDED, CPD_ACTIVITY_RECORDED, Decision
+from mumaris_shared.db import Reader
 from mumaris_shared.errors import Invalid
 from mumaris_shared.events import isoformat
 
@@ -21,7 +21,7 @@ from ..domain.errors import ActivityAlreadyDecided, CpdHoursMissing, NoSuchActiv
 from .context import Applications, owned_membership, request_data, visible_membership
 
 
-def cpd_hours(a: Applications, session: Session, licence: Row) -> tuple[Decimal, Decimal]:
+def cpd_hours(a: Applications, session: Reader, licence: Row) -> tuple[Decimal, Decimal]:
     """(hours counted in the licence's current period, hours its category requires)."""
     activities = [
         Activity(row.on, Decimal(row.hours), row.status)
@@ -31,7 +31,7 @@ def cpd_hours(a: Applications, session: Session, licence: Row) -> tuple[Decimal,
     return counted, a.settings.cpd.required(licence.category)
 
 
-def check_cpd_hours(a: Applications, session: Session, licence: Row) -> None:
+def check_cpd_hours(a: Applications, session: Reader, licence: Row) -> None:
     """A renewal needs the category's CPD hours of the licence's period (422 cpd_hours_missing)."""
     counted, required = cpd_hours(a, session, licence)
     missing = shortfall(counted, required)
@@ -84,14 +84,14 @@ def record(a: Applications, owner: Principal, membership_number: str, body: dict
 
 
 def activities(a: Applications, caller: Principal, membership_number: str) -> list[Row]:
-    with a.db.transaction() as session:
+    with a.db.reading() as session:
         application = visible_membership(session, caller, membership_number)
         return licensing.activities_of(session, application.membership_number)
 
 
 def queue(a: Applications) -> list[Row]:
     """Activities waiting for a reviewer, oldest first."""
-    with a.db.transaction() as session:
+    with a.db.reading() as session:
         return licensing.activities_by_status(session, CpdStatus.PENDING)
 
 

@@ -12,6 +12,7 @@ from sqlalchemy.engine import Row
 from sqlalchemy.orm import Session
 
 from mumaris_shared.auth import Principal
+from mumaris_shared.db import Reader
 
 from ..adapters import licensing, repository
 from ..domain.cpd import CpdStatus
@@ -59,7 +60,7 @@ Target = Callable[[Session], tuple[str, str, str]]
 
 
 def to_request(owner: Principal, number: str) -> Target:
-    def find(session: Session) -> tuple[str, str, str]:
+    def find(session: Reader) -> tuple[str, str, str]:
         application = owned(session, owner, number)
         return application.number, application.number, application.status
 
@@ -77,7 +78,7 @@ def to_update(owner: Principal, update_id: str) -> Target:
 
 
 def to_activity(owner: Principal, membership_number: str, activity_id: str) -> Target:
-    def find(session: Session) -> tuple[str, str, str]:
+    def find(session: Reader) -> tuple[str, str, str]:
         application = owned_membership(session, owner, membership_number)
         activity = licensing.activity(session, activity_id)
         if activity is None or activity.membership_number != application.membership_number:
@@ -145,13 +146,13 @@ def listed(a: Applications, rows: list[Row]) -> list[dict]:
 
 
 def of_request(a: Applications, caller: Principal, number: str) -> list[dict]:
-    with a.db.transaction() as session:
+    with a.db.reading() as session:
         application = visible(session, caller, number)
         return listed(a, licensing.documents_of(session, Attached.APPLICATION, application.number))
 
 
 def of_update(a: Applications, caller: Principal, update_id: str) -> list[dict]:
-    with a.db.transaction() as session:
+    with a.db.reading() as session:
         data_update = repository.data_update_by_id(session, update_id)
         if data_update is None or not caller.may_see(data_update.account_id):
             raise NoSuchUpdate()
@@ -159,7 +160,7 @@ def of_update(a: Applications, caller: Principal, update_id: str) -> list[dict]:
 
 
 def of_activity(a: Applications, caller: Principal, membership_number: str, activity_id: str) -> list[dict]:
-    with a.db.transaction() as session:
+    with a.db.reading() as session:
         application = visible_membership(session, caller, membership_number)
         activity = licensing.activity(session, activity_id)
         if activity is None or activity.membership_number != application.membership_number:
@@ -173,7 +174,7 @@ def content(a: Applications, document_id: str, expires: int, signature: str) -> 
         raise InvalidLink()
     if a.settings.links.expired(expires, a.clock()):
         raise LinkExpired()
-    with a.db.transaction() as session:
+    with a.db.reading() as session:
         row = licensing.document(session, document_id)
     if row is None:
         raise NoSuchDocument()

@@ -34,7 +34,7 @@ def licence_view(a: Applications, session, licence: Row) -> dict:
 
 def read_membership(a: Applications, caller: Principal, membership_number: str) -> dict:
     """The licence and the membership's current data, its previous versions and updates: owner or staff."""
-    with a.db.transaction() as session:
+    with a.db.reading() as session:
         application = visible_membership(session, caller, membership_number)
         history = repository.versions_of(session, application.number)
         renewal = licensing.open_renewal(session, application.membership_number)
@@ -116,7 +116,7 @@ def _entry(row: Row) -> dict:
 def register_entry(a: Applications, membership_number: str) -> dict:
     """Anyone: a practitioner by membership number — the listed fields and nothing more."""
     normalised = normalise_membership_number(membership_number)
-    with a.db.transaction() as session:
+    with a.db.reading() as session:
         row = normalised and licensing.register_entry(session, normalised)
     if not row:
         raise NoSuchMembership()
@@ -125,6 +125,6 @@ def register_entry(a: Applications, membership_number: str) -> dict:
 
 def register_search(a: Applications, name: str, specialty: str, page: int, per_page: int) -> dict:
     """Anyone: practitioners by a part of their name and their specialty, a page at a time."""
-    with a.db.transaction() as session:
+    with a.db.reading() as session:
         total, rows = licensing.register_search(session, name, specialty, (page - 1) * per_page, per_page)
     return {"items": [_entry(row) for row in rows], "page": page, "per_page": per_page, "total": total}

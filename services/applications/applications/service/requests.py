@@ -152,18 +152,18 @@ def delete_draft(a: Applications, owner: Principal, number: str) -> None:
 
 
 def list_own(a: Applications, owner: Principal) -> list[dict]:
-    with a.db.transaction() as session:
+    with a.db.reading() as session:
         return [summary(row) for row in repository.applications_of(session, owner.id)]
 
 
 def read(a: Applications, caller: Principal, number: str) -> dict:
-    with a.db.transaction() as session:
+    with a.db.reading() as session:
         return detail(session, visible(session, caller, number))
 
 
 def public_status(a: Applications, number: str) -> dict:
     """Status and last change only: anyone holding the number may ask (R10)."""
-    with a.db.transaction() as session:
+    with a.db.reading() as session:
         application = find(session, number)
     if application is None:
         raise NoSuchRequest()

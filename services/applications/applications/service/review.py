@@ -44,7 +44,7 @@ def review_queue(a: Applications, accounts: list[str] | None = None) -> list[dic
     Given `accounts`, only those of these applicants (the portal's search by name or national ID,
     which accounts resolves to account ids)."""
     now = a.clock()
-    with a.db.transaction() as session:
+    with a.db.reading() as session:
         requests, updates = repository.review_queue(session), repository.update_queue(session)
     entries = [
         {

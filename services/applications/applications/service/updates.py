@@ -133,7 +133,7 @@ def decide_update(a: Applications, reviewer: Principal, update_id: str, decision
 
 
 def read_update(a: Applications, caller: Principal, update_id: str) -> dict:
-    with a.db.transaction() as session:
+    with a.db.reading() as session:
         data_update = repository.data_update_by_id(session, update_id)
         if data_update is None or not caller.may_see(data_update.account_id):
             raise NoSuchUpdate()
