@@ -28,7 +28,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from mumaris_shared.broker import ConfirmingPublisher
+from mumaris_shared.broker import ConfirmingPublisher, connection_user
 from mumaris_shared.consumer import HandlerContext
 from mumaris_testing import PrivateCluster, wait_until
 
@@ -49,7 +49,9 @@ class Flow:
         self.made: dict[int, float] = {}
         self.handled: list[tuple[int, float]] = []
         self.publisher = ConfirmingPublisher(url, name="bench-relay").start()
-        self.consumer = self.consumer_runtime.consumer({EVENT: self._handle}, url=url)
+        # The bench publishes as the cluster's administrator: the consumer takes its word for benchpub.
+        trusted = {connection_user(url): "benchpub"}
+        self.consumer = self.consumer_runtime.consumer({EVENT: self._handle}, url=url, trusted=trusted)
         self.stop = threading.Event()
         self.producing = threading.Event()
         self.paused = threading.Event()
