@@ -46,6 +46,9 @@ class Principal:
         return self.id == owner_id or self.has_role(*STAFF_ROLES)
 
 
+UNKNOWN_KID_COOLDOWN = 1.0  # seconds
+
+
 class TokenVerifier:
     """Verifies tokens with keys found by `kid`: from a JWKS URL (other services) or a local
     lookup function (accounts itself)."""
@@ -63,7 +66,14 @@ class TokenVerifier:
         if (jwks_url is None) == (key_for_kid is None):
             raise ValueError("give exactly one of jwks_url, key_for_kid")
         lifespan = (refresh or jwks_refresh()).total_seconds()
-        self._jwks = jwt.PyJWKClient(jwks_url, cache_keys=False, lifespan=lifespan) if jwks_url else None
+        # A kid not in the set reads it again at once, then at most once a second (PyJWT's default
+        # waits 30 s, refusing a rotated key's first tokens meanwhile); a second guards accounts
+        # against tokens naming made-up kids.
+        self._jwks = (
+            jwt.PyJWKClient(jwks_url, cache_keys=False, lifespan=lifespan, cooldown_duration=UNKNOWN_KID_COOLDOWN)
+            if jwks_url
+            else None
+        )
         self._key_for_kid = key_for_kid
         # Tokens already verified against the key set read last, with whom they name. A caller sends
         # the same token with every request until it expires, and verifying it again (decoding it

@@ -240,6 +240,30 @@ def test_a_token_is_verified_once_per_read_of_the_keys_and_refused_once_expired(
     wait_until(lambda: _refused(verifier, token), timeout=10, interval=0.1)  # expired: no longer taken as verified
 
 
+def test_a_key_rotated_in_verifies_its_tokens_at_once_not_when_the_set_is_next_read():
+    from mumaris_shared.errors import Unauthenticated
+    from mumaris_testing import wait_until
+    from mumaris_testing.http import json_server
+
+    def jwk(key, kid):
+        return {**jwt.algorithms.RSAAlgorithm.to_jwk(key.public_key(), as_dict=True), "kid": kid}
+
+    published = {"keys": [jwk(KEY, "k1")]}
+    with json_server(lambda request: published) as url:
+        verifier = TokenVerifier(jwks_url=f"{url}/jwks", refresh=timedelta(hours=1))
+        assert verifier.verify(_token()).id == "user-1"
+        published["keys"] = [jwk(KEY, "k1"), jwk(OTHER_KEY, "k2")]  # accounts rotates: k2 signs from now on
+        rotated = _token(key=OTHER_KEY, kid="k2")
+
+        def verified():
+            try:
+                return verifier.verify(rotated).id == "user-1"
+            except Unauthenticated:
+                return False
+
+        wait_until(verified, timeout=5, interval=0.2)  # within the unknown kid's cooldown (1 s), not an hour
+
+
 def test_the_openapi_document_promises_the_one_error_shape_and_every_refusal(tmp_path):
     spec = _app(tmp_path).get("/openapi.json").json
     error = spec["components"]["schemas"]["Error"]
