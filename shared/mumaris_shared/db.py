@@ -61,6 +61,7 @@ class Database:
             self.engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
             _serialise_sqlite_writers(self.engine)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        event.listen(self._sessions, "after_soft_rollback", _forget_notifications)
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
@@ -81,6 +82,23 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def notify_at_commit(session: Session, channel: str) -> None:
+    """PostgreSQL: wake the listeners of `channel` when the session's transaction commits. Once per
+    transaction and channel (a batch writing many rows asks once); nothing on SQLite."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    transaction = session.get_transaction()
+    notified = session.info.setdefault("notified", {})
+    if notified.get(channel) is not transaction:
+        session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": channel})
+        notified[channel] = transaction
+
+
+def _forget_notifications(session: Session, _previous: Any) -> None:
+    # A rolled-back savepoint took its NOTIFY with it: the next write in the transaction asks again.
+    session.info.pop("notified", None)
 
 
 def _serialise_sqlite_writers(engine: Engine) -> None:

@@ -4,10 +4,12 @@
 
 Settings: SMTP_HOST (127.0.0.1), SMTP_PORT (1025), SMTP_TIMEOUT (PT10S), MAIL_FROM
 ("Mumaris <no-reply@mumaris.local>"), MAILER_RETRY_BASE (PT1S: the delay before the first retry,
-doubling with each failure up to five minutes).
+doubling with each failure up to five minutes), MAILER_BATCH (50).
 
-It claims one due delivery at a time (`FOR UPDATE SKIP LOCKED` on PostgreSQL, so replicas never
-take the same one; on SQLite there is one mailer), hands it to the SMTP server, and marks it sent.
+It claims the due deliveries, up to MAILER_BATCH at a time (`FOR UPDATE SKIP LOCKED` on PostgreSQL,
+so replicas never take the same one; on SQLite there is one mailer), hands them to the SMTP server
+one after the other over one connection (kept while there is work, closed when there is none, or
+after any error), and marks each sent.
 While the server is down, refuses the connection, times out or answers with a temporary error, the
 delivery stays pending and is retried with growing delays: e-mails wait, and go out once the server
 is back. A recipient address the server refuses outright (5xx) is marked failed, as no retry can help.
@@ -25,7 +27,7 @@ import smtplib
 import threading
 import time
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime
 
@@ -54,6 +56,7 @@ class MailerSettings:
     smtp_timeout: timedelta = timedelta(seconds=10)
     mail_from: str = "Mumaris <no-reply@mumaris.local>"
     retry_base: timedelta = timedelta(seconds=1)
+    batch: int = 50
 
     @classmethod
     def from_env(cls) -> MailerSettings:
@@ -63,6 +66,7 @@ class MailerSettings:
             smtp_timeout=env_duration("SMTP_TIMEOUT", "PT10S"),
             mail_from=env("MAIL_FROM", cls.mail_from),
             retry_base=env_duration("MAILER_RETRY_BASE", "PT1S"),
+            batch=env_int("MAILER_BATCH", cls.batch),
         )
 
 
@@ -93,9 +97,10 @@ class Mailer:
         self.settings = settings
         self.table = deliveries_table
         self.waker = waker or Waker(db, channel=NOTIFY_CHANNEL)
+        self._smtp: smtplib.SMTP | None = None  # the open connection, while there is work
 
     def deliver_next(self) -> bool:
-        """Send one due delivery; False when none is due."""
+        """Send the due deliveries, up to a batch; False when none is due."""
         table, now = self.table, utcnow()
         with self.db.transaction() as session:
             rows = claim(
@@ -106,41 +111,71 @@ class Mailer:
                 table.c.next_attempt_at <= now,
                 or_(table.c.secret_until.is_(None), table.c.secret_until > now),
                 order_by=table.c.next_attempt_at,
-                limit=1,
+                limit=self.settings.batch,
             )
             if not rows:
+                self._hang_up()
                 return False
-            delivery = rows[0]
             if not self.db.is_postgres:
                 # One mailer per SQLite file: don't hold its write lock while the SMTP server answers.
                 session.commit()
-            attempts = delivery.attempts + 1
-            try:
-                self._send(message_for(delivery, self.settings.mail_from))
-            except RecipientRefused as exc:
-                log.error("mailer: %s to %s refused for good: %s", delivery.id, delivery.recipient, exc)
-                changes = dict(status=FAILED, last_error=str(exc))
-            except (OSError, smtplib.SMTPException) as exc:
-                retry_in = backoff(attempts, self.settings.retry_base.total_seconds())
-                log.warning("mailer: %s not sent (%r); retrying in %s", delivery.id, exc, retry_in)
-                changes = dict(next_attempt_at=now + retry_in, last_error=f"{type(exc).__name__}: {exc}"[:2000])
-            else:
-                log.info("mailer: %s (%s) sent to %s", delivery.id, delivery.template, delivery.recipient)
-                changes = dict(status=SENT, sent_at=utcnow(), last_error=None)
-            session.execute(update(table).where(table.c.id == delivery.id).values(attempts=attempts, **changes))
+            sent = []
+            for delivery in rows:
+                changes = self._deliver(delivery, now)
+                if changes is None:
+                    sent.append(delivery.id)
+                else:
+                    session.execute(
+                        update(table).where(table.c.id == delivery.id).values(attempts=table.c.attempts + 1, **changes)
+                    )
+            if sent:
+                session.execute(
+                    update(table)
+                    .where(table.c.id.in_(sent))
+                    .values(attempts=table.c.attempts + 1, status=SENT, sent_at=utcnow(), last_error=None)
+                )
         return True
 
+    def _deliver(self, delivery, now: datetime) -> dict | None:
+        """Hand one delivery to the SMTP server: None once it has it, else the row's changes."""
+        try:
+            self._send(message_for(delivery, self.settings.mail_from))
+        except RecipientRefused as exc:
+            log.error("mailer: %s to %s refused for good: %s", delivery.id, delivery.recipient, exc)
+            return dict(status=FAILED, last_error=str(exc))
+        except (OSError, smtplib.SMTPException) as exc:
+            retry_in = backoff(delivery.attempts + 1, self.settings.retry_base.total_seconds())
+            log.warning("mailer: %s not sent (%r); retrying in %s", delivery.id, exc, retry_in)
+            return dict(next_attempt_at=now + retry_in, last_error=f"{type(exc).__name__}: {exc}"[:2000])
+        log.info("mailer: %s (%s) sent to %s", delivery.id, delivery.template, delivery.recipient)
+        return None
+
     def _send(self, message: EmailMessage) -> None:
-        settings = self.settings
-        with smtplib.SMTP(
-            settings.smtp_host, settings.smtp_port, timeout=settings.smtp_timeout.total_seconds()
-        ) as smtp:
+        try:
+            self._connection().send_message(message)
+        except smtplib.SMTPRecipientsRefused as exc:  # the connection is still good for the next
+            if all(code >= 500 for code, _reply in exc.recipients.values()):
+                raise RecipientRefused(str(exc.recipients)) from exc
+            raise
+        except (OSError, smtplib.SMTPException):
+            self._hang_up()  # in an unknown state: the next message gets a fresh connection
+            raise
+
+    def _connection(self) -> smtplib.SMTP:
+        if self._smtp is None:
+            settings = self.settings
+            self._smtp = smtplib.SMTP(
+                settings.smtp_host, settings.smtp_port, timeout=settings.smtp_timeout.total_seconds()
+            )
+        return self._smtp
+
+    def _hang_up(self) -> None:
+        if self._smtp is not None:
+            smtp, self._smtp = self._smtp, None
             try:
-                smtp.send_message(message)
-            except smtplib.SMTPRecipientsRefused as exc:
-                if all(code >= 500 for code, _reply in exc.recipients.values()):
-                    raise RecipientRefused(str(exc.recipients)) from exc
-                raise
+                smtp.quit()
+            except (OSError, smtplib.SMTPException):
+                smtp.close()
 
     def blank_expired_secrets(self) -> int:
         """The e-mails whose code has expired lose it (adapters/deliveries.blank_expired)."""
@@ -158,6 +193,7 @@ class Mailer:
             return self.deliver_next()
 
         keep_working(step, stop, self.waker.wait, "mailer")
+        self._hang_up()
         self.waker.close()
 
 

@@ -117,3 +117,46 @@ def test_a_code_e_mail_keeps_its_code_in_the_log_no_longer_than_the_code_lives(s
     assert "482913" not in blanked.text + blanked.html and blanked.status == "sent"
     welcome = by_recipient[("sara@example.com", "welcome")]
     assert {d.id: d for d in deliveries(sqlite_runtime)}[welcome.id].text == welcome.text
+
+
+class _Counts:
+    """Accepts every message but one address's (refused for good), counting connections and messages."""
+
+    def __init__(self, refused: str):
+        self.refused, self.connections, self.messages = refused, 0, []
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        self.connections += 1
+        session.host_name = hostname
+        return responses
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address == self.refused:
+            return "550 5.1.1 no such mailbox"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.extend(envelope.rcpt_tos)
+        return "250 OK"
+
+
+def test_a_batch_goes_out_over_one_connection_and_a_refusal_in_it_stops_no_other(sqlite_runtime, events, deliveries):
+    handle = sqlite_runtime.consumer(HANDLERS, url="amqp://never-connected").handle
+    addresses = [f"person{n}@example.com" for n in range(6)]
+    for address in addresses:
+        handle(events.activated(address))
+    port = _free_port()
+    server = _Counts(refused=addresses[2])
+    controller = Controller(server, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        mailer = _mailer(sqlite_runtime, port)
+        assert mailer.deliver_next() is True
+        assert mailer.deliver_next() is False
+    finally:
+        controller.stop()
+
+    assert sorted(server.messages) == sorted(addresses[:2] + addresses[3:]) and server.connections == 1
+    status = {d.recipient: (d.status, d.attempts) for d in deliveries(sqlite_runtime)}
+    assert status == {a: ("failed" if a == addresses[2] else "sent", 1) for a in addresses}

@@ -6,10 +6,11 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import CursorResult, Table, select, text, update
+from sqlalchemy import CursorResult, Table, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from mumaris_shared.db import notify_at_commit
 from mumaris_shared.events import Event, utcnow
 
 from ..domain.emails import Email
@@ -88,9 +89,7 @@ def queue_delivery(
     session.execute(
         statement.on_conflict_do_nothing(index_elements=[table.c.event_id, table.c.template, table.c.recipient])
     )
-    if _is_postgres(session):
-        # Delivered to listeners at commit, together with the row.
-        session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": NOTIFY_CHANNEL})
+    notify_at_commit(session, NOTIFY_CHANNEL)  # the mailer wakes with the row committed
 
 
 def delivery_log(session: Session, recipient: str | None = None, status: str | None = None, limit: int = 50):
