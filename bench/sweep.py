@@ -3,18 +3,19 @@ to the last cancellation e-mail handed to SMTP, on PostgreSQL with two billing r
 
     python -m bench.sweep [--requests 5000]
 
-How the requests are seeded, through the services' own code, before the platform starts (each
-service's migrations first, on fresh PostgreSQL databases of the local server):
-- applications: each request is created and sent by its owner through `ApplicationService`
-  (`create`, then `submit`), so it is `awaiting_payment`. The bench's required-documents rules ask
-  for none (documents are not what is measured). The `application.submitted` events this leaves in
-  applications' outbox are marked sent: billing is seeded directly (next), and the sweep is timed
-  alone.
-- billing: each request's fees are assessed by `BillingService.assess_fees` (the handler of
-  `application.submitted`): its fee account and two unpaid invoices, due a deadline after
-  submission. The `billing.fees_assessed` events it would publish are dropped (they would only
-  send the "request sent" e-mails, which are not the sweep).
-- notifications: each owner's address, as `account.registered` leaves it (`remember_recipient`).
+How the requests are seeded, before the platform starts, on fresh PostgreSQL databases of the local
+server (each service's migrations first): one request is made by the services' own code, and the
+others are copies of its rows, each with a number, an owner and bill numbers of its own (one
+`INSERT … SELECT` per table: making 100,000 through the code would take longer than the sweep).
+- applications: the request is created and sent by its owner through `ApplicationService`
+  (`create`, then `submit`), so it is `awaiting_payment`, with its timeline. The bench's
+  required-documents rules ask for none (documents are not what is measured). The
+  `application.submitted` event this leaves in the outbox is marked sent: billing is seeded
+  directly (next).
+- billing: its fees are assessed by `BillingService.assess_fees` (the handler of
+  `application.submitted`): the fee account and its two unpaid invoices. The
+  `billing.fees_assessed` event is dropped (its e-mail is not the sweep).
+- notifications: the owner's address, as `account.registered` leaves it (`remember_recipient`).
 
 Then the platform starts (ops.launcher.Platform, free ports, a fresh RabbitMQ virtual host, two
 billing replicas) with an SMTP sink in this process (aiosmtpd: it notes each message's recipient
@@ -31,12 +32,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import shutil
 import sys
 import tempfile
 import time
 import uuid
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 
 import sqlalchemy as sa
@@ -45,7 +46,7 @@ from aiosmtpd.controller import Controller
 from ops.launcher import SERVICES, Platform
 from ops.net import free_port
 
-from .footprint import fresh_infrastructure
+from .fresh import infrastructure
 from .table import Figure
 
 GOAL = 1000  # requests a second, end to end
@@ -71,20 +72,38 @@ class Sink:
             await asyncio.sleep(0.05)
 
 
-def _migrate(settings: dict[str, str]) -> None:
-    import subprocess
-
-    env = {**os.environ, **settings}
-    for service in SERVICES_SEEDED:
-        subprocess.run([sys.executable, "-m", f"{service}.migrate"], env=env, check=True, capture_output=True)
-
-
 def _owner(n: int) -> tuple[str, str]:
     return str(uuid.UUID(int=n + 1)), f"applicant{n}@bench.example"
 
 
-def seed(settings: dict[str, str], count: int, threads: int = 4) -> list[str]:
-    """`count` requests awaiting payment, their fees assessed, their owners known; their numbers."""
+# The n-th copy's values, in SQL, as `_owner(n)` and a number of its own make them.
+OWNER = "'00000000-0000-0000-0000-' || lpad(to_hex(n + 1), 12, '0')"
+NUMBER = "'MR-BNCH-' || lpad(n::text, 8, '0')"
+
+
+def _clone(url: str, table: str, where: str, replaced: dict[str, str], copies: int, omit: tuple[str, ...] = ()) -> None:
+    """`copies` copies of the rows of `table` matching `where`, column for column, but for the
+    `replaced` ones (SQL of `t`, the row, and `n`, the copy's number from 1)."""
+    engine = sa.create_engine(url)
+    try:
+        with engine.begin() as connection:
+            columns = [c["name"] for c in sa.inspect(connection).get_columns(table) if c["name"] not in omit]
+            chosen = ", ".join(replaced.get(name, f't."{name}"') for name in columns)
+            listed = ", ".join(f'"{name}"' for name in columns)
+            connection.execute(
+                sa.text(
+                    f"INSERT INTO {table} ({listed}) SELECT {chosen} "
+                    f"FROM {table} t, generate_series(1, :copies) AS n WHERE {where}"
+                ),
+                {"copies": copies},
+            )
+    finally:
+        engine.dispose()
+
+
+def seed(settings: dict[str, str], count: int, services: tuple[str, ...] = SERVICES_SEEDED) -> None:
+    """`count` requests awaiting payment, their fees assessed, their owners known (in those of
+    applications, billing and notifications that `services` names)."""
     os.environ.update(settings)
     from applications.bootstrap import runtime as applications_runtime
     from applications.domain.documents import RequiredDocuments
@@ -103,46 +122,86 @@ def seed(settings: dict[str, str], count: int, threads: int = 4) -> list[str]:
     applications = ApplicationService(
         applications_rt, settings=replace(ApplicationSettings.from_env(), required_documents=no_documents)
     )
-    billing_rt = billing_runtime()
-    billing = BillingService(billing_rt)
-    notifications_rt = notifications_runtime()
+    account_id, email = _owner(0)
+    owner = Principal(id=account_id, roles=("applicant",), email=email, national_id="1000000000")
     body = {
         "category": "general_practitioner",
         "specialty": "Family Medicine",
         "dataflow_reference": "DF-SWEEP",
         "qualification": {"degree": "MBBS", "institution": "King Saud University", "country": "SA", "year": 2015},
     }
-
-    def send(n: int) -> dict:
-        account_id, email = _owner(n)
-        owner = Principal(id=account_id, roles=("applicant",), email=email, national_id=f"1{n:09d}")
-        number = applications.create(owner, **body)["number"]
-        return applications.submit(owner, number)
-
-    with ThreadPoolExecutor(threads) as pool:
-        sent = list(pool.map(send, range(count)))
+    request = applications.submit(owner, applications.create(owner, **body)["number"])
     with applications_rt.db.transaction() as session:
         table = applications_rt.outbox.table
         session.execute(sa.update(table).where(table.c.sent_at.is_(None)).values(sent_at=utcnow()))
+    submitted = {
+        "application_number": request["number"],
+        "account_id": account_id,
+        "kind": "registration",
+        "category": request["category"],
+        "specialty": request["specialty"],
+        "submitted_at": isoformat(request["submitted_at"]),
+    }
+    applications_rt.db.dispose()
+    if "billing" in services:
+        billing_rt = billing_runtime()
+        with billing_rt.db.transaction() as session:  # the fees_assessed e-mail is not the sweep: dropped
+            BillingService(billing_rt).assess_fees(session, lambda event_type, data: None, submitted)
+        billing_rt.db.dispose()
+    if "notifications" in services:
+        notifications_rt = notifications_runtime()
+        with notifications_rt.db.transaction() as session:
+            remember_recipient(session, account_id, email, "Applicant 0", "en", as_of=utcnow())
+        notifications_rt.db.dispose()
 
-    dropped = lambda event_type, data: None  # noqa: E731  the fees_assessed e-mails are not the sweep
-    for start in range(0, count, 500):
-        with billing_rt.db.transaction() as session, notifications_rt.db.transaction() as recipients:
-            for n in range(start, min(start + 500, count)):
-                request, (account_id, email) = sent[n], _owner(n)
-                data = {
-                    "application_number": request["number"],
-                    "account_id": account_id,
-                    "kind": "registration",
-                    "category": request["category"],
-                    "specialty": request["specialty"],
-                    "submitted_at": request["submitted_at"] or isoformat(utcnow()),
-                }
-                billing.assess_fees(session, dropped, data)
-                remember_recipient(recipients, account_id, email, f"Applicant {n}", "en", as_of=utcnow())
-    for runtime in (applications_rt, billing_rt, notifications_rt):
-        runtime.db.dispose()
-    return [request["number"] for request in sent]
+    copies, template = count - 1, f"t.application_number = '{request['number']}'"
+    urls = {service: settings[f"{service.upper()}_DATABASE_URL"] for service in services}
+    number, nid = NUMBER, "lpad((1000000000 + n)::text, 10, '0')"
+    _clone(
+        urls["applications"],
+        "applications",
+        f"t.number = '{request['number']}'",
+        {"number": number, "account_id": OWNER, "applicant_national_id": nid},
+        copies,
+    )
+    _clone(
+        urls["applications"], "timeline_entries", template, {"application_number": number, "by": OWNER}, copies, ("id",)
+    )
+    if "billing" in services:
+        _clone_billing(urls["billing"], template, copies)
+    if "notifications" in services:
+        _clone(
+            urls["notifications"],
+            "recipients",
+            f"t.account_id = '{account_id}'",
+            {"account_id": OWNER, "email": "'applicant' || n || '@bench.example'", "full_name": "'Applicant ' || n"},
+            copies,
+        )
+
+
+def _clone_billing(url: str, template: str, copies: int) -> None:
+    _clone(url, "fee_accounts", template, {"application_number": NUMBER, "account_id": OWNER}, copies)
+    _clone(
+        url,
+        "invoices",
+        template,
+        {
+            "id": "gen_random_uuid()::text",
+            "application_number": NUMBER,
+            "account_id": OWNER,
+            "sadad_bill_number": "lpad(n::text, 7, '0') || right(t.sadad_bill_number, 12)",
+        },
+        copies,
+    )
+
+
+def _epoch(url: str, query: str) -> float:
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as connection:
+            return connection.execute(sa.text(query)).scalar_one().timestamp()
+    finally:
+        engine.dispose()
 
 
 def _count(url: str, query: str) -> int:
@@ -156,52 +215,66 @@ def _count(url: str, query: str) -> int:
 
 def run(count: int, timeout: float) -> dict[str, float]:
     """Seed, start the platform, pass the deadline, wait for the e-mails, check; the figures."""
-    settings, remove = fresh_infrastructure()
-    urls = {service: settings[f"{service.upper()}_DATABASE_URL"] for service in SERVICES}
     sink = Sink()
     sink.controller.start()
-    try:
-        _migrate(settings)
-        started = time.monotonic()
-        seed(settings, count)
-        seeding = time.monotonic() - started
-        print(f"sweep: {count} requests seeded in {seeding:.0f}s", flush=True)
-        with (
-            tempfile.TemporaryDirectory() as var_dir,
-            Platform(
-                env={**settings, "LOG_LEVEL": "WARNING", "SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(sink.port)},
-                var_dir=var_dir,
-                gateway=False,
-                ports={service: 0 for service in SERVICES},
-                mailcatcher=False,
-                replicas={"billing": 2},
-            ),
-        ):
-            billing = sa.create_engine(urls["billing"])
-            with billing.begin() as connection:
-                deadline = time.monotonic()
-                connection.execute(sa.text("UPDATE fee_accounts SET due_at = now(), next_check_at = now()"))
-            billing.dispose()
-            asyncio.run(sink.wait(count, timeout))
-            last = max((at for at, _ in sink.arrivals), default=time.monotonic())
-            time.sleep(2.0)  # anything doubled would arrive now
-        elapsed = last - deadline
-        mails = Counter(rcpt for _, rcpt in sink.arrivals)
-        cancelled = _count(urls["applications"], "SELECT count(*) FROM applications WHERE status = 'cancelled'")
-        cancellations = _count(urls["applications"], "SELECT count(*) FROM timeline_entries WHERE status = 'cancelled'")
-        expired = _count(urls["billing"], "SELECT count(*) FROM fee_accounts WHERE status = 'expired'")
-    finally:
-        sink.controller.stop()
-        remove()
-    print(
-        f"  deadline → last e-mail: {elapsed:.1f}s, {count / elapsed:,.0f} requests/s; cancelled {cancelled}, "
-        f"cancellations on timelines {cancellations}, fee accounts expired {expired}, e-mails {sum(mails.values())} "
-        f"to {len(mails)} owners, most to one {max(mails.values(), default=0)}",
-        flush=True,
-    )
-    complete = cancelled == cancellations == expired == len(mails) == sum(mails.values()) == count
-    if not complete:
-        raise SystemExit("sweep: the counts do not match: something was lost or doubled")
+    with infrastructure(SERVICES, migrate=SERVICES_SEEDED) as settings:
+        try:
+            return _sweep(settings, sink, count, timeout)
+        finally:
+            sink.controller.stop()
+
+
+def _sweep(settings: dict[str, str], sink: Sink, count: int, timeout: float) -> dict[str, float]:
+    urls = {service: settings[f"{service.upper()}_DATABASE_URL"] for service in SERVICES}
+    started = time.monotonic()
+    seed(settings, count)
+    seeding = time.monotonic() - started
+    print(f"sweep: {count:,} requests seeded in {seeding:.0f}s", flush=True)
+    var_dir = tempfile.mkdtemp(prefix="mumaris-sweep-")
+    with Platform(
+        env={**settings, "LOG_LEVEL": "WARNING", "SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(sink.port)},
+        var_dir=var_dir,
+        gateway=False,
+        ports={service: 0 for service in SERVICES},
+        mailcatcher=False,
+        replicas={"billing": 2},
+    ):
+        billing = sa.create_engine(urls["billing"])
+        with billing.begin() as connection:  # the deadline passes for all of them
+            deadline, deadline_wall = time.monotonic(), time.time()
+            connection.execute(sa.text("UPDATE fee_accounts SET due_at = now(), next_check_at = now()"))
+        billing.dispose()
+        asyncio.run(sink.wait(count, timeout))
+        last = max((at for at, _ in sink.arrivals), default=time.monotonic())
+        time.sleep(2.0)  # anything doubled would arrive now
+    elapsed = last - deadline
+    stages = {
+        "billing expired the last": (urls["billing"], "SELECT max(expired_at) FROM fee_accounts"),
+        "billing's last event sent": (urls["billing"], "SELECT max(sent_at) FROM outbox"),
+        "applications cancelled the last": (urls["applications"], "SELECT max(at) FROM timeline_entries"),
+        "applications' last event sent": (urls["applications"], "SELECT max(sent_at) FROM outbox"),
+        "notifications queued the last e-mail": (urls["notifications"], "SELECT max(created_at) FROM deliveries"),
+        "the mailer sent the last": (urls["notifications"], "SELECT max(sent_at) FROM deliveries"),
+    }
+    for label, (url, query) in stages.items():
+        print(f"  {label:38s} at +{_epoch(url, query) - deadline_wall:6.1f}s", flush=True)
+    mails = Counter(rcpt for _, rcpt in sink.arrivals)
+    counts = {
+        "requests cancelled": _count(
+            urls["applications"], "SELECT count(*) FROM applications WHERE status = 'cancelled'"
+        ),
+        "cancellations on timelines": _count(
+            urls["applications"], "SELECT count(*) FROM timeline_entries WHERE status = 'cancelled'"
+        ),
+        "fee accounts expired": _count(urls["billing"], "SELECT count(*) FROM fee_accounts WHERE status = 'expired'"),
+        "e-mails": sum(mails.values()),
+        "owners e-mailed": len(mails),
+    }
+    print(f"  deadline → last e-mail: {elapsed:.1f}s, {count / elapsed:,.0f} requests/s", flush=True)
+    print("  " + ", ".join(f"{label} {value:,}" for label, value in counts.items()), flush=True)
+    if set(counts.values()) != {count}:
+        raise SystemExit(f"sweep: the counts do not match: something was lost or doubled (logs: {var_dir}/log)")
+    shutil.rmtree(var_dir, ignore_errors=True)
     return {"rate": count / elapsed, "elapsed": elapsed, "seeding": seeding}
 
 

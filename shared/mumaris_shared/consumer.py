@@ -11,11 +11,10 @@ Topology for service `s` (handlers registered for event types T1..Tn), every que
 Queues an earlier release declared otherwise are upgraded by `python -m mumaris_shared.queues`.
 
 Deliveries are handled in batches (whatever has arrived, up to CONSUMER_BATCH): the batch's inbox
-rows in one statement, each handler in a savepoint of one transaction, one acknowledgement for all.
-A handler that fails rolls back its savepoint (and its inbox row) alone; its message takes the
-retry ladder as if it had come alone. A batch whose transaction fails as a whole (the database
-away, a deadlock between replicas) is handled again one message at a time, so nothing of it is
-lost or doubled.
+rows in one statement, every handler in one transaction, one acknowledgement for all. A batch that
+fails (a handler raised, the database went away, a deadlock between replicas) commits nothing and
+is handled again one message at a time, each in its own transaction as if it had come alone: a
+failing message takes the retry ladder by itself, and nothing of the others is lost or doubled.
 
 Only a service speaks for itself: an event whose type is not `<service>.…` of the service RabbitMQ
 vouched for as its publisher (`user_id`, broker_access) is parked at once, never handled.
@@ -36,7 +35,7 @@ from pika import BasicProperties
 from pika.channel import Channel
 from pika.exceptions import AMQPError, ChannelClosedByBroker
 from pika.spec import Basic
-from sqlalchemy import Table, delete
+from sqlalchemy import Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session
@@ -234,21 +233,21 @@ class Consumer:
             accepted.append((delivery, event, publisher))
         if not accepted:
             return
-        try:
-            _handled, failures = self.handle_batch([event for _, event, _ in accepted])
-        except Exception as exc:  # nothing of the batch committed: each message again, alone
-            log.warning("%s: a batch of %d failed together (%r); handled one by one", self.service, len(accepted), exc)
+        if len(accepted) == 1:
             self._one_by_one(channel, accepted)
             return
-        for delivery, event, publisher in accepted:
-            if event.id in failures:
-                self._retry_or_park(channel, delivery, event, publisher, failures.pop(event.id))
+        try:
+            self.handle_batch([event for _, event, _ in accepted])
+        except Exception as exc:  # nothing of the batch committed: each message again, alone
+            log.info("%s: a batch of %d failed (%r); handled one by one", self.service, len(accepted), exc)
+            self._one_by_one(channel, accepted)
+            return
         channel.basic_ack(accepted[-1][0].tag, multiple=True)
 
     def _one_by_one(self, channel: Channel, accepted: list[tuple[Delivery, Event, str | None]]) -> None:
         for position, (delivery, event, publisher) in enumerate(accepted):
             try:
-                _handled, failures = self.handle_batch([event])
+                self.handle_batch([event])
             except (OperationalError, InterfaceError) as exc:
                 # The database is away, not the message at fault: put it back (with the rest of the
                 # batch) and wait, so an outage delays work without spending retries or parking.
@@ -257,10 +256,8 @@ class Consumer:
                 for waiting, _event, _publisher in accepted[position:]:
                     channel.basic_nack(waiting.tag, requeue=True)
                 return
-            except Exception as exc:  # failed at commit: as a handler's failure
-                failures = {event.id: exc}
-            if event.id in failures:
-                self._retry_or_park(channel, delivery, event, publisher, failures[event.id])
+            except Exception as exc:  # the handler failed: its transaction rolled back
+                self._retry_or_park(channel, delivery, event, publisher, exc)
             channel.basic_ack(delivery.tag)
 
     def _retry_or_park(
@@ -276,23 +273,18 @@ class Consumer:
             self._park(channel, delivery, publisher, error, attempts=attempt)
 
     def handle(self, event: Event) -> bool:
-        """Run the event's handler with the inbox row in one transaction; raises what the handler
-        raised. False if it was a repeat (already handled) or an event this service does not handle."""
-        handled, failures = self.handle_batch([event])
-        if event.id in failures:
-            raise failures[event.id]
-        return event.id in handled
+        """Run the event's handler with the inbox row in one transaction. False if it was a repeat
+        (already handled) or an event this service does not handle."""
+        return event.id in self.handle_batch([event])
 
-    def handle_batch(self, events: list[Event]) -> tuple[set[str], dict[str, Exception]]:
-        """Handle `events` in one transaction, each with its inbox row: (the ids handled now, the
-        failures by id). A handler that raises rolls back its own savepoint and inbox row, not the
-        others'. Repeats (already in the inbox, or twice in `events`) and events this service does
-        not handle are skipped. Raises, with nothing committed, when the transaction as a whole fails."""
+    def handle_batch(self, events: list[Event]) -> set[str]:
+        """Handle `events` in one transaction, each with its inbox row; the ids handled now.
+        Repeats (already in the inbox, or twice in `events`) and events this service does not
+        handle are skipped. Raises what a handler raised, with nothing committed."""
         events = [event for event in events if event.type in self.handlers]
         handled: set[str] = set()
-        failures: dict[str, Exception] = {}
         if not events:
-            return handled, failures
+            return handled
         with self.db.transaction() as session:
             fresh = self._first_times(session, events)
             for event in events:
@@ -300,17 +292,9 @@ class Consumer:
                     log.info("%s: %s %s already handled; skipped", self.service, event.type, event.id)
                     continue
                 fresh.discard(event.id)
-                try:
-                    with session.begin_nested():
-                        self.handlers[event.type](HandlerContext(session, event, self.outbox))
-                except (OperationalError, InterfaceError):
-                    raise
-                except Exception as exc:  # this handler's effects rolled back; the others' stand
-                    failures[event.id] = exc
-                    session.execute(delete(self.inbox).where(self.inbox.c.event_id == event.id))
-                else:
-                    handled.add(event.id)
-        return handled, failures
+                self.handlers[event.type](HandlerContext(session, event, self.outbox))
+                handled.add(event.id)
+        return handled
 
     def _first_times(self, session: Session, events: list[Event]) -> set[str]:
         """Insert the events' inbox rows in one statement; the ids that were not there yet. A
