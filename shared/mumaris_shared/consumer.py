@@ -29,6 +29,7 @@ import traceback
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
+from itertools import groupby
 from typing import Any
 
 from pika import BasicProperties
@@ -69,6 +70,28 @@ class HandlerContext:
 
 
 Handler = Callable[[HandlerContext], None]
+ManyHandler = Callable[[list[HandlerContext]], None]
+
+
+def handles_many(many: ManyHandler) -> Callable[[Handler], Handler]:
+    """Gives a handler its set-based twin, which the consumer calls with every event of the type
+    that came in a row in a batch (in one transaction: fewer statements for the same effects)."""
+
+    def give(handler: Handler) -> Handler:
+        handler.many = many  # type: ignore[attr-defined]
+        return handler
+
+    return give
+
+
+def publish_each(published: list[tuple[HandlerContext, str, dict[str, Any]]]) -> None:
+    """What several handlers publish, each event caused by its context's, in one statement."""
+    if published:
+        outbox = published[0][0].outbox
+        if outbox is None:
+            raise RuntimeError("this service has no outbox to publish through")
+        events = [outbox.event(event_type, data, caused_by=ctx.event) for ctx, event_type, data in published]
+        outbox.add_many(published[0][0].session, events)
 
 
 @dataclass
@@ -287,13 +310,24 @@ class Consumer:
             return handled
         with self.db.transaction() as session:
             fresh = self._first_times(session, events)
+            todo: list[Event] = []
             for event in events:
                 if event.id not in fresh:
                     log.info("%s: %s %s already handled; skipped", self.service, event.type, event.id)
                     continue
                 fresh.discard(event.id)
-                self.handlers[event.type](HandlerContext(session, event, self.outbox))
-                handled.add(event.id)
+                todo.append(event)
+            # In arrival order; a run of one type whose handler has a set-based twin goes to it at once.
+            for event_type, run in groupby(todo, key=lambda event: event.type):
+                contexts = [HandlerContext(session, event, self.outbox) for event in run]
+                handler = self.handlers[event_type]
+                many = getattr(handler, "many", None)
+                if many is not None and len(contexts) > 1:
+                    many(contexts)
+                else:
+                    for context in contexts:
+                        handler(context)
+                handled.update(context.event.id for context in contexts)
         return handled
 
     def _first_times(self, session: Session, events: list[Event]) -> set[str]:
@@ -305,11 +339,10 @@ class Consumer:
         rows = {event.id: {"event_id": event.id, "event_type": event.type, "handled_at": now} for event in events}
         statement = (
             insert(self.inbox)
-            .values([rows[event_id] for event_id in sorted(rows)])
             .on_conflict_do_nothing(index_elements=[self.inbox.c.event_id])
             .returning(self.inbox.c.event_id)
         )
-        return set(session.execute(statement).scalars())
+        return set(session.execute(statement, [rows[event_id] for event_id in sorted(rows)]).scalars())
 
     def _forward(self, channel: Channel, queue: str, delivery: Delivery, extra_headers: dict[str, Any]) -> None:
         # Published with confirms before the original is acked: a crash in between repeats, never
