@@ -195,6 +195,17 @@ def _clone_billing(url: str, template: str, copies: int) -> None:
     )
 
 
+def _cpu(platform: Platform) -> dict[str, float]:
+    """CPU seconds each process of the platform (with its children) has used so far."""
+    from .footprint import _descendants, _rss_and_cpu
+
+    return {
+        name: sum(_rss_and_cpu(pid)[1] for pid in _descendants(child.pid))
+        for name, child in platform.processes.items()
+        if child.pid is not None
+    }
+
+
 def _epoch(url: str, query: str) -> float:
     engine = sa.create_engine(url)
     try:
@@ -238,7 +249,8 @@ def _sweep(settings: dict[str, str], sink: Sink, count: int, timeout: float) -> 
         ports={service: 0 for service in SERVICES},
         mailcatcher=False,
         replicas={"billing": 2},
-    ):
+    ) as platform:
+        cpu_before = _cpu(platform)
         billing = sa.create_engine(urls["billing"])
         with billing.begin() as connection:  # the deadline passes for all of them
             deadline, deadline_wall = time.monotonic(), time.time()
@@ -246,6 +258,7 @@ def _sweep(settings: dict[str, str], sink: Sink, count: int, timeout: float) -> 
         billing.dispose()
         asyncio.run(sink.wait(count, timeout))
         last = max((at for at, _ in sink.arrivals), default=time.monotonic())
+        cpu = {name: used - cpu_before.get(name, 0.0) for name, used in _cpu(platform).items()}
         time.sleep(2.0)  # anything doubled would arrive now
     elapsed = last - deadline
     stages = {
@@ -258,6 +271,8 @@ def _sweep(settings: dict[str, str], sink: Sink, count: int, timeout: float) -> 
     }
     for label, (url, query) in stages.items():
         print(f"  {label:38s} at +{_epoch(url, query) - deadline_wall:6.1f}s", flush=True)
+    busiest = sorted(cpu.items(), key=lambda item: -item[1])[:8]
+    print("  CPU seconds: " + ", ".join(f"{name} {used:.1f}" for name, used in busiest), flush=True)
     mails = Counter(rcpt for _, rcpt in sink.arrivals)
     counts = {
         "requests cancelled": _count(
