@@ -288,7 +288,7 @@ def _sweep(settings: dict[str, str], sink: Sink, count: int, timeout: float) -> 
     print(f"  deadline → last e-mail: {elapsed:.1f}s, {count / elapsed:,.0f} requests/s", flush=True)
     print("  " + ", ".join(f"{label} {value:,}" for label, value in counts.items()), flush=True)
     if set(counts.values()) != {count}:
-        raise SystemExit(f"sweep: the counts do not match: something was lost or doubled (logs: {var_dir}/log)")
+        raise RuntimeError(f"sweep: the counts do not match: something was lost or doubled (logs: {var_dir}/log)")
     shutil.rmtree(var_dir, ignore_errors=True)
     return {"rate": count / elapsed, "elapsed": elapsed, "seeding": seeding}
 
