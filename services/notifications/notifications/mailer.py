@@ -4,12 +4,12 @@
 
 Settings: SMTP_HOST (127.0.0.1), SMTP_PORT (1025), SMTP_TIMEOUT (PT10S), MAIL_FROM
 ("Mumaris <no-reply@mumaris.local>"), MAILER_RETRY_BASE (PT1S: the delay before the first retry,
-doubling with each failure up to five minutes), MAILER_BATCH (50).
+doubling with each failure up to five minutes), MAILER_BATCH (50), MAILER_CONNECTIONS (4).
 
 It claims the due deliveries, up to MAILER_BATCH at a time (`FOR UPDATE SKIP LOCKED` on PostgreSQL,
 so replicas never take the same one; on SQLite there is one mailer), hands them to the SMTP server
-one after the other over one connection (kept while there is work, closed when there is none, or
-after any error), and marks each sent.
+over up to MAILER_CONNECTIONS connections at once (each kept while there is work, closed when
+there is none, or after any error), and marks each sent.
 While the server is down, refuses the connection, times out or answers with a temporary error, the
 delivery stays pending and is retried with growing delays: e-mails wait, and go out once the server
 is back. A recipient address the server refuses outright (5xx) is marked failed, as no retry can help.
@@ -27,6 +27,7 @@ import logging
 import smtplib
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.header import Header
@@ -58,6 +59,7 @@ class MailerSettings:
     mail_from: str = "Mumaris <no-reply@mumaris.local>"
     retry_base: timedelta = timedelta(seconds=1)
     batch: int = 50
+    connections: int = 4
 
     @classmethod
     def from_env(cls) -> MailerSettings:
@@ -68,6 +70,7 @@ class MailerSettings:
             mail_from=env("MAIL_FROM", cls.mail_from),
             retry_base=env_duration("MAILER_RETRY_BASE", "PT1S"),
             batch=env_int("MAILER_BATCH", cls.batch),
+            connections=env_int("MAILER_CONNECTIONS", cls.connections),
         )
 
 
@@ -117,7 +120,8 @@ class Mailer:
         self.settings = settings
         self.table = deliveries_table
         self.waker = waker or Waker(db, channel=NOTIFY_CHANNEL)
-        self._smtp: smtplib.SMTP | None = None  # the open connection, while there is work
+        self._idle: list[smtplib.SMTP] = []  # open connections, kept while there is work
+        self._senders = ThreadPoolExecutor(settings.connections, thread_name_prefix="mailer")
 
     def deliver_next(self) -> bool:
         """Send the due deliveries, up to a batch; False when none is due."""
@@ -140,8 +144,9 @@ class Mailer:
                 # One mailer per SQLite file: don't hold its write lock while the SMTP server answers.
                 session.commit()
             sent = []
-            for delivery in rows:
-                changes = self._deliver(delivery, now)
+            # Several at a time, each over a connection of its own: the SMTP server's answers overlap.
+            outcomes = self._senders.map(lambda delivery: self._deliver(delivery, now), rows)
+            for delivery, changes in zip(rows, outcomes, strict=True):
                 if changes is None:
                     sent.append(delivery.id)
                 else:
@@ -171,31 +176,26 @@ class Mailer:
         return None
 
     def _send(self, recipient: str, message: bytes) -> None:
+        settings = self.settings
+        try:  # list.pop and append are atomic: each sender takes a connection no other one holds
+            smtp = self._idle.pop()
+        except IndexError:
+            smtp = smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=settings.smtp_timeout.total_seconds())
         try:
-            self._connection().sendmail(parseaddr(self.settings.mail_from)[1], [recipient], message)
+            smtp.sendmail(parseaddr(settings.mail_from)[1], [recipient], message)
         except smtplib.SMTPRecipientsRefused as exc:  # the connection is still good for the next
+            self._idle.append(smtp)
             if all(code >= 500 for code, _reply in exc.recipients.values()):
                 raise RecipientRefused(str(exc.recipients)) from exc
             raise
         except (OSError, smtplib.SMTPException):
-            self._hang_up()  # in an unknown state: the next message gets a fresh connection
+            _close(smtp)  # in an unknown state: the next message gets a fresh connection
             raise
-
-    def _connection(self) -> smtplib.SMTP:
-        if self._smtp is None:
-            settings = self.settings
-            self._smtp = smtplib.SMTP(
-                settings.smtp_host, settings.smtp_port, timeout=settings.smtp_timeout.total_seconds()
-            )
-        return self._smtp
+        self._idle.append(smtp)
 
     def _hang_up(self) -> None:
-        if self._smtp is not None:
-            smtp, self._smtp = self._smtp, None
-            try:
-                smtp.quit()
-            except (OSError, smtplib.SMTPException):
-                smtp.close()
+        while self._idle:
+            _close(self._idle.pop())
 
     def blank_expired_secrets(self) -> int:
         """The e-mails whose code has expired lose it (adapters/deliveries.blank_expired)."""
@@ -214,7 +214,15 @@ class Mailer:
 
         keep_working(step, stop, self.waker.wait, "mailer")
         self._hang_up()
+        self._senders.shutdown()
         self.waker.close()
+
+
+def _close(smtp: smtplib.SMTP) -> None:
+    try:
+        smtp.quit()
+    except (OSError, smtplib.SMTPException):
+        smtp.close()
 
 
 def main() -> None:
