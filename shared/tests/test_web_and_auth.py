@@ -183,32 +183,19 @@ def test_a_role_the_route_requires_is_checked(tmp_path):
 
 
 def test_a_key_withdrawn_from_the_jwks_stops_verifying_within_the_refresh_interval():
-    import threading
-    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
     from mumaris_shared.errors import Unauthenticated
     from mumaris_testing import wait_until
+    from mumaris_testing.http import json_server
 
     published = {"keys": [{**jwt.algorithms.RSAAlgorithm.to_jwk(KEY.public_key(), as_dict=True), "kid": "k1"}]}
     fetches = []
 
-    class Jwks(BaseHTTPRequestHandler):
-        def do_GET(self):
-            fetches.append(self.path)
-            body = json.dumps(published).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+    def jwks(request):
+        fetches.append(request.path)
+        return published
 
-        def log_message(self, *args):
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Jwks)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        verifier = TokenVerifier(jwks_url=f"http://127.0.0.1:{server.server_port}/jwks", refresh=timedelta(seconds=1))
+    with json_server(jwks) as url:
+        verifier = TokenVerifier(jwks_url=f"{url}/jwks", refresh=timedelta(seconds=1))
         now = datetime.now(UTC)
         claims = {"sub": "u1", "iss": TOKEN_ISSUER, "aud": TOKEN_AUDIENCE, "iat": now, "exp": now + timedelta(hours=1)}
         token = jwt.encode(claims, KEY, algorithm="RS256", headers={"kid": "k1"})
@@ -227,8 +214,6 @@ def test_a_key_withdrawn_from_the_jwks_stops_verifying_within_the_refresh_interv
 
         wait_until(refused, timeout=10, interval=0.1)
         assert 2 <= len(fetches) <= 4  # read again once the refresh interval passed, not on every call
-    finally:
-        server.shutdown()
 
 
 def test_the_openapi_document_promises_the_one_error_shape_and_every_refusal(tmp_path):

@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 
 from .conftest import PASSWORD, STAFF_PASSWORD, last_mail_id, mail_code, make_staff, new_email, new_national_id
 
-pytestmark = [pytest.mark.e2e, pytest.mark.browser]
+pytestmark = pytest.mark.browser
 
 NAMES = {"ar": "سارة عبدالله الحربي", "en": "Sara Abdullah Al-Harbi"}
 

@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 
 from .conftest import STAFF_PASSWORD, make_staff
 
-pytestmark = [pytest.mark.e2e, pytest.mark.browser]
+pytestmark = pytest.mark.browser
 
 
 @pytest.mark.parametrize("language", ["ar", "en"])

@@ -46,7 +46,8 @@ def _parked(platform, service):
     return [json.loads(line) for line in listed.stdout.splitlines()]
 
 
-def test_fees_settled_published_by_the_applications_user_changes_nothing(gateway, platform, broker):
+def test_fees_settled_published_by_the_applications_user_changes_nothing(gateway, platform):
+    url = platform.child_env["RABBITMQ_URL"]  # the platform's own virtual host, as its administrator
     _person, token = gateway.active_account()
     number = gateway.new_request(token)
     forged = Event(
@@ -61,16 +62,16 @@ def test_fees_settled_published_by_the_applications_user_changes_nothing(gateway
 
     # The applications service's own user may not publish billing's events at all.
     with pytest.raises(pika.exceptions.ChannelClosedByBroker) as refused:
-        _publish(service_url("applications", broker.url), forged)
+        _publish(service_url("applications", url), forged)
     assert refused.value.reply_code == 403 and "billing.fees_settled" in refused.value.reply_text
 
     # Were such an event ever delivered (here the broker's administrator sends it, under its own
     # name), the consumer would park it unhandled: its publisher is not billing.
-    _publish(broker.url, forged)
+    _publish(url, forged)
     wait_until(lambda: any(p["message_id"] == forged.id for p in _parked(platform, "applications")), timeout=60)
     [parked] = [p for p in _parked(platform, "applications") if p["message_id"] == forged.id]
     assert parked["error"].startswith("refused: billing.fees_settled")
-    assert parked["publisher"] == connection_user(broker.url)
+    assert parked["publisher"] == connection_user(url)
 
     status = gateway.call("GET", f"/api/applications/v1/applications/{number}", token=token).json()["status"]
     assert status == "awaiting_payment"

@@ -17,7 +17,6 @@ ERRORS = {
     "bad_request": _l("The form could not be read. Please try again."),
     "weak_password": _l("Choose a stronger password: see below."),
     "email_taken": _l("An account with this e-mail address already exists. Log in, or reset your password."),
-    "already_active": _l("This account is already active: log in."),
     "wrong_code": _l("The code is wrong."),
     "code_expired": _l("The code has expired: ask for a new one."),
     "too_many_attempts": _l("Too many wrong tries: wait, or ask for a new code."),

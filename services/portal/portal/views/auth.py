@@ -42,9 +42,6 @@ def activate():
     except ApiError as error:
         if error.status >= 500:
             raise
-        if error.code == "already_active":
-            flash(_("This account is already active: log in."), "info")
-            return redirect(url_for("auth.login", email=email))
         return refused("activate.html", error, request.form)
     flash(_("Your account is active. Log in to send your registration request."), "success")
     return redirect(url_for("auth.login", email=email))
