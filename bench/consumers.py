@@ -69,22 +69,23 @@ def _deadlines(count: int, settings: dict[str, str]) -> list[Event]:
     ]
 
 
-def _submissions(count: int, settings: dict[str, str]) -> list[Event]:
+def _about_requests(event_type: str, count: int, prefix: str, **data: str) -> list[Event]:
+    """`count` events of `event_type` about requests numbered `MR-<prefix>-n`, owned by account n."""
     return [
         Event(
-            type="applications.application_submitted",
-            producer="applications",
-            data={
-                "application_number": f"MR-SUBM-{n:08d}",
-                "account_id": str(uuid.UUID(int=n + 1)),
-                "kind": "registration",
-                "category": "general_practitioner",
-                "specialty": "Family Medicine",
-                "submitted_at": isoformat(utcnow()),
-            },
+            type=event_type,
+            producer=event_type.partition(".")[0],
+            data={"application_number": f"MR-{prefix}-{n:08d}", "account_id": str(uuid.UUID(int=n + 1)), **data},
         )
         for n in range(count)
     ]
+
+
+def _submissions(count: int, settings: dict[str, str]) -> list[Event]:
+    data = {"kind": "registration", "category": "general_practitioner", "specialty": "Family Medicine"}
+    return _about_requests(
+        "applications.application_submitted", count, "SUBM", submitted_at=isoformat(utcnow()), **data
+    )
 
 
 def _cancellations(count: int, settings: dict[str, str]) -> list[Event]:
@@ -97,19 +98,10 @@ def _cancellations(count: int, settings: dict[str, str]) -> list[Event]:
             account_id = str(uuid.UUID(int=n + 1))
             remember_recipient(session, account_id, f"applicant{n}@bench.example", f"Applicant {n}", "en", utcnow())
     notifications.db.dispose()
-    return [
-        Event(
-            type="applications.application_cancelled",
-            producer="applications",
-            data={
-                "application_number": f"MR-CANC-{n:08d}",
-                "account_id": str(uuid.UUID(int=n + 1)),
-                "reason": "payment_deadline_expired",
-                "cancelled_at": isoformat(utcnow()),
-            },
-        )
-        for n in range(count)
-    ]
+    reason = "payment_deadline_expired"
+    return _about_requests(
+        "applications.application_cancelled", count, "CANC", reason=reason, cancelled_at=isoformat(utcnow())
+    )
 
 
 CASES = (
