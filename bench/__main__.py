@@ -11,8 +11,8 @@ relay      the outbox relay beside raw pika and one round trip per message (benc
 portal     the portal's list of requests beside the API call it wraps (bench/portal.py)
 footprint  the memory of each process under load (bench/footprint.py)
 failover   losing the broker node the services are connected to (bench/failover.py)
-sweep      deadlines passing together (bench/sweep.py, when there)
-consumers  each service's consumer beside raw pika (bench/consumers.py, when there)"""
+sweep      deadlines passing together (bench/sweep.py)
+consumers  each service's consumer beside raw pika (bench/consumers.py)"""
 
 from __future__ import annotations
 

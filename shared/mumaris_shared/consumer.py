@@ -10,6 +10,12 @@ Topology for service `s` (handlers registered for event types T1..Tn), every que
   s.direct --<queue name>--> each of them             how the service reaches its own queues
 Queues an earlier release declared otherwise are upgraded by `python -m mumaris_shared.queues`.
 
+Deliveries are handled in batches (whatever has arrived, up to CONSUMER_BATCH): the batch's inbox
+rows in one statement, every handler in one transaction, one acknowledgement for all. A batch that
+fails (a handler raised, the database went away, a deadlock between replicas) commits nothing and
+is handled again one message at a time, each in its own transaction as if it had come alone: a
+failing message takes the retry ladder by itself, and nothing of the others is lost or doubled.
+
 Only a service speaks for itself: an event whose type is not `<service>.…` of the service RabbitMQ
 vouched for as its publisher (`user_id`, broker_access) is parked at once, never handled.
 """
@@ -23,14 +29,16 @@ import traceback
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
+from itertools import groupby
 from typing import Any
 
 from pika import BasicProperties
 from pika.channel import Channel
 from pika.exceptions import AMQPError, ChannelClosedByBroker
 from pika.spec import Basic
-from sqlalchemy import Table, select
-from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
+from sqlalchemy import Table
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session
 
 from .broker import BrokerNodes, connection_user, declare_exchange, expires_at_of, persistent
@@ -62,6 +70,37 @@ class HandlerContext:
 
 
 Handler = Callable[[HandlerContext], None]
+ManyHandler = Callable[[list[HandlerContext]], None]
+
+
+def handles_many(many: ManyHandler) -> Callable[[Handler], Handler]:
+    """Gives a handler its set-based twin, which the consumer calls with every event of the type
+    that came in a row in a batch (in one transaction: fewer statements for the same effects)."""
+
+    def give(handler: Handler) -> Handler:
+        handler.many = many  # type: ignore[attr-defined]
+        return handler
+
+    return give
+
+
+def publish_each(published: list[tuple[HandlerContext, str, dict[str, Any]]]) -> None:
+    """What several handlers publish, each event caused by its context's, in one statement."""
+    if published:
+        outbox = published[0][0].outbox
+        if outbox is None:
+            raise RuntimeError("this service has no outbox to publish through")
+        events = [outbox.event(event_type, data, caused_by=ctx.event) for ctx, event_type, data in published]
+        outbox.add_many(published[0][0].session, events)
+
+
+@dataclass
+class Delivery:
+    """A message as the broker delivered it, waiting for its batch."""
+
+    tag: int
+    properties: BasicProperties
+    body: bytes
 
 
 def queue_names(service: str, retry_levels: int) -> tuple[str, list[str], str]:
@@ -116,8 +155,12 @@ class Consumer:
         retry_delays: list[timedelta] | None = None,
         prefetch: int | None = None,
         trusted: Mapping[str, str] | None = None,
+        batch: int | None = None,
     ):
-        """`trusted`: broker user -> the service it is (default: each service's user, broker_access)."""
+        """`trusted`: broker user -> the service it is (default: each service's user, broker_access).
+        `prefetch` (CONSUMER_PREFETCH, 200): messages the broker hands over unacknowledged; `batch`
+        (CONSUMER_BATCH, 100): the most handled in one transaction. A prefetch above the batch
+        keeps the next batch arriving while one is handled."""
         self.service = service
         self.db = db
         self.inbox = inbox
@@ -125,7 +168,9 @@ class Consumer:
         self.url = url
         self.outbox = outbox
         self.retry_delays = retry_delays if retry_delays is not None else retry_delays_setting()
-        self.prefetch = prefetch or env_int("CONSUMER_PREFETCH", 16)
+        self.prefetch = prefetch or env_int("CONSUMER_PREFETCH", 200)
+        self.batch = batch or env_int("CONSUMER_BATCH", 100)
+        self._received: list[Delivery] = []
         self.queue, self.retry_queues, self.dead_queue = queue_names(service, len(self.retry_delays))
         self.exchange = own_exchange(service)
         self.user = connection_user(url)
@@ -155,13 +200,17 @@ class Consumer:
                 channel.confirm_delivery()
                 channel.basic_qos(prefetch_count=self.prefetch)
                 self.declare(channel)
+                self._received.clear()  # unacknowledged on a lost connection: the broker delivers them again
                 channel.basic_consume(self.queue, self._on_message)
                 self.ready.set()
                 delay = 0.5
                 node = self.nodes.current
                 log.info("%s consumer listening on %s at %s:%s", self.service, self.queue, node.host, node.port)
                 while not stop.is_set():
-                    connection.process_data_events(time_limit=0.5)
+                    connection.process_data_events(time_limit=0.5)  # returns once something arrived
+                    while self._received:
+                        batch, self._received = self._received[: self.batch], self._received[self.batch :]
+                        self._handle_deliveries(channel, batch)
             except AMQPError as exc:
                 self.ready.clear()
                 if isinstance(exc, ChannelClosedByBroker) and exc.reply_code == PRECONDITION_FAILED:
@@ -184,74 +233,122 @@ class Consumer:
                         pass
 
     def _on_message(self, channel: Channel, method: Basic.Deliver, properties: BasicProperties, body: bytes) -> None:
-        headers = properties.headers or {}
-        publisher = vouched_user(properties, self.user)
-        try:
-            event = Event.from_json(body)
-        except MalformedEvent as exc:
-            self._park(channel, properties, body, publisher, f"malformed: {exc}", attempts=0)
-        else:
+        self._received.append(Delivery(method.delivery_tag, properties, body))
+
+    def _handle_deliveries(self, channel: Channel, deliveries: list[Delivery]) -> None:
+        """Handle a batch and settle every message of it: acknowledged once handled (or skipped as
+        a repeat), forwarded to a retry queue or parked first when its handler failed, requeued
+        when the database is away."""
+        accepted: list[tuple[Delivery, Event, str | None]] = []
+        for delivery in deliveries:
+            publisher = vouched_user(delivery.properties, self.user)
+            try:
+                event = Event.from_json(delivery.body)
+            except MalformedEvent as exc:
+                self._park(channel, delivery, publisher, f"malformed: {exc}", attempts=0)
+                channel.basic_ack(delivery.tag)
+                continue
             if not speaks_for(publisher, event.type, self.trusted):
                 refusal = f"refused: {event.type} published by {publisher or 'an unnamed user'}, not by its service"
-                self._park(channel, properties, body, publisher, refusal, attempts=0)
-                channel.basic_ack(method.delivery_tag)
-                return
+                self._park(channel, delivery, publisher, refusal, attempts=0)
+                channel.basic_ack(delivery.tag)
+                continue
+            accepted.append((delivery, event, publisher))
+        if not accepted:
+            return
+        if len(accepted) == 1:
+            self._one_by_one(channel, accepted)
+            return
+        try:
+            self.handle_batch([event for _, event, _ in accepted])
+        except Exception as exc:  # nothing of the batch committed: each message again, alone
+            log.info("%s: a batch of %d failed (%r); handled one by one", self.service, len(accepted), exc)
+            self._one_by_one(channel, accepted)
+            return
+        channel.basic_ack(accepted[-1][0].tag, multiple=True)
+
+    def _one_by_one(self, channel: Channel, accepted: list[tuple[Delivery, Event, str | None]]) -> None:
+        for position, (delivery, event, publisher) in enumerate(accepted):
             try:
-                self.handle(event)
+                self.handle_batch([event])
             except (OperationalError, InterfaceError) as exc:
-                # The database is away, not the message at fault: put it back and wait, so an
-                # outage delays work without spending its retries or parking it.
-                log.warning("%s: database unavailable (%s); message requeued", self.service, exc)
+                # The database is away, not the message at fault: put it back (with the rest of the
+                # batch) and wait, so an outage delays work without spending retries or parking.
+                log.warning("%s: database unavailable (%s); %d message(s) requeued", self.service, exc, len(accepted))
                 time.sleep(1.0)
-                channel.basic_nack(method.delivery_tag, requeue=True)
+                for waiting, _event, _publisher in accepted[position:]:
+                    channel.basic_nack(waiting.tag, requeue=True)
                 return
             except Exception as exc:  # the handler failed: its transaction rolled back
-                attempt = int(headers.get(ATTEMPT_HEADER, 0)) + 1
-                error = "".join(traceback.format_exception_only(exc)).strip()
-                log.warning("%s: %s %s failed (attempt %d): %s", self.service, event.type, event.id, attempt, error)
-                if attempt <= len(self.retry_queues):
-                    self._forward(
-                        channel,
-                        self.retry_queues[attempt - 1],
-                        properties,
-                        body,
-                        {ATTEMPT_HEADER: attempt, ERROR_HEADER: error, PUBLISHER_HEADER: publisher or ""},
-                    )
-                else:
-                    self._park(channel, properties, body, publisher, error, attempts=attempt)
-        channel.basic_ack(method.delivery_tag)
+                self._retry_or_park(channel, delivery, event, publisher, exc)
+            channel.basic_ack(delivery.tag)
+
+    def _retry_or_park(
+        self, channel: Channel, delivery: Delivery, event: Event, publisher: str | None, exc: Exception
+    ) -> None:
+        attempt = int((delivery.properties.headers or {}).get(ATTEMPT_HEADER, 0)) + 1
+        error = "".join(traceback.format_exception_only(exc)).strip()
+        log.warning("%s: %s %s failed (attempt %d): %s", self.service, event.type, event.id, attempt, error)
+        if attempt <= len(self.retry_queues):
+            extra = {ATTEMPT_HEADER: attempt, ERROR_HEADER: error, PUBLISHER_HEADER: publisher or ""}
+            self._forward(channel, self.retry_queues[attempt - 1], delivery, extra)
+        else:
+            self._park(channel, delivery, publisher, error, attempts=attempt)
 
     def handle(self, event: Event) -> bool:
-        """Run the event's handler with the inbox row in one transaction. False if it was a
-        repeat (already handled) or an event this service does not handle."""
-        handler = self.handlers.get(event.type)
-        if handler is None:
-            return False
+        """Run the event's handler with the inbox row in one transaction. False if it was a repeat
+        (already handled) or an event this service does not handle."""
+        return event.id in self.handle_batch([event])
+
+    def handle_batch(self, events: list[Event]) -> set[str]:
+        """Handle `events` in one transaction, each with its inbox row; the ids handled now.
+        Repeats (already in the inbox, or twice in `events`) and events this service does not
+        handle are skipped. Raises what a handler raised, with nothing committed."""
+        events = [event for event in events if event.type in self.handlers]
+        handled: set[str] = set()
+        if not events:
+            return handled
         with self.db.transaction() as session:
-            if not self._first_time(session, event):
-                log.info("%s: %s %s already handled; skipped", self.service, event.type, event.id)
-                return False
-            handler(HandlerContext(session, event, self.outbox))
-        return True
+            fresh = self._first_times(session, events)
+            todo: list[Event] = []
+            for event in events:
+                if event.id not in fresh:
+                    log.info("%s: %s %s already handled; skipped", self.service, event.type, event.id)
+                    continue
+                fresh.discard(event.id)
+                todo.append(event)
+            # In arrival order; a run of one type whose handler has a set-based twin goes to it at once.
+            for event_type, run in groupby(todo, key=lambda event: event.type):
+                contexts = [HandlerContext(session, event, self.outbox) for event in run]
+                handler = self.handlers[event_type]
+                many = getattr(handler, "many", None)
+                if many is not None and len(contexts) > 1:
+                    many(contexts)
+                else:
+                    for context in contexts:
+                        handler(context)
+                handled.update(context.event.id for context in contexts)
+        return handled
 
-    def _first_time(self, session: Session, event: Event) -> bool:
-        if session.execute(select(self.inbox.c.event_id).where(self.inbox.c.event_id == event.id)).first():
-            return False
-        try:
-            with session.begin_nested():
-                session.execute(
-                    self.inbox.insert().values(event_id=event.id, event_type=event.type, handled_at=utcnow())
-                )
-        except IntegrityError:  # another replica handled the same event concurrently
-            return False
-        return True
+    def _first_times(self, session: Session, events: list[Event]) -> set[str]:
+        """Insert the events' inbox rows in one statement; the ids that were not there yet. A
+        replica inserting the same id concurrently waits for the other's transaction, and skips
+        the id if it committed. Ids are inserted in order, so two replicas never lock each other's."""
+        insert = postgresql.insert if self.db.is_postgres else sqlite.insert
+        now = utcnow()
+        rows = {event.id: {"event_id": event.id, "event_type": event.type, "handled_at": now} for event in events}
+        statement = (
+            insert(self.inbox)
+            .on_conflict_do_nothing(index_elements=[self.inbox.c.event_id])
+            .returning(self.inbox.c.event_id)
+        )
+        return set(session.execute(statement, [rows[event_id] for event_id in sorted(rows)]).scalars())
 
-    def _forward(
-        self, channel: Channel, queue: str, properties: BasicProperties, body: bytes, extra_headers: dict[str, Any]
-    ) -> None:
+    def _forward(self, channel: Channel, queue: str, delivery: Delivery, extra_headers: dict[str, Any]) -> None:
         # Published with confirms before the original is acked: a crash in between repeats, never
         # drops. The copy is this service's (its user_id); the header keeps who published the original.
         # A copy of a secret expires with it; past it, there is nothing left worth keeping.
+        properties = delivery.properties
         expires_at = expires_at_of(properties)
         if expires_at is not None and expires_at <= utcnow():
             log.info("%s: message %s not kept: the secret it carries expired", self.service, properties.message_id)
@@ -260,20 +357,12 @@ class Consumer:
         channel.basic_publish(
             self.exchange,
             queue,
-            body,
+            delivery.body,
             properties=persistent(properties.message_id, properties.type, self.user, headers, expires_at),
             mandatory=True,
         )
 
-    def _park(
-        self,
-        channel: Channel,
-        properties: BasicProperties,
-        body: bytes,
-        publisher: str | None,
-        error: str,
-        attempts: int,
-    ) -> None:
-        log.error("%s: parking message %s: %s", self.service, properties.message_id, error)
+    def _park(self, channel: Channel, delivery: Delivery, publisher: str | None, error: str, attempts: int) -> None:
+        log.error("%s: parking message %s: %s", self.service, delivery.properties.message_id, error)
         parked = {ERROR_HEADER: error[:2000], ATTEMPT_HEADER: attempts, "x-mumaris-parked-at": isoformat(utcnow())}
-        self._forward(channel, self.dead_queue, properties, body, {**parked, PUBLISHER_HEADER: publisher or ""})
+        self._forward(channel, self.dead_queue, delivery, {**parked, PUBLISHER_HEADER: publisher or ""})

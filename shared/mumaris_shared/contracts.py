@@ -5,6 +5,7 @@ contract change shows up in both services' tests."""
 from __future__ import annotations
 
 from enum import StrEnum
+from functools import cache
 from typing import Any
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, missing, validate
@@ -359,11 +360,16 @@ SCHEMAS: dict[str, type[Schema]] = {
 }
 
 
+@cache
+def _schema(event_type: str) -> Schema:
+    return SCHEMAS[event_type]()  # holds no state between loads: one instance serves every event
+
+
 def validated(event_type: str, data: dict[str, Any]) -> dict[str, Any]:
     """`data` checked against the contract of `event_type` (raises marshmallow.ValidationError),
     with the contract's defaults for optional fields the producer left out, so a consumer can tell
     "none given" from a field it does not know."""
-    schema = SCHEMAS[event_type]()
+    schema = _schema(event_type)
     errors = schema.validate(data)
     if errors:
         raise ValidationError(errors)

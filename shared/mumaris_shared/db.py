@@ -71,6 +71,7 @@ class Database:
             _serialise_sqlite_writers(self.engine)
             self._reading_engine = self.engine.execution_options(**{_READING: True})
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        event.listen(self._sessions, "after_soft_rollback", _forget_notifications)
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
@@ -131,6 +132,23 @@ def _ping_idle_connections(engine: Engine) -> None:
 
 # The execution option that marks `Database.reading`'s connections.
 _READING = "mumaris_reading"
+
+
+def notify_at_commit(session: Session, channel: str) -> None:
+    """PostgreSQL: wake the listeners of `channel` when the session's transaction commits. Once per
+    transaction and channel (a batch writing many rows asks once); nothing on SQLite."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    transaction = session.get_transaction()
+    notified = session.info.setdefault("notified", {})
+    if notified.get(channel) is not transaction:
+        session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": channel})
+        notified[channel] = transaction
+
+
+def _forget_notifications(session: Session, _previous: Any) -> None:
+    # A rolled-back savepoint took its NOTIFY with it: the next write in the transaction asks again.
+    session.info.pop("notified", None)
 
 
 def _serialise_sqlite_writers(engine: Engine) -> None:

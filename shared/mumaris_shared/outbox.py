@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from .broker import ConfirmingPublisher, Outgoing, PublishFailed
 from .config import env_duration
 from .contracts import SCHEMAS, validated
-from .db import Database, claim
+from .db import Database, claim, notify_at_commit
 from .events import Event, utcnow
 from .loop import keep_working
 
@@ -36,20 +36,28 @@ class Outbox:
         self.producer = producer
 
     def add(self, session: Session, event: Event, expires_at: datetime | None = None) -> Event:
-        session.execute(
-            self.table.insert().values(
+        self.add_many(session, [event], expires_at)
+        return event
+
+    def add_many(self, session: Session, events: list[Event], expires_at: datetime | None = None) -> None:
+        """Record `events` in the caller's transaction, in one statement."""
+        if not events:
+            return
+        now = utcnow()
+        rows = [
+            dict(
                 event_id=event.id,
                 event_type=event.type,
                 body=event.to_json(),
-                created_at=utcnow(),
+                created_at=now,
                 attempts=0,
                 expires_at=expires_at,
             )
-        )
-        if self.db.is_postgres:
-            # Delivered at commit, waking a listening relay at once instead of at its next poll.
-            session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": NOTIFY_CHANNEL})
-        return event
+            for event in events
+        ]
+        session.execute(self.table.insert(), rows)
+        # Delivered at commit, waking a listening relay at once instead of at its next poll.
+        notify_at_commit(session, NOTIFY_CHANNEL)
 
     def publish(
         self,
@@ -62,13 +70,16 @@ class Outbox:
         """Record a new event of this service, in the caller's transaction. Data of an event type
         with a contract (`contracts.SCHEMAS`) is validated first. `expires_at`: the event carries a
         secret (a code) that must not be kept past then, here or on the broker."""
+        return self.add(session, self.event(event_type, data, caused_by), expires_at)
+
+    def event(self, event_type: str, data: dict[str, Any], caused_by: Event | None = None) -> Event:
+        """A new event of this service, not recorded yet; data of an event type with a contract
+        (`contracts.SCHEMAS`) is validated."""
         if event_type in SCHEMAS:
             validated(event_type, data)
         if caused_by is not None:
-            event = caused_by.caused(event_type, data, self.producer)
-        else:
-            event = Event(type=event_type, data=data, producer=self.producer)
-        return self.add(session, event, expires_at)
+            return caused_by.caused(event_type, data, self.producer)
+        return Event(type=event_type, data=data, producer=self.producer)
 
     def pending_count(self) -> int:
         with self.db.engine.connect() as connection:

@@ -5,6 +5,7 @@ can be listed and replayed."""
 from datetime import timedelta
 
 import pytest
+from sqlalchemy.exc import OperationalError
 
 from mumaris_shared import parking
 from mumaris_shared.broker import connection_user, persistent
@@ -21,10 +22,15 @@ def consume(runtime, rabbitmq_url, running, amqp_channel):
     """Starts the runtime's consumer with `handlers`; deletes its queues afterwards."""
     started = []
 
-    def start(handlers):
+    def start(handlers, queued=()):
+        """`queued`: events waiting on the queue before the consumer starts (so they arrive together)."""
         # The tests publish `test.*` events as the fixture's administrator: trusted as service "test".
         trusted = {connection_user(rabbitmq_url): "test"}
         consumer = runtime.consumer(handlers, url=rabbitmq_url, retry_delays=FAST_RETRIES, trusted=trusted)
+        if queued:
+            consumer.declare(amqp_channel)
+            for event in queued:
+                _send(amqp_channel, event)
         context = running(consumer.run).__enter__()
         assert consumer.ready.wait(30)
         started.append((consumer, context))
@@ -166,3 +172,85 @@ def test_a_parked_event_carrying_a_secret_is_not_kept_past_its_expiry(runtime, c
     assert parked["event"]["data"]["code"] == "482913"  # within its life it can still be replayed
     _wait_until(lambda: parking.list_parked(rabbitmq_url, runtime.service) == [], timeout=10)
     assert utcnow() >= expires_at
+
+
+# --- batches: what has arrived is handled in one transaction, each message settled as if alone ---------
+@pytest.mark.postgres
+def test_messages_that_arrive_together_are_handled_in_one_transaction_each_once(
+    runtime, consume, amqp_channel, write_note, notes_written
+):
+    sessions, handled = [], []
+
+    def note(ctx):
+        write_note(ctx)
+        sessions.append(ctx.session)  # kept alive, so that no two share an id()
+        handled.append(ctx.event.id)
+
+    events = [Event(type="test.thing_happened", data={"n": n}, producer="test") for n in range(60)]
+    consume({"test.thing_happened": note}, queued=[*events, events[0], events[1]])  # two repeats among them
+    _wait_until(lambda: notes_written(runtime) == len(events))
+    assert sorted(handled) == sorted(event.id for event in events)
+    assert len({id(session) for session in sessions}) < len(events)  # batches, not one transaction per message
+
+
+@pytest.mark.postgres
+def test_a_failing_message_in_a_batch_neither_holds_back_nor_doubles_the_others(
+    runtime, consume, amqp_channel, rabbitmq_url, write_note, notes_written
+):
+    poison = Event(type="test.thing_happened", data={"poison": True}, producer="test")
+    fine = [Event(type="test.thing_happened", data={"n": n}, producer="test") for n in range(20)]
+
+    def note(ctx):
+        write_note(ctx)  # the poison's note is rolled back with its failure, and the batch's with it
+        if ctx.event.data.get("poison"):
+            raise ValueError("cannot handle this one")
+
+    consumer = consume({"test.thing_happened": note}, queued=[*fine[:10], poison, *fine[10:]])
+    _wait_until(lambda: len(parking.list_parked(rabbitmq_url, runtime.service)) == 1)
+    assert [notes_written(runtime, event.id) for event in fine] == [1] * len(fine)
+    assert notes_written(runtime, poison.id) == 0
+    [parked] = parking.list_parked(rabbitmq_url, runtime.service)
+    assert parked["message_id"] == poison.id  # its retries were its own: the ladder, then parked
+    assert parked["attempts"] == 1 + len(consumer.retry_queues)
+
+
+@pytest.mark.postgres
+def test_a_batch_that_fails_together_is_handled_again_one_by_one(
+    runtime, consume, amqp_channel, rabbitmq_url, write_note, notes_written
+):
+    events = [Event(type="test.thing_happened", data={"n": n}, producer="test") for n in range(20)]
+    failed_once = []
+
+    def note(ctx):
+        write_note(ctx)
+        if not failed_once:  # the whole transaction fails, as when a deadlock ends it
+            failed_once.append(ctx.event.id)
+            raise OperationalError("SELECT 1", {}, Exception("deadlock detected"))
+
+    consume({"test.thing_happened": note}, queued=events)
+    _wait_until(lambda: notes_written(runtime) == len(events))
+    assert [notes_written(runtime, event.id) for event in events] == [1] * len(events)
+    assert parking.list_parked(rabbitmq_url, runtime.service) == []
+
+
+@pytest.mark.postgres
+def test_a_batch_handles_each_new_event_once_and_commits_nothing_when_a_handler_fails(
+    runtime, write_note, notes_written
+):
+    consumer = runtime.consumer({"test.thing_happened": write_note}, url="amqp://never-connected")
+    first, second, third = (Event(type="test.thing_happened", data={"n": n}, producer="test") for n in range(3))
+    assert consumer.handle(first) is True
+
+    def fails_on_second(ctx):
+        if ctx.event.id == second.id:
+            raise ValueError("no")
+        write_note(ctx)
+
+    consumer.handlers["test.thing_happened"] = fails_on_second
+    with pytest.raises(ValueError):
+        consumer.handle_batch([third, second])
+    assert [notes_written(runtime, event.id) for event in (first, second, third)] == [1, 0, 0]
+    assert consumer.handle_batch([first, third, third]) == {third.id}  # a repeat in the inbox, one in the batch
+    consumer.handlers["test.thing_happened"] = write_note  # fixed: the failed one is new still
+    assert consumer.handle_batch([second]) == {second.id}
+    assert [notes_written(runtime, event.id) for event in (first, second, third)] == [1, 1, 1]

@@ -8,7 +8,7 @@ the public register and the card); an older event never overwrites a newer name.
 import logging
 from datetime import datetime
 
-from mumaris_shared.consumer import Handler, HandlerContext
+from mumaris_shared.consumer import Handler, HandlerContext, handles_many, publish_each
 from mumaris_shared.contracts import (
     ACCOUNT_ACTIVATED,
     ACCOUNT_REGISTERED,
@@ -21,7 +21,7 @@ from mumaris_shared.events import isoformat, utcnow
 
 from .adapters import licensing, repository
 from .domain.lifecycle import AWAITING_PAYMENT, EXPIRE_DEADLINE, SETTLE_DIFFERENCE, SETTLE_FEES, SYSTEM, allows
-from .service.context import move, request_data
+from .service.context import move, move_many, request_data
 
 log = logging.getLogger(__name__)
 
@@ -33,9 +33,11 @@ def _application_for(ctx: HandlerContext):
     """The request the event is about, locked, and the fee action that applies to it now: settling
     or expiring its fees (awaiting payment), or its classification's difference (under review,
     with a difference outstanding); (None, None), logged, when none does."""
-    data = validated(ctx.event.type, ctx.event.data)
-    number = data["application_number"]
-    application = repository.application_by_number(ctx.session, number, for_update=True)
+    number = validated(ctx.event.type, ctx.event.data)["application_number"]
+    return _action_for(ctx, number, repository.application_by_number(ctx.session, number, for_update=True))
+
+
+def _action_for(ctx: HandlerContext, number: str, application):
     if application is None:
         log.warning("%s %s: no request %s here; ignored", ctx.event.type, ctx.event.id, number)
         return None, None
@@ -71,16 +73,31 @@ def fees_settled(ctx: HandlerContext) -> None:
         )
 
 
+def cancel_many_unpaid(contexts: list[HandlerContext]) -> None:
+    """`cancel_unpaid` of one or many deadlines (the scheduler expires them in batches): the
+    requests locked in one query (in number order, so that two consumers never wait on each other),
+    moved together, their cancellations recorded in one statement."""
+    session, now = contexts[0].session, utcnow()
+    numbers = [validated(ctx.event.type, ctx.event.data)["application_number"] for ctx in contexts]
+    found = repository.applications_by_numbers(session, numbers, for_update=True)
+    moves, published = {}, []
+    for ctx, number in zip(contexts, numbers, strict=True):
+        application, action = _action_for(ctx, number, found.get(number))
+        if application is not None and number not in moves:  # a second deadline of one request: nothing to do
+            moves[number] = (application, action)
+            published.append((ctx, APPLICATION_CANCELLED, _cancellation(application, now)))
+    move_many(session, list(moves.values()), by=SYSTEM, at=now, reason=DEADLINE_EXPIRED_REASON)
+    publish_each(published)
+
+
+@handles_many(cancel_many_unpaid)
 def cancel_unpaid(ctx: HandlerContext) -> None:
     """The payment deadline passed with fees unsettled: the request is cancelled (R4)."""
-    application, action = _application_for(ctx)
-    if application is not None:
-        now = utcnow()
-        move(ctx.session, application, action, by=SYSTEM, at=now, reason=DEADLINE_EXPIRED_REASON)
-        ctx.publish(
-            APPLICATION_CANCELLED,
-            {**request_data(application), "reason": DEADLINE_EXPIRED_REASON, "cancelled_at": isoformat(now)},
-        )
+    cancel_many_unpaid([ctx])
+
+
+def _cancellation(application, now) -> dict:
+    return {**request_data(application), "reason": DEADLINE_EXPIRED_REASON, "cancelled_at": isoformat(now)}
 
 
 def account_named(ctx: HandlerContext) -> None:

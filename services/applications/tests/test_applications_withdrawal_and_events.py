@@ -115,3 +115,24 @@ def test_an_event_that_breaks_its_contract_fails_so_it_is_retried_then_parked(se
     with pytest.raises(ValidationError):
         consumer.handle(Event(type="billing.fees_settled", producer="billing", data={"application_number": number}))
     assert service.snapshot() == before
+
+
+def test_deadlines_handled_together_cancel_each_request_awaiting_payment_once(service):
+    unpaid = [service.awaiting_payment() for _ in range(3)]
+    moved_on = service.draft()
+
+    def expired(number):
+        data = {"application_number": number, "account_id": service.people.applicant}
+        data |= {"due_at": "2026-12-25T10:00:00Z", "expired_at": "2026-12-25T10:00:00Z"}
+        return Event(type="billing.payment_deadline_expired", producer="billing", data=data)
+
+    events = [expired(number) for number in [*unpaid, moved_on, unpaid[0]]]  # a second deadline of one request
+    consumer = service.runtime.consumer(HANDLERS)
+    assert consumer.handle_batch(events) == {event.id for event in events}
+    for number in unpaid:
+        timeline = service.get(f"/v1/applications/{number}", service.people.applicant).json["timeline"]
+        assert [entry["status"] for entry in timeline].count("cancelled") == 1
+    assert service.get(f"/v1/applications/{moved_on}", service.people.applicant).json["status"] == "draft"
+    cancelled = service.events("applications.application_cancelled")
+    assert sorted(event["data"]["application_number"] for event in cancelled) == sorted(unpaid)
+    assert {event["causation_id"] for event in cancelled} == {event.id for event in events[:3]}

@@ -17,7 +17,7 @@ in `emails.STAFF_LANGUAGE` (Arabic); they need no recipient lookup."""
 from datetime import datetime
 
 from mumaris_shared.config import env
-from mumaris_shared.consumer import Handler, HandlerContext
+from mumaris_shared.consumer import Handler, HandlerContext, handles_many
 from mumaris_shared.contracts import (
     ACCOUNT_ACTIVATED,
     ACCOUNT_REGISTERED,
@@ -48,7 +48,7 @@ from mumaris_shared.contracts import (
     validated,
 )
 
-from .adapters.deliveries import find_recipient, queue_delivery, remember_recipient
+from .adapters.deliveries import find_recipients, queue_deliveries, queue_delivery, remember_recipient
 from .domain import emails
 from .domain.emails import PASSWORD_RESET_CODE, STAFF_LANGUAGE, VERIFICATION_CODE, WELCOME, render
 
@@ -112,18 +112,23 @@ def _to_account_holder(template: str):
     recipient is known; if the ladder runs out first, the message is parked, never dropped, and
     `python -m mumaris_shared.parking replay notifications --id <event id>` sends it later."""
 
+    def handle_many(contexts: list[HandlerContext]) -> None:
+        # Many at once when they come together (a deadline sweep cancels thousands): the recipients
+        # read in one query, the deliveries queued in one statement.
+        datas = [validated(ctx.event.type, ctx.event.data) for ctx in contexts]
+        recipients = find_recipients(contexts[0].session, [data["account_id"] for data in datas])
+        queued = []
+        for ctx, data in zip(contexts, datas, strict=True):
+            recipient = recipients.get(data["account_id"])
+            if recipient is None:
+                raise RecipientUnknown(f"no recipient for account {data['account_id']!r} yet ({ctx.event.type})")
+            email = render(template, recipient.language, {**data, "full_name": recipient.full_name})
+            queued.append((ctx.event, template, recipient.email, email, None))
+        queue_deliveries(contexts[0].session, queued)
+
+    @handles_many(handle_many)
     def handle(ctx: HandlerContext) -> None:
-        data = validated(ctx.event.type, ctx.event.data)
-        recipient = find_recipient(ctx.session, data["account_id"])
-        if recipient is None:
-            raise RecipientUnknown(f"no recipient for account {data['account_id']!r} yet ({ctx.event.type})")
-        queue_delivery(
-            ctx.session,
-            ctx.event,
-            template,
-            recipient.email,
-            render(template, recipient.language, {**data, "full_name": recipient.full_name}),
-        )
+        handle_many([ctx])
 
     handle.__name__ = handle.__qualname__ = template
     handle.__doc__ = f"The `{template}` e-mail to the request's owner. " + (handle.__doc__ or "")

@@ -4,10 +4,12 @@
 
 Settings: SMTP_HOST (127.0.0.1), SMTP_PORT (1025), SMTP_TIMEOUT (PT10S), MAIL_FROM
 ("Mumaris <no-reply@mumaris.local>"), MAILER_RETRY_BASE (PT1S: the delay before the first retry,
-doubling with each failure up to five minutes).
+doubling with each failure up to five minutes), MAILER_BATCH (50), MAILER_CONNECTIONS (4).
 
-It claims one due delivery at a time (`FOR UPDATE SKIP LOCKED` on PostgreSQL, so replicas never
-take the same one; on SQLite there is one mailer), hands it to the SMTP server, and marks it sent.
+It claims the due deliveries, up to MAILER_BATCH at a time (`FOR UPDATE SKIP LOCKED` on PostgreSQL,
+so replicas never take the same one; on SQLite there is one mailer), hands them to the SMTP server
+over up to MAILER_CONNECTIONS connections at once (each kept while there is work, closed when
+there is none, or after any error), and marks each sent.
 While the server is down, refuses the connection, times out or answers with a temporary error, the
 delivery stays pending and is retried with growing delays: e-mails wait, and go out once the server
 is back. A recipient address the server refuses outright (5xx) is marked failed, as no retry can help.
@@ -20,14 +22,16 @@ message, so this repeat-after-crash is the price of never losing one."""
 
 from __future__ import annotations
 
+import base64
 import logging
 import smtplib
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import timedelta
-from email.message import EmailMessage
-from email.utils import format_datetime
+from datetime import datetime, timedelta
+from email.header import Header
+from email.utils import format_datetime, formataddr, parseaddr
 
 from sqlalchemy import or_, update
 
@@ -54,6 +58,8 @@ class MailerSettings:
     smtp_timeout: timedelta = timedelta(seconds=10)
     mail_from: str = "Mumaris <no-reply@mumaris.local>"
     retry_base: timedelta = timedelta(seconds=1)
+    batch: int = 50
+    connections: int = 4
 
     @classmethod
     def from_env(cls) -> MailerSettings:
@@ -63,6 +69,8 @@ class MailerSettings:
             smtp_timeout=env_duration("SMTP_TIMEOUT", "PT10S"),
             mail_from=env("MAIL_FROM", cls.mail_from),
             retry_base=env_duration("MAILER_RETRY_BASE", "PT1S"),
+            batch=env_int("MAILER_BATCH", cls.batch),
+            connections=env_int("MAILER_CONNECTIONS", cls.connections),
         )
 
 
@@ -70,19 +78,38 @@ class RecipientRefused(Exception):
     """The server will never take a message for this address."""
 
 
-def message_for(delivery, mail_from: str) -> EmailMessage:
-    """The e-mail of a delivery row: the same Message-ID and Date each time it is sent."""
-    message = EmailMessage()
-    message["Message-ID"] = f"<{delivery.id}@{MESSAGE_ID_DOMAIN}>"
-    message["Date"] = format_datetime(delivery.created_at)
-    message["From"] = mail_from
-    message["To"] = delivery.recipient
-    message["Subject"] = delivery.subject
-    message["Auto-Submitted"] = "auto-generated"
-    message.set_content(delivery.text)
-    message.add_alternative(delivery.html, subtype="html")
-    message["Content-Language"] = delivery.language  # after the bodies: setting content clears Content-* headers
-    return message
+def message_for(delivery, mail_from: str) -> bytes:
+    """The e-mail of a delivery row, as sent: the same Message-ID, Date and boundary each time; the
+    text and the HTML bodies as alternatives, in UTF-8. Written out directly: the `email` package's
+    composing and folding would cost more than everything else a delivery does."""
+    boundary = f"=_{delivery.id}"
+    headers = {
+        "Message-ID": f"<{delivery.id}@{MESSAGE_ID_DOMAIN}>",
+        "Date": format_datetime(delivery.created_at),
+        "From": formataddr(parseaddr(mail_from), charset="utf-8"),
+        "To": formataddr(("", delivery.recipient)),
+        "Subject": _encoded("Subject", delivery.subject),
+        "Auto-Submitted": "auto-generated",
+        "MIME-Version": "1.0",
+        "Content-Type": f'multipart/alternative;\n boundary="{boundary}"',  # folded: lines of 78 at most
+        "Content-Language": delivery.language,
+    }
+    lines = [f"{name}: {value}" for name, value in headers.items()] + [""]
+    for subtype, body in (("plain", delivery.text), ("html", delivery.html)):
+        lines += [
+            f"--{boundary}",
+            f'Content-Type: text/{subtype}; charset="utf-8"',
+            "Content-Transfer-Encoding: base64",
+        ]
+        lines += ["", base64.encodebytes(body.encode()).decode().rstrip("\n")]  # lines of 76, as MIME wants
+    lines += [f"--{boundary}--", ""]
+    # SMTP's line ends; the folded header and the base64 (lines of 76) come with bare ones.
+    return "\r\n".join(lines).replace("\r\n", "\n").replace("\n", "\r\n").encode("ascii")
+
+
+def _encoded(name: str, text: str) -> str:
+    """A header's text, in RFC 2047 words when it is not ASCII (an Arabic subject), folded."""
+    return text if text.isascii() else Header(text, "utf-8", maxlinelen=78, header_name=name).encode()
 
 
 class Mailer:
@@ -93,9 +120,11 @@ class Mailer:
         self.settings = settings
         self.table = deliveries_table
         self.waker = waker or Waker(db, channel=NOTIFY_CHANNEL)
+        self._idle: list[smtplib.SMTP] = []  # open connections, kept while there is work
+        self._senders = ThreadPoolExecutor(settings.connections, thread_name_prefix="mailer")
 
     def deliver_next(self) -> bool:
-        """Send one due delivery; False when none is due."""
+        """Send the due deliveries, up to a batch; False when none is due."""
         table, now = self.table, utcnow()
         with self.db.transaction() as session:
             rows = claim(
@@ -106,41 +135,67 @@ class Mailer:
                 table.c.next_attempt_at <= now,
                 or_(table.c.secret_until.is_(None), table.c.secret_until > now),
                 order_by=table.c.next_attempt_at,
-                limit=1,
+                limit=self.settings.batch,
             )
             if not rows:
+                self._hang_up()
                 return False
-            delivery = rows[0]
             if not self.db.is_postgres:
                 # One mailer per SQLite file: don't hold its write lock while the SMTP server answers.
                 session.commit()
-            attempts = delivery.attempts + 1
-            try:
-                self._send(message_for(delivery, self.settings.mail_from))
-            except RecipientRefused as exc:
-                log.error("mailer: %s to %s refused for good: %s", delivery.id, delivery.recipient, exc)
-                changes = dict(status=FAILED, last_error=str(exc))
-            except (OSError, smtplib.SMTPException) as exc:
-                retry_in = backoff(attempts, self.settings.retry_base.total_seconds())
-                log.warning("mailer: %s not sent (%r); retrying in %s", delivery.id, exc, retry_in)
-                changes = dict(next_attempt_at=now + retry_in, last_error=f"{type(exc).__name__}: {exc}"[:2000])
-            else:
-                log.info("mailer: %s (%s) sent to %s", delivery.id, delivery.template, delivery.recipient)
-                changes = dict(status=SENT, sent_at=utcnow(), last_error=None)
-            session.execute(update(table).where(table.c.id == delivery.id).values(attempts=attempts, **changes))
+            sent = []
+            # Several at a time, each over a connection of its own: the SMTP server's answers overlap.
+            outcomes = self._senders.map(lambda delivery: self._deliver(delivery, now), rows)
+            for delivery, changes in zip(rows, outcomes, strict=True):
+                if changes is None:
+                    sent.append(delivery.id)
+                else:
+                    session.execute(
+                        update(table).where(table.c.id == delivery.id).values(attempts=table.c.attempts + 1, **changes)
+                    )
+            if sent:
+                session.execute(
+                    update(table)
+                    .where(table.c.id.in_(sent))
+                    .values(attempts=table.c.attempts + 1, status=SENT, sent_at=utcnow(), last_error=None)
+                )
         return True
 
-    def _send(self, message: EmailMessage) -> None:
+    def _deliver(self, delivery, now: datetime) -> dict | None:
+        """Hand one delivery to the SMTP server: None once it has it, else the row's changes."""
+        try:
+            self._send(delivery.recipient, message_for(delivery, self.settings.mail_from))
+        except RecipientRefused as exc:
+            log.error("mailer: %s to %s refused for good: %s", delivery.id, delivery.recipient, exc)
+            return dict(status=FAILED, last_error=str(exc))
+        except (OSError, smtplib.SMTPException) as exc:
+            retry_in = backoff(delivery.attempts + 1, self.settings.retry_base.total_seconds())
+            log.warning("mailer: %s not sent (%r); retrying in %s", delivery.id, exc, retry_in)
+            return dict(next_attempt_at=now + retry_in, last_error=f"{type(exc).__name__}: {exc}"[:2000])
+        log.info("mailer: %s (%s) sent to %s", delivery.id, delivery.template, delivery.recipient)
+        return None
+
+    def _send(self, recipient: str, message: bytes) -> None:
         settings = self.settings
-        with smtplib.SMTP(
-            settings.smtp_host, settings.smtp_port, timeout=settings.smtp_timeout.total_seconds()
-        ) as smtp:
-            try:
-                smtp.send_message(message)
-            except smtplib.SMTPRecipientsRefused as exc:
-                if all(code >= 500 for code, _reply in exc.recipients.values()):
-                    raise RecipientRefused(str(exc.recipients)) from exc
-                raise
+        try:  # list.pop and append are atomic: each sender takes a connection no other one holds
+            smtp = self._idle.pop()
+        except IndexError:
+            smtp = smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=settings.smtp_timeout.total_seconds())
+        try:
+            smtp.sendmail(parseaddr(settings.mail_from)[1], [recipient], message)
+        except smtplib.SMTPRecipientsRefused as exc:  # the connection is still good for the next
+            self._idle.append(smtp)
+            if all(code >= 500 for code, _reply in exc.recipients.values()):
+                raise RecipientRefused(str(exc.recipients)) from exc
+            raise
+        except (OSError, smtplib.SMTPException):
+            _close(smtp)  # in an unknown state: the next message gets a fresh connection
+            raise
+        self._idle.append(smtp)
+
+    def _hang_up(self) -> None:
+        while self._idle:
+            _close(self._idle.pop())
 
     def blank_expired_secrets(self) -> int:
         """The e-mails whose code has expired lose it (adapters/deliveries.blank_expired)."""
@@ -158,7 +213,16 @@ class Mailer:
             return self.deliver_next()
 
         keep_working(step, stop, self.waker.wait, "mailer")
+        self._hang_up()
+        self._senders.shutdown()
         self.waker.close()
+
+
+def _close(smtp: smtplib.SMTP) -> None:
+    try:
+        smtp.quit()
+    except (OSError, smtplib.SMTPException):
+        smtp.close()
 
 
 def main() -> None:

@@ -304,3 +304,21 @@ def test_the_same_escalation_twice_queues_one_email(handle, sqlite_runtime, even
     assert handle(event) is True
     assert handle(event) is False
     assert len(deliveries(sqlite_runtime, event_id=event.id)) == 1
+
+
+def test_cancellations_handled_together_queue_one_e_mail_each_or_nothing(sqlite_runtime, events, deliveries):
+    consumer = sqlite_runtime.consumer(HANDLERS, url="amqp://never-connected")
+    people = ["sara@example.com", "huda@example.com", "omar@example.com"]
+    for person in people:
+        consumer.handle(events.registered(person, language="en"))
+    stranger = events.cancelled("nobody@example.com")  # no accounts event has named them yet
+    with pytest.raises(RecipientUnknown):
+        consumer.handle_batch([events.cancelled(people[0]), stranger, events.cancelled(people[1])])
+    assert deliveries(sqlite_runtime) == []  # the batch failed as a whole: each is handled alone next
+
+    cancellations = [events.cancelled(person) for person in people]
+    assert consumer.handle_batch([*cancellations, cancellations[0]]) == {event.id for event in cancellations}
+    queued = deliveries(sqlite_runtime)
+    assert sorted(row.recipient for row in queued) == sorted(people)
+    assert {row.template for row in queued} == {"application_cancelled"} and {row.language for row in queued} == {"en"}
+    assert all("Sara Alqahtani" in row.text for row in queued)

@@ -1,6 +1,8 @@
 """The mailer against a real (in-process) SMTP server: sent once with a stable Message-ID, kept
 and retried later while the server is down, given up on when the address is refused for good."""
 
+import email
+import email.policy
 import socket
 from datetime import timedelta
 
@@ -34,15 +36,22 @@ def _free_port() -> int:
         return probe.getsockname()[1]  # nothing listens here once the probe is closed
 
 
+def _parsed(raw: bytes):
+    return email.message_from_bytes(raw, policy=email.policy.default)
+
+
 def test_the_message_carries_both_bodies_and_an_id_made_from_the_delivery(queued):
-    message = message_for(queued, "Mumaris <no-reply@mumaris.local>")
+    raw = message_for(queued, "Mumaris <no-reply@mumaris.local>")
+    message = _parsed(raw)
 
     assert message["Message-ID"] == f"<{queued.id}@mumaris.local>"
     assert message["To"] == "sara@example.com" and message["Subject"] == queued.subject
     assert message["Content-Language"] == "ar"
     assert [part.get_content_type() for part in message.iter_parts()] == ["text/plain", "text/html"]
-    again = message_for(queued, "Mumaris <no-reply@mumaris.local>")
-    assert (again["Message-ID"], again["Date"]) == (message["Message-ID"], message["Date"])
+    text, html = (part.get_content() for part in message.iter_parts())
+    assert (text, html) == (queued.text, queued.html)
+    assert all(len(line) <= 78 for line in raw.split(b"\r\n")) and b"\n" not in raw.replace(b"\r\n", b"")
+    assert message_for(queued, "Mumaris <no-reply@mumaris.local>") == raw  # the same each time it is sent
 
 
 def test_a_due_delivery_is_sent_once_and_marked_sent(sqlite_runtime, queued, deliveries):
@@ -117,3 +126,48 @@ def test_a_code_e_mail_keeps_its_code_in_the_log_no_longer_than_the_code_lives(s
     assert "482913" not in blanked.text + blanked.html and blanked.status == "sent"
     welcome = by_recipient[("sara@example.com", "welcome")]
     assert {d.id: d for d in deliveries(sqlite_runtime)}[welcome.id].text == welcome.text
+
+
+class _Counts:
+    """Accepts every message but one address's (refused for good), counting connections and messages."""
+
+    def __init__(self, refused: str):
+        self.refused, self.connections, self.messages = refused, 0, []
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        self.connections += 1
+        session.host_name = hostname
+        return responses
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address == self.refused:
+            return "550 5.1.1 no such mailbox"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.extend(envelope.rcpt_tos)
+        return "250 OK"
+
+
+def test_a_batch_goes_out_over_the_connections_it_may_open_and_a_refusal_in_it_stops_no_other(
+    sqlite_runtime, events, deliveries
+):
+    handle = sqlite_runtime.consumer(HANDLERS, url="amqp://never-connected").handle
+    addresses = [f"person{n}@example.com" for n in range(6)]
+    for address in addresses:
+        handle(events.activated(address))
+    port = _free_port()
+    server = _Counts(refused=addresses[2])
+    controller = Controller(server, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        mailer = Mailer(sqlite_runtime.db, MailerSettings(smtp_port=port, connections=2))
+        assert mailer.deliver_next() is True
+        assert mailer.deliver_next() is False
+    finally:
+        controller.stop()
+
+    assert sorted(server.messages) == sorted(addresses[:2] + addresses[3:]) and server.connections <= 2
+    status = {d.recipient: (d.status, d.attempts) for d in deliveries(sqlite_runtime)}
+    assert status == {a: ("failed" if a == addresses[2] else "sent", 1) for a in addresses}

@@ -38,6 +38,14 @@ def application_by_number(session: Reader, number: str, for_update: bool = False
     return session.execute(_BY_NUMBER_FOR_UPDATE if for_update else _BY_NUMBER, {"number": number}).first()
 
 
+def applications_by_numbers(session: Session, numbers: list[str], for_update: bool = False) -> dict[str, Row]:
+    """The requests of `numbers` that exist, by number; `for_update` locks them in number order."""
+    statement = select(applications).where(applications.c.number.in_(numbers)).order_by(applications.c.number)
+    if for_update:
+        statement = statement.with_for_update()
+    return {row.number: row for row in session.execute(statement)}
+
+
 def applications_of(session: Reader, account_id: str) -> list[Row]:
     """The account's requests, newest first."""
     return session.execute(
@@ -60,6 +68,11 @@ def update_application(session: Session, number: str, **values) -> None:
     session.execute(update(applications).where(applications.c.number == number).values(**values))
 
 
+def update_applications(session: Session, numbers: list[str], **values) -> None:
+    if numbers:
+        session.execute(update(applications).where(applications.c.number.in_(numbers)).values(**values))
+
+
 def issue_membership_number(session: Session, number: str, new_number: Callable[[], str]) -> str:
     """Gives the request a membership number no other request holds (a collision is tried again)."""
     for _ in range(MEMBERSHIP_NUMBER_TRIES):
@@ -71,6 +84,12 @@ def issue_membership_number(session: Session, number: str, new_number: Callable[
             continue
         return candidate
     raise RuntimeError("no free membership number found; the number space is running out")
+
+
+def add_timeline_entries(session: Session, entries: list[dict]) -> None:
+    """Several timeline entries (application_number, status, at, by, reason) in one statement."""
+    if entries:
+        session.execute(insert(timeline), [{"update_id": None, **entry} for entry in entries])
 
 
 def add_timeline_entry(

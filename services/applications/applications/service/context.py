@@ -52,6 +52,22 @@ def move(
     return step
 
 
+def move_many(session: Session, moves: list[tuple[Row, str]], *, by: str, at: datetime, reason: str) -> None:
+    """`move` of many requests, each by its action, in a statement per new status and one for
+    their timelines."""
+    steps = [
+        (application, transition(action, application.status, application.review_started_at is not None))
+        for application, action in moves
+    ]
+    for status in {step.status for _, step in steps}:
+        numbers = [application.number for application, step in steps if step.status == status]
+        repository.update_applications(session, numbers, status=status, updated_at=at)
+    repository.add_timeline_entries(
+        session,
+        [dict(application_number=a.number, status=step.records, at=at, by=by, reason=reason) for a, step in steps],
+    )
+
+
 def move_update(
     session: Session,
     data_update: Row,

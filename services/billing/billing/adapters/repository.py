@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from mumaris_shared.contracts import FEE_KINDS
 
 from ..domain.exemptions import ExemptionStatus
-from ..domain.invoices import new_sadad_bill_number
+from ..domain.invoices import FeeAccountStatus, InvoiceStatus, new_sadad_bill_number
 from ..domain.payments import PaymentStatus
 from .orm import early_withdrawals_table as early_withdrawals
 from .orm import exemptions_table as exemptions
@@ -64,6 +64,20 @@ def update_fee_account(session: Session, application_number: str, **values) -> N
     )
 
 
+def expire_fee_accounts(session: Session, application_numbers: list[str], now: datetime) -> None:
+    """The deadline passed for these requests: each fee account and its unpaid invoices expire."""
+    session.execute(
+        update(invoices)
+        .where(invoices.c.application_number.in_(application_numbers), invoices.c.status == InvoiceStatus.UNPAID)
+        .values(status=InvoiceStatus.EXPIRED, closed_at=now)
+    )
+    session.execute(
+        update(fee_accounts)
+        .where(fee_accounts.c.application_number.in_(application_numbers))
+        .values(status=FeeAccountStatus.EXPIRED, expired_at=now, next_check_at=None)
+    )
+
+
 def early_withdrawal(session: Session, application_number: str) -> Row | None:
     return _one(
         session, select(early_withdrawals).where(early_withdrawals.c.application_number == application_number), False
@@ -80,15 +94,15 @@ def forget_early_withdrawal(session: Session, application_number: str) -> None:
 
 # --- invoices ---------------------------------------------------------------------------------------
 def invoices_of(session: Session, application_number: str) -> list[Row]:
-    rows = session.execute(select(invoices).where(invoices.c.application_number == application_number)).all()
-    return sorted(rows, key=lambda row: FEE_KINDS.index(row.kind))
+    return invoices_of_requests(session, [application_number])
 
 
 def invoices_of_requests(session: Session, application_numbers: list[str]) -> list[Row]:
-    """The invoices of several requests, in one query."""
+    """The invoices of several requests, in one query; each request's in the order of FEE_KINDS."""
     if not application_numbers:
         return []
-    return session.execute(select(invoices).where(invoices.c.application_number.in_(application_numbers))).all()
+    rows = session.execute(select(invoices).where(invoices.c.application_number.in_(application_numbers))).all()
+    return sorted(rows, key=lambda row: FEE_KINDS.index(row.kind))
 
 
 def invoice(session: Session, invoice_id: str) -> Row | None:

@@ -33,9 +33,10 @@ log = logging.getLogger(__name__)
 
 def run_deadlines(b: Billing) -> int:
     """One batch of requests whose next reminder or deadline has come: remind, or expire; how
-    many were handled."""
+    many were handled. Set-based: the batch's invoices are read in one query, and the requests
+    that expire are closed, their invoices expired and their events recorded in one statement each."""
     now, policy, table = b.clock(), b.settings.deadlines, fee_accounts_table
-    with b.transaction() as (session, publish):
+    with b.db.transaction() as session:
         claimed = claim(
             session,
             b.db,
@@ -45,37 +46,40 @@ def run_deadlines(b: Billing) -> int:
             order_by=table.c.next_check_at,
             limit=b.settings.scheduler_batch,
         )
+        unpaid: dict[str, list[Row]] = {account.application_number: [] for account in claimed}
+        for invoice in repo.invoices_of_requests(session, list(unpaid)):
+            if invoice.status == InvoiceStatus.UNPAID:
+                unpaid[invoice.application_number].append(invoice)
+        expired, events = [], []
         for account in claimed:
             step = policy.step(account.submitted_at, account.due_at, set(account.reminders_sent), now)
             number, request = account.application_number, request_data(account.application_number, account.account_id)
-            unpaid = [row for row in repo.invoices_of(session, number) if row.status == InvoiceStatus.UNPAID]
             if step.ended:
-                for invoice in unpaid:
-                    repo.update_invoice(session, invoice.id, status=InvoiceStatus.EXPIRED, closed_at=now)
-                repo.update_fee_account(
-                    session, number, status=FeeAccountStatus.EXPIRED, expired_at=now, next_check_at=None
-                )
-                publish(
-                    PAYMENT_DEADLINE_EXPIRED,
-                    {**request, "due_at": isoformat(account.due_at), "expired_at": isoformat(now)},
+                expired.append(number)
+                events.append(
+                    b.outbox.event(
+                        PAYMENT_DEADLINE_EXPIRED,
+                        {**request, "due_at": isoformat(account.due_at), "expired_at": isoformat(now)},
+                    )
                 )
                 continue
             if step.remind is not None:
-                publish(
-                    PAYMENT_REMINDER_DUE,
-                    {
-                        **request,
-                        "due_at": isoformat(account.due_at),
-                        "before_deadline": step.remind.name,
-                        "invoices": [invoice_data(row) for row in unpaid],
-                    },
-                )
+                reminder = {
+                    **request,
+                    "due_at": isoformat(account.due_at),
+                    "before_deadline": step.remind.name,
+                    "invoices": [invoice_data(row) for row in unpaid[number]],
+                }
+                events.append(b.outbox.event(PAYMENT_REMINDER_DUE, reminder))
             repo.update_fee_account(
                 session,
                 number,
                 next_check_at=step.next_check_at,
                 reminders_sent=[*account.reminders_sent, *step.mark_sent],
             )
+        if expired:
+            repo.expire_fee_accounts(session, expired, now)
+        b.outbox.add_many(session, events)
         return len(claimed)
 
 

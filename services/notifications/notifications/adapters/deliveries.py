@@ -6,10 +6,11 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import CursorResult, Table, select, text, update
+from sqlalchemy import CursorResult, Table, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from mumaris_shared.db import notify_at_commit
 from mumaris_shared.events import Event, utcnow
 
 from ..domain.emails import Email
@@ -57,6 +58,17 @@ def find_recipient(session: Session, account_id: str):
     ).one_or_none()
 
 
+def find_recipients(session: Session, account_ids: list[str]) -> dict:
+    """`find_recipient` of several accounts in one query: by account id, those known."""
+    table = recipients_table
+    rows = session.execute(
+        select(table.c.account_id, table.c.email, table.c.full_name, table.c.language).where(
+            table.c.account_id.in_(set(account_ids))
+        )
+    )
+    return {row.account_id: row for row in rows}
+
+
 def queue_delivery(
     session: Session,
     event: Event,
@@ -68,29 +80,36 @@ def queue_delivery(
     """A pending delivery, in the caller's transaction; the same (event, template, recipient) again
     is a no-op, so a handler is safe to repeat. `secret_until`: the e-mail carries a secret (a
     code) valid until then; it is not sent after, and its bodies are blanked out (`blank_expired`)."""
+    queue_deliveries(session, [(event, template, recipient, email, secret_until)])
+
+
+def queue_deliveries(session: Session, deliveries: list[tuple[Event, str, str, Email, datetime | None]]) -> None:
+    """`queue_delivery` of several (event, template, recipient, email, secret_until), in one statement."""
     table, now = deliveries_table, utcnow()
-    statement = _insert(session, table).values(
-        id=str(uuid.uuid4()),
-        event_id=event.id,
-        event_type=event.type,
-        template=template,
-        recipient=recipient,
-        language=email.language,
-        subject=email.subject,
-        text=email.text,
-        html=email.html,
-        status=PENDING,
-        attempts=0,
-        next_attempt_at=now,
-        created_at=now,
-        secret_until=secret_until,
+    rows = [
+        dict(
+            id=str(uuid.uuid4()),
+            event_id=event.id,
+            event_type=event.type,
+            template=template,
+            recipient=recipient,
+            language=email.language,
+            subject=email.subject,
+            text=email.text,
+            html=email.html,
+            status=PENDING,
+            attempts=0,
+            next_attempt_at=now,
+            created_at=now,
+            secret_until=secret_until,
+        )
+        for event, template, recipient, email, secret_until in deliveries
+    ]
+    statement = _insert(session, table).on_conflict_do_nothing(
+        index_elements=[table.c.event_id, table.c.template, table.c.recipient]
     )
-    session.execute(
-        statement.on_conflict_do_nothing(index_elements=[table.c.event_id, table.c.template, table.c.recipient])
-    )
-    if _is_postgres(session):
-        # Delivered to listeners at commit, together with the row.
-        session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": NOTIFY_CHANNEL})
+    session.execute(statement, rows)  # many rows: one INSERT all the same (SQLAlchemy's "insertmanyvalues")
+    notify_at_commit(session, NOTIFY_CHANNEL)  # the mailer wakes with the row committed
 
 
 def delivery_log(session: Session, recipient: str | None = None, status: str | None = None, limit: int = 50):
