@@ -4,14 +4,16 @@ settings (WEB_WORKERS, WEB_THREADS), measured in the same run, on SQLite and on 
 
     python -m bench.read [--rounds 3] [--seconds 5] [--connections 32] [--backends sqlite,postgresql]
 
-Per backend it starts the platform (accounts, applications, notifications and the gateway) on
+Per backend it starts the platform (accounts, applications, billing, notifications and the gateway) on
 free ports, a fresh RabbitMQ virtual host and, for PostgreSQL, fresh databases on the local server
-(ops/infra.sh); signs an applicant up and makes one request through the API; then runs wrk
+(ops/infra.sh); signs an applicant up and sends one request through the API (its fees assessed); then runs wrk
 (installed with apt-get when missing) with `--connections` connections against:
 
   bare Flask          GET /status of bench/bare_flask.py, straight to its gunicorn
   status look-up      GET /api/applications/v1/status/<number> through the gateway (anyone)
   owner's request     GET /api/applications/v1/applications/<number> through the gateway (bearer token)
+  owner's invoices    GET /api/billing/v1/invoices?application=<number> through the gateway: what one
+                      billing-web replica carries (docs/operations.md; no goal of its own)
 
 each warmed up, then `--rounds` rounds in which each runs `--seconds` in turn (so that whatever
 else the machine does weighs on all three alike); each figure is the median of its rounds.
@@ -33,15 +35,16 @@ from pathlib import Path
 
 import requests
 
+from mumaris_testing import wait_until
 from ops.children import Child
 from ops.launcher import Platform
 from ops.net import HOST, free_port
 from ops.processes import ROOT, gunicorn
 
-from . import new_request, platform_on_free_ports, sign_up
+from . import platform_on_free_ports, sent_request, sign_up
 from .table import Figure, print_table
 
-SERVICES = ("accounts", "applications", "notifications")
+SERVICES = ("accounts", "applications", "billing", "notifications")
 RATIO_GOAL = 0.5
 P99_GOAL_MS = 25.0
 WARM_UP_SECONDS = 2
@@ -140,17 +143,18 @@ def measure(backend: str, rounds: int, seconds: float, connections: int) -> list
     ):
         gateway = platform.gateway_url
         _, _, token = sign_up(http, gateway, platform.mailcatcher_instance)
-        number = new_request(http, gateway, token)
+        number = sent_request(http, gateway, token)
+        bearer = {"Authorization": f"Bearer {token}"}
+        invoices = f"{gateway}/api/billing/v1/invoices?application={number}"
+        wait_until(lambda: len(http.get(invoices, headers=bearer).json()) == 2, timeout=60)  # fees assessed
         baseline = bare_flask(platform)
         try:
             measured = loads(
                 {
                     "bare": (f"http://{HOST}:{baseline.port}/status", {}),
                     "status": (f"{gateway}/api/applications/v1/status/{number}", {}),
-                    "owner": (
-                        f"{gateway}/api/applications/v1/applications/{number}",
-                        {"Authorization": f"Bearer {token}"},
-                    ),
+                    "owner": (f"{gateway}/api/applications/v1/applications/{number}", bearer),
+                    "invoices": (invoices, bearer),
                 },
                 rounds,
                 seconds,
@@ -181,6 +185,17 @@ def measure(backend: str, rounds: int, seconds: float, connections: int) -> list
                 run.p99_ms < P99_GOAL_MS,
             ),
         ]
+    invoices_run = measured["invoices"]
+    figures.append(
+        Figure(
+            f"owner's invoices (billing-web, one replica), gateway, {backend}",
+            invoices_run.rate,
+            "req/s",
+            bare.rate,
+            "",
+            None,
+        )
+    )
     return figures
 
 

@@ -3,11 +3,14 @@ alike: `gunicorn -c python:mumaris_shared.gunicorn_settings <service>.wsgi:app` 
 is given there too). Worker and thread counts are settings (WEB_WORKERS, WEB_THREADS:
 `config.web_workers`, `config.web_threads`)."""
 
+import importlib
+import importlib.util
 from typing import Any
 
 from gunicorn import glogging
 
 from mumaris_shared.config import web_threads, web_workers
+from mumaris_shared.runtime import check_settings
 
 
 class AccessLog(glogging.Logger):  # type: ignore[misc]  # gunicorn has no type hints
@@ -45,3 +48,15 @@ accesslog = "-"
 logger_class = "mumaris_shared.gunicorn_settings.AccessLog"
 # gunicorn 27 otherwise shares one control socket (~/.gunicorn/gunicorn.ctl) among all.
 control_socket_disable = True
+
+
+def on_starting(server: Any) -> None:
+    """Production's refusal, once, in gunicorn's master before it starts any worker: each worker
+    would otherwise say it again (`web.wsgi_app` still refuses in a worker started another way).
+    The service is the app's package (`<service>.wsgi:app`); its `bootstrap` names its checks (an
+    app of no service, such as the bench's bare Flask, has none)."""
+    package = server.app.app_uri.partition(".")[0]
+    if importlib.util.find_spec(f"{package}.bootstrap") is None:
+        return
+    bootstrap = importlib.import_module(f"{package}.bootstrap")
+    check_settings(bootstrap.SERVICE, bootstrap.PRODUCTION_CHECKS)
