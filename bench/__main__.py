@@ -36,8 +36,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m bench", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("only", nargs="*", choices=available(), help="default: all")
+    # No `choices` with nargs="*": Python 3.11's argparse checks the empty default against them.
+    parser.add_argument("only", nargs="*", help=f"some of: {', '.join(available())} (default: all)")
     args = parser.parse_args(argv)
+    unknown = sorted(set(args.only) - set(available()))
+    if unknown:
+        parser.error(f"no such bench: {', '.join(unknown)} (choose from {', '.join(available())})")
     figures: list[Figure] = []
     failed = []
     for name in args.only or available():
