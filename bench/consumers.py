@@ -34,7 +34,7 @@ from mumaris_shared.broker import connection_parameters, connection_user, persis
 from mumaris_shared.events import EXCHANGE, Event, isoformat, utcnow
 
 from .fresh import infrastructure
-from .table import Figure
+from .table import Figure, print_table
 
 GOAL = 2000  # events a second, each service's consumer
 
@@ -223,8 +223,6 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--events", type=int, default=5000)
     args = parser.parse_args(argv)
-    from .table import print_table
-
     print_table(figures(args.events))
     return 0
 

@@ -47,7 +47,7 @@ from ops.launcher import SERVICES, Platform
 from ops.net import free_port
 
 from .fresh import infrastructure
-from .table import Figure
+from .table import Figure, print_table
 
 GOAL = 1000  # requests a second, end to end
 SERVICES_SEEDED = ("applications", "billing", "notifications")
@@ -313,8 +313,6 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--requests", type=int, default=5000)
     args = parser.parse_args(argv)
-    from .table import print_table
-
     print_table(figures(args.requests))
     return 0
 

@@ -12,27 +12,15 @@ import pytest
 import requests
 
 from accounts.adapters.sealing import new_key_encryption_key
-from mumaris_shared.broker import connection_parameters, connection_user, persistent
+from mumaris_shared.broker import connection_user
 from mumaris_shared.broker_access import SERVICES, service_url
-from mumaris_shared.events import EXCHANGE, Event
-from mumaris_testing import wait_until
+from mumaris_shared.events import Event
+from mumaris_testing import publish_as, wait_until
 from services.billing.tests.fake_moyasar import FakeMoyasar
 
 MOYASAR_KEY, MOYASAR_TOKEN = "sk_live_a_key_of_this_test", "a webhook secret token of this test"
 
 pytestmark = pytest.mark.e2e
-
-
-def _publish(url: str, event: Event) -> None:
-    connection = pika.BlockingConnection(connection_parameters(url))
-    try:
-        channel = connection.channel()
-        channel.confirm_delivery()
-        properties = persistent(event.id, event.type, connection_user(url))
-        channel.basic_publish(EXCHANGE, event.type, event.to_json().encode(), properties, mandatory=True)
-    finally:
-        if connection.is_open:
-            connection.close()
 
 
 def _parked(platform, service):
@@ -62,12 +50,12 @@ def test_fees_settled_published_by_the_applications_user_changes_nothing(gateway
 
     # The applications service's own user may not publish billing's events at all.
     with pytest.raises(pika.exceptions.ChannelClosedByBroker) as refused:
-        _publish(service_url("applications", url), forged)
+        publish_as(service_url("applications", url), forged)
     assert refused.value.reply_code == 403 and "billing.fees_settled" in refused.value.reply_text
 
     # Were such an event ever delivered (here the broker's administrator sends it, under its own
     # name), the consumer would park it unhandled: its publisher is not billing.
-    _publish(url, forged)
+    publish_as(url, forged)
     wait_until(lambda: any(p["message_id"] == forged.id for p in _parked(platform, "applications")), timeout=60)
     [parked] = [p for p in _parked(platform, "applications") if p["message_id"] == forged.id]
     assert parked["error"].startswith("refused: billing.fees_settled")

@@ -2,7 +2,7 @@
 code: the production images do not carry it). The fixtures come with the pytest plugin
 (`plugin.py`); the helpers a test imports are here."""
 
-from .broker import Broker, PrivateBroker, publish_as_producer
+from .broker import Broker, PrivateBroker, publish_as, publish_as_producer
 from .cluster import Node, PrivateCluster
 from .records import Clock, assert_error, stored_rows
 from .tokens import TestTokens
@@ -17,6 +17,7 @@ __all__ = [
     "PrivateCluster",
     "TestTokens",
     "assert_error",
+    "publish_as",
     "publish_as_producer",
     "stored_rows",
     "wait_until",

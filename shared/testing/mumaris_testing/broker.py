@@ -94,18 +94,22 @@ class VirtualHosts:
             self.ctl("delete_user", name)
 
 
-def publish_as_producer(url: str, event: Event, body: bytes | None = None) -> None:
-    """Publish `event` (or `body` in its stead) on the exchange of `url`'s virtual host as the
-    service its type names does: as that service's own broker user, `user_id` stamped, confirmed."""
-    producer_url = service_url(event.type.partition(".")[0], url)
-    connection = BrokerNodes(producer_url).connect()
+def publish_as(url: str, event: Event, body: bytes | None = None) -> None:
+    """Publish `event` (or `body` in its stead) on the exchange of `url`'s virtual host as `url`'s
+    user, `user_id` stamped, confirmed and mandatory."""
+    connection = BrokerNodes(url).connect()
     try:
         channel = connection.channel()
         channel.confirm_delivery()
-        properties = persistent(event.id, event.type, connection_user(producer_url))
+        properties = persistent(event.id, event.type, connection_user(url))
         channel.basic_publish(EXCHANGE, event.type, body or event.to_json().encode(), properties, mandatory=True)
     finally:
         connection.close()
+
+
+def publish_as_producer(url: str, event: Event, body: bytes | None = None) -> None:
+    """`publish_as` the service `event`'s type names: as that service's own broker user."""
+    publish_as(service_url(event.type.partition(".")[0], url), event, body)
 
 
 def _run(*command: str, given: str | None = None) -> None:
