@@ -89,19 +89,45 @@ rabbitmq_up() {
     local epmd_was_running=0
     port_open 127.0.0.1 4369 && epmd_was_running=1
     log "rabbitmq: starting (rabbitmq-server -detached)"
-    as_root rabbitmq-server -detached >&2 || true
+    local env_file
+    env_file="$(mktemp /tmp/mumaris-rabbitmq-env.XXXXXX)"
+    { echo '[ -r /etc/rabbitmq/rabbitmq-env.conf ] && . /etc/rabbitmq/rabbitmq-env.conf'; open_files_line; } > "$env_file"
+    chmod 644 "$env_file"
+    as_root env RABBITMQ_CONF_ENV_FILE="$env_file" rabbitmq-server -detached >&2 || true
     wait_port 127.0.0.1 "$RABBITMQ_PORT" "$TIMEOUT" \
         || die "rabbitmq: port $RABBITMQ_PORT did not open in ${TIMEOUT}s (see /var/log/rabbitmq/)"
     timeout "$TIMEOUT" rabbitmqctl -q await_startup >&2 \
         || die "rabbitmq: rabbitmqctl await_startup failed"
+    rm -f "$env_file"
     local pid
     pid="$(rabbitmqctl -q eval 'os:getpid().' 2>/dev/null | tr -dc '0-9')" || pid=""
     if [ "$keep" = 0 ]; then
         mkdir -p "$STATE_DIR"
         { echo "pid=$pid"; echo "epmd_started=$((1 - epmd_was_running))"; } > "$STATE_DIR/rabbitmq"
     fi
+    rabbitmq_forget_test_vhosts
     rabbitmq_users
     log "rabbitmq: up on 127.0.0.1:$RABBITMQ_PORT (pid ${pid:-?})$([ "$keep" = 1 ] && echo ', kept: not recorded')"
+}
+
+# The broker's file handle cache allows the process's open-files limit less a reserve, and every
+# virtual host's message stores and queues hold handles: at the usual soft limit of 1,024, a few
+# dozen virtual hosts exhaust it, and creating or deleting one then waits forever. A broker started
+# here raises its soft limit to the hard one (65,536 is what the Debian package's systemd unit
+# gives), in its rabbitmq-env.conf: Debian's wrapper starts it through `su`, which resets limits.
+open_files_line() {
+    echo 'ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"'
+}
+
+# Virtual hosts of test runs that were killed before deleting theirs (`test-…`, mumaris_testing) would
+# pile up run after run, each with its queues. A broker just started here serves nobody yet: they go.
+rabbitmq_forget_test_vhosts() {
+    local gone
+    gone="$(timeout "$TIMEOUT" rabbitmqctl -q eval '
+        Left = [V || V <- rabbit_vhost:list_names(), binary:longest_common_prefix([V, <<"test-">>]) =:= 5],
+        [rabbit_vhost:delete(V, <<"infra.sh">>) || V <- Left],
+        length(Left).' 2>/dev/null | tr -dc '0-9')" || gone=""
+    [ "${gone:-0}" = 0 ] || log "rabbitmq: removed $gone virtual hosts left behind by earlier test runs"
 }
 
 rabbitmq_down() {
@@ -252,7 +278,7 @@ rabbitmq_node_start() { # name amqp_port dist_port dir
     fi
     echo '[].' > "$dir/enabled_plugins"
     : > "$dir/rabbitmq.conf"
-    : > "$dir/rabbitmq-env.conf"
+    open_files_line > "$dir/rabbitmq-env.conf"
     rm -f "$dir/pid"
     log "rabbitmq-node $name: starting (amqp 127.0.0.1:$amqp_port, distribution $dist_port, in $dir)"
     HOME="$dir" \
