@@ -10,6 +10,8 @@ from typing import Any
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields
 
+from .quick_check import schema_check
+
 EXCHANGE = "mumaris.events"
 
 
@@ -52,6 +54,8 @@ class Event:
             raw = json.loads(body)
         except (ValueError, UnicodeDecodeError) as exc:
             raise MalformedEvent(f"not JSON: {exc}") from exc
+        if _ENVELOPE_CHECK(raw):  # the envelope's fields as they are (the quick check is sound)
+            return cls(data=raw["data"], **{name: raw[name] for name in _ENVELOPE_FIELDS})
         try:
             return cls(**_ENVELOPE.load(raw))
         except (ValidationError, TypeError) as exc:
@@ -77,3 +81,5 @@ class _EnvelopeSchema(Schema):
 
 
 _ENVELOPE = _EnvelopeSchema()  # a schema holds no state between loads: one serves every message
+_ENVELOPE_CHECK = schema_check(_ENVELOPE) or (lambda raw: False)
+_ENVELOPE_FIELDS = [name for name in _ENVELOPE.fields if name != "data"]
