@@ -4,7 +4,7 @@ never half-handled."""
 
 from __future__ import annotations
 
-from mumaris_shared.consumer import Handler, HandlerContext
+from mumaris_shared.consumer import Handler, HandlerContext, handles_many, publish_each
 from mumaris_shared.contracts import (
     APPLICATION_APPROVED,
     APPLICATION_CLASSIFIED,
@@ -19,6 +19,13 @@ from .service import BillingService
 
 
 def handlers(service: BillingService) -> dict[str, Handler]:
+    def applications_submitted(contexts: list[HandlerContext]) -> None:
+        """Many requests sent, in a row of the consumer's batch: their fees assessed together."""
+        submissions = [(validated(ctx.event.type, ctx.event.data), ctx.publish) for ctx in contexts]
+        announced = service.assess_many_fees(contexts[0].session, submissions)
+        publish_each([(contexts[index], event_type, data) for index, event_type, data in announced])
+
+    @handles_many(applications_submitted)
     def application_submitted(ctx: HandlerContext) -> None:
         service.assess_fees(ctx.session, ctx.publish, validated(ctx.event.type, ctx.event.data))
 

@@ -2,6 +2,8 @@
 
 import pytest
 
+from mumaris_shared.events import Event, isoformat
+
 pytestmark = pytest.mark.integration
 
 OWNER, STRANGER = "acct-sara", "acct-omar"
@@ -198,3 +200,63 @@ def test_no_reviewer_decides_an_exemption_they_claimed_themselves(billing):
     )
     assert billing.snapshot() == before
     assert decide(billing, exemption_id).json["status"] == "approved"  # another reviewer may
+
+
+@pytest.mark.postgres
+def test_submissions_handled_together_are_assessed_as_one_at_a_time(billing):
+    """A run of submissions in one of the consumer's batches goes to the set-based twin: the same
+    fee accounts, invoices and events as one at a time; a repeat changes nothing; a request billing
+    heard of before (a waiver, a withdrawal) is assessed the long way, with its waiver applied."""
+
+    def submitted(number, owner=OWNER):
+        data = {"application_number": number, "account_id": owner, "category": "specialist"}
+        data["specialty"] = "cardiology"
+        data["submitted_at"] = isoformat(billing.clock())
+        return Event(type="applications.application_submitted", producer="applications", data=data)
+
+    for number in ("W-ALONE", "W-TOGETHER"):
+        assert waive(billing, ["administrative"], number=number).status_code == 201
+    for number in ("X-ALONE", "X-TOGETHER"):
+        billing.withdraw(number, OWNER, previous_status="awaiting_payment")
+    for number in ("A-ALONE", "W-ALONE", "X-ALONE"):
+        assert billing.consumer.handle(submitted(number))
+    batch = [submitted(n) for n in ("A-TOGETHER", "W-TOGETHER", "X-TOGETHER", "B-TOGETHER", "A-TOGETHER", "A-ALONE")]
+    assert billing.consumer.handle_batch(batch) == {event.id for event in batch}
+
+    def invoices(number):
+        return sorted(
+            (i["kind"], i["amount_halalas"], i["status"], i["due_at"], i["waived_by"])
+            for i in billing.invoices(number, OWNER).values()
+        )
+
+    def account(number):
+        [row] = [row for row in billing.rows("fee_accounts") if row.application_number == number]
+        return (row.status, row.due_at, row.next_check_at, row.closed_by)
+
+    def announced(event_type, number):
+        found = [e for e in billing.events(event_type) if e["application_number"] == number]
+        for event in found:
+            for invoice in [event.get("invoice"), *event.get("invoices", [])]:
+                if invoice:
+                    assert len(invoice.pop("id")) == 36 and len(invoice.pop("sadad_bill_number")) == 12
+            event["application_number"] = event["application_number"].split("-")[0]  # A-ALONE and A-TOGETHER alike
+            event.pop("waiver_id", None)
+        return found
+
+    for kind in ("A", "W", "X"):
+        alone, together = f"{kind}-ALONE", f"{kind}-TOGETHER"
+        assert account(together) == account(alone)
+        assert invoices(together) == invoices(alone)
+        for event_type in ("billing.invoice_issued", "billing.fees_assessed", "billing.waiver_granted"):
+            assert announced(event_type, together) == announced(event_type, alone)
+    assert invoices("B-TOGETHER") == invoices("A-ALONE")
+    assert [len(announced("billing.invoice_issued", n)) for n in ("A-TOGETHER", "B-TOGETHER", "X-TOGETHER")] == [
+        2,
+        2,
+        0,
+    ]
+    assert len(announced("billing.fees_assessed", "A-ALONE")) == 1  # its repeat in the batch changed nothing
+    administrative = invoices("W-TOGETHER")[0]
+    assert (administrative[0], administrative[2], administrative[4]) == ("administrative", "waived", "waiver")
+    sadad = [row.sadad_bill_number for row in billing.rows("invoices")]
+    assert len(sadad) == len(set(sadad)) == 10  # two for each of A, W (alone and together) and B

@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import delete, insert, or_, select, update
+from sqlalchemy import ARRAY, String, any_, delete, insert, literal, or_, select, union, update
 from sqlalchemy.engine import Row
 from sqlalchemy.orm import Session
 
@@ -56,6 +56,45 @@ def fee_accounts_of(session: Session, account_id: str) -> list[Row]:
 
 def add_fee_account(session: Session, **values) -> None:
     session.execute(insert(fee_accounts).values(**values))
+
+
+def requests_with_history(session: Session, application_numbers: list[str]) -> set[str]:
+    """Which of these requests billing already heard something of before their fees: a withdrawal,
+    an exemption claim or a waiver (one query)."""
+    statement = union(
+        *(
+            select(table.c.application_number).where(_among(session, table.c.application_number, application_numbers))
+            for table in (early_withdrawals, exemptions, waivers)
+        )
+    )
+    return set(session.execute(statement).scalars())
+
+
+def known_requests(session: Session, application_numbers: list[str]) -> set[str]:
+    """Which of these requests have a fee account, each locked (in number order, so that two
+    replicas never wait on each other)."""
+    statement = (
+        select(fee_accounts.c.application_number)
+        .where(_among(session, fee_accounts.c.application_number, application_numbers))
+        .order_by(fee_accounts.c.application_number)
+        .with_for_update()
+    )
+    return set(session.execute(statement).scalars())
+
+
+def add_fee_accounts(session: Session, rows: list[dict]) -> None:
+    """Several fee accounts in one statement. A request's that another replica inserted meanwhile
+    makes the unique constraint refuse it: the consumer then handles the batch's events one at a time."""
+    if rows:
+        session.execute(insert(fee_accounts), rows)
+
+
+def _among(session: Session, column, values: list[str]):
+    """`column IN values`; on PostgreSQL `= ANY` of one array parameter, which SQLAlchemy renders
+    at the same cost however many values there are."""
+    if session.get_bind().dialect.name == "postgresql":
+        return column == any_(literal(values, ARRAY(String)))
+    return column.in_(values)
 
 
 def update_fee_account(session: Session, application_number: str, **values) -> None:
@@ -113,6 +152,20 @@ def add_invoice(session: Session, **values) -> Row:
     values = {"id": new_id(), "sadad_bill_number": _free_sadad_bill_number(session), **values}
     session.execute(insert(invoices).values(**values))
     return invoice(session, values["id"])
+
+
+def add_invoices(session: Session, rows: list[dict]) -> list[dict]:
+    """Several invoices in one statement, each given an id and a SADAD bill number; the rows as
+    inserted. The numbers are drawn without asking which are taken (of 9 × 10^11, few ever are):
+    should one be, the unique constraint refuses the statement, and the consumer handles the
+    batch's events again one at a time, through `add_invoice`, which asks."""
+    numbers: set[str] = set()
+    while len(numbers) < len(rows):
+        numbers.add(new_sadad_bill_number())
+    rows = [{"id": new_id(), "sadad_bill_number": number, **row} for row, number in zip(rows, numbers, strict=True)]
+    if rows:
+        session.execute(insert(invoices), rows)
+    return rows
 
 
 def _free_sadad_bill_number(session: Session) -> str:

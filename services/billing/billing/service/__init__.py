@@ -50,6 +50,11 @@ class BillingService:
     def assess_fees(self, session: Session, publish: Publish, data: dict) -> None:
         fees.assess_fees(self.billing, session, publish, data)
 
+    def assess_many_fees(
+        self, session: Session, submissions: list[tuple[dict, Publish]]
+    ) -> list[tuple[int, str, dict]]:
+        return fees.assess_many_fees(self.billing, session, submissions)
+
     def close_fees(self, session: Session, publish: Publish, data: dict, closed_by: str, decided: bool = False) -> None:
         fees.close_fees(self.billing, session, publish, data, closed_by, decided)
 

@@ -10,6 +10,7 @@ withdrawn request."""
 from __future__ import annotations
 
 from datetime import datetime
+from types import SimpleNamespace
 
 from sqlalchemy.engine import Row
 from sqlalchemy.orm import Session
@@ -38,26 +39,14 @@ def assess_fees(b: Billing, session: Session, publish: Publish, data: dict) -> N
     number, owner = data["application_number"], data["account_id"]
     if repo.fee_account(session, number, lock=True) is not None:
         return
-    now, policy = b.clock(), b.settings.deadlines
-    submitted_at = parse_instant(data["submitted_at"])
-    due_at = policy.due_at(submitted_at)
+    now = b.clock()
+    account = _open_fee_account(b, data, now)
     withdrawn = repo.early_withdrawal(session, number)
     if withdrawn is not None:
-        _record_withdrawn_before_assessed(session, data, withdrawn, due_at, now)
+        _record_withdrawn_before_assessed(session, data, withdrawn, account["due_at"], now)
         return
-    repo.add_fee_account(
-        session,
-        application_number=number,
-        account_id=owner,
-        category=data["category"],
-        kind=data["kind"],
-        submitted_at=submitted_at,
-        assessed_at=now,
-        due_at=due_at,
-        status=FeeAccountStatus.OPEN,
-        reminders_sent=[],
-        next_check_at=policy.first_check_at(submitted_at, due_at),
-    )
+    repo.add_fee_account(session, **account)
+    due_at = account["due_at"]
     waived: dict[str, tuple[WaivedBy, str]] = {}  # fee kind -> (by, reference)
     for claim_row in repo.exemptions_of(session, number):
         if claim_row.status in (ExemptionStatus.PENDING, ExemptionStatus.APPROVED) and claim_row.account_id != owner:
@@ -74,33 +63,94 @@ def assess_fees(b: Billing, session: Session, publish: Publish, data: dict) -> N
     waivers = repo.waivers_of(session, number)
     for waiver in waivers:
         waived.update({kind: (WaivedBy.WAIVER, waiver.decision_number) for kind in waiver.kinds})
-    issued = []
-    for kind, amount in b.settings.fees.fees_for(data["category"], data["kind"]).items():
-        by, reference = waived.get(kind, (None, None))
-        issued.append(
-            repo.add_invoice(
-                session,
-                application_number=number,
-                account_id=owner,
-                kind=kind,
-                amount_halalas=amount,
-                status=InvoiceStatus.WAIVED if by else InvoiceStatus.UNPAID,
-                due_at=due_at,
-                issued_at=now,
-                waived_at=now if by else None,
-                waived_by=by,
-                waiver_reference=reference,
-            )
-        )
-    for invoice in issued:
-        publish(INVOICE_ISSUED, {**request_data(number, owner), "invoice": invoice_data(invoice)})
-    publish(
-        FEES_ASSESSED,
-        {**request_data(number, owner), "invoices": [invoice_data(i) for i in issued], "due_at": isoformat(due_at)},
-    )
+    issued = [repo.add_invoice(session, **values) for values in _invoices(b, data, due_at, now, waived)]
+    for event_type, event_data in _announced(data, issued, due_at):
+        publish(event_type, event_data)
     for waiver in waivers:
         announce_waiver(session, publish, waiver, owner, now)
     settle_if_done(b, session, publish, repo.fee_account(session, number), now)
+
+
+def assess_many_fees(
+    b: Billing, session: Session, submissions: list[tuple[dict, Publish]]
+) -> list[tuple[int, str, dict]]:
+    """`assess_fees` of a batch of submissions, with the same effects in a few statements for all.
+    A request billing heard something of before its fees (a withdrawal, an exemption claim, a
+    waiver) goes through `assess_fees`, publishing as it goes. The others' fee accounts are inserted
+    together, but for a request that has one already (a repeat), then their invoices; the events
+    they announce are returned as (index of the submission, type, data), for the caller to publish
+    in one statement."""
+    numbers = [data["application_number"] for data, _ in submissions]
+    known, with_history = repo.known_requests(session, numbers), repo.requests_with_history(session, numbers)
+    now = b.clock()
+    first: dict[str, tuple[int, dict, dict]] = {}  # number -> its first submission, its data, its fee account
+    for index, (data, publish) in enumerate(submissions):
+        number = data["application_number"]
+        if number in with_history:
+            assess_fees(b, session, publish, data)  # a repeat of it finds the fee account this made
+        elif number not in first and number not in known:
+            first[number] = (index, data, _open_fee_account(b, data, now))
+    assessed = list(first.values())
+    repo.add_fee_accounts(session, [account for _, _, account in assessed])
+    per_request = [_invoices(b, data, account["due_at"], now, waived={}) for _, data, account in assessed]
+    issued = iter(repo.add_invoices(session, [invoice for invoices in per_request for invoice in invoices]))
+    announced = []
+    for (index, data, account), invoices in zip(assessed, per_request, strict=True):
+        its_invoices = [SimpleNamespace(**next(issued)) for _ in invoices]
+        announced += [(index, *event) for event in _announced(data, its_invoices, account["due_at"])]
+    return announced  # none is settled: every invoice of theirs is unpaid
+
+
+def _open_fee_account(b: Billing, data: dict, now: datetime) -> dict:
+    """The fee account of a request just sent: open, due after the payment deadline."""
+    policy = b.settings.deadlines
+    submitted_at = parse_instant(data["submitted_at"])
+    due_at = policy.due_at(submitted_at)
+    return {
+        "application_number": data["application_number"],
+        "account_id": data["account_id"],
+        "category": data["category"],
+        "kind": data["kind"],
+        "submitted_at": submitted_at,
+        "assessed_at": now,
+        "due_at": due_at,
+        "status": FeeAccountStatus.OPEN,
+        "reminders_sent": [],
+        "next_check_at": policy.first_check_at(submitted_at, due_at),
+    }
+
+
+def _invoices(
+    b: Billing, data: dict, due_at: datetime, now: datetime, waived: dict[str, tuple[WaivedBy, str]]
+) -> list[dict]:
+    """The request's two invoices (the fee schedule's), those of a kind in `waived` waived."""
+    invoices = []
+    for kind, amount in b.settings.fees.fees_for(data["category"], data["kind"]).items():
+        by, reference = waived.get(kind, (None, None))
+        invoices.append(
+            {
+                "application_number": data["application_number"],
+                "account_id": data["account_id"],
+                "kind": kind,
+                "amount_halalas": amount,
+                "status": InvoiceStatus.WAIVED if by else InvoiceStatus.UNPAID,
+                "due_at": due_at,
+                "issued_at": now,
+                "waived_at": now if by else None,
+                "waived_by": by,
+                "waiver_reference": reference,
+            }
+        )
+    return invoices
+
+
+def _announced(data: dict, issued: list, due_at: datetime) -> list[tuple[str, dict]]:
+    """What assessing a request announces: each invoice issued, then the fees assessed."""
+    about = request_data(data["application_number"], data["account_id"])
+    return [
+        *((INVOICE_ISSUED, {**about, "invoice": invoice_data(invoice)}) for invoice in issued),
+        (FEES_ASSESSED, {**about, "invoices": [invoice_data(i) for i in issued], "due_at": isoformat(due_at)}),
+    ]
 
 
 def _record_withdrawn_before_assessed(
