@@ -202,7 +202,7 @@ def raw(count: int, prefetch: int, body_size: int) -> float:
 def figures(events: int = 5000) -> list[Figure]:
     from mumaris_shared.config import env_int
 
-    baseline = raw(events, env_int("CONSUMER_PREFETCH", 200), body_size=400)
+    baseline = raw(events, env_int("CONSUMER_PREFETCH", 500), body_size=400)
     rates = {case.service: ours(case, events) for case in CASES}
     return [
         Figure(

@@ -44,7 +44,7 @@ from sqlalchemy.orm import Session
 from .broker import BrokerNodes, connection_user, declare_exchange, expires_at_of, persistent
 from .broker_access import PUBLISHER_HEADER, own_exchange, publishers, speaks_for, vouched_user
 from .config import env, env_int, parse_duration
-from .db import Database
+from .db import Database, rows_of_arrays
 from .events import EXCHANGE, Event, MalformedEvent, isoformat, utcnow
 from .outbox import Outbox
 
@@ -158,8 +158,8 @@ class Consumer:
         batch: int | None = None,
     ):
         """`trusted`: broker user -> the service it is (default: each service's user, broker_access).
-        `prefetch` (CONSUMER_PREFETCH, 200): messages the broker hands over unacknowledged; `batch`
-        (CONSUMER_BATCH, 100): the most handled in one transaction. A prefetch above the batch
+        `prefetch` (CONSUMER_PREFETCH, 500): messages the broker hands over unacknowledged; `batch`
+        (CONSUMER_BATCH, 250): the most handled in one transaction. A prefetch above the batch
         keeps the next batch arriving while one is handled."""
         self.service = service
         self.db = db
@@ -168,8 +168,8 @@ class Consumer:
         self.url = url
         self.outbox = outbox
         self.retry_delays = retry_delays if retry_delays is not None else retry_delays_setting()
-        self.prefetch = prefetch or env_int("CONSUMER_PREFETCH", 200)
-        self.batch = batch or env_int("CONSUMER_BATCH", 100)
+        self.prefetch = prefetch or env_int("CONSUMER_PREFETCH", 500)
+        self.batch = batch or env_int("CONSUMER_BATCH", 250)
         self._received: list[Delivery] = []
         self.queue, self.retry_queues, self.dead_queue = queue_names(service, len(self.retry_delays))
         self.exchange = own_exchange(service)
@@ -334,15 +334,27 @@ class Consumer:
         """Insert the events' inbox rows in one statement; the ids that were not there yet. A
         replica inserting the same id concurrently waits for the other's transaction, and skips
         the id if it committed. Ids are inserted in order, so two replicas never lock each other's."""
-        insert = postgresql.insert if self.db.is_postgres else sqlite.insert
         now = utcnow()
-        rows = {event.id: {"event_id": event.id, "event_type": event.type, "handled_at": now} for event in events}
+        types = {event.id: event.type for event in events}
+        ids = sorted(types)
+        if self.db.is_postgres:
+            rows = rows_of_arrays(
+                self.inbox, {"event_id": ids, "event_type": [types[i] for i in ids]}, {"handled_at": now}
+            )
+            statement = (
+                postgresql.insert(self.inbox)
+                .from_select(["event_id", "event_type", "handled_at"], rows)
+                .on_conflict_do_nothing(index_elements=[self.inbox.c.event_id])
+                .returning(self.inbox.c.event_id)
+            )
+            return set(session.execute(statement).scalars())
         statement = (
-            insert(self.inbox)
+            sqlite.insert(self.inbox)
             .on_conflict_do_nothing(index_elements=[self.inbox.c.event_id])
             .returning(self.inbox.c.event_id)
         )
-        return set(session.execute(statement, [rows[event_id] for event_id in sorted(rows)]).scalars())
+        rows = [{"event_id": i, "event_type": types[i], "handled_at": now} for i in ids]
+        return set(session.execute(statement, rows).scalars())
 
     def _forward(self, channel: Channel, queue: str, delivery: Delivery, extra_headers: dict[str, Any]) -> None:
         # Published with confirms before the original is acked: a crash in between repeats, never

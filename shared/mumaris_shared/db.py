@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import (
+    ARRAY,
     Column,
     DateTime,
     Index,
@@ -21,13 +22,16 @@ from sqlalchemy import (
     Text,
     create_engine,
     event,
+    func,
     insert,
+    literal,
     select,
     text,
 )
 from sqlalchemy.engine import Connection, Dialect, Engine, Row, make_url
 from sqlalchemy.exc import DisconnectionError, IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.sql import Select
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.types import TypeDecorator
 
@@ -208,6 +212,17 @@ def messaging_tables(metadata: MetaData, as_first_made: bool = False) -> tuple[T
         Column("handled_at", UTCDateTime, nullable=False),
     )
     return outbox, inbox
+
+
+def rows_of_arrays(table: Table, columns: dict[str, list[Any]], constants: dict[str, Any]) -> Select[Any]:
+    """PostgreSQL: the rows of an `INSERT … FROM SELECT` into `table`, each of `columns` one array
+    parameter (`unnest`, row n of every array together, in order) and `constants` the same in
+    every row. The statement is the same few bytes for any number of rows: rows of parameters each
+    (executemany, or a VALUES list) cost the driver a new, long statement to parse every time."""
+    return select(
+        *(func.unnest(literal(values, ARRAY(table.c[name].type))) for name, values in columns.items()),
+        *(literal(value, table.c[name].type) for name, value in constants.items()),
+    )
 
 
 def claim(

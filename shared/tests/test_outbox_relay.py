@@ -37,6 +37,25 @@ def test_committed_events_reach_the_exchange_and_are_marked_sent(runtime, publis
     assert runtime.outbox.pending_count() == 0
 
 
+def test_events_recorded_together_keep_their_order_and_every_field(runtime, publisher, event_waiter):
+    """`add_many` records each event whole, in order, in one statement."""
+    events = [runtime.outbox.event("test.thing_happened", {"n": n, "word": "كلمة"}) for n in range(5)]
+    soon = utcnow() + timedelta(minutes=5)
+    with runtime.db.transaction() as session:
+        runtime.outbox.add_many(session, events, expires_at=soon)
+    table = runtime.outbox.table
+    with runtime.db.transaction() as session:
+        rows = session.execute(select(table).order_by(table.c.position)).all()
+    assert [row.event_id for row in rows] == [event.id for event in events]
+    assert [json.loads(row.body) for row in rows] == [json.loads(event.to_json()) for event in events]
+    assert {(row.event_type, row.attempts, row.sent_at, row.expires_at) for row in rows} == {
+        ("test.thing_happened", 0, None, soon)
+    }
+    assert Relay(runtime.outbox, publisher).relay_once() == 5
+    received = event_waiter.wait_for("test.thing_happened", count=5)
+    assert [e.id for e in received] == [e.id for e in events]
+
+
 def test_a_rolled_back_transaction_publishes_nothing(runtime):
     with pytest.raises(RuntimeError), runtime.db.transaction() as session:
         runtime.outbox.publish(session, "test.thing_happened", {})
