@@ -338,23 +338,23 @@ class Consumer:
         types = {event.id: event.type for event in events}
         ids = sorted(types)
         if self.db.is_postgres:
-            rows = rows_of_arrays(
+            arrays = rows_of_arrays(
                 self.inbox, {"event_id": ids, "event_type": [types[i] for i in ids]}, {"handled_at": now}
             )
             statement = (
                 postgresql.insert(self.inbox)
-                .from_select(["event_id", "event_type", "handled_at"], rows)
+                .from_select(["event_id", "event_type", "handled_at"], arrays)
                 .on_conflict_do_nothing(index_elements=[self.inbox.c.event_id])
                 .returning(self.inbox.c.event_id)
             )
             return set(session.execute(statement).scalars())
-        statement = (
+        rows = [{"event_id": i, "event_type": types[i], "handled_at": now} for i in ids]
+        insert_rows = (
             sqlite.insert(self.inbox)
             .on_conflict_do_nothing(index_elements=[self.inbox.c.event_id])
             .returning(self.inbox.c.event_id)
         )
-        rows = [{"event_id": i, "event_type": types[i], "handled_at": now} for i in ids]
-        return set(session.execute(statement, rows).scalars())
+        return set(session.execute(insert_rows, rows).scalars())
 
     def _forward(self, channel: Channel, queue: str, delivery: Delivery, extra_headers: dict[str, Any]) -> None:
         # Published with confirms before the original is acked: a crash in between repeats, never

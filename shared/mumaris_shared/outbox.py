@@ -44,17 +44,8 @@ class Outbox:
         if not events:
             return
         now = utcnow()
-        rows = [
-            dict(
-                event_id=event.id,
-                event_type=event.type,
-                body=event.to_json(),
-                created_at=now,
-                attempts=0,
-                expires_at=expires_at,
-            )
-            for event in events
-        ]
+        values = dict(created_at=now, attempts=0, expires_at=expires_at)
+        rows = [dict(event_id=e.id, event_type=e.type, body=e.to_json(), **values) for e in events]
         session.execute(self.table.insert(), rows)
         # Delivered at commit, waking a listening relay at once instead of at its next poll.
         notify_at_commit(session, NOTIFY_CHANNEL)

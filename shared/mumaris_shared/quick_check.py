@@ -45,7 +45,7 @@ def schema_check(schema: Schema) -> Check | None:
     return check_data
 
 
-def _field_check(field: fields.Field) -> Check | None:
+def _field_check(field: fields.Field[Any]) -> Check | None:
     value_check: Check
     if type(field) is fields.String:
         value_check = lambda value: isinstance(value, str)  # noqa: E731 (a StrEnum member is a str)
