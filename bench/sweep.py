@@ -18,8 +18,8 @@ others are copies of its rows, each with a number, an owner and bill numbers of 
 - notifications: the owner's address, as `account.registered` leaves it (`remember_recipient`).
 
 Then the platform starts (ops.launcher.Platform, free ports, a fresh RabbitMQ virtual host, two
-billing replicas) with an SMTP sink in this process (aiosmtpd: it notes each message's recipient
-and arrival, nothing more, so that it is not what is measured). The deadline passes: one statement
+billing replicas) with an SMTP sink in this process (bench/smtp_sink.py: it notes each message's
+recipient and arrival, nothing more, so that it is not what is measured). The deadline passes: one statement
 sets every fee account's `due_at` and `next_check_at` to now, as the clock reaching them would.
 The path timed is billing's schedulers (`billing.payment_deadline_expired`) → applications'
 consumer (cancels, `application.cancelled`) → notifications' consumer (the e-mail queued) → the
@@ -30,7 +30,6 @@ once (one cancellation on its timeline), every fee account expired, exactly one 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import os
 import shutil
 import sys
@@ -41,35 +40,15 @@ from collections import Counter
 from dataclasses import replace
 
 import sqlalchemy as sa
-from aiosmtpd.controller import Controller
 
 from ops.launcher import SERVICES, Platform
-from ops.net import free_port
 
 from .fresh import infrastructure
+from .smtp_sink import SmtpSink
 from .table import Figure, print_table
 
 GOAL = 1000  # requests a second, end to end
 SERVICES_SEEDED = ("applications", "billing", "notifications")
-
-
-class Sink:
-    """An SMTP server that notes who each message was for and when it arrived."""
-
-    def __init__(self) -> None:
-        self.arrivals: list[tuple[float, str]] = []
-        self.port = free_port()
-        self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
-
-    async def handle_DATA(self, server, session, envelope) -> str:
-        now = time.monotonic()
-        self.arrivals.extend((now, rcpt) for rcpt in envelope.rcpt_tos)
-        return "250 OK"
-
-    async def wait(self, count: int, timeout: float) -> None:
-        deadline = time.monotonic() + timeout
-        while len(self.arrivals) < count and time.monotonic() < deadline:
-            await asyncio.sleep(0.05)
 
 
 def _owner(n: int) -> tuple[str, str]:
@@ -226,16 +205,21 @@ def _count(url: str, query: str) -> int:
 
 def run(count: int, timeout: float) -> dict[str, float]:
     """Seed, start the platform, pass the deadline, wait for the e-mails, check; the figures."""
-    sink = Sink()
-    sink.controller.start()
+    sink = SmtpSink().start()
     with infrastructure(SERVICES, migrate=SERVICES_SEEDED) as settings:
         try:
             return _sweep(settings, sink, count, timeout)
         finally:
-            sink.controller.stop()
+            sink.stop()
 
 
-def _sweep(settings: dict[str, str], sink: Sink, count: int, timeout: float) -> dict[str, float]:
+def _arrived(sink: SmtpSink, count: int, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while len(sink.arrivals) < count and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
+def _sweep(settings: dict[str, str], sink: SmtpSink, count: int, timeout: float) -> dict[str, float]:
     urls = {service: settings[f"{service.upper()}_DATABASE_URL"] for service in SERVICES}
     started = time.monotonic()
     seed(settings, count)
@@ -256,7 +240,7 @@ def _sweep(settings: dict[str, str], sink: Sink, count: int, timeout: float) -> 
             deadline, deadline_wall = time.monotonic(), time.time()
             connection.execute(sa.text("UPDATE fee_accounts SET due_at = now(), next_check_at = now()"))
         billing.dispose()
-        asyncio.run(sink.wait(count, timeout))
+        _arrived(sink, count, timeout)
         last = max((at for at, _ in sink.arrivals), default=time.monotonic())
         cpu = {name: used - cpu_before.get(name, 0.0) for name, used in _cpu(platform).items()}
         time.sleep(2.0)  # anything doubled would arrive now

@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.header import Header
 from email.utils import format_datetime, formataddr, parseaddr
+from functools import cache
 
 from sqlalchemy import or_, update
 
@@ -86,7 +87,7 @@ def message_for(delivery, mail_from: str) -> bytes:
     headers = {
         "Message-ID": f"<{delivery.id}@{MESSAGE_ID_DOMAIN}>",
         "Date": format_datetime(delivery.created_at),
-        "From": formataddr(parseaddr(mail_from), charset="utf-8"),
+        "From": _from_header(mail_from),
         "To": formataddr(("", delivery.recipient)),
         "Subject": _encoded("Subject", delivery.subject),
         "Auto-Submitted": "auto-generated",
@@ -105,6 +106,17 @@ def message_for(delivery, mail_from: str) -> bytes:
     lines += [f"--{boundary}--", ""]
     # SMTP's line ends; the folded header and the base64 (lines of 76) come with bare ones.
     return "\r\n".join(lines).replace("\r\n", "\n").replace("\n", "\r\n").encode("ascii")
+
+
+@cache
+def _from_header(mail_from: str) -> str:
+    return formataddr(parseaddr(mail_from), charset="utf-8")
+
+
+@cache
+def _sender(mail_from: str) -> str:
+    """The envelope sender: MAIL_FROM's address."""
+    return parseaddr(mail_from)[1]
 
 
 def _encoded(name: str, text: str) -> str:
@@ -182,7 +194,7 @@ class Mailer:
         except IndexError:
             smtp = smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=settings.smtp_timeout.total_seconds())
         try:
-            smtp.sendmail(parseaddr(settings.mail_from)[1], [recipient], message)
+            smtp.sendmail(_sender(settings.mail_from), [recipient], message)
         except smtplib.SMTPRecipientsRefused as exc:  # the connection is still good for the next
             self._idle.append(smtp)
             if all(code >= 500 for code, _reply in exc.recipients.values()):

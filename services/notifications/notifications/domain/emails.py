@@ -135,6 +135,7 @@ _environment = Environment(
     undefined=StrictUndefined,
     trim_blocks=True,
     lstrip_blocks=True,
+    auto_reload=False,  # the templates ship with the code: no stat() of the file for every e-mail
 )
 _environment.filters.update(
     {

@@ -1,0 +1,76 @@
+"""The benches' SMTP server: it speaks enough SMTP for any client (greeting, EHLO/HELO, MAIL, RCPT,
+DATA, RSET, NOOP, QUIT; anything else 502) and notes who each message was for and when it arrived,
+nothing more. It stands for the mail system beyond the mailer, which is not what a bench measures:
+on a machine of two cores every cycle it spends is one the platform does not get, so it does less
+than a general-purpose server (aiosmtpd parses every command and message into objects, which made
+it half of the sweep's SMTP leg).
+
+    sink = SmtpSink().start()   # on a free port, in a thread of its own
+    ... sink.port, sink.arrivals  # [(time.monotonic(), recipient), ...]
+    sink.stop()
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+
+from ops.net import HOST, free_port
+
+
+class SmtpSink:
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.arrivals: list[tuple[float, str]] = []
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, name="smtp-sink", daemon=True)
+        self._server: asyncio.Server | None = None
+
+    def start(self) -> SmtpSink:
+        self._thread.start()
+        started = asyncio.run_coroutine_threadsafe(asyncio.start_server(self._session, HOST, self.port), self._loop)
+        self._server = started.result(10)
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.close()
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(10)
+
+    async def _session(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(b"220 sink ESMTP\r\n")
+        recipients: list[str] = []
+        try:
+            while line := await reader.readline():
+                verb = line[:4].upper()
+                if verb in (b"EHLO", b"HELO"):
+                    writer.write(b"250 sink\r\n")
+                elif verb == b"MAIL":
+                    recipients = []
+                    writer.write(b"250 OK\r\n")
+                elif verb == b"RCPT":
+                    recipients.append(line.split(b":", 1)[1].strip().strip(b"<>").decode())
+                    writer.write(b"250 OK\r\n")
+                elif verb == b"DATA":
+                    writer.write(b"354 End data with <CR><LF>.<CR><LF>\r\n")
+                    await writer.drain()
+                    while (await reader.readline()) not in (b".\r\n", b""):
+                        pass
+                    now = time.monotonic()
+                    self.arrivals.extend((now, recipient) for recipient in recipients)
+                    writer.write(b"250 OK\r\n")
+                elif verb in (b"RSET", b"NOOP"):
+                    recipients = [] if verb == b"RSET" else recipients
+                    writer.write(b"250 OK\r\n")
+                elif verb == b"QUIT":
+                    writer.write(b"221 Bye\r\n")
+                    break
+                else:
+                    writer.write(b"502 Command not implemented\r\n")
+                await writer.drain()
+        except ConnectionError:
+            pass
+        finally:
+            writer.close()
