@@ -5,16 +5,17 @@ from __future__ import annotations
 import re
 import tempfile
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import MetaData, create_engine, text
+from sqlalchemy import MetaData
 
 from mumaris_shared.db import messaging_tables
 from mumaris_shared.runtime import Runtime
-from mumaris_testing.broker import shared_broker
 from ops.launcher import Platform
+
+from .fresh import infrastructure
 
 
 def sqlite_runtime(directory: Path, name: str, service: str = "bench") -> Runtime:
@@ -80,38 +81,14 @@ def sent_request(http, gateway: str, token: str) -> str:
     return number
 
 
-POSTGRES = "postgresql://mumaris:mumaris@127.0.0.1:5432"  # the local server of ops/infra.sh
-
-
-@contextmanager
-def fresh_infrastructure(prefix: str, services: Iterable[str], postgres: bool) -> Iterator[dict[str, str]]:
-    """Settings for a platform on a RabbitMQ virtual host of its own, provisioned as `ops/infra.sh`
-    provisions the broker (the services' users and permissions), and, with `postgres`, fresh
-    PostgreSQL databases for `services` (made by their migrations; else SQLite files in the
-    platform's var dir). Removes them afterwards."""
-    tag = uuid.uuid4().hex[:10]
-    names = {service: f"{prefix}_{tag}_{service}" for service in services} if postgres else {}
-    with shared_broker(use_docker=False) as broker:
-        try:
-            yield {
-                "RABBITMQ_URL": broker.url,
-                **{f"{s.upper()}_DATABASE_URL": f"{POSTGRES}/{name}" for s, name in names.items()},
-            }
-        finally:
-            if names:
-                admin = create_engine(f"{POSTGRES}/postgres", isolation_level="AUTOCOMMIT")
-                with admin.connect() as connection:
-                    for name in names.values():
-                        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-                admin.dispose()
-
-
 @contextmanager
 def platform_on_free_ports(prefix: str, services: tuple[str, ...], postgres: bool) -> Iterator[Platform]:
     """`services` of the platform (ops.launcher), the gateway and a mail catcher, on free ports,
-    fresh infrastructure (`fresh_infrastructure`) and a throwaway var dir; stopped afterwards."""
+    a RabbitMQ virtual host of its own and, with `postgres`, fresh PostgreSQL databases for `services`
+    (`fresh.infrastructure`; else SQLite files in the platform's var dir), and a throwaway var dir;
+    all removed afterwards. The platform runs the services' migrations as it starts."""
     with (
-        fresh_infrastructure(prefix, services, postgres) as settings,
+        infrastructure(services if postgres else (), prefix=prefix) as settings,
         tempfile.TemporaryDirectory() as var_dir,
         Platform(
             # every simulated person signs in from 127.0.0.1: the gateway's per-client sign-in limit

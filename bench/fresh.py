@@ -19,17 +19,20 @@ POSTGRES = "postgresql://mumaris:mumaris@127.0.0.1:5432"
 
 
 @contextmanager
-def infrastructure(services: Sequence[str], migrate: Sequence[str] = ()) -> Iterator[dict[str, str]]:
+def infrastructure(
+    services: Sequence[str], migrate: Sequence[str] = (), prefix: str = "bench"
+) -> Iterator[dict[str, str]]:
     """Settings naming a fresh virtual host (RABBITMQ_URL, as an administrator; each service's own
     user provisioned in it, as ops/infra.sh does) and a fresh database per service
-    (<SERVICE>_DATABASE_URL); the `migrate` services' migrations are run on theirs."""
+    (<SERVICE>_DATABASE_URL, named `<prefix>_<tag>_<service>`); the `migrate` services' migrations
+    are run on theirs."""
     vhosts = VirtualHosts(
         lambda *args: _run("rabbitmqctl", "-q", *args),
         lambda provisioned: _run("rabbitmqctl", "-q", "import_definitions", given=json.dumps(provisioned)),
         LOCAL_RABBITMQ,
     )
     tag = uuid.uuid4().hex[:10]
-    names = {service: f"bench_{tag}_{service}" for service in services}
+    names = {service: f"{prefix}_{tag}_{service}" for service in services}
     admin = sa.create_engine(f"{POSTGRES}/postgres", isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as connection:
