@@ -1,12 +1,33 @@
-"""Ports and health probes on this machine, for the launcher and the mail catcher."""
+"""Ports and health probes on this machine, for the launcher, the mail catcher and the tests."""
 
 from __future__ import annotations
 
+import os
+import random
 import socket
+import tempfile
+import time
 import urllib.error
 import urllib.request
+from pathlib import Path
 
 HOST = "127.0.0.1"
+
+# The kernel gives every outgoing connection (to the broker, to the database, to a service) a
+# local port from its ephemeral range. A port picked in that range and left free for the moment a
+# server takes to bind it can meanwhile become the local end of such a connection, and the server
+# then fails with "Address already in use". So free ports are picked outside that range.
+EPHEMERAL_RANGE = Path("/proc/sys/net/ipv4/ip_local_port_range")
+# Below 20,000 live the well-known fixed ports (5432, 5672, 8080, 15672 …). Above 30,000 the
+# RabbitMQ CLI tools take ports of their own (a node's distribution port + 10,000 … + 10,010), so a
+# node on a port picked here never has its tools collide with another pick.
+LOWEST, HIGHEST = 20000, 30000
+# RabbitMQ's: epmd, the node's distribution port (AMQP + 20000), its CLI tools' (AMQP + 30000 …).
+RABBITMQ_PORTS = frozenset({4369, 25672, *range(35672, 35683)})
+# A port handed to one process (a pytest worker, a bench beside a test run, `make run`) is not
+# handed to another for this long, by which time its server has bound it.
+RESERVATIONS = Path(tempfile.gettempdir()) / "mumaris-ports"
+RESERVED_FOR = 120.0
 
 
 def port_free(port: int, host: str = HOST) -> bool:
@@ -20,9 +41,64 @@ def port_free(port: int, host: str = HOST) -> bool:
 
 
 def free_port(host: str = HOST) -> int:
+    """A port nothing uses now, outside the ephemeral range, reserved for RESERVED_FOR seconds."""
+    return free_ports(1, host)[0]
+
+
+def free_ports(count: int, host: str = HOST) -> list[int]:
+    pool = _pool()
+    chosen: list[int] = []
+    for _ in range(50 * count + 200):
+        if len(chosen) == count:
+            return chosen
+        port = random.choice(pool)
+        if port not in chosen and _unused(port, host) and _reserve(port):
+            chosen.append(port)
+    raise OSError(f"no free port found among {len(pool)} candidates on {host}")
+
+
+def _pool() -> range:
+    try:
+        low, high = (int(part) for part in EPHEMERAL_RANGE.read_text().split())
+    except (OSError, ValueError):
+        low, high = 32768, 60999  # Linux's default
+    if min(low, HIGHEST) - LOWEST >= 2000:
+        return range(LOWEST, min(low, HIGHEST))
+    if 65535 - high >= 2000:
+        return range(high + 1, 65536)
+    return range(LOWEST, 65536)  # the whole range is ephemeral here: the reservation still helps
+
+
+def _unused(port: int, host: str) -> bool:
+    if port in RABBITMQ_PORTS:
+        return False
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind((host, 0))
-        return s.getsockname()[1]
+        try:
+            s.bind((host, port))  # no SO_REUSEADDR: a port still in TIME_WAIT counts as used
+        except OSError:
+            return False
+    return True
+
+
+def _reserve(port: int) -> bool:
+    """True when no process took `port` in the last RESERVED_FOR seconds; it is ours now."""
+    path = RESERVATIONS / str(port)
+    try:
+        RESERVATIONS.mkdir(mode=0o1777, exist_ok=True)
+        if time.time() - path.stat().st_mtime < RESERVED_FOR:
+            return False
+        path.unlink()  # an old reservation: its server has bound the port or never will
+    except FileNotFoundError:
+        pass
+    except OSError:
+        return True  # no shared directory to reserve in: the bind test alone must do
+    try:
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644))
+    except FileExistsError:
+        return False  # another process reserved it just now
+    except OSError:
+        return True
+    return True
 
 
 def http_status(url: str, timeout: float = 2.0) -> int | None:

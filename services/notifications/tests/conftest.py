@@ -3,7 +3,6 @@ SMTP server (`ops.mailcatcher`) that starts when the test says so, and staff tok
 
 from __future__ import annotations
 
-import socket
 import threading
 from dataclasses import dataclass
 from datetime import timedelta
@@ -26,6 +25,7 @@ from notifications.bootstrap import runtime as make_runtime
 from notifications.handlers import HANDLERS
 from notifications.mailer import Mailer, MailerSettings
 from ops.mailcatcher import MailCatcher
+from ops.net import free_port
 
 FAST_RETRIES = [timedelta(milliseconds=100)] * 2
 
@@ -381,12 +381,6 @@ class _Loop:
         assert not self.thread.is_alive(), "loop did not stop"
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @dataclass
 class Running:
     runtime: Runtime
@@ -403,7 +397,7 @@ class Running:
 @pytest.fixture
 def running(service_runtime, rabbitmq_url):
     """The consumer and the mailer running; the SMTP server is down until `running.mail.start()`."""
-    smtp_port = _free_port()
+    smtp_port = free_port()
     mail = MailCatcher(smtp_port=smtp_port, http_port=None)
     consumer = service_runtime.consumer(
         HANDLERS, url=service_url("notifications", rabbitmq_url), retry_delays=FAST_RETRIES

@@ -3,7 +3,6 @@ and retried later while the server is down, given up on when the address is refu
 
 import email
 import email.policy
-import socket
 from datetime import timedelta
 
 import pytest
@@ -14,6 +13,7 @@ from notifications.adapters.orm import deliveries_table
 from notifications.handlers import HANDLERS
 from notifications.mailer import Mailer, MailerSettings, message_for
 from ops.mailcatcher import MailCatcher
+from ops.net import free_port
 
 pytestmark = pytest.mark.unit
 
@@ -28,12 +28,6 @@ def queued(sqlite_runtime, events, deliveries):
 
 def _mailer(runtime, port: int) -> Mailer:
     return Mailer(runtime.db, MailerSettings(smtp_port=port, retry_base=timedelta(seconds=30)))
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]  # nothing listens here once the probe is closed
 
 
 def _parsed(raw: bytes):
@@ -69,7 +63,7 @@ def test_a_due_delivery_is_sent_once_and_marked_sent(sqlite_runtime, queued, del
 
 
 def test_while_the_server_is_down_the_delivery_waits_with_a_growing_delay(sqlite_runtime, queued, deliveries):
-    mailer = _mailer(sqlite_runtime, _free_port())
+    mailer = _mailer(sqlite_runtime, free_port())
     before = utcnow()
 
     assert mailer.deliver_next() is True
@@ -85,7 +79,7 @@ class _RefusesEveryone:
 
 
 def test_an_address_refused_for_good_is_marked_failed_not_retried(sqlite_runtime, queued, deliveries):
-    port = _free_port()
+    port = free_port()
     controller = Controller(_RefusesEveryone(), hostname="127.0.0.1", port=port)
     controller.start()
     try:
@@ -157,7 +151,7 @@ def test_a_batch_goes_out_over_the_connections_it_may_open_and_a_refusal_in_it_s
     addresses = [f"person{n}@example.com" for n in range(6)]
     for address in addresses:
         handle(events.activated(address))
-    port = _free_port()
+    port = free_port()
     server = _Counts(refused=addresses[2])
     controller = Controller(server, hostname="127.0.0.1", port=port)
     controller.start()

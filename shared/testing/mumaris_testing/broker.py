@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import os
 import shlex
-import socket
 import subprocess
 import time
 import uuid
@@ -23,6 +22,7 @@ import pika
 from mumaris_shared.broker import BrokerNodes, connection_user, persistent
 from mumaris_shared.broker_access import SERVICES, definitions, service_url
 from mumaris_shared.events import EXCHANGE, Event
+from ops.net import free_ports
 
 LOCAL_RABBITMQ = "amqp://guest:guest@127.0.0.1:5672"
 
@@ -165,26 +165,6 @@ def shared_broker(use_docker: bool) -> Iterator[Broker]:
         yield Broker(vhosts.add(), vhosts.add)
     finally:
         vhosts.remove_all()
-
-
-# rabbitmqctl and the other CLI tools take a distribution port of their own in this range while
-# they run: a node listening there would now and then find it taken.
-CLI_DISTRIBUTION_PORTS = range(35672, 35683)
-
-
-def free_ports(count: int) -> list[int]:
-    """Ports nothing listens on now (the OS's choice, so they do not collide with fixed ones)."""
-    chosen: list[socket.socket] = []
-    passed: list[socket.socket] = []  # held open meanwhile, so that the OS does not offer them again
-    try:
-        while len(chosen) < count:
-            probe = socket.socket()
-            probe.bind(("127.0.0.1", 0))
-            (passed if probe.getsockname()[1] in CLI_DISTRIBUTION_PORTS else chosen).append(probe)
-        return [probe.getsockname()[1] for probe in chosen]
-    finally:
-        for probe in chosen + passed:
-            probe.close()
 
 
 @contextmanager
