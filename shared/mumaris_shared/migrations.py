@@ -78,6 +78,18 @@ def create_messaging_tables(op: Any) -> None:
     metadata.create_all(op.get_bind())
 
 
+def index_the_unsent_outbox(op: Any) -> None:
+    """The outbox's index for the relays becomes one of the unsent rows alone (`db.messaging_tables`)."""
+    op.drop_index("ix_outbox_unsent", table_name="outbox")
+    unsent = sa.text("sent_at IS NULL")
+    op.create_index("ix_outbox_pending", "outbox", ["position"], postgresql_where=unsent, sqlite_where=unsent)
+
+
+def unindex_the_unsent_outbox(op: Any) -> None:
+    op.drop_index("ix_outbox_pending", table_name="outbox")
+    op.create_index("ix_outbox_unsent", "outbox", ["sent_at", "position"])
+
+
 def main(service: str, checks: Iterable[Checked] = ()) -> None:
     check_settings(service, checks)
     upgrade(service)
