@@ -3,6 +3,7 @@ and retried later while the server is down, given up on when the address is refu
 
 import email
 import email.policy
+import smtplib
 from datetime import timedelta
 
 import pytest
@@ -10,6 +11,7 @@ from aiosmtpd.controller import Controller
 
 from mumaris_shared.events import utcnow
 from notifications.adapters.orm import deliveries_table
+from notifications.adapters.smtp import Smtp
 from notifications.handlers import HANDLERS
 from notifications.mailer import Mailer, MailerSettings, message_for
 from ops.mailcatcher import MailCatcher
@@ -73,14 +75,27 @@ def test_while_the_server_is_down_the_delivery_waits_with_a_growing_delay(sqlite
     assert mailer.deliver_next() is False  # not due again yet
 
 
-class _RefusesEveryone:
+class _Server:
+    """An aiosmtpd handler that offers PIPELINING or not."""
+
+    def __init__(self, pipelining: bool):
+        self.pipelining, self.connections = pipelining, 0
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        self.connections += 1
+        session.host_name = hostname
+        return [*responses[:-1], "250-PIPELINING", responses[-1]] if self.pipelining else responses
+
+
+class _RefusesEveryone(_Server):
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         return "550 5.1.1 no such mailbox"
 
 
-def test_an_address_refused_for_good_is_marked_failed_not_retried(sqlite_runtime, queued, deliveries):
+@pytest.mark.parametrize("pipelining", [True, False], ids=["pipelining", "one-by-one"])
+def test_an_address_refused_for_good_is_marked_failed_not_retried(sqlite_runtime, queued, deliveries, pipelining):
     port = free_port()
-    controller = Controller(_RefusesEveryone(), hostname="127.0.0.1", port=port)
+    controller = Controller(_RefusesEveryone(pipelining), hostname="127.0.0.1", port=port)
     controller.start()
     try:
         assert _mailer(sqlite_runtime, port).deliver_next() is True
@@ -122,16 +137,12 @@ def test_a_code_e_mail_keeps_its_code_in_the_log_no_longer_than_the_code_lives(s
     assert {d.id: d for d in deliveries(sqlite_runtime)}[welcome.id].text == welcome.text
 
 
-class _Counts:
+class _Counts(_Server):
     """Accepts every message but one address's (refused for good), counting connections and messages."""
 
-    def __init__(self, refused: str):
-        self.refused, self.connections, self.messages = refused, 0, []
-
-    async def handle_EHLO(self, server, session, envelope, hostname, responses):
-        self.connections += 1
-        session.host_name = hostname
-        return responses
+    def __init__(self, refused: str, pipelining: bool):
+        super().__init__(pipelining)
+        self.refused, self.messages = refused, []
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if address == self.refused:
@@ -144,15 +155,16 @@ class _Counts:
         return "250 OK"
 
 
+@pytest.mark.parametrize("pipelining", [True, False], ids=["pipelining", "one-by-one"])
 def test_a_batch_goes_out_over_the_connections_it_may_open_and_a_refusal_in_it_stops_no_other(
-    sqlite_runtime, events, deliveries
+    sqlite_runtime, events, deliveries, pipelining
 ):
     handle = sqlite_runtime.consumer(HANDLERS, url="amqp://never-connected").handle
     addresses = [f"person{n}@example.com" for n in range(6)]
     for address in addresses:
         handle(events.activated(address))
     port = free_port()
-    server = _Counts(refused=addresses[2])
+    server = _Counts(refused=addresses[2], pipelining=pipelining)
     controller = Controller(server, hostname="127.0.0.1", port=port)
     controller.start()
     try:
@@ -165,3 +177,59 @@ def test_a_batch_goes_out_over_the_connections_it_may_open_and_a_refusal_in_it_s
     assert sorted(server.messages) == sorted(addresses[:2] + addresses[3:]) and server.connections <= 2
     status = {d.recipient: (d.status, d.attempts) for d in deliveries(sqlite_runtime)}
     assert status == {a: ("failed" if a == addresses[2] else "sent", 1) for a in addresses}
+
+
+def _writes(monkeypatch) -> list[bytes]:
+    """What the client writes to its SMTP servers, one item a write."""
+    written: list[bytes] = []
+    send = Smtp.send
+
+    def counted(self, data):
+        written.append(data if isinstance(data, bytes) else data.encode())
+        return send(self, data)
+
+    monkeypatch.setattr(Smtp, "send", counted)
+    return written
+
+
+def test_where_the_server_offers_pipelining_a_message_takes_two_writes_and_arrives_whole(monkeypatch):
+    written = _writes(monkeypatch)
+    # A line that begins with a dot must not end the message early (RFC 5321's dot-stuffing).
+    messages = [b"Subject: %d\r\n\r\nfirst line\r\n.hidden\r\n..two\r\nlast" % n for n in range(3)]
+    with MailCatcher(smtp_port=0, http_port=None) as catcher:
+        smtp = Smtp(catcher.smtp_host, catcher.smtp_port, timeout=10)
+        for n, message in enumerate(messages):
+            smtp.send_one("no-reply@mumaris.local", f"person{n}@example.com", message)
+        smtp.quit()
+        arrived = catcher.wait_for(lambda m: m["to"] == ["person2@example.com"])
+
+    assert len(written) == 1 + 2 * 3 + 1  # EHLO; per message the commands, then the message; QUIT
+    assert written[1].count(b"\r\n") == 3 and written[1].startswith(b"MAIL FROM:<no-reply@mumaris.local>")
+    assert [m["to"] for m in catcher.messages()] == [[f"person{n}@example.com"] for n in range(3)]
+    assert arrived["text"].replace("\r\n", "\n").rstrip("\n") == "first line\n.hidden\n..two\nlast"
+
+
+def test_without_pipelining_it_sends_command_by_command(monkeypatch):
+    written = _writes(monkeypatch)
+    port = free_port()
+    server = _Counts(refused="nobody", pipelining=False)
+    controller = Controller(server, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        smtp = Smtp("127.0.0.1", port, timeout=10)
+        smtp.send_one("no-reply@mumaris.local", "person@example.com", b"Subject: hi\r\n\r\nhello\r\n")
+        smtp.quit()
+    finally:
+        controller.stop()
+    assert server.messages == ["person@example.com"]
+    assert len(written) == 1 + 4 + 1  # EHLO; MAIL, RCPT, DATA, the message; QUIT
+
+
+def test_a_line_break_in_an_address_is_refused_before_anything_is_sent(monkeypatch):
+    written = _writes(monkeypatch)
+    with MailCatcher(smtp_port=0, http_port=None) as catcher:
+        smtp = Smtp(catcher.smtp_host, catcher.smtp_port, timeout=10)
+        with pytest.raises(smtplib.SMTPRecipientsRefused):
+            smtp.send_one("no-reply@mumaris.local", "a@example.com\r\nRCPT TO:<b@example.com>", b"x\r\n")
+        smtp.quit()
+    assert not any(b"b@example.com" in data for data in written) and catcher.messages() == []
