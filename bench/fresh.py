@@ -14,6 +14,7 @@ from contextlib import contextmanager
 import sqlalchemy as sa
 
 from mumaris_testing.broker import LOCAL_RABBITMQ, VirtualHosts, _run
+from mumaris_testing.postgres import drop_database
 
 POSTGRES = "postgresql://mumaris:mumaris@127.0.0.1:5432"
 
@@ -47,6 +48,6 @@ def infrastructure(
     finally:
         with admin.connect() as connection:
             for name in names.values():
-                connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+                drop_database(connection, name)
         admin.dispose()
         vhosts.remove_all()

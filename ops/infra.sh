@@ -221,7 +221,23 @@ postgres_up() {
         { echo "pid=$pid"; echo "version=$ver"; } > "$STATE_DIR/postgres"
     fi
     pg_ensure_role
+    [ "${started:-0}" = 1 ] && postgres_forget_test_databases
     log "postgres: up on 127.0.0.1:$POSTGRES_PORT (version $ver, pid ${pid:-?})$([ "$keep" = 1 ] && echo ', kept: not recorded')"
+}
+
+# Databases of test runs and benches killed before dropping theirs (`test_…`: mumaris_testing;
+# `bench_…`: bench/fresh.py) would pile up run after run. A server just started here serves nobody
+# yet: ours among them go.
+postgres_forget_test_databases() {
+    local names name gone=0
+    names="$(PGPASSWORD="$PG_PASSWORD" psql -h 127.0.0.1 -p "$POSTGRES_PORT" -U "$PG_ROLE" -d postgres -tAc \
+        "SELECT datname FROM pg_database WHERE datname ~ '^(test|bench)_' AND pg_get_userbyid(datdba) = current_user" \
+        2>/dev/null)" || return 0
+    for name in $names; do
+        PGPASSWORD="$PG_PASSWORD" psql -h 127.0.0.1 -p "$POSTGRES_PORT" -U "$PG_ROLE" -d postgres -qc \
+            "DROP DATABASE IF EXISTS \"$name\"" >/dev/null 2>&1 && gone=$((gone + 1))
+    done
+    [ "$gone" = 0 ] || log "postgres: removed $gone databases left behind by earlier test runs and benches"
 }
 
 postgres_down() {
