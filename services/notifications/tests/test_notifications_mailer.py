@@ -225,11 +225,18 @@ def test_without_pipelining_it_sends_command_by_command(monkeypatch):
     assert len(written) == 1 + 4 + 1  # EHLO; MAIL, RCPT, DATA, the message; QUIT
 
 
-def test_a_line_break_in_an_address_is_refused_before_anything_is_sent(monkeypatch):
+@pytest.mark.parametrize("pipelining", [True, False], ids=["pipelining", "one-by-one"])
+def test_a_line_break_in_an_address_is_refused_before_anything_is_sent(monkeypatch, pipelining):
     written = _writes(monkeypatch)
-    with MailCatcher(smtp_port=0, http_port=None) as catcher:
-        smtp = Smtp(catcher.smtp_host, catcher.smtp_port, timeout=10)
+    port = free_port()
+    server = _Counts(refused="nobody", pipelining=pipelining)
+    controller = Controller(server, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        smtp = Smtp("127.0.0.1", port, timeout=10)
         with pytest.raises(smtplib.SMTPRecipientsRefused):
             smtp.send_one("no-reply@mumaris.local", "a@example.com\r\nRCPT TO:<b@example.com>", b"x\r\n")
         smtp.quit()
-    assert not any(b"b@example.com" in data for data in written) and catcher.messages() == []
+    finally:
+        controller.stop()
+    assert not any(b"b@example.com" in data for data in written) and server.messages == []

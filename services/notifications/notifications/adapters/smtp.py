@@ -18,12 +18,12 @@ ACCEPTED = (250, 251)
 class Smtp(smtplib.SMTP):
     def send_one(self, sender: str, recipient: str, message: bytes) -> None:
         """Hand `message` (bytes with CRLF line ends) for `recipient` to the server."""
+        if "\r" in recipient or "\n" in recipient:  # it would be a command of its own: never sendable
+            raise smtplib.SMTPRecipientsRefused({recipient: (553, b"a line break in the address")})
         self.ehlo_or_helo_if_needed()
         if not self.has_extn("pipelining"):
             self.sendmail(sender, [recipient], message)
             return
-        if "\r" in recipient or "\n" in recipient:  # it would be a command of its own: never sendable
-            raise smtplib.SMTPRecipientsRefused({recipient: (553, b"a line break in the address")})
         size = f" SIZE={len(message)}" if self.has_extn("size") else ""
         # quoteaddr, as smtplib's own commands: the address between angle brackets, nothing else.
         self.send(f"MAIL FROM:{smtplib.quoteaddr(sender)}{size}\r\nRCPT TO:{smtplib.quoteaddr(recipient)}\r\nDATA\r\n")
