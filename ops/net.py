@@ -30,9 +30,12 @@ RESERVATIONS = Path(tempfile.gettempdir()) / "mumaris-ports"
 RESERVED_FOR = 120.0
 
 
-def port_free(port: int, host: str = HOST) -> bool:
+def port_free(port: int, host: str = HOST, reuse: bool = True) -> bool:
+    """Whether a server could bind `port` now. `reuse` (SO_REUSEADDR, as the platform's servers
+    bind): a port left in TIME_WAIT by an earlier server counts as free; without it, as used."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if reuse:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             s.bind((host, port))
         except OSError:
@@ -50,11 +53,14 @@ def free_ports(count: int, host: str = HOST) -> list[int]:
     chosen: list[int] = []
     for _ in range(50 * count + 200):
         if len(chosen) == count:
-            return chosen
+            break
         port = random.choice(pool)
-        if port not in chosen and _unused(port, host) and _reserve(port):
+        # Without SO_REUSEADDR: a port still in TIME_WAIT is not picked.
+        if port not in chosen and port not in RABBITMQ_PORTS and port_free(port, host, reuse=False) and _reserve(port):
             chosen.append(port)
-    raise OSError(f"no free port found among {len(pool)} candidates on {host}")
+    if len(chosen) < count:
+        raise OSError(f"no free port found among {len(pool)} candidates on {host}")
+    return chosen
 
 
 def _pool() -> range:
@@ -67,17 +73,6 @@ def _pool() -> range:
     if 65535 - high >= 2000:
         return range(high + 1, 65536)
     return range(LOWEST, 65536)  # the whole range is ephemeral here: the reservation still helps
-
-
-def _unused(port: int, host: str) -> bool:
-    if port in RABBITMQ_PORTS:
-        return False
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        try:
-            s.bind((host, port))  # no SO_REUSEADDR: a port still in TIME_WAIT counts as used
-        except OSError:
-            return False
-    return True
 
 
 def _reserve(port: int) -> bool:
