@@ -107,12 +107,15 @@ def expire_fee_accounts(session: Session, application_numbers: list[str], now: d
     """The deadline passed for these requests: each fee account and its unpaid invoices expire."""
     session.execute(
         update(invoices)
-        .where(invoices.c.application_number.in_(application_numbers), invoices.c.status == InvoiceStatus.UNPAID)
+        .where(
+            _among(session, invoices.c.application_number, application_numbers),
+            invoices.c.status == InvoiceStatus.UNPAID,
+        )
         .values(status=InvoiceStatus.EXPIRED, closed_at=now)
     )
     session.execute(
         update(fee_accounts)
-        .where(fee_accounts.c.application_number.in_(application_numbers))
+        .where(_among(session, fee_accounts.c.application_number, application_numbers))
         .values(status=FeeAccountStatus.EXPIRED, expired_at=now, next_check_at=None)
     )
 
@@ -140,7 +143,8 @@ def invoices_of_requests(session: Session, application_numbers: list[str]) -> li
     """The invoices of several requests, in one query; each request's in the order of FEE_KINDS."""
     if not application_numbers:
         return []
-    rows = session.execute(select(invoices).where(invoices.c.application_number.in_(application_numbers))).all()
+    statement = select(invoices).where(_among(session, invoices.c.application_number, application_numbers))
+    rows = session.execute(statement).all()
     return sorted(rows, key=lambda row: FEE_KINDS.index(row.kind))
 
 
