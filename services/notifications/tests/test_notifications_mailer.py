@@ -4,6 +4,8 @@ and retried later while the server is down, given up on when the address is refu
 import email
 import email.policy
 import smtplib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
@@ -75,6 +77,18 @@ def test_while_the_server_is_down_the_delivery_waits_with_a_growing_delay(sqlite
     assert mailer.deliver_next() is False  # not due again yet
 
 
+@contextmanager
+def _serving(handler) -> Iterator[int]:
+    """An SMTP server (aiosmtpd) with `handler`, on a free port, for the block; the port."""
+    port = free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield port
+    finally:
+        controller.stop()
+
+
 class _Server:
     """An aiosmtpd handler that offers PIPELINING or not."""
 
@@ -94,13 +108,8 @@ class _RefusesEveryone(_Server):
 
 @pytest.mark.parametrize("pipelining", [True, False], ids=["pipelining", "one-by-one"])
 def test_an_address_refused_for_good_is_marked_failed_not_retried(sqlite_runtime, queued, deliveries, pipelining):
-    port = free_port()
-    controller = Controller(_RefusesEveryone(pipelining), hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
+    with _serving(_RefusesEveryone(pipelining)) as port:
         assert _mailer(sqlite_runtime, port).deliver_next() is True
-    finally:
-        controller.stop()
 
     [refused] = deliveries(sqlite_runtime)
     assert (refused.status, refused.attempts) == ("failed", 1) and "no such mailbox" in refused.last_error
@@ -163,16 +172,11 @@ def test_a_batch_goes_out_over_the_connections_it_may_open_and_a_refusal_in_it_s
     addresses = [f"person{n}@example.com" for n in range(6)]
     for address in addresses:
         handle(events.activated(address))
-    port = free_port()
     server = _Counts(refused=addresses[2], pipelining=pipelining)
-    controller = Controller(server, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
+    with _serving(server) as port:
         mailer = Mailer(sqlite_runtime.db, MailerSettings(smtp_port=port, connections=2))
         assert mailer.deliver_next() is True
         assert mailer.deliver_next() is False
-    finally:
-        controller.stop()
 
     assert sorted(server.messages) == sorted(addresses[:2] + addresses[3:]) and server.connections <= 2
     status = {d.recipient: (d.status, d.attempts) for d in deliveries(sqlite_runtime)}
@@ -211,16 +215,11 @@ def test_where_the_server_offers_pipelining_a_message_takes_two_writes_and_arriv
 
 def test_without_pipelining_it_sends_command_by_command(monkeypatch):
     written = _writes(monkeypatch)
-    port = free_port()
     server = _Counts(refused="nobody", pipelining=False)
-    controller = Controller(server, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
+    with _serving(server) as port:
         smtp = Smtp("127.0.0.1", port, timeout=10)
         smtp.send_one("no-reply@mumaris.local", "person@example.com", b"Subject: hi\r\n\r\nhello\r\n")
         smtp.quit()
-    finally:
-        controller.stop()
     assert server.messages == ["person@example.com"]
     assert len(written) == 1 + 4 + 1  # EHLO; MAIL, RCPT, DATA, the message; QUIT
 
@@ -228,15 +227,10 @@ def test_without_pipelining_it_sends_command_by_command(monkeypatch):
 @pytest.mark.parametrize("pipelining", [True, False], ids=["pipelining", "one-by-one"])
 def test_a_line_break_in_an_address_is_refused_before_anything_is_sent(monkeypatch, pipelining):
     written = _writes(monkeypatch)
-    port = free_port()
     server = _Counts(refused="nobody", pipelining=pipelining)
-    controller = Controller(server, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
+    with _serving(server) as port:
         smtp = Smtp("127.0.0.1", port, timeout=10)
         with pytest.raises(smtplib.SMTPRecipientsRefused):
             smtp.send_one("no-reply@mumaris.local", "a@example.com\r\nRCPT TO:<b@example.com>", b"x\r\n")
         smtp.quit()
-    finally:
-        controller.stop()
     assert not any(b"b@example.com" in data for data in written) and server.messages == []
