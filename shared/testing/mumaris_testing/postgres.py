@@ -90,9 +90,9 @@ def end_our_connections(admin: sa.Connection, name: str) -> None:
 
 
 def drop_database(admin: sa.Connection, name: str) -> None:
-    """Drop database `name` whoever is connected to it. Not `WITH (FORCE)`: that ends every other
-    connection, autovacuum's included, which a role without pg_signal_backend may not do, and it
-    then refuses the whole DROP (seen after a 100,000-request bench, autovacuum busy on its tables).
-    Our connections are ended first; a plain DROP makes autovacuum give way by itself."""
+    """Drop database `name`, our role's connections to it ended first; a plain DROP makes autovacuum
+    give way by itself. Not `WITH (FORCE)`: that ends every other connection, autovacuum's
+    included, which a role without pg_signal_backend may not do, and it then refuses the whole DROP
+    (seen after a 100,000-request bench, autovacuum busy on its tables)."""
     end_our_connections(admin, name)
     admin.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
