@@ -1,7 +1,8 @@
 """How every service's web process runs under gunicorn, in Docker images, Kubernetes and `make run`
 alike: `gunicorn -c python:mumaris_shared.gunicorn_settings <service>.wsgi:app` (the bind address
 is given there too). Worker and thread counts are settings (WEB_WORKERS, WEB_THREADS:
-`config.web_workers`, `config.web_threads`)."""
+`config.web_workers`, `config.web_threads`), and so is gunicorn's access log (WEB_ACCESS_LOG, off:
+the gateway logs every request)."""
 
 import importlib
 import importlib.util
@@ -9,7 +10,7 @@ from typing import Any
 
 from gunicorn import glogging
 
-from mumaris_shared.config import web_threads, web_workers
+from mumaris_shared.config import web_access_log, web_threads, web_workers
 from mumaris_shared.runtime import check_settings
 
 
@@ -44,7 +45,7 @@ threads = web_threads()
 # Request lines up to gunicorn's greatest (its default, 4094, is less than a query naming a hundred
 # accounts): longer is refused 414 before the app answers.
 limit_request_line = 8190
-accesslog = "-"
+accesslog = "-" if web_access_log() else None
 logger_class = "mumaris_shared.gunicorn_settings.AccessLog"
 # gunicorn 27 otherwise shares one control socket (~/.gunicorn/gunicorn.ctl) among all.
 control_socket_disable = True

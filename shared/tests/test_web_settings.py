@@ -38,6 +38,17 @@ def test_gunicorn_reads_them(monkeypatch):
     assert (settings.workers, settings.threads) == (2, 5)
 
 
+def test_gunicorn_logs_each_request_only_when_asked(monkeypatch):
+    monkeypatch.delenv("WEB_ACCESS_LOG", raising=False)
+    settings = importlib.reload(importlib.import_module("mumaris_shared.gunicorn_settings"))
+    assert settings.accesslog is None  # the gateway's line is the one
+    monkeypatch.setenv("WEB_ACCESS_LOG", "1")
+    assert importlib.reload(settings).accesslog == "-"
+    monkeypatch.setenv("WEB_ACCESS_LOG", "yes")
+    with pytest.raises(ValueError, match="WEB_ACCESS_LOG"):
+        importlib.reload(settings)
+
+
 def test_a_container_cpu_limit_caps_the_cpus(monkeypatch, tmp_path):
     limit = tmp_path / "cpu.max"
     limit.write_text("150000 100000\n")  # one and a half CPUs: two workers
