@@ -296,13 +296,25 @@ def install_metrics(app: Flask, service: str, outbox: Outbox | None = None) -> N
     def _start_timer() -> None:
         g.started_at = time.perf_counter()
 
+    # Each (method, endpoint, status)'s two series, found once: `labels` takes a lock and builds its
+    # key on every call. (As many as the routes' methods and statuses answered: a few hundred.)
+    series: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+
     @app.after_request
     def _observe(response: Response) -> Response:
         endpoint = request.url_rule.rule if request.url_rule else "unmatched"
-        latency.labels(service, request.method, endpoint).observe(
-            time.perf_counter() - g.get("started_at", time.perf_counter())
-        )
-        requests_total.labels(service, request.method, endpoint, str(response.status_code)).inc()
+        key = (request.method, endpoint, response.status_code)
+        found = series.get(key)
+        if found is None:
+            found = series.setdefault(
+                key,
+                (
+                    latency.labels(service, request.method, endpoint),
+                    requests_total.labels(service, request.method, endpoint, str(response.status_code)),
+                ),
+            )
+        found[0].observe(time.perf_counter() - g.get("started_at", time.perf_counter()))
+        found[1].inc()
         return response
 
     @app.get("/metrics")

@@ -128,6 +128,24 @@ def test_health_and_openapi(tmp_path):
     assert "mumaris_http_requests_total" in client.get("/metrics").get_data(as_text=True)
 
 
+def test_metrics_count_each_endpoint_and_status_and_time_them(tmp_path):
+    client = _app(tmp_path)
+    for _ in range(3):
+        client.get("/healthz")
+    client.get("/v1/nowhere")
+    metrics = client.get("/metrics").get_data(as_text=True)
+    healthz = 'method="GET",service="demo"'
+
+    def value(name: str, *labels: str) -> float:
+        [line] = [line for line in metrics.splitlines() if line.startswith(name) and all(x in line for x in labels)]
+        return float(line.rsplit(" ", 1)[1])
+
+    assert value("mumaris_http_requests_total{", 'endpoint="/healthz"', 'status="200"') == 3
+    assert value("mumaris_http_requests_total{", 'endpoint="unmatched"', 'status="404"') == 1
+    assert value("mumaris_http_request_seconds_count{", 'endpoint="/healthz"', healthz) == 3
+    assert value("mumaris_http_request_seconds_sum{", 'endpoint="/healthz"', healthz) > 0
+
+
 def test_a_valid_token_identifies_the_caller(tmp_path):
     assert _app(tmp_path).get("/v1/whoami", headers=_bearer(_token())).json == {"id": "user-1"}
 
