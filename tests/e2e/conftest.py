@@ -17,6 +17,9 @@ E2E_SETTINGS = {
     "GATEWAY_AUTH_RATE": "1000r/s",
     "GATEWAY_AUTH_BURST": "1000",
     "LOG_LEVEL": "INFO",
+    # The answers applications keeps are made again and compared: a change that did not move the
+    # request's revision is a 500 in whichever test reads the request after it.
+    "ANSWERS_CHECK": "1",
     # Up to four platforms run at once on the suite's workers: one gunicorn worker per web process
     # each (the default, one per CPU, is for a machine running one platform; the bench runs it).
     "WEB_WORKERS": "1",

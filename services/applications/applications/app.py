@@ -8,7 +8,7 @@ from mumaris_shared.config import jwks_url
 from mumaris_shared.runtime import Runtime
 from mumaris_shared.web import create_service_app
 
-from .api import BLUEPRINTS, SERVICE_EXTENSION
+from .api import ANSWERS_EXTENSION, BLUEPRINTS, SERVICE_EXTENSION, new_kept_answers
 from .bootstrap import SERVICE
 from .bootstrap import runtime as default_runtime
 from .domain.documents import MAX_SIZE
@@ -35,4 +35,5 @@ def create_app(
     # a little more (the multipart envelope), anything larger is 413 before it is read.
     app.config["MAX_CONTENT_LENGTH"] = MAX_SIZE + 1024 * 1024
     app.extensions[SERVICE_EXTENSION] = service or ApplicationService(runtime, clock)
+    app.extensions[ANSWERS_EXTENSION] = new_kept_answers()
     return app

@@ -16,6 +16,7 @@ from .orm import cpd_activities_table as activities
 from .orm import documents_table as documents
 from .orm import holders_table as holders
 from .orm import licences_table as licences
+from .repository import update_application
 
 
 # --- licences -----------------------------------------------------------------------------------------
@@ -99,6 +100,7 @@ def holder_name(session: Reader, account_id: str) -> str | None:
 # --- documents ----------------------------------------------------------------------------------------
 def add_document(session: Session, **values) -> None:
     session.execute(insert(documents).values(**values))
+    update_application(session, values["application_number"])  # its revision: the request's answers change
 
 
 def document(session: Reader, document_id: str) -> Row | None:
@@ -122,8 +124,9 @@ def documents_of_request(session: Reader, application_number: str) -> list[Row]:
     return session.execute(select(documents).where(documents.c.application_number == application_number)).all()
 
 
-def delete_document(session: Session, document_id: str) -> None:
-    session.execute(delete(documents).where(documents.c.id == document_id))
+def delete_document(session: Session, document: Row) -> None:
+    session.execute(delete(documents).where(documents.c.id == document.id))
+    update_application(session, document.application_number)  # its revision: the request's answers change
 
 
 # --- CPD activities -----------------------------------------------------------------------------------

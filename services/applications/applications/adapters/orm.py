@@ -64,6 +64,9 @@ applications_table = Table(
     Column("applied_category", String(32)),  # the category applied for, when a reviewer classified it
     Column("classified_at", UTCDateTime),
     Column("fees_outstanding_since", UTCDateTime),  # a classification's fee difference not settled yet
+    # 0007: moved by every change of the request, of its timeline or of its documents, in the same
+    # transaction (adapters/repository.py, licensing.py): the API's answers are kept under it.
+    Column("revision", Integer, nullable=False, server_default="0"),
 )
 Index("ix_applications_account", applications_table.c.account_id, applications_table.c.created_at)
 Index("ix_applications_queue", applications_table.c.status, applications_table.c.under_review_at)

@@ -11,7 +11,7 @@ from sqlalchemy.engine import Row
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from mumaris_shared.db import Reader, claim
+from mumaris_shared.db import Database, Reader, claim
 
 from ..domain.lifecycle import RETURNED, UNDER_REVIEW
 from .orm import applications_table as applications
@@ -31,6 +31,13 @@ def add_application(session: Session, **values) -> None:
 _BY_NUMBER = select(applications).where(applications.c.number == bindparam("number"))
 _BY_NUMBER_FOR_UPDATE = _BY_NUMBER.with_for_update()
 _TIMELINE = select(timeline).where(timeline.c.application_number == bindparam("number")).order_by(timeline.c.id)
+
+
+def application_to_read(db: Database, number: str) -> Row | None:
+    """The request by its number, for a look-up alone: outside any transaction, on the driver
+    itself (mumaris_shared.db.LookUp)."""
+    found: Row | None = db.look_up(_BY_NUMBER).first(number=number)
+    return found
 
 
 def application_by_number(session: Reader, number: str, for_update: bool = False) -> Row | None:
@@ -64,13 +71,22 @@ def review_queue(session: Reader) -> list[Row]:
     ).all()
 
 
+# Every change of a request moves its revision, in the statement that makes it: its columns here, its
+# timeline entries (added with the change of status they record, by `context.move` and `move_many`), its
+# documents (licensing.add_document, delete_document). What the API answered about the request is
+# sent again while the revision is the same (api/requests.py, mumaris_shared.kept_answers).
+_NEXT_REVISION = {"revision": applications.c.revision + 1}
+
+
 def update_application(session: Session, number: str, **values) -> None:
-    session.execute(update(applications).where(applications.c.number == number).values(**values))
+    session.execute(update(applications).where(applications.c.number == number).values(**values, **_NEXT_REVISION))
 
 
 def update_applications(session: Session, numbers: list[str], **values) -> None:
     if numbers:
-        session.execute(update(applications).where(applications.c.number.in_(numbers)).values(**values))
+        session.execute(
+            update(applications).where(applications.c.number.in_(numbers)).values(**values, **_NEXT_REVISION)
+        )
 
 
 def issue_membership_number(session: Session, number: str, new_number: Callable[[], str]) -> str:

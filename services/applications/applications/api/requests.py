@@ -3,9 +3,10 @@
 from flask_smorest import Blueprint
 
 from mumaris_shared.auth import APPLICANT, REVIEWER, current_principal, require_roles
+from mumaris_shared.kept_answers import KeptAnswers
 from mumaris_shared.web import refusals
 
-from .common import BEARER
+from .common import BEARER, kept_answers
 from .common import service as _service
 from .schemas import (
     ApplicationCreateSchema,
@@ -22,6 +23,13 @@ from .schemas import (
     QueueQuerySchema,
     ReturnSchema,
 )
+
+
+def new_kept_answers() -> dict[str, KeptAnswers]:
+    """The answers `read` and `public_status` send again while the request's revision is the same
+    (mumaris_shared.kept_answers): each app has its own."""
+    return {"request": KeptAnswers(ApplicationSchema()), "status": KeptAnswers(PublicStatusSchema())}
+
 
 blueprint = Blueprint(
     "applications", __name__, url_prefix="/v1", description="Requests (registrations and renewals), their review"
@@ -53,7 +61,7 @@ def list_own():
 @blueprint.response(200, ApplicationSchema)
 def read(number):
     """A request with its whole timeline: its owner, reviewers and the secretary-general"""
-    return _service().read(current_principal(), number)
+    return _service().read(current_principal(), number, kept_answers("request"))
 
 
 @blueprint.patch("/applications/<string:number>")
@@ -101,7 +109,7 @@ def withdraw(number):
 @blueprint.response(200, PublicStatusSchema)
 def public_status(number):
     """Anyone holding a request number: its status and last change, nothing else"""
-    return _service().public_status(number)
+    return _service().public_status(number, kept_answers("status"))
 
 
 @blueprint.get("/review-queue")

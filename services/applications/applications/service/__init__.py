@@ -18,11 +18,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.engine import Row
 
 from mumaris_shared.auth import Principal
 from mumaris_shared.events import utcnow
+from mumaris_shared.kept_answers import Answer, made_anew
 from mumaris_shared.runtime import Runtime
 
 from ..adapters.storage import Storage, storage_for
@@ -63,11 +65,11 @@ class ApplicationService:
     def list_own(self, owner: Principal) -> list[dict]:
         return requests.list_own(self.a, owner)
 
-    def read(self, caller: Principal, number: str) -> dict:
-        return requests.read(self.a, caller, number)
+    def read(self, caller: Principal, number: str, answer: Answer = made_anew) -> Any:
+        return requests.read(self.a, caller, number, answer)
 
-    def public_status(self, number: str) -> dict:
-        return requests.public_status(self.a, number)
+    def public_status(self, number: str, answer: Answer = made_anew) -> Any:
+        return requests.public_status(self.a, number, answer)
 
     # --- reviewers ---------------------------------------------------------------------------------
     def review_queue(self, accounts: list[str] | None = None) -> list[dict]:

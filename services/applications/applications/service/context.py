@@ -110,6 +110,12 @@ def find(session: Reader, number: str, for_update: bool = False) -> Row | None:
     return repository.application_by_number(session, normalised, for_update) if normalised else None
 
 
+def looked_up(db: Database, number: str) -> Row | None:
+    """`find`, for a look-up alone: outside any transaction (repository.application_to_read)."""
+    normalised = normalise_application_number(number)
+    return repository.application_to_read(db, normalised) if normalised else None
+
+
 def existing(session: Session, number: str) -> Row:
     application = find(session, number, for_update=True)
     if application is None:

@@ -191,5 +191,5 @@ def delete(a: Applications, owner: Principal, document_id: str) -> None:
             raise NoSuchRequest()
         if row.attached_to != Attached.APPLICATION or application.status not in REMOVABLE:
             raise DocumentsLocked(application.status)
-        licensing.delete_document(session, row.id)
+        licensing.delete_document(session, row)
     a.storage.delete(row.storage_key)

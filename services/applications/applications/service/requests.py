@@ -4,17 +4,20 @@ draft with its files, and read them; anyone's public status look-up (R10)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy.exc import IntegrityError
 
 from mumaris_shared.auth import Principal
 from mumaris_shared.contracts import APPLICATION_RESUBMITTED, APPLICATION_SUBMITTED, APPLICATION_WITHDRAWN
 from mumaris_shared.events import isoformat
+from mumaris_shared.kept_answers import Answer, made_anew
 
 from ..adapters import licensing, repository
 from ..domain.errors import DocumentsMissing, IllegalTransition, NoSuchRequest
 from ..domain.lifecycle import DRAFT, EDIT, RENEWAL, RESUBMITTED, SUBMIT, WITHDRAW, transition
 from ..domain.numbers import new_application_number
-from .context import Applications, detail, find, iso_or_none, move, owned, request_data, summary, visible
+from .context import Applications, detail, find, iso_or_none, looked_up, move, owned, request_data, summary
 from .cpd import check_cpd_hours
 
 NUMBER_TRIES = 3
@@ -145,7 +148,7 @@ def delete_draft(a: Applications, owner: Principal, number: str) -> None:
             )
         files = licensing.documents_of_request(session, application.number)
         for row in files:
-            licensing.delete_document(session, row.id)
+            licensing.delete_document(session, row)
         repository.delete_application(session, application.number)
     for row in files:
         a.storage.delete(row.storage_key)
@@ -156,15 +159,38 @@ def list_own(a: Applications, owner: Principal) -> list[dict]:
         return [summary(row) for row in repository.applications_of(session, owner.id)]
 
 
-def read(a: Applications, caller: Principal, number: str) -> dict:
-    with a.db.reading() as session:
-        return detail(session, visible(session, caller, number))
+def read(a: Applications, caller: Principal, number: str, answer: Answer = made_anew) -> Any:
+    """The request as its detail shows it, through `answer` (given its number, its revision, how to
+    show it and how to read the revision again: the API sends again what it answered at the same
+    revision, mumaris_shared.kept_answers). The row is looked up alone; showing it reads the
+    request again with its timeline and documents, one state of them all."""
+    application = looked_up(a.db, number)
+    if application is None or not caller.may_see(application.account_id):
+        raise NoSuchRequest()
+
+    def shown() -> dict:
+        with a.db.reading() as session:
+            again = find(session, application.number)
+            if again is None:  # deleted since
+                raise NoSuchRequest()
+            return detail(session, again)
+
+    return answer(application.number, application.revision, shown, lambda: _revision(a, application.number))
 
 
-def public_status(a: Applications, number: str) -> dict:
-    """Status and last change only: anyone holding the number may ask (R10)."""
-    with a.db.reading() as session:
-        application = find(session, number)
+def public_status(a: Applications, number: str, answer: Answer = made_anew) -> Any:
+    """Status and last change only: anyone holding the number may ask (R10). `answer` as for `read`."""
+    application = looked_up(a.db, number)
     if application is None:
         raise NoSuchRequest()
-    return {"number": application.number, "status": application.status, "updated_at": application.updated_at}
+    return answer(
+        application.number,
+        application.revision,
+        lambda: {"number": application.number, "status": application.status, "updated_at": application.updated_at},
+        lambda: _revision(a, application.number),
+    )
+
+
+def _revision(a: Applications, number: str) -> int | None:
+    again = looked_up(a.db, number)
+    return None if again is None else again.revision
