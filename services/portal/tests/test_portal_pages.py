@@ -3,6 +3,7 @@ their field, the language switch saved in the account, the public status look-up
 
 import pytest
 
+from portal.adapters.services import ApiError
 from portal.forms import update_changes
 
 from .conftest import csrf_of, log_in
@@ -53,6 +54,50 @@ def test_the_public_status_shows_status_and_last_change_only(client):
     assert "Under review" in found
     unknown = client.get("/status?number=MR-0000-0000-0000")
     assert unknown.status_code == 404
+
+
+def test_a_request_just_sent_says_its_invoices_are_being_issued_until_billing_knows_it(client, services):
+    """billing learns of a sent request by event, a moment later, and answers 404 until then: the
+    page is the request's, with its fees on their way, not a "not found"."""
+    sent = {
+        "number": "MR-AAAA-BBBB-CCCC",
+        "kind": "registration",
+        "status": "awaiting_payment",
+        "category": "consultant",
+        "specialty": "Cardiology",
+        "renews": None,
+        "membership_number": None,
+        "account_id": "acct-sara",
+        "qualification": {"degree": "MBBS", "institution": "King Saud University", "country": "SA", "year": 2012},
+        "dataflow_reference": "DF-1",
+        "created_at": "2026-11-26T09:00:00Z",
+        "updated_at": "2026-11-26T10:00:00Z",
+        "submitted_at": "2026-11-26T10:00:00Z",
+        "review_started_at": None,
+        "decided_at": None,
+        "returned": None,
+        "dataflow": None,
+        "applied_category": "consultant",
+        "classified_at": None,
+        "fees_outstanding": False,
+        "documents": [],
+        "timeline": [{"status": "draft", "at": "2026-11-26T09:00:00Z", "by": "acct-sara", "reason": None}],
+    }
+    services.applications.read = lambda token, number: sent
+    services.applications.documents = lambda token, number: []
+    not_yet = ApiError(404, "not_found", "no fee account for this request")
+
+    def unknown(*args):
+        raise not_yet
+
+    services.billing.invoices = services.billing.refunds = unknown
+    log_in(client)
+    client.set_cookie("lang", "en")
+    answer = client.get("/requests/MR-AAAA-BBBB-CCCC")
+    assert answer.status_code == 200
+    assert "Your invoices are being issued: refresh this page in a moment." in answer.get_data(as_text=True)
+    not_yet.status = 503  # billing down is not "not yet"
+    assert client.get("/requests/MR-AAAA-BBBB-CCCC").status_code == 503
 
 
 def test_a_data_update_sends_only_what_changed_with_groups_whole():

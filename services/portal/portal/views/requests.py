@@ -6,6 +6,7 @@ again here, and a renewal is sent and paid here like any request."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -62,8 +63,8 @@ def request_page(number: str, error: ApiError | None = None, template: str = "re
     apps, billing = services().applications, services().billing
     found = apps.read(token(), number)
     sent = found.get("submitted_at") is not None  # billing learns of a request once it is sent
-    invoices = billing.invoices(token(), found["number"]) if sent else []
-    refunds = billing.refunds(token(), found["number"]) if sent else []
+    invoices = _held_by_billing(lambda: billing.invoices(token(), found["number"])) if sent else []
+    refunds = _held_by_billing(lambda: billing.refunds(token(), found["number"])) if sent else []
     holds = found.get("membership_number")  # an approved registration: its licence
     page = render_template(
         template,
@@ -84,6 +85,18 @@ def request_page(number: str, error: ApiError | None = None, template: str = "re
         **context,
     )
     return page, (error.status if error is not None else 200)
+
+
+def _held_by_billing(listed: Callable[[], list[dict]]) -> list[dict]:
+    """What billing holds of a sent request: nothing yet while billing has not heard of it (it
+    learns by event, a moment after the request is sent, and answers 404 until then; the request
+    itself was found, so it is the caller's). The page then says the invoices are being issued."""
+    try:
+        return listed()
+    except ApiError as error:
+        if error.status == 404:
+            return []
+        raise
 
 
 @requests_.get("/requests/<number>")
