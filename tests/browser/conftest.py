@@ -12,6 +12,7 @@ import uuid
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Page, expect, sync_playwright
 
 from ops.launcher import ROOT
@@ -184,7 +185,13 @@ class Visitor:
                     f"{selector} did not {'go' if gone else 'appear'} on {self.page.url} in {timeout}s"
                 )
             time.sleep(0.3)
-            self.page.reload()
+            try:
+                self.page.reload()
+            except PlaywrightError:
+                # The page was still on its way somewhere: a form sent with the Enter key (which,
+                # unlike a click, does not wait for the answer) whose answer was slow. Let that
+                # navigation finish, then look again.
+                self.page.wait_for_load_state()
         return self.page
 
     def close(self) -> None:
