@@ -119,6 +119,14 @@ def env_int(name: str, default: int) -> int:
     return int(env(name, str(default)))
 
 
+def env_flag(name: str) -> bool:
+    """A setting that is on (`1`) or off (`0`, and unset); anything else is refused."""
+    value = env(name, "0")
+    if value not in ("0", "1"):
+        raise ValueError(f"{name} must be 0 or 1, not {value!r}")
+    return value == "1"
+
+
 def var_dir() -> Path:
     path = Path(env("MUMARIS_VAR_DIR", "var")).resolve()
     path.mkdir(parents=True, exist_ok=True)
@@ -187,10 +195,7 @@ def web_access_log() -> bool:
     """`WEB_ACCESS_LOG`: whether gunicorn writes a line for each request (`1`) or not (`0`, the
     default). The gateway writes one for every request it passes on, with its request id, the
     service that answered and the times; a second line in the service costs a tenth of a look-up."""
-    value = env("WEB_ACCESS_LOG", "0")
-    if value not in ("0", "1"):
-        raise ValueError(f"WEB_ACCESS_LOG must be 0 or 1, not {value!r}")
-    return value == "1"
+    return env_flag("WEB_ACCESS_LOG")
 
 
 TOKEN_ISSUER = "mumaris-accounts"

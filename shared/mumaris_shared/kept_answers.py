@@ -24,7 +24,7 @@ from typing import Any, cast
 from flask import Response, current_app
 from marshmallow import Schema
 
-from .config import env
+from .config import env_flag
 
 DEFAULT_SIZE = 4096
 
@@ -43,10 +43,7 @@ class StaleAnswer(RuntimeError):
 
 def checking() -> bool:
     """`ANSWERS_CHECK`: make every kept answer again and compare (`1`), or trust it (`0`, the default)."""
-    value = env("ANSWERS_CHECK", "0")
-    if value not in ("0", "1"):
-        raise ValueError(f"ANSWERS_CHECK must be 0 or 1, not {value!r}")
-    return value == "1"
+    return env_flag("ANSWERS_CHECK")
 
 
 class KeptAnswers:
