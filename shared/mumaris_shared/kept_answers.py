@@ -32,11 +32,6 @@ DEFAULT_SIZE = 4096
 Answer = Callable[[Hashable, int, Callable[[], Any], Callable[[], int | None]], Any]
 
 
-def made_anew(key: Hashable, revision: int, shown: Callable[[], Any], revision_now: Callable[[], int | None]) -> Any:
-    """What a service's read returns when no answers are kept: what it shows, made each time."""
-    return shown()
-
-
 class StaleAnswer(RuntimeError):
     """A kept answer differs from the one made again: a change did not move the revision."""
 

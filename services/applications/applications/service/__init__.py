@@ -24,7 +24,7 @@ from sqlalchemy.engine import Row
 
 from mumaris_shared.auth import Principal
 from mumaris_shared.events import utcnow
-from mumaris_shared.kept_answers import Answer, made_anew
+from mumaris_shared.kept_answers import Answer
 from mumaris_shared.runtime import Runtime
 
 from ..adapters.storage import Storage, storage_for
@@ -65,10 +65,10 @@ class ApplicationService:
     def list_own(self, owner: Principal) -> list[dict]:
         return requests.list_own(self.a, owner)
 
-    def read(self, caller: Principal, number: str, answer: Answer = made_anew) -> Any:
+    def read(self, caller: Principal, number: str, answer: Answer) -> Any:
         return requests.read(self.a, caller, number, answer)
 
-    def public_status(self, number: str, answer: Answer = made_anew) -> Any:
+    def public_status(self, number: str, answer: Answer) -> Any:
         return requests.public_status(self.a, number, answer)
 
     # --- reviewers ---------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from mumaris_shared.auth import Principal
 from mumaris_shared.contracts import APPLICATION_RESUBMITTED, APPLICATION_SUBMITTED, APPLICATION_WITHDRAWN
 from mumaris_shared.events import isoformat
-from mumaris_shared.kept_answers import Answer, made_anew
+from mumaris_shared.kept_answers import Answer
 
 from ..adapters import licensing, repository
 from ..domain.errors import DocumentsMissing, IllegalTransition, NoSuchRequest
@@ -159,7 +159,7 @@ def list_own(a: Applications, owner: Principal) -> list[dict]:
         return [summary(row) for row in repository.applications_of(session, owner.id)]
 
 
-def read(a: Applications, caller: Principal, number: str, answer: Answer = made_anew) -> Any:
+def read(a: Applications, caller: Principal, number: str, answer: Answer) -> Any:
     """The request as its detail shows it, through `answer` (given its number, its revision, how to
     show it and how to read the revision again: the API sends again what it answered at the same
     revision, mumaris_shared.kept_answers). The row is looked up alone; showing it reads the
@@ -178,7 +178,7 @@ def read(a: Applications, caller: Principal, number: str, answer: Answer = made_
     return answer(application.number, application.revision, shown, lambda: _revision(a, application.number))
 
 
-def public_status(a: Applications, number: str, answer: Answer = made_anew) -> Any:
+def public_status(a: Applications, number: str, answer: Answer) -> Any:
     """Status and last change only: anyone holding the number may ask (R10). `answer` as for `read`."""
     application = looked_up(a.db, number)
     if application is None:
