@@ -39,9 +39,13 @@ class AccessLog(glogging.Logger):  # type: ignore[misc]  # gunicorn has no type 
         )
 
 
-worker_class = "gthread"
+# One request at a time each (sync), unless WEB_THREADS asks for more (gthread).
+worker_class = "sync" if web_threads() == 1 else "gthread"
 workers = web_workers()
 threads = web_threads()
+# A sync worker still busy with one request after this long is restarted. The longest a request
+# may rightly take is a payment provider's call: three attempts of 10 s, with pauses between.
+timeout = 60
 # Request lines up to gunicorn's greatest (its default, 4094, is less than a query naming a hundred
 # accounts): longer is refused 414 before the app answers.
 limit_request_line = 8190

@@ -9,17 +9,19 @@ from mumaris_shared import config
 pytestmark = pytest.mark.unit
 
 
-def test_one_worker_per_available_cpu_sharing_eight_requests_at_once(monkeypatch):
+def test_two_workers_per_available_cpu_each_one_request_at_a_time(monkeypatch):
     monkeypatch.delenv("WEB_WORKERS", raising=False)
     monkeypatch.delenv("WEB_THREADS", raising=False)
-    for cpus, threads in ((1, 8), (2, 4), (3, 3), (4, 2), (16, 2)):
+    for cpus in (1, 2, 3, 16):
         monkeypatch.setattr(config, "available_cpus", lambda cpus=cpus: cpus)
-        assert (config.web_workers(), config.web_threads()) == (cpus, threads)
+        assert (config.web_workers(), config.web_threads()) == (2 * cpus, 1)
 
 
 def test_the_settings_win_over_the_defaults(monkeypatch):
+    monkeypatch.setattr(config, "available_cpus", lambda: 2)
+    monkeypatch.delenv("WEB_THREADS", raising=False)
     monkeypatch.setenv("WEB_WORKERS", "3")
-    assert (config.web_workers(), config.web_threads()) == (3, 3)
+    assert (config.web_workers(), config.web_threads()) == (3, 1)
     monkeypatch.setenv("WEB_THREADS", "16")
     assert (config.web_workers(), config.web_threads()) == (3, 16)
 
@@ -35,7 +37,9 @@ def test_gunicorn_reads_them(monkeypatch):
     monkeypatch.setenv("WEB_WORKERS", "2")
     monkeypatch.setenv("WEB_THREADS", "5")
     settings = importlib.reload(importlib.import_module("mumaris_shared.gunicorn_settings"))
-    assert (settings.workers, settings.threads) == (2, 5)
+    assert (settings.workers, settings.threads, settings.worker_class) == (2, 5, "gthread")
+    monkeypatch.setenv("WEB_THREADS", "1")  # the default: one request at a time in each worker
+    assert importlib.reload(settings).worker_class == "sync"
 
 
 def test_gunicorn_logs_each_request_only_when_asked(monkeypatch):
