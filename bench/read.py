@@ -39,7 +39,7 @@ from mumaris_testing import wait_until
 from ops.children import Child
 from ops.launcher import Platform
 from ops.net import HOST, free_port
-from ops.processes import ROOT, gunicorn
+from ops.processes import ROOT, command, gunicorn
 
 from . import platform_on_free_ports, sent_request, sign_up
 from .table import Figure, print_table
@@ -129,7 +129,7 @@ def loads(
 def bare_flask(platform: Platform) -> Child:
     """bench/bare_flask.py under gunicorn as the services' web processes run, with their settings."""
     port = free_port()
-    argv = [a.format(python=sys.executable, port=port) for a in gunicorn("bench.bare_flask:app")]
+    argv = command(gunicorn("bench.bare_flask:app"), sys.executable, port)
     child = Child("bare-flask", argv, Path(platform.log_dir) / "bare-flask.log", port=port)
     child.start(cwd=ROOT, env=platform.child_env)
     child.wait_healthy("/status", timeout=30)

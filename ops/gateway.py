@@ -17,7 +17,7 @@ import subprocess
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
-from .net import HOST
+from .net import HOST, web_socket
 from .processes import DEFAULT_PORTS, ROOT, SERVICES, PlatformError
 
 GATEWAY_DIR = ROOT / "gateway"
@@ -179,8 +179,9 @@ def local_gateway(
     prefix: Path, log_dir: Path, port: int, web_ports: Mapping[str, list[int]], settings: Mapping[str, str]
 ) -> list[str]:
     """Write the configuration of a gateway on ``port`` in front of the services' ``web_ports``
-    under ``prefix`` (TLS, rate limit and production from ``settings``), check it with ``nginx -t``,
-    and return the command that runs nginx on it."""
+    (each reached on its Unix socket, ops.net.web_socket) under ``prefix`` (TLS, rate limit and
+    production from ``settings``), check it with ``nginx -t``, and return the command that runs
+    nginx on it."""
     nginx = find_nginx()
     temp = prefix / "temp"
     for d in (prefix, temp, prefix / "logs"):
@@ -198,7 +199,7 @@ def local_gateway(
     for service in SERVICES:
         # a service not run here still needs an upstream: it answers 502 in the JSON shape
         ports = web_ports.get(service) or [DEFAULT_PORTS[service]]
-        values[f"{service.upper()}_UPSTREAM"] = " ".join(f"server {HOST}:{p};" for p in ports)
+        values[f"{service.upper()}_UPSTREAM"] = " ".join(f"server unix:{web_socket(p)};" for p in ports)
     conf = prefix / "nginx.conf"
     conf.write_text(render_gateway_config(values))
     argv = [nginx, "-p", str(prefix), "-e", str(log_dir / "gateway-error.log"), "-c", str(conf), "-g", "daemon off;"]

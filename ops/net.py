@@ -28,6 +28,12 @@ RABBITMQ_PORTS = frozenset({4369, 25672, *range(35672, 35683)})
 # handed to another for this long, by which time its server has bound it.
 RESERVATIONS = Path(tempfile.gettempdir()) / "mumaris-ports"
 RESERVED_FOR = 120.0
+# A web process run here also serves on a Unix socket named after its port, which no other live
+# process has; the gateway on the same machine connects there (ops/gateway.py: local_gateway). A
+# sync worker closes the connection after each answer, so the gateway connects once a request, and
+# a Unix socket's connection costs less than a TCP one. Under the temporary directory: a socket's
+# path may not be longer than 107 bytes.
+WEB_SOCKETS = Path(tempfile.gettempdir()) / "mumaris-web"
 
 
 def port_free(port: int, host: str = HOST, reuse: bool = True) -> bool:
@@ -104,3 +110,8 @@ def http_status(url: str, timeout: float = 2.0) -> int | None:
         return exc.code
     except (OSError, ValueError):
         return None
+
+
+def web_socket(port: int) -> Path:
+    """The Unix socket the web process serving on `port` here also serves on."""
+    return WEB_SOCKETS / f"{port}.sock"

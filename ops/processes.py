@@ -8,7 +8,7 @@ import importlib.util
 from dataclasses import dataclass
 from pathlib import Path
 
-from .net import HOST
+from .net import HOST, web_socket
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -37,8 +37,9 @@ class Proc:
 
 
 def gunicorn(app: str) -> tuple[str, ...]:
-    """gunicorn serving the WSGI `app` ("module:name") on {port}, with the settings every web process
-    has (mumaris_shared.gunicorn_settings: WEB_WORKERS, WEB_THREADS)."""
+    """gunicorn serving the WSGI `app` ("module:name") on {port} and on the Unix socket {socket}
+    (ops.net.web_socket: the gateway's way in), with the settings every web process has
+    (mumaris_shared.gunicorn_settings: WEB_WORKERS, WEB_THREADS)."""
     return (
         "{python}",
         "-m",
@@ -47,8 +48,17 @@ def gunicorn(app: str) -> tuple[str, ...]:
         "python:mumaris_shared.gunicorn_settings",
         "--bind",
         HOST + ":{port}",
+        "--bind",
+        "unix:{socket}",
         app,
     )
+
+
+def command(template: tuple[str, ...], python: str, port: int | None = None, service: str = "") -> list[str]:
+    """A process's command line from its template: {python}, {port} (a web process's), {socket}
+    (the Unix socket beside that port) and {service} filled in."""
+    socket = web_socket(port) if port is not None else None
+    return [part.format(python=python, port=port, socket=socket, service=service) for part in template]
 
 
 def web(service: str) -> Proc:

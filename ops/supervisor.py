@@ -27,7 +27,7 @@ from pathlib import Path
 
 from .children import Child, tail
 from .gateway import local_gateway
-from .net import HOST, free_port, port_free
+from .net import HOST, WEB_SOCKETS, free_port, port_free
 from .processes import (
     DEFAULT_GATEWAY_PORT,
     DEFAULT_MAILCATCHER_HTTP_PORT,
@@ -41,6 +41,7 @@ from .processes import (
     SERVICES,
     PlatformError,
     Proc,
+    command,
     module_exists,
 )
 
@@ -247,6 +248,7 @@ class Platform:
                 return self
             self.check()
             self.log_dir.mkdir(parents=True, exist_ok=True)
+            WEB_SOCKETS.mkdir(exist_ok=True)
             self._started = True
             try:
                 if self.mailcatcher:
@@ -282,7 +284,7 @@ class Platform:
             return self
 
     def _argv(self, template: tuple[str, ...], service: str, port: int | None) -> list[str]:
-        return [a.format(python=self.python, port=port, service=service) for a in template]
+        return command(template, self.python, port, service)
 
     def _migrate(self, service: str) -> None:
         self._run_once(f"{service}-migrate", self._argv(MIGRATION, service, None), f"migrations of {service}")

@@ -7,7 +7,7 @@ import sys
 import pytest
 
 from mumaris_shared.broker_access import SERVICES
-from ops.processes import MIGRATION, PROCESSES, ROOT
+from ops.processes import MIGRATION, PROCESSES, ROOT, command
 
 pytestmark = pytest.mark.integration
 
@@ -29,7 +29,7 @@ NEXT_REFUSAL = {
 
 
 def _run(argv, service, tmp_path, **settings):
-    argv = [part.format(python=sys.executable, port=0, service=service) for part in argv]
+    argv = command(argv, sys.executable, port=0, service=service)
     env = {
         "PATH": "/usr/bin:/bin",
         "MUMARIS_ENV": "production",
