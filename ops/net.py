@@ -31,9 +31,10 @@ RESERVED_FOR = 120.0
 # A web process run here also serves on a Unix socket named after its port, which no other live
 # process has; the gateway on the same machine connects there (ops/gateway.py: local_gateway). A
 # sync worker closes the connection after each answer, so the gateway connects once a request, and
-# a Unix socket's connection costs less than a TCP one. Under the temporary directory: a socket's
-# path may not be longer than 107 bytes.
-WEB_SOCKETS = Path(tempfile.gettempdir()) / "mumaris-web"
+# a Unix socket's connection costs less than a TCP one. Under the temporary directory (a socket's
+# path may not be longer than 107 bytes), in a directory of this user's that no one else may enter:
+# a socket there cannot be another user's, listening for the requests the gateway passes on.
+WEB_SOCKETS = Path(tempfile.gettempdir()) / f"mumaris-web-{os.getuid()}"
 
 
 def port_free(port: int, host: str = HOST, reuse: bool = True) -> bool:
@@ -115,3 +116,11 @@ def http_status(url: str, timeout: float = 2.0) -> int | None:
 def web_socket(port: int) -> Path:
     """The Unix socket the web process serving on `port` here also serves on."""
     return WEB_SOCKETS / f"{port}.sock"
+
+
+def make_web_sockets_directory() -> None:
+    """WEB_SOCKETS, made when missing; refused unless it is this user's alone."""
+    WEB_SOCKETS.mkdir(mode=0o700, exist_ok=True)
+    found = WEB_SOCKETS.lstat()
+    if not WEB_SOCKETS.is_dir() or WEB_SOCKETS.is_symlink() or found.st_uid != os.getuid() or found.st_mode & 0o077:
+        raise PermissionError(f"{WEB_SOCKETS} must be a directory of this user's that no one else may enter")

@@ -27,7 +27,7 @@ from pathlib import Path
 
 from .children import Child, tail
 from .gateway import local_gateway
-from .net import HOST, WEB_SOCKETS, free_port, port_free
+from .net import HOST, free_port, make_web_sockets_directory, port_free
 from .processes import (
     DEFAULT_GATEWAY_PORT,
     DEFAULT_MAILCATCHER_HTTP_PORT,
@@ -248,7 +248,7 @@ class Platform:
                 return self
             self.check()
             self.log_dir.mkdir(parents=True, exist_ok=True)
-            WEB_SOCKETS.mkdir(exist_ok=True)
+            make_web_sockets_directory()
             self._started = True
             try:
                 if self.mailcatcher:

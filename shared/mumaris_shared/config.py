@@ -185,7 +185,7 @@ def web_threads() -> int:
     """`WEB_THREADS`: requests each worker serves at once. 1, the default, is gunicorn's sync
     worker: one request at a time, the gateway in front buffering slow clients. More is its gthread
     worker, whose threads share one interpreter lock: behind the gateway it served the read path
-    at four fifths of the rate with twice the 99th percentile (docs/performance.md)."""
+    at four fifths of the rate, with two to three times the 99th percentile (docs/performance.md)."""
     return _positive("WEB_THREADS", 1)
 
 

@@ -64,3 +64,31 @@ def test_without_a_directory_to_reserve_in_the_bind_test_still_applies(tmp_path,
     port = net.free_port()
     with socket.socket() as server:
         server.bind((net.HOST, port))
+
+
+def test_the_web_sockets_directory_is_made_for_this_user_alone(tmp_path, monkeypatch):
+    made = tmp_path / "web"
+    monkeypatch.setattr(net, "WEB_SOCKETS", made)
+    net.make_web_sockets_directory()
+    assert made.stat().st_mode & 0o777 == 0o700
+    assert net.web_socket(8102) == made / "8102.sock"
+    net.make_web_sockets_directory()  # there already: kept
+
+
+@pytest.mark.parametrize("mode", [0o755, 0o770, 0o701])
+def test_a_web_sockets_directory_others_may_enter_is_refused(tmp_path, monkeypatch, mode):
+    shared = tmp_path / "web"
+    shared.mkdir()
+    shared.chmod(mode)
+    monkeypatch.setattr(net, "WEB_SOCKETS", shared)
+    with pytest.raises(PermissionError, match="no one else may enter"):
+        net.make_web_sockets_directory()
+
+
+def test_a_web_sockets_directory_that_is_a_link_is_refused(tmp_path, monkeypatch):
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir(mode=0o700)
+    (tmp_path / "web").symlink_to(elsewhere)
+    monkeypatch.setattr(net, "WEB_SOCKETS", tmp_path / "web")
+    with pytest.raises(PermissionError):
+        net.make_web_sockets_directory()
