@@ -38,8 +38,10 @@ class SmtpSink:
         return self
 
     def stop(self) -> None:
+        # Closed on its loop's thread: asyncio's server is not safe to touch from another (a session
+        # ending at the same moment wakes the server's waiters there, and the two collided).
         if self._server is not None:
-            self._server.close()
+            self._loop.call_soon_threadsafe(self._server.close)
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(10)
 
