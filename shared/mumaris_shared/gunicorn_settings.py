@@ -39,10 +39,10 @@ class AccessLog(glogging.Logger):  # type: ignore[misc]  # gunicorn has no type 
         )
 
 
-# One request at a time each (sync), unless WEB_THREADS asks for more (gthread).
-worker_class = "sync" if web_threads() == 1 else "gthread"
 workers = web_workers()
 threads = web_threads()
+# One request at a time each (sync), unless WEB_THREADS asks for more (gthread).
+worker_class = "sync" if threads == 1 else "gthread"
 # A sync worker still busy with one request after this long is restarted. The longest a request
 # may rightly take is a payment provider's call: three attempts of 10 s, with pauses between.
 timeout = 60
