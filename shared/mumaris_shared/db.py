@@ -3,6 +3,7 @@ inbox tables every service carries, and row claiming that lets replicas share wo
 
 from __future__ import annotations
 
+import itertools
 import secrets
 import time
 from collections import namedtuple
@@ -11,6 +12,9 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
+import psycopg
+from psycopg import pq
+from psycopg.adapt import PyFormat, Transformer
 from sqlalchemy import (
     ARRAY,
     Column,
@@ -29,6 +33,7 @@ from sqlalchemy import (
     select,
     text,
 )
+from sqlalchemy.dialects.postgresql.psycopg import PGDialect_psycopg
 from sqlalchemy.engine import Connection, Dialect, Engine, Row, make_url
 from sqlalchemy.exc import DisconnectionError, IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
@@ -128,7 +133,16 @@ class LookUp:
     and each column is converted as SQLAlchemy would (a UTCDateTime's time zone, a JSON column's
     decoding), into a named tuple. The pool's connection is used (its idle ping included) and runs
     the statement outside a transaction: one statement sees one committed state, on SQLite as on
-    PostgreSQL, with no BEGIN or ROLLBACK."""
+    PostgreSQL, with no BEGIN or ROLLBACK.
+
+    On PostgreSQL the statement goes to libpq itself (psycopg's `pq` layer): prepared once on each
+    connection under a name of its own, then executed by that name, its row decoded by the
+    connection's own loaders (psycopg's `Transformer`, what a cursor's `fetchone` uses). A psycopg
+    cursor's machinery around the same round trip (its generators, its prepared-statement cache,
+    switching autocommit on and off) cost more CPU than the round trip itself. libpq runs a
+    statement outside a transaction unless one was begun, and the pool hands connections back idle."""
+
+    _names = itertools.count(1)
 
     def __init__(self, db: Database, statement: Select[Any]):
         dialect = db.engine.dialect
@@ -144,6 +158,11 @@ class LookUp:
             if (convert := column.type.dialect_impl(dialect).result_processor(dialect, None)) is not None
         ]
         self._row = namedtuple("LookedUp", [column.key for column in columns])  # type: ignore[misc]
+        if db.is_postgres:  # libpq's own placeholders ($1, $2, ...) and their order
+            numbered = statement.compile(dialect=PGDialect_psycopg(paramstyle="numeric_dollar"))  # type: ignore[no-untyped-call]
+            self._prepared_sql = numbered.string.encode()
+            self._order = tuple(numbered.positiontup or ())
+            self._name = f"mumaris_look_up_{next(self._names)}".encode()
 
     def first(self, **params: Any) -> Any:
         """The first row the statement finds with `params`, or None."""
@@ -151,17 +170,13 @@ class LookUp:
         bound = tuple(values[name] for name in self._order) if self._order is not None else values
         connection = self._db.engine.raw_connection()
         try:
-            driver: Any = connection.driver_connection
             if self._db.is_postgres:
-                driver.autocommit = True  # the pool hands it back idle; no BEGIN, no ROLLBACK
-            try:
-                cursor = driver.cursor()
+                found = self._first_on_libpq(connection, tuple(bound))
+            else:
+                cursor = connection.driver_connection.cursor()  # type: ignore[union-attr]
                 cursor.execute(self._sql, bound)
                 found = cursor.fetchone()
                 cursor.close()
-            finally:
-                if self._db.is_postgres:
-                    driver.autocommit = False
         finally:
             connection.close()  # back to the pool
         if found is None:
@@ -170,6 +185,43 @@ class LookUp:
         for index, convert in self._convert:
             found[index] = convert(found[index])
         return self._row(*found)
+
+    def _first_on_libpq(self, connection: Any, bound: tuple[Any, ...]) -> Any:
+        driver: psycopg.Connection[Any] = connection.driver_connection
+        # Kept with the connection in the pool (SQLAlchemy empties `info` for a connection made anew):
+        # whether this look-up's statement is prepared on it, and its decoder.
+        prepared: set[bytes] = connection.info.setdefault("look_ups_prepared", set())
+        transformer = connection.info.get("look_ups_transformer")
+        if transformer is None:
+            transformer = connection.info["look_ups_transformer"] = Transformer(driver)
+        parameters = transformer.dump_sequence(bound, [PyFormat.TEXT] * len(bound))
+        pgconn = driver.pgconn
+        result = pgconn.exec_prepared(self._name, parameters) if self._name in prepared else None
+        if result is None or _sqlstate(result) == _NO_SUCH_PREPARED_STATEMENT:
+            # Not prepared here yet, or no longer: psycopg deallocates all of a connection's
+            # prepared statements when it rolls back a transaction it had prepared its own in.
+            _succeeded(pgconn.prepare(self._name, self._prepared_sql), pq.ExecStatus.COMMAND_OK, driver)
+            prepared.add(self._name)
+            result = pgconn.exec_prepared(self._name, parameters)
+        _succeeded(result, pq.ExecStatus.TUPLES_OK, driver)
+        if not result.ntuples:
+            return None
+        transformer.set_pgresult(result)
+        return transformer.load_row(0, tuple)
+
+
+_NO_SUCH_PREPARED_STATEMENT = b"26000"  # invalid_sql_statement_name
+
+
+def _sqlstate(result: pq.abc.PGresult) -> bytes | None:
+    return result.error_field(pq.DiagnosticField.SQLSTATE)
+
+
+def _succeeded(result: pq.abc.PGresult, expected: pq.ExecStatus, driver: psycopg.Connection[Any]) -> None:
+    """Nothing when `result` is `expected`; else the error it carries, raised as psycopg raises it
+    (a lost connection's included)."""
+    if result.status != expected:
+        raise psycopg.errors.error_from_result(result, encoding=driver.info.encoding)
 
 
 # A pooled PostgreSQL connection idle this long is pinged before use (one that was in use a moment

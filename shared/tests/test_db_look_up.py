@@ -45,3 +45,30 @@ def test_a_look_up_on_the_driver_finds_what_sqlalchemy_finds(database_url):
         assert look_up.first(n=3).name == "third"
     finally:
         database.dispose()
+
+
+def test_a_look_up_prepares_again_what_its_connection_lost(make_postgres_database):
+    """PostgreSQL: psycopg deallocates every prepared statement of a connection (DEALLOCATE ALL)
+    when it rolls back a transaction in which it had prepared its own, and a connection made anew
+    has none. The look-up prepares its statement again, on the same connection or a new one."""
+    database = Database(make_postgres_database())
+    try:
+        kinds.create(database.engine)
+        with database.transaction() as session:
+            session.execute(insert(kinds).values(n=1, name="first"))
+        look_up = database.look_up(_BY_N)
+        assert look_up.first(n=1).name == "first"  # prepared on the pool's one connection
+        with pytest.raises(RuntimeError), database.transaction() as session:
+            for _ in range(6):  # psycopg prepares a statement from its fifth run
+                session.execute(_BY_N, {"n": 1}).one()
+            raise RuntimeError("rolled back, and with it every prepared statement")
+        assert database.engine.pool.checkedin() == 1  # the same connection again
+        assert look_up.first(n=1).name == "first"
+        with database.transaction() as session:  # and the connection is as it was
+            session.execute(insert(kinds).values(n=2, name="second"))
+        assert look_up.first(n=2).name == "second"
+        database.engine.dispose()  # connections made anew
+        assert look_up.first(n=1).name == "first"
+        assert look_up.first(n=3) is None
+    finally:
+        database.dispose()
