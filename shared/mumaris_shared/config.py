@@ -175,10 +175,12 @@ def _positive(name: str, default: int) -> int:
 
 
 def web_workers() -> int:
-    """`WEB_WORKERS`: gunicorn worker processes per web process; by default two per available CPU.
-    Each serves one request at a time (WEB_THREADS, 1): while one waits on the database or another
-    service, the other has the CPU."""
-    return _positive("WEB_WORKERS", 2 * available_cpus())
+    """`WEB_WORKERS`: gunicorn worker processes per web process; by default one per available CPU
+    and one more. Each serves one request at a time (WEB_THREADS, 1): while one waits on the
+    database or another service, the spare one has the CPU. More than one spare only switched
+    among themselves: on 2 CPUs, four workers served PostgreSQL's look-ups at nine tenths of three's
+    rate (docs/performance.md)."""
+    return _positive("WEB_WORKERS", available_cpus() + 1)
 
 
 def web_threads() -> int:

@@ -9,21 +9,21 @@ from mumaris_shared import config
 pytestmark = pytest.mark.unit
 
 
-def test_two_workers_per_available_cpu_each_one_request_at_a_time(monkeypatch):
+def test_a_worker_per_available_cpu_and_one_more_each_one_request_at_a_time(monkeypatch):
     monkeypatch.delenv("WEB_WORKERS", raising=False)
     monkeypatch.delenv("WEB_THREADS", raising=False)
     for cpus in (1, 2, 3, 16):
         monkeypatch.setattr(config, "available_cpus", lambda cpus=cpus: cpus)
-        assert (config.web_workers(), config.web_threads()) == (2 * cpus, 1)
+        assert (config.web_workers(), config.web_threads()) == (cpus + 1, 1)
 
 
 def test_the_settings_win_over_the_defaults(monkeypatch):
     monkeypatch.setattr(config, "available_cpus", lambda: 2)
     monkeypatch.delenv("WEB_THREADS", raising=False)
-    monkeypatch.setenv("WEB_WORKERS", "3")
-    assert (config.web_workers(), config.web_threads()) == (3, 1)
+    monkeypatch.setenv("WEB_WORKERS", "5")
+    assert (config.web_workers(), config.web_threads()) == (5, 1)
     monkeypatch.setenv("WEB_THREADS", "16")
-    assert (config.web_workers(), config.web_threads()) == (3, 16)
+    assert (config.web_workers(), config.web_threads()) == (5, 16)
 
 
 @pytest.mark.parametrize("name", ["WEB_WORKERS", "WEB_THREADS"])

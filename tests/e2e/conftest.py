@@ -21,8 +21,8 @@ E2E_SETTINGS = {
     # request's revision is a 500 in whichever test reads the request after it.
     "ANSWERS_CHECK": "1",
     # Up to four platforms run at once on the suite's workers: one gunicorn worker per web process
-    # each, serving one request at a time as every worker does by default (the default count, two
-    # per CPU, is for a machine running one platform; the bench runs it).
+    # each, serving one request at a time as every worker does by default (the default count, a
+    # worker per CPU and one more, is for a machine running one platform; the bench runs it).
     "WEB_WORKERS": "1",
 }
 
