@@ -197,13 +197,13 @@ class LookUp:
         parameters = transformer.dump_sequence(bound, [PyFormat.TEXT] * len(bound))
         pgconn = driver.pgconn
         result = pgconn.exec_prepared(self._name, parameters) if self._name in prepared else None
-        if result is None or _sqlstate(result) == _NO_SUCH_PREPARED_STATEMENT:
+        if result is None or result.error_field(pq.DiagnosticField.SQLSTATE) == _NO_SUCH_PREPARED_STATEMENT:
             # Not prepared here yet, or no longer: psycopg deallocates all of a connection's
             # prepared statements when it rolls back a transaction it had prepared its own in.
-            _succeeded(pgconn.prepare(self._name, self._prepared_sql), pq.ExecStatus.COMMAND_OK, driver)
+            _succeeded(connection, pgconn.prepare(self._name, self._prepared_sql), pq.ExecStatus.COMMAND_OK)
             prepared.add(self._name)
             result = pgconn.exec_prepared(self._name, parameters)
-        _succeeded(result, pq.ExecStatus.TUPLES_OK, driver)
+        _succeeded(connection, result, pq.ExecStatus.TUPLES_OK)
         if not result.ntuples:
             return None
         transformer.set_pgresult(result)
@@ -213,15 +213,19 @@ class LookUp:
 _NO_SUCH_PREPARED_STATEMENT = b"26000"  # invalid_sql_statement_name
 
 
-def _sqlstate(result: pq.abc.PGresult) -> bytes | None:
-    return result.error_field(pq.DiagnosticField.SQLSTATE)
-
-
-def _succeeded(result: pq.abc.PGresult, expected: pq.ExecStatus, driver: psycopg.Connection[Any]) -> None:
-    """Nothing when `result` is `expected`; else the error it carries, raised as psycopg raises it
-    (a lost connection's included)."""
-    if result.status != expected:
-        raise psycopg.errors.error_from_result(result, encoding=driver.info.encoding)
+def _succeeded(connection: Any, result: pq.abc.PGresult, expected: pq.ExecStatus) -> None:
+    """Nothing when `result` is `expected`; else the error it carries, raised as psycopg raises it.
+    A connection the server closed (a restart, a fail-over) is an OperationalError, and the pool
+    drops it rather than hand it out again."""
+    if result.status == expected:
+        return
+    driver: psycopg.Connection[Any] = connection.driver_connection
+    error = psycopg.errors.error_from_result(result, encoding=driver.info.encoding)
+    if driver.pgconn.status == pq.ConnStatus.BAD:
+        lost = psycopg.OperationalError(f"the connection is lost: {error}")
+        connection.invalidate(lost)
+        raise lost from error
+    raise error
 
 
 # A pooled PostgreSQL connection idle this long is pinged before use (one that was in use a moment

@@ -1,9 +1,11 @@
 """`Database.look_up`: a statement run on the driver itself finds what SQLAlchemy finds."""
 
+import logging
 from datetime import UTC, datetime
 
+import psycopg
 import pytest
-from sqlalchemy import JSON, Column, Integer, MetaData, String, Table, bindparam, insert, select
+from sqlalchemy import JSON, Column, Integer, MetaData, String, Table, bindparam, create_engine, insert, select, text
 
 from mumaris_shared.db import Database, UTCDateTime
 
@@ -72,3 +74,33 @@ def test_a_look_up_prepares_again_what_its_connection_lost(make_postgres_databas
         assert look_up.first(n=3) is None
     finally:
         database.dispose()
+
+
+def test_a_look_up_on_a_connection_the_server_closed_fails_once_and_the_next_one_connects_anew(
+    make_postgres_database, caplog
+):
+    """PostgreSQL: a connection the server ended between two look-ups (a restart, a fail-over;
+    taken again at once, so not pinged) fails the look-up as psycopg fails a statement on it, and
+    the pool drops it without trying to reset it (no error logged): the next look-up runs on a new
+    connection."""
+    url = make_postgres_database()
+    database, other = Database(url), create_engine(url)
+    try:
+        kinds.create(database.engine)
+        with database.transaction() as session:
+            session.execute(insert(kinds).values(n=1, name="first"))
+        look_up = database.look_up(_BY_N)
+        assert look_up.first(n=1).name == "first"
+        pooled = database.engine.raw_connection()
+        ended = pooled.driver_connection.info.backend_pid  # type: ignore[union-attr]
+        pooled.close()
+        with other.begin() as connection:  # the server ends it
+            assert connection.execute(text("SELECT pg_terminate_backend(:pid, 10000)"), {"pid": ended}).scalar()
+        with pytest.raises(psycopg.OperationalError, match="connection is lost"):
+            look_up.first(n=1)
+        assert not [record for record in caplog.records if record.levelno >= logging.ERROR]
+        assert look_up.first(n=1).name == "first"
+        assert database.engine.raw_connection().driver_connection.info.backend_pid != ended  # type: ignore[union-attr]
+    finally:
+        database.dispose()
+        other.dispose()
