@@ -111,7 +111,8 @@ def find(session: Reader, number: str, for_update: bool = False) -> Row | None:
 
 
 def looked_up(db: Database, number: str) -> Row | None:
-    """`find`, for a look-up alone: outside any transaction (repository.application_to_read)."""
+    """What a read decides with (number, account_id, status, updated_at, revision), for a look-up
+    alone: outside any transaction (repository.application_to_read)."""
     normalised = normalise_application_number(number)
     return repository.application_to_read(db, normalised) if normalised else None
 
