@@ -146,22 +146,22 @@ class LookUp:
 
     def __init__(self, db: Database, statement: Select[Any]):
         dialect = db.engine.dialect
-        compiled = statement.compile(dialect=dialect)
+        # Compiled for what runs it: the driver (sqlite3's placeholders), or libpq on PostgreSQL ($1, $2, ...).
+        runs_on = PGDialect_psycopg(paramstyle="numeric_dollar") if db.is_postgres else dialect  # type: ignore[no-untyped-call]
+        compiled = statement.compile(dialect=runs_on)
         columns = list(statement.selected_columns)
         self._db = db
         self._sql = compiled.string
         self._defaults = dict(compiled.params)
-        self._order = tuple(compiled.positiontup or ()) if dialect.positional else None
+        self._order = tuple(compiled.positiontup or ()) if compiled.positional else None
         self._convert = [
             (index, convert)
             for index, column in enumerate(columns)
             if (convert := column.type.dialect_impl(dialect).result_processor(dialect, None)) is not None
         ]
         self._row = namedtuple("LookedUp", [column.key for column in columns])  # type: ignore[misc]
-        if db.is_postgres:  # libpq's own placeholders ($1, $2, ...) and their order
-            numbered = statement.compile(dialect=PGDialect_psycopg(paramstyle="numeric_dollar"))  # type: ignore[no-untyped-call]
-            self._prepared_sql = numbered.string.encode()
-            self._order = tuple(numbered.positiontup or ())
+        if db.is_postgres:
+            self._prepared_sql = self._sql.encode()
             self._name = f"mumaris_look_up_{next(self._names)}".encode()
 
     def first(self, **params: Any) -> Any:
